@@ -1,0 +1,68 @@
+"""The ASGI application: create_app(settings) builds a fresh one, with nothing shared between two."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from hubbub import __version__
+from hubbub.logs import install_redaction
+from hubbub.routes import api, chat_ws, ops, seed
+from hubbub.runtime import Runtime
+from hubbub.settings import Settings
+from hubbub.static import mount_ui
+from hubbub.store import StoreUnavailableError
+
+log = logging.getLogger("hubbub")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    install_redaction()
+    runtime = Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info(
+            "hubbub %s ready: auth=%s store=%s broker=%s",
+            __version__,
+            settings.auth.value,
+            settings.effective_database_url.split("://", 1)[0],
+            settings.effective_broker_url.split("://", 1)[0],
+        )
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="Hubbub",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+
+    @app.exception_handler(StoreUnavailableError)
+    async def store_unavailable(_request: Request, exc: StoreUnavailableError) -> JSONResponse:
+        log.warning("store unavailable: %s", exc)
+        return JSONResponse({"detail": "history store unavailable"}, status_code=503)
+
+    app.include_router(ops.router)
+    app.include_router(api.router)
+    app.include_router(chat_ws.router)
+    app.include_router(seed.router)
+    mount_ui(app, settings.static_dir)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and gunicorn: settings come from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,26 @@
+"""Configurable auth: one Authenticator per mode, plus store-backed session cookies."""
+
+from __future__ import annotations
+
+from hubbub.auth.base import Authenticator, AuthError, Identity, LoginRequest
+from hubbub.settings import AuthMode, Settings
+
+__all__ = ["AuthError", "Authenticator", "Identity", "LoginRequest", "create_authenticator"]
+
+
+def create_authenticator(settings: Settings) -> Authenticator:
+    if settings.auth is AuthMode.NONE:
+        from hubbub.auth.none import NoAuth
+
+        return NoAuth()
+    if settings.auth is AuthMode.TOKEN:
+        from hubbub.auth.token import TokenAuth, load_tokens
+
+        return TokenAuth(load_tokens(settings.tokens, settings.tokens_file))
+    if settings.auth is AuthMode.JWT:
+        from hubbub.auth.jwt import JwtAuth
+
+        return JwtAuth(settings)
+    from hubbub.auth.password import PasswordAuth
+
+    return PasswordAuth(settings.effective_users_file)

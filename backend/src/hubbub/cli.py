@@ -1,0 +1,131 @@
+"""The `hubbub` command: serve, add-user, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hubbub import __version__
+from hubbub.settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or exit 2 with one line per problem."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            field = ".".join(str(p) for p in error["loc"])
+            name = f"HUBBUB_{field.upper()}" if field else "HUBBUB_* settings"
+            lines.append(f"  {name}: {error['msg']}")
+        sys.exit("hubbub: invalid configuration:\n" + "\n".join(lines))
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    if workers > 1 and settings.broker_is_in_process:
+        sys.exit(
+            f"hubbub: {workers} workers need a shared broker: the in-process (memory) broker "
+            "would split users into islands. Set HUBBUB_REDIS_URL "
+            "(or HUBBUB_BROKER_URL=postgresql://…) or run one worker."
+        )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options Hubbub depends on; gunicorn's worker class gets the same ones."""
+    return {
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.max_message_bytes,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": settings.ping_interval_seconds,
+        "ws_ping_timeout": settings.ping_timeout_seconds,
+        "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
+        "lifespan": "on",
+    }
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = load_settings()
+    check_workers(settings, args.workers)
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    uvicorn.run(
+        "hubbub.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        **uvicorn_options(settings),
+    )
+
+
+def add_user(args: argparse.Namespace) -> None:
+    from hubbub.auth.base import AuthError
+    from hubbub.auth.password import add_user as write_user
+
+    settings = load_settings()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            sys.exit("hubbub: passwords differ")
+    path = args.users_file or settings.effective_users_file
+    try:
+        write_user(path, args.name, password)
+    except AuthError as exc:
+        sys.exit(f"hubbub: {exc}")
+    print(f"user {args.name} saved in {path}")
+
+
+def check_config(_args: argparse.Namespace) -> None:
+    settings = load_settings()
+    from hubbub.runtime import Runtime
+
+    Runtime.build(settings)
+    print(settings.model_dump_json(indent=2, exclude={"secret_key", "jwt_secret", "tokens"}))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="hubbub", description="Hubbub chat server")
+    root.add_argument("--version", action="version", version=f"hubbub {__version__}")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("serve", help="run the server (settings from HUBBUB_* variables)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* headers")
+    run.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    run.set_defaults(func=serve)
+
+    user = commands.add_parser("add-user", help="add or replace a user for HUBBUB_AUTH=password")
+    user.add_argument("name")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.add_argument("--users-file", type=Path, default=None)
+    user.set_defaults(func=add_user)
+
+    check = commands.add_parser("check-config", help="validate the settings and print them")
+    check.set_defaults(func=check_config)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

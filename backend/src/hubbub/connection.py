@@ -1,0 +1,149 @@
+"""One accepted WebSocket: a bounded send queue drained by its own writer task.
+
+Fan-out only ever puts into queues, so a slow or stalled client delays nobody else; past its
+queue it is closed with 4408 and recovers what it missed by resuming from its last sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from hubbub import metrics
+from hubbub.chat import ChatService
+from hubbub.hub import RoomEvent
+from hubbub.protocol import encode, message_event
+from hubbub.store import StoredMessage
+
+log = logging.getLogger("hubbub.connection")
+
+CLOSE_SLOW_CONSUMER = 4408
+CATCH_UP_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """Send the room's stored messages past this connection's cursor (join, resync)."""
+
+    room: str
+
+
+QueueItem = str | RoomEvent | CatchUp
+
+
+class QueuedSocket:
+    """What the JSON and plain-text connections share: the queue, the writer, the way out."""
+
+    def __init__(self, websocket: WebSocket, chat: ChatService, user: str, session_id: str | None):
+        self.websocket = websocket
+        self.chat = chat
+        self.user = user
+        self.session_id = session_id
+        self.queue: asyncio.Queue[QueueItem] = asyncio.Queue(chat.settings.send_queue_size)
+        self.closing = False
+        self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+
+    # --- Subscriber protocol
+    def deliver(self, event: RoomEvent) -> None:
+        raise NotImplementedError
+
+    def deliver_global(self, frame: str) -> None:
+        return None
+
+    def resync(self) -> None:
+        return None
+
+    def kick(self, code: int, reason: str) -> None:
+        """Close from the server side, once, without waiting on a peer that may be stalled."""
+        if self.closing:
+            return
+        self.closing = True
+        log.info("closing connection of %s: %d %s", self.user, code, reason)
+        if self._writer is not None:
+            self._writer.cancel()
+        self._closer = asyncio.create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code, reason)
+
+    # --- queue
+    def offer(self, item: QueueItem) -> None:
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            metrics.SLOW_CONSUMERS.inc()
+            self.kick(CLOSE_SLOW_CONSUMER, "too slow: send queue full, reconnect to resume")
+
+    async def send(self, text: str) -> None:
+        await self.websocket.send({"type": "websocket.send", "text": text})
+        metrics.FRAMES_SENT.inc()
+
+    async def write_loop(self) -> None:
+        while True:
+            item = await self.queue.get()
+            await self.write(item)
+
+    async def write(self, item: QueueItem) -> None:
+        if isinstance(item, str):
+            await self.send(item)
+        elif isinstance(item, RoomEvent) and item.frame is not None:
+            await self.send(item.frame)
+
+    async def serve(self) -> None:
+        """Run the writer beside the reader until the peer goes or we close it."""
+        self.chat.hub.add(self)
+        self._writer = asyncio.create_task(self._guarded_writer(), name="hubbub-writer")
+        try:
+            await self.read_loop()
+        finally:
+            self.closing = True
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._writer
+            self.chat.hub.remove(self)
+            await self.on_closed()
+            if self._closer is not None:
+                with contextlib.suppress(Exception):
+                    await self._closer
+
+    async def _guarded_writer(self) -> None:
+        try:
+            await self.write_loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self.websocket.application_state is WebSocketState.CONNECTED and not self.closing:
+                log.warning("writer for %s failed: %r", self.user, exc)
+                self.kick(1011, "internal error, reconnect to resume")
+
+    async def read_loop(self) -> None:
+        raise NotImplementedError
+
+    async def on_closed(self) -> None:
+        return None
+
+    async def receive_text(self) -> str | None:
+        """The next text frame; None when the peer has gone. Binary frames are refused."""
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return None
+            text = message.get("text")
+            if text is not None:
+                return str(text)
+            await self.on_binary()
+
+    async def on_binary(self) -> None:
+        self.kick(1003, "binary frames are not supported")
+
+
+def stored_frame(message: StoredMessage) -> str:
+    return encode(message_event(message))

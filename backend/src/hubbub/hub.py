@@ -1,0 +1,111 @@
+"""This worker's connections, by room. Fan-out hands each subscriber the same encoded frame."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Protocol
+
+from hubbub.protocol import plain_text_line
+
+
+class RoomEvent:
+    """One event for one room, encoded once for every subscriber of this worker."""
+
+    __slots__ = ("_data", "_text", "frame", "room", "seq")
+
+    def __init__(
+        self,
+        room: str,
+        frame: str | None,
+        seq: int | None = None,
+        data: dict[str, Any] | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.room = room
+        self.frame = frame  # JSON frame for protocol clients; None when they have no use for it
+        self.seq = seq  # set for stored chat messages
+        self._data = data
+        self._text = text
+
+    @property
+    def text(self) -> str | None:
+        """The line plain-text clients get, built on first use and shared after."""
+        if self._text is None and self._data is not None:
+            self._text = plain_text_line(self._data)
+        return self._text
+
+
+class Subscriber(Protocol):
+    user: str
+    session_id: str | None
+
+    def deliver(self, event: RoomEvent) -> None:
+        """Queue the event without waiting; a subscriber that cannot keep up closes itself."""
+        ...
+
+    def deliver_global(self, frame: str) -> None: ...
+
+    def resync(self) -> None:
+        """Live events may have been lost (the broker reconnected): recover from the store."""
+        ...
+
+    def kick(self, code: int, reason: str) -> None: ...
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._rooms: dict[str, set[Subscriber]] = {}
+        self._all: set[Subscriber] = set()
+        self._per_user: Counter[str] = Counter()
+
+    def add(self, subscriber: Subscriber) -> None:
+        if subscriber not in self._all:
+            self._all.add(subscriber)
+            self._per_user[subscriber.user] += 1
+
+    def remove(self, subscriber: Subscriber) -> None:
+        if subscriber in self._all:
+            self._all.discard(subscriber)
+            self._per_user[subscriber.user] -= 1
+            if self._per_user[subscriber.user] <= 0:
+                del self._per_user[subscriber.user]
+        for room in [r for r, subs in self._rooms.items() if subscriber in subs]:
+            self.unsubscribe(room, subscriber)
+
+    def subscribe(self, room: str, subscriber: Subscriber) -> None:
+        self._rooms.setdefault(room, set()).add(subscriber)
+
+    def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
+        subscribers = self._rooms.get(room)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._rooms[room]
+
+    def dispatch(self, event: RoomEvent) -> None:
+        # A copy: a subscriber that overflows leaves the room while we iterate.
+        for subscriber in tuple(self._rooms.get(event.room, ())):
+            subscriber.deliver(event)
+
+    def dispatch_global(self, frame: str) -> None:
+        for subscriber in tuple(self._all):
+            subscriber.deliver_global(frame)
+
+    def resync(self) -> None:
+        for subscriber in tuple(self._all):
+            subscriber.resync()
+
+    def kick_session(self, session_id: str, code: int, reason: str) -> None:
+        for subscriber in tuple(self._all):
+            if subscriber.session_id == session_id:
+                subscriber.kick(code, reason)
+
+    def kick_all(self, code: int, reason: str) -> None:
+        for subscriber in tuple(self._all):
+            subscriber.kick(code, reason)
+
+    def connections_of(self, user: str) -> int:
+        return self._per_user[user]
+
+    def __len__(self) -> int:
+        return len(self._all)

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket endpoints, grouped by who uses them."""

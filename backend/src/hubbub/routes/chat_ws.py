@@ -1,0 +1,31 @@
+"""The JSON chat protocol endpoint the web UI uses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, WebSocket
+
+from hubbub import metrics
+from hubbub.json_connection import JsonConnection
+from hubbub.routes.deps import Refusal, get_runtime, refuse, websocket_identity
+
+log = logging.getLogger("hubbub.chat_ws")
+router = APIRouter()
+
+
+@router.websocket("/api/ws")
+async def chat_socket(websocket: WebSocket) -> None:
+    runtime = get_runtime(websocket)
+    try:
+        identity = await websocket_identity(websocket, runtime)
+    except Refusal as refusal:
+        log.info("refused /api/ws: %d %s", refusal.code, refusal.reason)
+        await refuse(websocket, refusal)
+        return
+    await websocket.accept()
+    metrics.CONNECTIONS.labels("chat").inc()
+    try:
+        await JsonConnection(websocket, runtime.chat, identity.user, identity.session_id).serve()
+    finally:
+        metrics.CONNECTIONS.labels("chat").dec()

@@ -1,0 +1,125 @@
+"""The FastAPI WebSockets tutorial's three endpoints, with their exact wire text.
+
+Clients written against the tutorial keep working; /ws/{client_id} is the default room of the
+JSON chat, so its plain-text users and the web UI talk to each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Query, WebSocket, WebSocketDisconnect, status
+
+from hubbub import metrics
+from hubbub.auth import AuthError
+from hubbub.origin import origin_allowed
+from hubbub.routes.deps import Refusal, get_runtime, refuse, websocket_identity
+from hubbub.settings import AuthMode
+from hubbub.text_connection import TextConnection
+
+log = logging.getLogger("hubbub.seed")
+router = APIRouter()
+
+
+async def _identity_or_refuse(websocket: WebSocket) -> tuple[str, str | None] | None:
+    """(user, session id) of the caller; None after refusing it."""
+    runtime = get_runtime(websocket)
+    try:
+        identity = await websocket_identity(websocket, runtime)
+    except Refusal as refusal:
+        log.info("refused %s: %d %s", websocket.url.path, refusal.code, refusal.reason)
+        await refuse(websocket, refusal)
+        return None
+    return identity.user, identity.session_id
+
+
+@router.websocket("/ws")
+async def echo(websocket: WebSocket) -> None:
+    if await _identity_or_refuse(websocket) is None:
+        return
+    await websocket.accept()
+    metrics.CONNECTIONS.labels("echo").inc()
+    try:
+        while True:
+            data = await websocket.receive_text()
+            await websocket.send_text(f"Message text was: {data}")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        metrics.CONNECTIONS.labels("echo").dec()
+
+
+@router.websocket("/items/{item_id}/ws")
+async def item_echo(
+    websocket: WebSocket,
+    item_id: str,
+    session: Annotated[str | None, Cookie()] = None,
+    token: Annotated[str | None, Query()] = None,
+    q: Annotated[str | None, Query()] = None,
+) -> None:
+    runtime = get_runtime(websocket)
+    credential = session or token
+    reason = None
+    if credential is None:
+        reason = "session cookie or token query parameter required"
+    elif not origin_allowed(websocket.headers, runtime.settings.allowed_origins):
+        reason = "origin not allowed"
+    elif q is not None and not _is_int(q):
+        reason = "query parameter q must be an integer"
+    elif runtime.settings.auth is not AuthMode.NONE:
+        try:
+            if session is not None:
+                await runtime.sessions.resolve(session)
+            else:
+                await runtime.authenticator.verify_bearer(credential)
+        except AuthError as exc:
+            reason = str(exc)
+    if reason is not None:
+        # The tutorial refuses before accepting: the client sees HTTP 403.
+        log.info("refused /items/%s/ws: %s", item_id, reason)
+        metrics.REFUSED.labels("1008").inc()
+        await websocket.close(status.WS_1008_POLICY_VIOLATION, reason[:120])
+        return
+    await websocket.accept()
+    metrics.CONNECTIONS.labels("items").inc()
+    try:
+        while True:
+            data = await websocket.receive_text()
+            await websocket.send_text(f"Session cookie or query token value is: {credential}")
+            if q is not None:
+                await websocket.send_text(f"Query parameter q is: {int(q)}")
+            await websocket.send_text(f"Message text was: {data}, for item ID: {item_id}")
+    except WebSocketDisconnect:
+        pass
+    finally:
+        metrics.CONNECTIONS.labels("items").dec()
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+@router.websocket("/ws/{client_id}")
+async def broadcast_chat(websocket: WebSocket, client_id: str) -> None:
+    runtime = get_runtime(websocket)
+    if not _is_int(client_id):
+        await refuse(websocket, Refusal(1008, "client id must be an integer"))
+        return
+    found = await _identity_or_refuse(websocket)
+    if found is None:
+        return
+    user, session_id = found
+    number = int(client_id)
+    if runtime.settings.auth is AuthMode.NONE:
+        user = f"Client #{number}"
+    await websocket.accept()
+    metrics.CONNECTIONS.labels("seed_chat").inc()
+    try:
+        await TextConnection(websocket, runtime.chat, user, session_id, number).serve()
+    finally:
+        metrics.CONNECTIONS.labels("seed_chat").dec()

@@ -1,0 +1,163 @@
+"""Every setting Hubbub reads, in one place: environment variables prefixed ``HUBBUB_``."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOM_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+ROOM_NAME_RE = re.compile(ROOM_NAME_PATTERN)
+
+
+class AuthMode(StrEnum):
+    NONE = "none"
+    TOKEN = "token"
+    JWT = "jwt"
+    PASSWORD = "password"
+
+
+class Settings(BaseSettings):
+    """Validated once at startup; an invalid combination fails with a message naming the variable."""
+
+    model_config = SettingsConfigDict(env_prefix="HUBBUB_", extra="ignore", frozen=True)
+
+    # --- where things live
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None,
+        description="sqlite:///path/to.db or postgresql://...; default: SQLite in data_dir",
+    )
+    broker_url: str | None = Field(default=None, description="memory://, redis://..., or postgresql://...")
+    redis_url: str | None = Field(default=None, description="shorthand for a Redis broker URL")
+    broker_channel: str = "hubbub"
+
+    # --- auth
+    auth: AuthMode = AuthMode.NONE
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs session cookies; default: generated once and kept in data_dir",
+    )
+    tokens: dict[str, str] = Field(default_factory=dict, description='{"token": "user"}')
+    tokens_file: Path | None = Field(default=None, description="lines of 'token user'")
+    users_file: Path | None = Field(
+        default=None, description="password users (name:argon2hash); default data_dir/users"
+    )
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_user_claim: str = "sub"
+    session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    cookie_secure: bool = False
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="JSON list of exact origins allowed to open WebSockets; empty: same origin",
+    )
+
+    # --- chat
+    default_room: str = "general"
+    history_page_size: int = Field(default=50, gt=0, le=500)
+    resume_max_messages: int = Field(default=10_000, gt=0)
+
+    # --- limits
+    max_message_bytes: int = Field(default=16 * 1024, ge=256)
+    send_queue_size: int = Field(default=256, ge=8)
+    rate_limit_per_second: float = Field(default=10.0, gt=0)
+    rate_limit_burst: int = Field(default=20, gt=0)
+    max_connections_per_user: int = Field(default=20, gt=0)
+    ping_interval_seconds: float = Field(default=20.0, gt=0)
+    ping_timeout_seconds: float = Field(default=20.0, gt=0)
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
+    presence_heartbeat_seconds: float = Field(default=10.0, gt=0)
+
+    # --- serving
+    static_dir: Path | None = Field(
+        default=None, description="built UI; default: the copy bundled in the package"
+    )
+    log_level: str = "info"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            import json
+
+            text = value.strip()
+            if not text:
+                return []
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    'HUBBUB_ALLOWED_ORIGINS must be a JSON list, e.g. ["https://chat.example.com"]'
+                ) from exc
+            return parsed
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"origin {origin!r} must look like scheme://host[:port]")
+        return value
+
+    @field_validator("default_room")
+    @classmethod
+    def _check_room(cls, value: str) -> str:
+        if not ROOM_NAME_RE.fullmatch(value):
+            raise ValueError(f"room name must match {ROOM_NAME_PATTERN}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("log level must be one of critical, error, warning, info, debug")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _check_auth(self) -> Self:
+        if self.auth is AuthMode.TOKEN and not (self.tokens or self.tokens_file):
+            raise ValueError("HUBBUB_AUTH=token needs HUBBUB_TOKENS or HUBBUB_TOKENS_FILE")
+        if self.auth is AuthMode.JWT:
+            keys = [self.jwt_secret, self.jwt_public_key, self.jwt_jwks_url]
+            if sum(k is not None for k in keys) != 1:
+                raise ValueError(
+                    "HUBBUB_AUTH=jwt needs exactly one of HUBBUB_JWT_SECRET, "
+                    "HUBBUB_JWT_PUBLIC_KEY, HUBBUB_JWT_JWKS_URL"
+                )
+            symmetric = {a for a in self.jwt_algorithms if a.startswith("HS")}
+            if self.jwt_secret is not None and symmetric != set(self.jwt_algorithms):
+                raise ValueError("HUBBUB_JWT_SECRET goes with HS* algorithms only")
+            if self.jwt_secret is None and symmetric:
+                raise ValueError("a public key or JWKS URL goes with RS*/ES*/PS*/EdDSA only")
+        for url_name in ("database_url", "broker_url", "redis_url"):
+            url = getattr(self, url_name)
+            if url is not None and "://" not in url:
+                raise ValueError(f"HUBBUB_{url_name.upper()} must be a URL, got {url!r}")
+        return self
+
+    # --- derived values, so no module needs to repeat these rules
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'hubbub.db'}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or self.redis_url or "memory://"
+
+    @property
+    def effective_users_file(self) -> Path:
+        return self.users_file or self.data_dir / "users"
+
+    @property
+    def broker_is_in_process(self) -> bool:
+        return self.effective_broker_url.startswith("memory:")

@@ -1,0 +1,47 @@
+"""Serves the built React UI: hashed assets cached for a year, everything else falls back to
+index.html so client-side routes survive a reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+BUNDLED_UI = Path(__file__).parent / "static"
+# Paths that belong to the server: an unknown one under them is a 404, never the SPA.
+SERVER_PREFIXES = ("api/", "ws", "items/", "metrics", "healthz", "readyz", "assets/")
+
+NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hubbub</title></head>
+<body><h1>Hubbub is running</h1><p>The web UI is not built. Run <code>npm run build</code> in
+<code>frontend/</code>, or use the Docker image. The WebSocket endpoints work regardless.</p>
+</body></html>"""
+
+
+class ImmutableStaticFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            # Vite puts a content hash in every asset name: a changed file is a new URL.
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def mount_ui(app: FastAPI, directory: Path | None) -> None:
+    root = (directory or BUNDLED_UI).resolve()
+    index = root / "index.html"
+    if (root / "assets").is_dir():
+        app.mount("/assets", ImmutableStaticFiles(directory=root / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def spa(path: str) -> Response:
+        if path.startswith(SERVER_PREFIXES):
+            raise HTTPException(404, "not found")
+        if not index.is_file():
+            return HTMLResponse(NOT_BUILT)
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(root):
+            return FileResponse(candidate, headers={"Cache-Control": "public, max-age=3600"})
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,36 @@
+"""Message stores, chosen by URL scheme."""
+
+from __future__ import annotations
+
+from hubbub.store.base import (
+    RoomInfo,
+    SessionRecord,
+    Store,
+    StoredMessage,
+    StoreUnavailableError,
+    UnknownRoomError,
+)
+
+__all__ = [
+    "RoomInfo",
+    "SessionRecord",
+    "Store",
+    "StoreUnavailableError",
+    "StoredMessage",
+    "UnknownRoomError",
+    "create_store",
+]
+
+
+def create_store(url: str) -> Store:
+    scheme = url.split("://", 1)[0].split("+", 1)[0]
+    if scheme == "sqlite":
+        from hubbub.store.sqlite import SQLiteStore
+
+        # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
+        return SQLiteStore(url.split(":///", 1)[1] if ":///" in url else ":memory:")
+    if scheme in {"postgres", "postgresql"}:
+        from hubbub.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:// or postgresql://")

@@ -1,0 +1,80 @@
+"""What every message store does; one module per implementation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class UnknownRoomError(LookupError):
+    """The room does not exist."""
+
+
+class StoreUnavailableError(RuntimeError):
+    """The store cannot be reached or failed; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    room: str
+    seq: int
+    id: str
+    author: str
+    body: str
+    ts: int  # milliseconds since the epoch, UTC
+    client_msg_id: str | None = None
+    client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    name: str
+    head: int  # sequence number of the newest message, 0 when empty
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    user: str
+    expires_at: float
+
+
+class Store(Protocol):
+    """Durable history. Sequence numbers per room are gapless and commit in order."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ping(self) -> None: ...
+
+    async def ensure_room(self, name: str) -> bool:
+        """Create the room if missing; True when it was created."""
+        ...
+
+    async def rooms(self) -> list[RoomInfo]: ...
+    async def room_head(self, name: str) -> int | None:
+        """Newest sequence number, or None when the room does not exist."""
+        ...
+
+    async def append(
+        self,
+        room: str,
+        author: str,
+        body: str,
+        client_msg_id: str | None = None,
+        client_id: int | None = None,
+    ) -> tuple[StoredMessage, bool]:
+        """Store a message; with a client_msg_id already stored for that author and room,
+        return the stored one and False instead of writing it twice."""
+        ...
+
+    async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:
+        """Messages with seq > after_seq, oldest first."""
+        ...
+
+    async def before(self, room: str, before_seq: int | None, limit: int) -> list[StoredMessage]:
+        """The newest `limit` messages with seq < before_seq (all when None), oldest first."""
+        ...
+
+    async def create_session(self, record: SessionRecord) -> None: ...
+    async def get_session(self, session_id: str) -> SessionRecord | None: ...
+    async def delete_session(self, session_id: str) -> None: ...

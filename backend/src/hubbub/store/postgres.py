@@ -1,0 +1,222 @@
+"""PostgreSQL store (asyncpg), for several replicas sharing one history."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import asyncpg
+
+from hubbub.store.base import (
+    RoomInfo,
+    SessionRecord,
+    StoredMessage,
+    StoreUnavailableError,
+    UnknownRoomError,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS hubbub_rooms (
+    name TEXT PRIMARY KEY,
+    head BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hubbub_messages (
+    room TEXT NOT NULL REFERENCES hubbub_rooms(name),
+    seq BIGINT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    ts BIGINT NOT NULL,
+    client_msg_id TEXT,
+    client_id BIGINT,
+    PRIMARY KEY (room, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS hubbub_messages_idempotency
+    ON hubbub_messages (room, author, client_msg_id) WHERE client_msg_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS hubbub_sessions (
+    id TEXT PRIMARY KEY,
+    "user" TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+"""
+
+COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id"
+
+# Errors that mean "the database is not there right now", as opposed to a bug in a query.
+UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+def _record_to_message(record: asyncpg.Record) -> StoredMessage:
+    return StoredMessage(
+        room=record["room"],
+        seq=record["seq"],
+        id=record["id"],
+        author=record["author"],
+        body=record["body"],
+        ts=record["ts"],
+        client_msg_id=record["client_msg_id"],
+        client_id=record["client_id"],
+    )
+
+
+class PostgresStore:
+    def __init__(self, url: str) -> None:
+        self._url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StoreUnavailableError("store is not started")
+        return self._pool
+
+    async def start(self) -> None:
+        self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=10)
+        # Several workers may start at once; the advisory lock serialises schema creation.
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(4242001)")
+            await conn.execute(SCHEMA)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def ping(self) -> None:
+        try:
+            await self.pool.fetchval("SELECT 1", timeout=2)
+        except (*UNAVAILABLE, TimeoutError) as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+
+    async def ensure_room(self, name: str) -> bool:
+        status = await self.pool.execute(
+            "INSERT INTO hubbub_rooms (name, head, created_at) VALUES ($1, 0, $2) "
+            "ON CONFLICT (name) DO NOTHING",
+            name,
+            int(time.time() * 1000),
+        )
+        return bool(status == "INSERT 0 1")
+
+    async def rooms(self) -> list[RoomInfo]:
+        rows = await self.pool.fetch("SELECT name, head FROM hubbub_rooms ORDER BY name")
+        return [RoomInfo(r["name"], r["head"]) for r in rows]
+
+    async def room_head(self, name: str) -> int | None:
+        head = await self.pool.fetchval("SELECT head FROM hubbub_rooms WHERE name = $1", name)
+        return None if head is None else int(head)
+
+    async def append(
+        self,
+        room: str,
+        author: str,
+        body: str,
+        client_msg_id: str | None = None,
+        client_id: int | None = None,
+    ) -> tuple[StoredMessage, bool]:
+        try:
+            return await self._append(room, author, body, client_msg_id, client_id)
+        except asyncpg.UniqueViolationError:
+            # A concurrent retry with the same client_msg_id won the race: return its message.
+            existing = await self._find(room, author, client_msg_id)
+            if existing is None:
+                raise
+            return existing, False
+        except UNAVAILABLE as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+
+    async def _find(self, room: str, author: str, client_msg_id: str | None) -> StoredMessage | None:
+        if client_msg_id is None:
+            return None
+        row = await self.pool.fetchrow(
+            f"SELECT {COLUMNS} FROM hubbub_messages "  # noqa: S608 - constant column list
+            "WHERE room = $1 AND author = $2 AND client_msg_id = $3",
+            room,
+            author,
+            client_msg_id,
+        )
+        return None if row is None else _record_to_message(row)
+
+    async def _append(
+        self,
+        room: str,
+        author: str,
+        body: str,
+        client_msg_id: str | None,
+        client_id: int | None,
+    ) -> tuple[StoredMessage, bool]:
+        existing = await self._find(room, author, client_msg_id)
+        if existing is not None:
+            return existing, False
+        async with self.pool.acquire() as conn, conn.transaction():
+            # The row lock on the room is held until commit, so sequence numbers commit in order:
+            # a reader that sees seq N can also see every seq below N.
+            head = await conn.fetchval(
+                "UPDATE hubbub_rooms SET head = head + 1 WHERE name = $1 RETURNING head", room
+            )
+            if head is None:
+                raise UnknownRoomError(room)
+            message = StoredMessage(
+                room=room,
+                seq=int(head),
+                id=uuid.uuid4().hex,
+                author=author,
+                body=body,
+                ts=int(time.time() * 1000),
+                client_msg_id=client_msg_id,
+                client_id=client_id,
+            )
+            await conn.execute(
+                f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                message.room,
+                message.seq,
+                message.id,
+                message.author,
+                message.body,
+                message.ts,
+                message.client_msg_id,
+                message.client_id,
+            )
+        return message, True
+
+    async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:
+        rows = await self.pool.fetch(
+            f"SELECT {COLUMNS} FROM hubbub_messages WHERE room = $1 AND seq > $2 "  # noqa: S608
+            "ORDER BY seq LIMIT $3",
+            room,
+            after_seq,
+            limit,
+        )
+        return [_record_to_message(r) for r in rows]
+
+    async def before(self, room: str, before_seq: int | None, limit: int) -> list[StoredMessage]:
+        rows = await self.pool.fetch(
+            f"SELECT {COLUMNS} FROM hubbub_messages WHERE room = $1 AND seq < $2 "  # noqa: S608
+            "ORDER BY seq DESC LIMIT $3",
+            room,
+            before_seq if before_seq is not None else 2**62,
+            limit,
+        )
+        return [_record_to_message(r) for r in reversed(rows)]
+
+    async def create_session(self, record: SessionRecord) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                'INSERT INTO hubbub_sessions (id, "user", expires_at) VALUES ($1, $2, $3)',
+                record.id,
+                record.user,
+                record.expires_at,
+            )
+            await conn.execute("DELETE FROM hubbub_sessions WHERE expires_at < $1", time.time())
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        row = await self.pool.fetchrow(
+            'SELECT id, "user", expires_at FROM hubbub_sessions WHERE id = $1', session_id
+        )
+        if row is None or row["expires_at"] < time.time():
+            return None
+        return SessionRecord(row["id"], row["user"], row["expires_at"])
+
+    async def delete_session(self, session_id: str) -> None:
+        await self.pool.execute("DELETE FROM hubbub_sessions WHERE id = $1", session_id)

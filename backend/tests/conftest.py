@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from pytest_redis import factories
+
+from tests.services import HubbubServer, postgres_server
+
+redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+async def fresh_postgres(postgres_url: str) -> AsyncIterator[str]:
+    """A new empty database on the session's PostgreSQL server."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+def redis_url(redis_proc: object) -> str:
+    return f"redis://{redis_proc.host}:{redis_proc.port}/0"  # type: ignore[attr-defined]
+
+
+ServerFactory = Callable[..., HubbubServer]
+
+
+@pytest.fixture
+def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Starts `hubbub serve` processes with the given HUBBUB_* environment; stops them after."""
+    servers: list[HubbubServer] = []
+
+    def start(env: dict[str, str] | None = None, data_dir: Path | None = None, workers: int = 1,
+              wait: bool = True) -> HubbubServer:
+        server = HubbubServer(
+            env={"HUBBUB_LOG_LEVEL": "info", **(env or {})},
+            data_dir=data_dir or tmp_path / f"data{len(servers)}",
+            workers=workers,
+        )
+        servers.append(server)
+        return server.start(wait=wait)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(hubbub_server: ServerFactory) -> HubbubServer:
+    """A server with the embedded defaults: auth none, SQLite, memory broker."""
+    return hubbub_server()
