@@ -26,7 +26,7 @@ class ChatClient:
         return client
 
     async def send(self, **frame: Any) -> None:
-        await self.ws.send(json.dumps(frame))
+        await self.ws.send(json.dumps(frame, ensure_ascii=False))
 
     async def join(self, room: str = "general", after: int | None = None) -> dict[str, Any]:
         frame: dict[str, Any] = {"type": "join", "room": room}
@@ -40,9 +40,7 @@ class ChatClient:
         ref = client_msg_id or uuid.uuid4().hex
         while True:
             await self.send(type="send", room=room, body=body, client_msg_id=ref)
-            reply = await self.expect(
-                "ack|error", lambda f: f.get("client_msg_id", f.get("ref")) == ref
-            )
+            reply = await self.expect("ack|error", lambda f: f.get("client_msg_id", f.get("ref")) == ref)
             if reply["type"] == "ack":
                 return reply
             if reply["code"] != "rate_limited":
@@ -70,7 +68,9 @@ class ChatClient:
                 return frame  # type: ignore[no-any-return]
             self.pending.append(frame)
 
-    async def messages(self, count: int, room: str = "general", timeout: float = TIMEOUT) -> list[dict[str, Any]]:
+    async def messages(
+        self, count: int, room: str = "general", timeout: float = TIMEOUT
+    ) -> list[dict[str, Any]]:
         return [await self.expect("message", lambda f: f["room"] == room, timeout) for _ in range(count)]
 
     async def quiet(self, seconds: float = 0.3) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -15,21 +16,29 @@ redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", timeout=10
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
+    with postgres_server() as server:
+        yield server.url
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """A new empty database on the session's PostgreSQL server; dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(server_url)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture
 async def fresh_postgres(postgres_url: str) -> AsyncIterator[str]:
-    """A new empty database on the session's PostgreSQL server."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await admin.close()
+    async with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -45,8 +54,9 @@ def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
     """Starts `hubbub serve` processes with the given HUBBUB_* environment; stops them after."""
     servers: list[HubbubServer] = []
 
-    def start(env: dict[str, str] | None = None, data_dir: Path | None = None, workers: int = 1,
-              wait: bool = True) -> HubbubServer:
+    def start(
+        env: dict[str, str] | None = None, data_dir: Path | None = None, workers: int = 1, wait: bool = True
+    ) -> HubbubServer:
         server = HubbubServer(
             env={"HUBBUB_LOG_LEVEL": "info", **(env or {})},
             data_dir=data_dir or tmp_path / f"data{len(servers)}",

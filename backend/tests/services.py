@@ -100,37 +100,67 @@ def _pg_bin(name: str) -> str:
     return found[-1]
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """A throwaway PostgreSQL on a free loopback port; yields its URL."""
-    as_root = os.geteuid() == 0
-    base = Path(tempfile.mkdtemp(prefix="hubbub-pg-"))
-    data, sockets = base / "data", base / "sock"
-    sockets.mkdir()
-    prefix: list[str] = []
-    if as_root:
-        shutil.chown(base, "postgres")
-        shutil.chown(sockets, "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run(
-        [*prefix, _pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {sockets} -h 127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"),
-         "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL on a free loopback port, run from Debian's binaries."""
+
+    base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hubbub-pg-")))
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def _as(self) -> list[str]:
+        return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> None:
         subprocess.run(
-            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
+            [*self._as, _pg_bin("pg_ctl"), "-D", str(self.base / "data"), *args],
+            check=check,
             capture_output=True,
         )
-        shutil.rmtree(base, ignore_errors=True)
+
+    def start(self) -> PostgresServer:
+        sockets = self.base / "sock"
+        sockets.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres")
+            shutil.chown(sockets, "postgres")
+        if not (self.base / "data").exists():
+            subprocess.run(
+                [
+                    *self._as,
+                    _pg_bin("initdb"),
+                    "-D",
+                    str(self.base / "data"),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                ],
+                check=True,
+                capture_output=True,
+            )
+        options = f"-p {self.port} -k {sockets} -h 127.0.0.1 -c fsync=off -c max_connections=200"
+        self._pg_ctl("-o", options, "-l", str(self.base / "log"), "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        """Immediate stop: to the server, the database has just gone away."""
+        self._pg_ctl("-m", "immediate", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()

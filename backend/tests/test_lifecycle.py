@@ -1,0 +1,97 @@
+"""Slow consumers, shutdown, and a store that goes away, against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+
+import httpx
+from websockets.asyncio.client import connect
+
+from tests import rawws
+from tests.client import ChatClient
+from tests.conftest import ServerFactory
+from tests.services import HubbubServer, postgres_server
+
+
+def metric(server: HubbubServer, name: str) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_stalled_client_is_evicted_and_delays_nobody(hubbub_server: ServerFactory) -> None:
+    server = hubbub_server(
+        {
+            "HUBBUB_SEND_QUEUE_SIZE": "16",
+            "HUBBUB_MAX_MESSAGE_BYTES": "65536",
+            "HUBBUB_RATE_LIMIT_PER_SECOND": "100000",
+            "HUBBUB_RATE_LIMIT_BURST": "100000",
+        }
+    )
+    # Joins the room, then never reads a byte again.
+    stalled = rawws.handshake(server.port, "/api/ws?name=stalled", rcvbuf=4096)
+    stalled.sendall(rawws.frame(b'{"type":"join","room":"general"}'))
+    sender = await ChatClient.open(f"{server.ws_url}/api/ws?name=sender")
+    healthy = await ChatClient.open(f"{server.ws_url}/api/ws?name=healthy")
+    await sender.join()
+    await healthy.join()
+
+    body = "x" * 32_000
+    count = 400  # ~13 MB: more than any socket buffer holds
+    received: list[int] = []
+
+    async def read_all() -> None:
+        while len(received) < count:
+            received.append((await healthy.expect("message", timeout=20))["seq"])
+
+    reader = asyncio.create_task(read_all())
+    for i in range(count):
+        await sender.say(body, client_msg_id=f"m{i}")
+    await reader
+    assert received == list(range(1, count + 1))
+    assert metric(server, "hubbub_slow_consumer_disconnects_total") == 1
+    assert "closing connection of stalled: 4408" in server.log()
+    stalled.close()
+
+
+async def test_sigterm_closes_sockets_with_restart_code(server: HubbubServer) -> None:
+    clients = [await ChatClient.open(f"{server.ws_url}/api/ws?name=u{i}") for i in range(20)]
+    for client in clients:
+        await client.join()
+    plain = await connect(f"{server.ws_url}/ws/1")
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGTERM)
+    codes = [(await client.closed())[0] for client in clients]
+    # uvicorn re-raises the signal once it has shut down cleanly.
+    exit_code = await asyncio.to_thread(server.proc.wait, 30)
+    assert set(codes) <= {1001, 1012}, codes
+    assert exit_code in (0, -signal.SIGTERM)
+    assert "Finished server process" in server.log()
+    await plain.close()
+
+
+async def test_store_down_sender_gets_error_nothing_broadcast(hubbub_server: ServerFactory) -> None:
+    with postgres_server() as database:
+        server = hubbub_server({"HUBBUB_DATABASE_URL": database.url})
+        alice = await ChatClient.open(f"{server.ws_url}/api/ws?name=alice")
+        bob = await ChatClient.open(f"{server.ws_url}/api/ws?name=bob")
+        await alice.join()
+        await bob.join()
+        await alice.say("stored")
+        assert [m["body"] for m in await bob.messages(1)] == ["stored"]
+
+        database.stop()
+        await alice.send(type="send", room="general", body="lost?", client_msg_id="x1")
+        error = await alice.expect("error", timeout=20)
+        assert error["code"] == "store_unavailable" and error["ref"] == "x1"
+        assert not [f for f in await bob.quiet(0.5) if f["type"] == "message"]
+        assert httpx.get(f"{server.url}/readyz").status_code == 503
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+        # When the database is back, the same retry is stored once and delivered.
+        database.start()
+        ack = await alice.say("lost?", client_msg_id="x1")
+        assert ack["seq"] == 2 and ack["duplicate"] is False
+        assert [m["body"] for m in await bob.messages(1)] == ["lost?"]

@@ -1,0 +1,101 @@
+"""One contract, every store: SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hubbub.store import SessionRecord, Store, UnknownRoomError, create_store
+from tests.conftest import fresh_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db' / 'hubbub.db'}"
+    else:
+        async with fresh_database(request.getfixturevalue("postgres_url")) as url:
+            instance = create_store(url)
+            await instance.start()
+            yield instance
+            await instance.close()
+        return
+    instance = create_store(url)
+    await instance.start()
+    yield instance
+    await instance.close()
+
+
+async def test_rooms(store: Store) -> None:
+    assert await store.ensure_room("general") is True
+    assert await store.ensure_room("general") is False
+    await store.ensure_room("alpha")
+    assert [(r.name, r.head) for r in await store.rooms()] == [("alpha", 0), ("general", 0)]
+    assert await store.room_head("general") == 0
+    assert await store.room_head("missing") is None
+
+
+async def test_append_assigns_gapless_sequence(store: Store) -> None:
+    await store.ensure_room("r")
+    await store.ensure_room("s")
+    first, created = await store.append("r", "alice", "one")
+    assert created and first.seq == 1 and first.room == "r" and first.author == "alice"
+    assert abs(first.ts / 1000 - time.time()) < 5
+    second, _ = await store.append("r", "bob", "two", client_id=7)
+    other, _ = await store.append("s", "bob", "elsewhere")
+    assert (second.seq, second.client_id, other.seq) == (2, 7, 1)
+    assert await store.room_head("r") == 2
+    with pytest.raises(UnknownRoomError):
+        await store.append("nope", "alice", "x")
+
+
+async def test_idempotent_client_msg_id(store: Store) -> None:
+    await store.ensure_room("r")
+    first, created = await store.append("r", "alice", "hello", client_msg_id="c1")
+    again, created_again = await store.append("r", "alice", "hello", client_msg_id="c1")
+    assert created and not created_again and again == first
+    # The same id from another author, or in another room, is another message.
+    other, created_other = await store.append("r", "bob", "hello", client_msg_id="c1")
+    assert created_other and other.seq == 2
+    assert await store.room_head("r") == 2
+
+
+async def test_concurrent_appends_are_gapless_and_unique(store: Store) -> None:
+    await store.ensure_room("r")
+    results = await asyncio.gather(
+        *[store.append("r", f"u{i % 5}", f"m{i}", client_msg_id=f"c{i % 40}") for i in range(80)]
+    )
+    created = [m for m, c in results if c]
+    assert sorted(m.seq for m in created) == list(range(1, len(created) + 1))
+    assert len({(m.author, m.client_msg_id) for m in created}) == len(created)
+
+
+async def test_after_and_before_pages(store: Store) -> None:
+    await store.ensure_room("r")
+    for i in range(10):
+        await store.append("r", "a", f"m{i}")
+    assert [m.seq for m in await store.after("r", 0, 3)] == [1, 2, 3]
+    assert [m.seq for m in await store.after("r", 8, 10)] == [9, 10]
+    assert await store.after("r", 10, 10) == []
+    assert [m.seq for m in await store.before("r", None, 3)] == [8, 9, 10]
+    assert [m.seq for m in await store.before("r", 3, 5)] == [1, 2]
+    assert [m.body for m in await store.before("r", 6, 2)] == ["m3", "m4"]
+
+
+async def test_sessions(store: Store) -> None:
+    await store.create_session(SessionRecord("s1", "alice", time.time() + 60))
+    await store.create_session(SessionRecord("s2", "bob", time.time() - 1))
+    found = await store.get_session("s1")
+    assert found is not None and found.user == "alice"
+    assert await store.get_session("s2") is None
+    assert await store.get_session("missing") is None
+    await store.delete_session("s1")
+    assert await store.get_session("s1") is None
+
+
+async def test_ping(store: Store) -> None:
+    await store.ping()

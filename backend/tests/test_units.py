@@ -1,0 +1,92 @@
+"""Small pieces on their own: presence bookkeeping, the token bucket, log redaction, settings."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import ValidationError
+
+from hubbub.logs import RedactSecretsFilter, redact
+from hubbub.presence import Presence
+from hubbub.protocol import plain_text_line
+from hubbub.ratelimit import TokenBucket
+from hubbub.settings import Settings
+
+
+def test_presence_counts_connections_and_merges_workers() -> None:
+    changes: list[tuple[str, str, bool]] = []
+    presence = Presence("w1", ttl=0.0, on_change=lambda r, u, j: changes.append((r, u, j)))
+    assert presence.add("general", "alice") is True
+    assert presence.add("general", "alice") is False  # second tab: no news
+    presence.merge_remote("w2", {"general": ["bob", "alice"]})
+    assert presence.users("general") == ["alice", "bob"]
+    assert presence.remove("general", "alice") is False
+    assert presence.remove("general", "alice") is True
+    assert presence.users("general") == ["alice", "bob"]  # still online on w2
+    presence.merge_remote("w1", {"general": ["ghost"]})  # our own echo is ignored
+    presence.expire()  # ttl 0: w2's view is stale now
+    assert presence.users("general") == []
+    assert changes == [
+        ("general", "alice", True),
+        ("general", "bob", True),
+        ("general", "alice", False),
+        ("general", "bob", False),
+    ]
+
+
+def test_token_bucket_allows_burst_then_rate() -> None:
+    bucket = TokenBucket(rate=1000.0, burst=3)
+    assert [bucket.try_take() for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = bucket.try_take()
+    assert 0 < wait <= 0.001
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("GET /items/1/ws?token=abc&q=1", "GET /items/1/ws?token=[redacted]&q=1"),
+        ("/api/ws?q=1&TOKEN=abc", "/api/ws?q=1&TOKEN=[redacted]"),
+        ("/ws?access_token=a.b.c", "/ws?access_token=[redacted]"),
+        ("/ws?name=token", "/ws?name=token"),
+    ],
+)
+def test_redact(line: str, expected: str) -> None:
+    assert redact(line) == expected
+
+
+def test_redact_filter_rewrites_uvicorn_style_records() -> None:
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:1", "/api/ws?token=secret"),
+        None,
+    )
+    RedactSecretsFilter().filter(record)
+    assert "secret" not in record.getMessage()
+
+
+def test_plain_text_mapping() -> None:
+    assert plain_text_line({"author": "alice", "client_id": None, "body": "hi"}) == "Client #alice says: hi"
+    assert plain_text_line({"author": "Client #3", "client_id": 3, "body": "x"}) == "Client #3 says: x"
+
+
+def test_settings_defaults_and_derived_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBBUB_DATA_DIR", "/srv/hub")
+    settings = Settings()
+    assert settings.effective_database_url == "sqlite:////srv/hub/hubbub.db"
+    assert settings.effective_broker_url == "memory://"
+    monkeypatch.setenv("HUBBUB_REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert Settings().effective_broker_url == "redis://127.0.0.1:6379/0"
+    monkeypatch.setenv("HUBBUB_ALLOWED_ORIGINS", '["https://a.example", "http://b.example:8080"]')
+    assert Settings().allowed_origins == ["https://a.example", "http://b.example:8080"]
+
+
+def test_jwt_settings_reject_algorithm_key_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBBUB_AUTH", "jwt")
+    monkeypatch.setenv("HUBBUB_JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----")
+    with pytest.raises(ValidationError, match="public key"):
+        Settings()  # default algorithm HS256 with a public key: the confusion attack's door

@@ -1,0 +1,76 @@
+import { useCallback, useEffect, useState } from "react";
+
+import { api, ApiError, type ServerConfig } from "./api";
+import { Chat } from "./components/Chat";
+import { Login } from "./components/Login";
+
+type Phase =
+  | { kind: "loading" }
+  | { kind: "unreachable"; message: string }
+  | { kind: "login"; config: ServerConfig; reason: string | null }
+  | { kind: "chat"; config: ServerConfig; user: string };
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>({ kind: "loading" });
+
+  useEffect(() => {
+    const request = { cancelled: false };
+    void (async () => {
+      try {
+        const config = await api.config();
+        try {
+          const me = await api.me();
+          if (!request.cancelled) setPhase({ kind: "chat", config, user: me.user });
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 401)) throw error;
+          if (!request.cancelled) setPhase({ kind: "login", config, reason: null });
+        }
+      } catch (error) {
+        if (!request.cancelled) setPhase({ kind: "unreachable", message: String(error) });
+      }
+    })();
+    return () => {
+      request.cancelled = true;
+    };
+  }, []);
+
+  const onSignedOut = useCallback((config: ServerConfig, reason: string | null) => {
+    setPhase({ kind: "login", config, reason });
+  }, []);
+
+  switch (phase.kind) {
+    case "loading":
+      return (
+        <main className="centered" aria-busy="true">
+          <p>Loading…</p>
+        </main>
+      );
+    case "unreachable":
+      return (
+        <main className="centered">
+          <h1>Hubbub</h1>
+          <p role="alert">The chat server cannot be reached: {phase.message}</p>
+        </main>
+      );
+    case "login":
+      return (
+        <Login
+          config={phase.config}
+          reason={phase.reason}
+          onLoggedIn={(user) => {
+            setPhase({ kind: "chat", config: phase.config, user });
+          }}
+        />
+      );
+    case "chat":
+      return (
+        <Chat
+          config={phase.config}
+          user={phase.user}
+          onSignedOut={(reason) => {
+            onSignedOut(phase.config, reason);
+          }}
+        />
+      );
+  }
+}

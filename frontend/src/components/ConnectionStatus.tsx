@@ -1,0 +1,26 @@
+import type { ChatSnapshot } from "../socket/ChatClient";
+
+const LABELS: Record<ChatSnapshot["status"], string> = {
+  connecting: "Connecting…",
+  connected: "Connected",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
+  closed: "Disconnected",
+};
+
+export function ConnectionStatus({ snapshot }: { snapshot: ChatSnapshot }) {
+  const waiting = snapshot.outbox.filter((p) => !p.failed).length;
+  return (
+    <p className={`status status-${snapshot.status}`} role="status" data-testid="connection-status">
+      <span className="dot" aria-hidden="true" />
+      {LABELS[snapshot.status]}
+      {snapshot.status !== "connected" && snapshot.notice && <span className="sr-detail"> — {snapshot.notice}</span>}
+      {waiting > 0 && snapshot.status !== "connected" && (
+        <span className="sr-detail">
+          {" "}
+          ({waiting} message{waiting === 1 ? "" : "s"} waiting to send)
+        </span>
+      )}
+    </p>
+  );
+}

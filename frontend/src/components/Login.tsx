@@ -1,0 +1,93 @@
+import { useId, useState, type SyntheticEvent } from "react";
+
+import { api, ApiError, type LoginForm, type ServerConfig } from "../api";
+
+const HEADINGS: Record<ServerConfig["auth_mode"], string> = {
+  none: "Pick a display name",
+  token: "Sign in with your access token",
+  jwt: "Sign in with your JWT",
+  password: "Sign in",
+};
+
+export function Login({
+  config,
+  reason,
+  onLoggedIn,
+}: {
+  config: ServerConfig;
+  reason: string | null;
+  onLoggedIn: (user: string) => void;
+}) {
+  const [form, setForm] = useState<LoginForm>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const ids = { name: useId(), secret: useId(), user: useId(), password: useId(), error: useId() };
+  const mode = config.auth_mode;
+
+  async function submit(event: SyntheticEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const { user } = await api.login(form);
+      onLoggedIn(user);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status === 401) setError(`Sign-in refused: ${caught.message}`);
+      else if (caught instanceof ApiError && caught.status === 422) setError("Please fill in the form.");
+      else setError(`Sign-in failed: ${String(caught)}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const field = (key: keyof LoginForm) => ({
+    value: form[key] ?? "",
+    onChange: (e: { target: { value: string } }) => {
+      setForm({ ...form, [key]: e.target.value });
+    },
+    "aria-describedby": error ? ids.error : undefined,
+    "aria-invalid": error ? true : undefined,
+  });
+
+  return (
+    <main className="centered">
+      <form className="card login" onSubmit={(e) => void submit(e)}>
+        <h1>Hubbub</h1>
+        <h2>{HEADINGS[mode]}</h2>
+        {reason && (
+          <p className="notice" role="status">
+            {reason}
+          </p>
+        )}
+        {mode === "none" && (
+          <>
+            <label htmlFor={ids.name}>Display name</label>
+            <input id={ids.name} autoComplete="nickname" required maxLength={32} {...field("name")} />
+          </>
+        )}
+        {(mode === "token" || mode === "jwt") && (
+          <>
+            <label htmlFor={ids.secret}>{mode === "jwt" ? "JWT" : "Access token"}</label>
+            <input id={ids.secret} type="password" autoComplete="off" required {...field("token")} />
+          </>
+        )}
+        {mode === "password" && (
+          <>
+            <label htmlFor={ids.user}>User name</label>
+            <input id={ids.user} autoComplete="username" required {...field("username")} />
+            <label htmlFor={ids.password}>Password</label>
+            <input id={ids.password} type="password" autoComplete="current-password" required {...field("password")} />
+          </>
+        )}
+        {error && (
+          <p id={ids.error} className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? "Signing in…" : mode === "none" ? "Join the chat" : "Sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,307 @@
+import { describe, expect, it } from "vitest";
+
+import { fullJitterDelay } from "./backoff";
+import { ChatClient, mergeMessages, type ChatEnvironment, type HistoryPage, type WebSocketLike } from "./ChatClient";
+import type { ChatMessage, ClientFrame } from "./protocol";
+
+class FakeSocket implements WebSocketLike {
+  readyState = 0;
+  onopen: ((event: Event) => void) | null = null;
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  onclose: ((event: CloseEvent) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+  sent: ClientFrame[] = [];
+
+  send(data: string): void {
+    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
+    this.sent.push(JSON.parse(data) as ClientFrame);
+  }
+
+  close(): void {
+    this.readyState = 3;
+  }
+
+  // --- the server's side
+  open(user = "alice"): void {
+    this.readyState = 1;
+    this.serve({ type: "hello", user, default_room: "general", max_message_bytes: 16384 });
+  }
+
+  serve(frame: object): void {
+    this.onmessage?.(new MessageEvent("message", { data: JSON.stringify(frame) }));
+  }
+
+  drop(code = 1006, reason = ""): void {
+    this.readyState = 3;
+    this.onclose?.(new CloseEvent("close", { code, reason }));
+  }
+
+  sends(): Extract<ClientFrame, { type: "send" }>[] {
+    return this.sent.filter((f): f is Extract<ClientFrame, { type: "send" }> => f.type === "send");
+  }
+}
+
+class FakeEnvironment implements ChatEnvironment {
+  sockets: FakeSocket[] = [];
+  timers: { at: number; callback: () => void; id: number }[] = [];
+  clock = 0;
+  nextId = 0;
+  randomValue = 0.5;
+  delays: number[] = [];
+  history: (room: string, before: number, limit: number) => HistoryPage = () => ({ messages: [], has_more: false });
+
+  createSocket(): WebSocketLike {
+    const socket = new FakeSocket();
+    this.sockets.push(socket);
+    return socket;
+  }
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = ++this.nextId;
+    this.delays.push(ms);
+    this.timers.push({ at: this.clock + ms, callback, id });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((t) => t.id !== handle);
+  }
+  now(): number {
+    return this.clock;
+  }
+  random(): number {
+    return this.randomValue;
+  }
+  newId(): string {
+    return `id-${++this.nextId}`;
+  }
+  fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
+    return Promise.resolve(this.history(room, before, limit));
+  }
+  advance(ms: number): void {
+    this.clock += ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= this.clock).sort((a, b) => a.at - b.at)[0];
+      if (!due) return;
+      this.timers = this.timers.filter((t) => t !== due);
+      due.callback();
+    }
+  }
+  get socket(): FakeSocket {
+    const socket = this.sockets[this.sockets.length - 1];
+    if (!socket) throw new Error("no socket yet");
+    return socket;
+  }
+}
+
+function message(seq: number, body = `m${seq}`, room = "general", clientMsgId: string | null = null): ChatMessage {
+  return {
+    type: "message",
+    room,
+    seq,
+    id: `uuid-${seq}`,
+    author: "bob",
+    body,
+    ts: 1_700_000_000_000 + seq,
+    client_msg_id: clientMsgId,
+    client_id: null,
+  };
+}
+
+function connected(): { env: FakeEnvironment; client: ChatClient } {
+  const env = new FakeEnvironment();
+  const client = new ChatClient("ws://test/api/ws", env);
+  client.start();
+  client.join("general");
+  env.socket.open();
+  env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: ["alice"] });
+  return { env, client };
+}
+
+describe("fullJitterDelay", () => {
+  it("grows exponentially up to the cap and is uniformly spread below it", () => {
+    expect(fullJitterDelay(0, 500, 30_000, () => 0.999)).toBe(499);
+    expect(fullJitterDelay(3, 500, 30_000, () => 0.999)).toBe(3996);
+    expect(fullJitterDelay(20, 500, 30_000, () => 0.999)).toBe(29_970);
+    expect(fullJitterDelay(5, 500, 30_000, () => 0)).toBe(0);
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const delay = fullJitterDelay(attempt);
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThan(Math.min(30_000, 500 * 2 ** attempt));
+    }
+  });
+});
+
+describe("ChatClient reconnect", () => {
+  it("reconnects with growing jittered delays and resets after a good connection", () => {
+    const { env, client } = connected();
+    env.randomValue = 0.999;
+    env.socket.drop(1006);
+    expect(client.getSnapshot().status).toBe("reconnecting");
+    const ceilings = [500, 1000, 2000, 4000];
+    for (const ceiling of ceilings) {
+      const delay = env.delays[env.delays.length - 1] ?? -1;
+      expect(delay).toBe(Math.floor(0.999 * ceiling));
+      const before = env.sockets.length;
+      env.advance(delay);
+      expect(env.sockets.length).toBe(before + 1);
+      env.socket.drop(1006);
+    }
+    env.advance(env.delays[env.delays.length - 1] ?? 0);
+    env.socket.open();
+    expect(client.getSnapshot().status).toBe("connected");
+    expect(client.getSnapshot().reconnectAttempt).toBe(0);
+  });
+
+  it("does not retry after a terminal close and says why", () => {
+    const { env, client } = connected();
+    env.socket.drop(4401, "session has expired or was logged out");
+    const before = env.sockets.length;
+    env.advance(60_000);
+    expect(env.sockets.length).toBe(before);
+    expect(client.getSnapshot().status).toBe("closed");
+    expect(client.getSnapshot().fatal?.code).toBe(4401);
+    expect(client.getSnapshot().fatal?.text).toContain("session has expired");
+  });
+
+  it("goes offline when the browser says so and retries at once when back", () => {
+    const { env, client } = connected();
+    client.setOnline(false);
+    env.socket.drop(1006);
+    expect(client.getSnapshot().status).toBe("offline");
+    const before = env.sockets.length;
+    client.setOnline(true);
+    expect(env.sockets.length).toBe(before + 1);
+  });
+});
+
+describe("ChatClient resume", () => {
+  it("rejoins every open room after the last sequence seen", () => {
+    const { env } = connected();
+    env.socket.serve(message(1));
+    env.socket.serve(message(2));
+    env.socket.drop(1012);
+    env.advance(30_000);
+    env.socket.open();
+    expect(env.socket.sent).toContainEqual({ type: "join", room: "general", after: 2 });
+  });
+
+  it("joins without a cursor on a first visit and knows older history exists", () => {
+    const env = new FakeEnvironment();
+    const client = new ChatClient("ws://x", env);
+    client.start();
+    client.join("general");
+    env.socket.open();
+    expect(env.socket.sent).toEqual([{ type: "join", room: "general" }]);
+    env.socket.serve({ type: "joined", room: "general", head: 80, from: 30, truncated: false, users: [] });
+    expect(client.getSnapshot().rooms.general?.hasOlder).toBe(true);
+  });
+
+  it("pages older history in and keeps order", async () => {
+    const { env, client } = connected();
+    env.socket.serve({ type: "joined", room: "general", head: 60, from: 50, truncated: false, users: [] });
+    for (let seq = 51; seq <= 60; seq++) env.socket.serve(message(seq));
+    env.history = (_room, before, limit) => ({
+      messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
+      has_more: true,
+    });
+    await client.loadOlder("general", 5);
+    const seqs = client.getSnapshot().rooms.general!.messages.map((m) => m.seq);
+    expect(seqs).toEqual([46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60]);
+  });
+});
+
+describe("ChatClient dedupe", () => {
+  it("keeps each sequence number once, in order, whatever order frames come in", () => {
+    const { env, client } = connected();
+    for (const seq of [1, 2, 2, 4, 3, 1, 5]) env.socket.serve(message(seq));
+    const seqs = client.getSnapshot().rooms.general!.messages.map((m) => m.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(client.getSnapshot().rooms.general!.cursor).toBe(5);
+  });
+
+  it("mergeMessages returns the same array when nothing is new", () => {
+    const list = [message(1), message(2)];
+    expect(mergeMessages(list, [message(2)])).toBe(list);
+  });
+});
+
+describe("ChatClient outbox", () => {
+  it("queues messages typed while offline and sends each once after reconnect", () => {
+    const { env, client } = connected();
+    env.socket.drop(1006);
+    client.send("general", "typed offline 1");
+    client.send("general", "typed offline 2");
+    expect(client.getSnapshot().outbox.map((p) => p.body)).toEqual(["typed offline 1", "typed offline 2"]);
+    env.advance(30_000);
+    env.socket.open();
+    expect(env.socket.sends()).toEqual([]); // not before the room is joined again
+    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [] });
+    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [] });
+    expect(env.socket.sends().map((f) => f.body)).toEqual(["typed offline 1", "typed offline 2"]);
+    const [first, second] = env.socket.sends();
+    env.socket.serve({ type: "ack", room: "general", client_msg_id: first!.client_msg_id, seq: 1, id: "a", ts: 1, duplicate: false });
+    env.socket.serve({ type: "ack", room: "general", client_msg_id: second!.client_msg_id, seq: 2, id: "b", ts: 1, duplicate: false });
+    expect(client.getSnapshot().outbox).toEqual([]);
+  });
+
+  it("resends an unacknowledged message with the same id after a drop", () => {
+    const { env, client } = connected();
+    client.send("general", "maybe stored");
+    const [sent] = env.socket.sends();
+    env.socket.drop(1006);
+    env.advance(30_000);
+    env.socket.open();
+    env.socket.serve({ type: "joined", room: "general", head: 1, from: 0, truncated: false, users: [] });
+    const [resent] = env.socket.sends();
+    expect(resent).toEqual(sent);
+    env.socket.serve({ type: "ack", room: "general", client_msg_id: sent!.client_msg_id, seq: 1, id: "a", ts: 1, duplicate: true });
+    expect(client.getSnapshot().outbox).toEqual([]);
+  });
+
+  it("waits out a rate limit, then resends the same message", () => {
+    const { env, client } = connected();
+    client.send("general", "slow down");
+    const [sent] = env.socket.sends();
+    env.socket.serve({ type: "error", code: "rate_limited", message: "slow", ref: sent!.client_msg_id, retry_after: 0.5 });
+    env.advance(499);
+    expect(env.socket.sends()).toHaveLength(1);
+    env.advance(1);
+    expect(env.socket.sends()).toHaveLength(2);
+    expect(env.socket.sends()[1]).toEqual(sent);
+  });
+
+  it("marks a message the server refuses for good as failed and does not resend it", () => {
+    const { env, client } = connected();
+    client.send("general", "x".repeat(10));
+    const [sent] = env.socket.sends();
+    env.socket.serve({ type: "error", code: "too_large", message: "message body is too large", ref: sent!.client_msg_id });
+    env.advance(60_000);
+    expect(env.socket.sends()).toHaveLength(1);
+    expect(client.getSnapshot().outbox[0]?.failed).toBe("message body is too large");
+    client.dismiss(sent!.client_msg_id);
+    expect(client.getSnapshot().outbox).toEqual([]);
+  });
+});
+
+describe("ChatClient presence and typing", () => {
+  it("tracks who is online and shows typing for a few seconds", () => {
+    const { env, client } = connected();
+    env.socket.serve({ type: "user_joined", room: "general", user: "bob" });
+    expect(client.getSnapshot().rooms.general!.users).toEqual(["alice", "bob"]);
+    env.socket.serve({ type: "typing", room: "general", user: "bob" });
+    expect(Object.keys(client.getSnapshot().rooms.general!.typing)).toEqual(["bob"]);
+    env.advance(5000);
+    expect(client.getSnapshot().rooms.general!.typing).toEqual({});
+    env.socket.serve({ type: "user_left", room: "general", user: "bob" });
+    expect(client.getSnapshot().rooms.general!.users).toEqual(["alice"]);
+    expect(client.getSnapshot().rooms.general!.notices.map((n) => n.text)).toEqual(["bob joined", "bob left"]);
+  });
+
+  it("throttles its own typing notices", () => {
+    const { env, client } = connected();
+    client.typing("general");
+    client.typing("general");
+    env.advance(2000);
+    client.typing("general");
+    expect(env.socket.sent.filter((f) => f.type === "typing")).toHaveLength(2);
+  });
+});

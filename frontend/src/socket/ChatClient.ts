@@ -1,0 +1,449 @@
+import { fullJitterDelay } from "./backoff";
+import {
+  describeClose,
+  TERMINAL_CLOSE_CODES,
+  type ChatMessage,
+  type ClientFrame,
+  type ServerFrame,
+} from "./protocol";
+
+/**
+ * The chat connection and the state it feeds: reconnects with backoff and full jitter, resumes
+ * every open room from the last sequence number seen, drops duplicates, and keeps an outbox of
+ * messages that are sent (again, with the same client_msg_id) until the server acknowledges them.
+ *
+ * Everything it touches outside itself comes through `ChatEnvironment`, so the tests drive it
+ * with a fake socket and a fake clock.
+ */
+
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline" | "closed";
+
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  onerror: ((event: Event) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface HistoryPage {
+  messages: ChatMessage[];
+  has_more: boolean;
+}
+
+export interface ChatEnvironment {
+  createSocket(url: string): WebSocketLike;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+  random(): number;
+  newId(): string;
+  fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage>;
+}
+
+export interface Notice {
+  key: string;
+  ts: number;
+  text: string;
+}
+
+export interface PendingMessage {
+  clientMsgId: string;
+  room: string;
+  body: string;
+  ts: number;
+  /** Set when the server refused it for good (too large, invalid): shown, never resent. */
+  failed: string | null;
+}
+
+export interface RoomView {
+  name: string;
+  /** Sorted by seq, each once. */
+  messages: ChatMessage[];
+  notices: Notice[];
+  users: string[];
+  /** user -> time (ms) until which the typing indicator shows */
+  typing: Record<string, number>;
+  /** Highest seq received: the resume cursor. */
+  cursor: number | null;
+  joined: boolean;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+}
+
+export interface ChatSnapshot {
+  status: ConnectionStatus;
+  user: string | null;
+  rooms: Record<string, RoomView>;
+  roomNames: string[];
+  outbox: PendingMessage[];
+  /** Why the connection ended for good (bad credentials, origin refused...). */
+  fatal: { code: number; text: string } | null;
+  /** The last thing worth telling about the connection ("The server is restarting."). */
+  notice: string | null;
+  reconnectAttempt: number;
+}
+
+const TYPING_SHOW_MS = 4000;
+const TYPING_SEND_EVERY_MS = 2000;
+const STORE_RETRY_MS = 2000;
+const OPEN = 1;
+
+function emptyRoom(name: string): RoomView {
+  return {
+    name,
+    messages: [],
+    notices: [],
+    users: [],
+    typing: {},
+    cursor: null,
+    joined: false,
+    hasOlder: false,
+    loadingOlder: false,
+  };
+}
+
+/** Merge messages into a sorted, duplicate-free list (by seq). */
+export function mergeMessages(existing: ChatMessage[], incoming: ChatMessage[]): ChatMessage[] {
+  if (incoming.length === 0) return existing;
+  const last = existing[existing.length - 1];
+  const only = incoming.length === 1 ? incoming[0] : undefined;
+  // The common case: one new message after everything we have.
+  if (only !== undefined && (last === undefined || only.seq > last.seq)) {
+    return [...existing, only];
+  }
+  const bySeq = new Map<number, ChatMessage>();
+  for (const message of existing) bySeq.set(message.seq, message);
+  let added = false;
+  for (const message of incoming) {
+    if (!bySeq.has(message.seq)) {
+      bySeq.set(message.seq, message);
+      added = true;
+    }
+  }
+  if (!added) return existing;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+export class ChatClient {
+  private state: ChatSnapshot = {
+    status: "connecting",
+    user: null,
+    rooms: {},
+    roomNames: [],
+    outbox: [],
+    fatal: null,
+    notice: null,
+    reconnectAttempt: 0,
+  };
+  private readonly listeners = new Set<() => void>();
+  private socket: WebSocketLike | null = null;
+  private reconnectTimer: unknown = null;
+  private typingPruneTimer: unknown = null;
+  private readonly retryTimers = new Map<string, unknown>();
+  /** client_msg_ids sent on the current connection and not yet answered */
+  private inFlight = new Set<string>();
+  private readonly openRooms: string[] = [];
+  private lastTypingSent = new Map<string, number>();
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly env: ChatEnvironment,
+  ) {}
+
+  // --- store interface for React's useSyncExternalStore
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ChatSnapshot => this.state;
+
+  private update(patch: Partial<ChatSnapshot>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  private updateRoom(name: string, change: (room: RoomView) => Partial<RoomView>): void {
+    const room = this.state.rooms[name] ?? emptyRoom(name);
+    this.update({ rooms: { ...this.state.rooms, [name]: { ...room, ...change(room) } } });
+  }
+
+  // --- lifecycle
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.env.clearTimeout(this.reconnectTimer);
+    this.env.clearTimeout(this.typingPruneTimer);
+    for (const timer of this.retryTimers.values()) this.env.clearTimeout(timer);
+    this.retryTimers.clear();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, "bye");
+    }
+    this.update({ status: "closed" });
+  }
+
+  /** The browser says the network is gone (or back): show it, and retry at once when back. */
+  setOnline(online: boolean): void {
+    if (this.stopped || this.state.fatal) return;
+    if (!online) {
+      this.update({ status: "offline" });
+      return;
+    }
+    if (this.state.status !== "connected") {
+      this.env.clearTimeout(this.reconnectTimer);
+      this.update({ reconnectAttempt: 0 });
+      this.connect();
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const old = this.socket;
+    if (old) {
+      old.onclose = null;
+      old.onmessage = null;
+      old.close();
+    }
+    this.inFlight = new Set();
+    const socket = this.env.createSocket(this.url);
+    this.socket = socket;
+    socket.onmessage = (event) => {
+      if (typeof event.data === "string") this.onFrame(JSON.parse(event.data) as ServerFrame);
+    };
+    socket.onclose = (event) => {
+      this.onClose(event.code, event.reason);
+    };
+    socket.onerror = () => undefined; // onclose follows and carries the code
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.socket = null;
+    this.inFlight = new Set();
+    const rooms: Record<string, RoomView> = {};
+    for (const [name, room] of Object.entries(this.state.rooms)) rooms[name] = { ...room, joined: false };
+    if (TERMINAL_CLOSE_CODES.has(code)) {
+      this.update({ rooms, status: "closed", fatal: { code, text: describeClose(code, reason) } });
+      return;
+    }
+    const attempt = this.state.reconnectAttempt;
+    const delay = fullJitterDelay(attempt, 500, 30_000, () => this.env.random());
+    this.update({
+      rooms,
+      status: this.state.status === "offline" ? "offline" : "reconnecting",
+      notice: describeClose(code, reason),
+      reconnectAttempt: attempt + 1,
+    });
+    this.env.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = this.env.setTimeout(() => {
+      this.connect();
+    }, delay);
+  }
+
+  private sendFrame(frame: ClientFrame): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== OPEN || this.state.status !== "connected") return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // --- what the UI asks for
+  setRoomNames(names: string[]): void {
+    this.update({ roomNames: [...new Set([...names])].sort() });
+  }
+
+  join(room: string): void {
+    if (!this.openRooms.includes(room)) this.openRooms.push(room);
+    if (!this.state.rooms[room]) this.updateRoom(room, () => ({}));
+    this.sendJoin(room);
+  }
+
+  private sendJoin(room: string): void {
+    const cursor = this.state.rooms[room]?.cursor ?? null;
+    this.sendFrame(cursor === null ? { type: "join", room } : { type: "join", room, after: cursor });
+  }
+
+  send(room: string, body: string): void {
+    const pending: PendingMessage = {
+      clientMsgId: this.env.newId(),
+      room,
+      body,
+      ts: this.env.now(),
+      failed: null,
+    };
+    this.update({ outbox: [...this.state.outbox, pending] });
+    // A message ends a typing spell: typing the next one is news again.
+    this.lastTypingSent.delete(room);
+    this.flushOutbox();
+  }
+
+  dismiss(clientMsgId: string): void {
+    this.update({ outbox: this.state.outbox.filter((p) => p.clientMsgId !== clientMsgId) });
+  }
+
+  typing(room: string): void {
+    const now = this.env.now();
+    if (now - (this.lastTypingSent.get(room) ?? -Infinity) < TYPING_SEND_EVERY_MS) return;
+    if (this.sendFrame({ type: "typing", room })) this.lastTypingSent.set(room, now);
+  }
+
+  async loadOlder(room: string, limit = 50): Promise<void> {
+    const view = this.state.rooms[room];
+    if (!view || view.loadingOlder || !view.hasOlder) return;
+    const oldest = view.messages[0]?.seq;
+    if (oldest === undefined) return;
+    this.updateRoom(room, () => ({ loadingOlder: true }));
+    try {
+      const page = await this.env.fetchHistory(room, oldest, limit);
+      this.updateRoom(room, (r) => ({
+        messages: mergeMessages(r.messages, page.messages),
+        hasOlder: page.has_more,
+        loadingOlder: false,
+      }));
+    } catch {
+      this.updateRoom(room, () => ({ loadingOlder: false }));
+    }
+  }
+
+  /** Send what waits in the outbox for rooms joined on this connection, in order, once each. */
+  private flushOutbox(): void {
+    for (const pending of this.state.outbox) {
+      if (pending.failed || this.inFlight.has(pending.clientMsgId) || this.retryTimers.has(pending.clientMsgId))
+        continue;
+      if (!this.state.rooms[pending.room]?.joined) continue;
+      const frame: ClientFrame = {
+        type: "send",
+        room: pending.room,
+        body: pending.body,
+        client_msg_id: pending.clientMsgId,
+      };
+      if (!this.sendFrame(frame)) return;
+      this.inFlight.add(pending.clientMsgId);
+    }
+  }
+
+  private retryLater(clientMsgId: string, ms: number): void {
+    this.inFlight.delete(clientMsgId);
+    this.retryTimers.set(
+      clientMsgId,
+      this.env.setTimeout(() => {
+        this.retryTimers.delete(clientMsgId);
+        this.flushOutbox();
+      }, ms),
+    );
+  }
+
+  // --- what the server says
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "hello":
+        this.update({
+          status: "connected",
+          user: frame.user,
+          reconnectAttempt: 0,
+          notice: null,
+        });
+        for (const room of this.openRooms) this.sendJoin(room);
+        break;
+      case "joined":
+        this.updateRoom(frame.room, (room) => ({
+          joined: true,
+          users: frame.users,
+          // First visit: older history exists below what the server sends now.
+          hasOlder: room.messages.length === 0 ? frame.from > 0 : room.hasOlder,
+          cursor: room.cursor ?? frame.from,
+        }));
+        this.flushOutbox();
+        break;
+      case "message":
+        this.updateRoom(frame.room, (room) => ({
+          messages: mergeMessages(room.messages, [frame]),
+          cursor: Math.max(room.cursor ?? 0, frame.seq),
+          typing: Object.fromEntries(Object.entries(room.typing).filter(([user]) => user !== frame.author)),
+        }));
+        break;
+      case "ack":
+        if (frame.client_msg_id) this.settle(frame.client_msg_id);
+        break;
+      case "user_joined":
+      case "user_left": {
+        const joined = frame.type === "user_joined";
+        const ts = this.env.now();
+        this.updateRoom(frame.room, (room) => ({
+          users: joined
+            ? [...new Set([...room.users, frame.user])].sort()
+            : room.users.filter((u) => u !== frame.user),
+          notices: [
+            ...room.notices,
+            { key: `${ts}-${frame.user}-${frame.type}`, ts, text: `${frame.user} ${joined ? "joined" : "left"}` },
+          ],
+        }));
+        break;
+      }
+      case "typing":
+        if (frame.user !== this.state.user) {
+          const until = this.env.now() + TYPING_SHOW_MS;
+          this.updateRoom(frame.room, (room) => ({ typing: { ...room.typing, [frame.user]: until } }));
+          this.scheduleTypingPrune();
+        }
+        break;
+      case "room_created":
+        this.setRoomNames([...this.state.roomNames, frame.room]);
+        break;
+      case "left":
+        break;
+      case "error":
+        this.onError(frame.code, frame.message, frame.ref ?? null, frame.retry_after ?? 1);
+        break;
+    }
+  }
+
+  private settle(clientMsgId: string): void {
+    this.inFlight.delete(clientMsgId);
+    this.update({ outbox: this.state.outbox.filter((p) => p.clientMsgId !== clientMsgId) });
+  }
+
+  private onError(code: string, message: string, ref: string | null, retryAfter: number): void {
+    if (ref === null) {
+      this.update({ notice: message });
+      return;
+    }
+    if (code === "rate_limited") {
+      this.retryLater(ref, Math.max(100, retryAfter * 1000));
+    } else if (code === "store_unavailable") {
+      this.retryLater(ref, STORE_RETRY_MS);
+    } else {
+      this.inFlight.delete(ref);
+      this.update({
+        outbox: this.state.outbox.map((p) => (p.clientMsgId === ref ? { ...p, failed: message } : p)),
+      });
+    }
+  }
+
+  private scheduleTypingPrune(): void {
+    if (this.typingPruneTimer !== null) return;
+    this.typingPruneTimer = this.env.setTimeout(() => {
+      this.typingPruneTimer = null;
+      const now = this.env.now();
+      let pending = false;
+      const rooms: Record<string, RoomView> = {};
+      for (const [name, room] of Object.entries(this.state.rooms)) {
+        const typing = Object.fromEntries(Object.entries(room.typing).filter(([, until]) => until > now));
+        pending ||= Object.keys(typing).length > 0;
+        rooms[name] = Object.keys(typing).length === Object.keys(room.typing).length ? room : { ...room, typing };
+      }
+      this.update({ rooms });
+      if (pending) this.scheduleTypingPrune();
+    }, 1000);
+  }
+}

@@ -1,0 +1,43 @@
+import { useEffect, useState, useSyncExternalStore } from "react";
+
+import { api, socketUrl } from "./api";
+import { ChatClient, type ChatSnapshot } from "./socket/ChatClient";
+
+function browserEnvironment() {
+  return {
+    createSocket: (url: string) => new WebSocket(url),
+    setTimeout: (callback: () => void, ms: number) => window.setTimeout(callback, ms),
+    clearTimeout: (handle: unknown) => {
+      window.clearTimeout(handle as number);
+    },
+    now: () => Date.now(),
+    random: () => Math.random(),
+    newId: () => crypto.randomUUID(),
+    fetchHistory: api.history,
+  };
+}
+
+/** One ChatClient for the lifetime of the chat screen, wired to the browser's online state. */
+export function useChatClient(): [ChatClient, ChatSnapshot] {
+  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment()));
+  const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot);
+
+  useEffect(() => {
+    client.start();
+    const online = () => {
+      client.setOnline(true);
+    };
+    const offline = () => {
+      client.setOnline(false);
+    };
+    window.addEventListener("online", online);
+    window.addEventListener("offline", offline);
+    return () => {
+      window.removeEventListener("online", online);
+      window.removeEventListener("offline", offline);
+      client.stop();
+    };
+  }, [client]);
+
+  return [client, snapshot];
+}

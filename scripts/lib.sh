@@ -1,0 +1,62 @@
+# Shared steps of scripts/chat and scripts/test: each installs what it needs, once.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${HUBBUB_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root for: $*"; return 1; fi
+}
+
+# Debian/Ubuntu packages, installed only when a command is missing.
+ensure_apt() {
+  local missing=()
+  local pair cmd pkg
+  for pair in "$@"; do
+    cmd="${pair%%:*}"; pkg="${pair#*:}"
+    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ]; then missing+=("$pkg"); fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    log "please install: ${missing[*]}"; return 1
+  fi
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_python() {
+  if [ ! -x "$PY" ]; then
+    log "creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.hubbub-$1-$(cat "$ROOT/backend/requirements$2.lock" "$ROOT/backend/pyproject.toml" | sha256sum | cut -c1-16)"
+  if [ ! -e "$stamp" ]; then
+    log "installing Python packages ($1)"
+    "$PY" -m pip install -q --upgrade pip >/dev/null
+    "$PY" -m pip install -q -r "$ROOT/backend/requirements$2.lock"
+    "$PY" -m pip install -q --no-deps -e "$ROOT/backend"
+    touch "$stamp"
+  fi
+}
+
+# Builds the UI into the package's static folder, which the server serves at /.
+build_ui() {
+  if ! command -v npm >/dev/null; then
+    ensure_apt node:nodejs npm:npm
+  fi
+  (
+    cd "$ROOT/frontend"
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      log "installing UI packages"
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+    log "building the UI"
+    npm run --silent build
+  )
+}
