@@ -17,9 +17,11 @@ as_root() {
 ensure_apt() {
   local missing=()
   local pair cmd pkg
+  # Each argument is command:package; the package is installed when the command is missing
+  # (the command __missing__ is never there: for packages checked by the caller).
   for pair in "$@"; do
     cmd="${pair%%:*}"; pkg="${pair#*:}"
-    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ]; then missing+=("$pkg"); fi
+    if ! command -v "$cmd" >/dev/null 2>&1; then missing+=("$pkg"); fi
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if ! command -v apt-get >/dev/null; then

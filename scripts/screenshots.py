@@ -79,7 +79,9 @@ def main() -> None:
         grace.get_by_placeholder("Message #general").fill("")
         grace.screenshot(path=OUT / "chat-dark.png")
 
-        phone = browser.new_context(viewport={"width": 390, "height": 780}, color_scheme="light", is_mobile=True)
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 780}, color_scheme="light", is_mobile=True
+        )
         mobile = phone.new_page()
         sign_in(mobile, base, "linus")
         mobile.get_by_text("tutorial clients").wait_for()

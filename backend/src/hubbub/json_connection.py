@@ -184,6 +184,8 @@ class JsonConnection(QueuedSocket):
             log.warning("store unavailable for a message of %s: %s", self.user, exc)
             self._error("store_unavailable", "message not stored; try again", ref=ref)
             return
+        # A message ends a typing spell: typing the next one is news again.
+        self._last_typing.pop(command.room, None)
         self.offer(
             encode(
                 {

@@ -84,7 +84,8 @@ export function MessageList({
           {room.loadingOlder ? "Loading…" : "Load older messages"}
         </button>
       )}
-      <ol role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" data-testid="messages">
+      <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" data-testid="messages">
+        <ol>
         {items.map((item) =>
           item.kind === "notice" ? (
             <li key={item.key} className="notice-line">
@@ -117,7 +118,8 @@ export function MessageList({
             )}
           </li>
         ))}
-      </ol>
+        </ol>
+      </div>
       {room && items.length === 0 && pending.length === 0 && room.joined && (
         <p className="empty">No messages yet. Say hello!</p>
       )}

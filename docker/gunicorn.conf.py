@@ -1,0 +1,48 @@
+"""gunicorn settings for the Hubbub image. Environment:
+
+WEB_CONCURRENCY   worker processes (default 1; more need HUBBUB_REDIS_URL or a PostgreSQL broker)
+PORT              port to listen on (default 8000), on all interfaces
+GRACEFUL_TIMEOUT  seconds workers get to close sockets on shutdown (default HUBBUB_SHUTDOWN_TIMEOUT_SECONDS)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from typing import Any
+
+from hubbub.cli import LOG_FORMAT, check_workers, load_settings
+
+settings = load_settings()  # exits with a clear message on a bad configuration
+logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+check_workers(settings, workers)
+
+wsgi_app = "hubbub.app:app_from_env()"
+worker_class = "hubbub.worker.HubbubWorker"
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", settings.shutdown_timeout_seconds))
+# WebSocket workers are busy by design; the arbiter's heartbeat check is what this bounds.
+timeout = 60
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = settings.log_level
+# Pass X-Forwarded-* only from a proxy on this host (set FORWARDED_ALLOW_IPS to widen).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server: Any) -> None:
+    # Metrics of all workers add up through files here; start each run with none left over.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,137 @@
+"""End-to-end fixtures: real browsers (pytest-playwright) against a real Hubbub.
+
+Where the server comes from:
+- HUBBUB_E2E_BASE_URL set: that server (e.g. the Docker container); scenarios that must start
+  servers of their own (other auth modes, several workers) are skipped there, and the restart
+  scenario runs HUBBUB_E2E_RESTART_CMD (e.g. `docker restart hubbub-e2e`).
+- otherwise: `hubbub serve` processes started here on free ports, like the backend tests do.
+
+Browsers: Playwright's own (`playwright install`), or Debian's /usr/bin/chromium when
+Playwright's Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserType, Page, expect
+from pytest_redis import factories
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+from tests.services import HubbubServer, wait_for
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+EXTERNAL_URL = os.environ.get("HUBBUB_E2E_BASE_URL")
+
+expect.set_options(timeout=15_000)
+redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType, browser_name: str
+) -> dict[str, Any]:
+    if browser_name != "chromium":
+        return browser_type_launch_args
+    bundled = Path(browser_type.executable_path)
+    chosen = os.environ.get("HUBBUB_E2E_CHROMIUM")
+    if chosen is None and not bundled.exists() and Path(DEBIAN_CHROMIUM).exists():
+        chosen = DEBIAN_CHROMIUM
+    if chosen is None:
+        return browser_type_launch_args
+    return {**browser_type_launch_args, "executable_path": chosen, "args": CHROMIUM_ARGS}
+
+
+class Target:
+    """The server under test, and how to bounce it."""
+
+    def __init__(self, url: str, local: HubbubServer | None) -> None:
+        self.url = url
+        self.local = local
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http")
+
+    def stop(self) -> None:
+        if self.local is not None:
+            self.local.stop()
+        else:
+            command = os.environ.get("HUBBUB_E2E_STOP_CMD")
+            if not command:
+                pytest.skip("set HUBBUB_E2E_STOP_CMD/HUBBUB_E2E_START_CMD to restart an external server")
+            subprocess.run(shlex.split(command), check=True)
+
+    def start(self) -> None:
+        if self.local is not None:
+            self.local.start()
+        else:
+            subprocess.run(shlex.split(os.environ["HUBBUB_E2E_START_CMD"]), check=True)
+            import httpx
+
+            wait_for(lambda: _ready(httpx, self.url), 60, f"{self.url}/readyz")
+
+
+def _ready(httpx: Any, url: str) -> bool:
+    try:
+        return bool(httpx.get(f"{url}/readyz", timeout=1).status_code == 200)
+    except httpx.HTTPError:
+        return False
+
+
+ServerFactory = Callable[..., HubbubServer]
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start local `hubbub serve` processes; skipped when testing an external server."""
+    if EXTERNAL_URL:
+        pytest.skip("starts servers of its own: runs against local servers only")
+    servers: list[HubbubServer] = []
+
+    def start(env: dict[str, str] | None = None, data_dir: Path | None = None) -> HubbubServer:
+        server = HubbubServer(env=env or {}, data_dir=data_dir or tmp_path / f"data{len(servers)}")
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Iterator[Target]:
+    """The default server: external if HUBBUB_E2E_BASE_URL is set, else a fresh local one."""
+    if EXTERNAL_URL:
+        yield Target(EXTERNAL_URL.rstrip("/"), None)
+        return
+    server = HubbubServer(env={}, data_dir=tmp_path / "data").start()
+    yield Target(server.url, server)
+    server.stop()
+
+
+@pytest.fixture
+def room(target: Target, page: Page) -> str:
+    """A fresh room per test, so tests against one long-lived external server do not mix."""
+    import uuid
+
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    response = page.request.post(f"{target.url}/api/rooms", data={"name": name})
+    assert response.ok, response.text()
+    return name

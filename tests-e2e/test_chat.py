@@ -1,0 +1,189 @@
+"""A person's view of Hubbub, in a real browser, against a real server."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+import httpx
+from axe_playwright_python.sync_playwright import Axe
+from conftest import Target
+from playwright.sync_api import Browser, expect
+from ui import message_bodies, open_as, say, sign_in
+from websockets.sync.client import ClientConnection, connect
+
+
+def unique(text: str) -> str:
+    return f"{text} {uuid.uuid4().hex[:6]}"
+
+
+def test_two_users_chat_live(browser: Browser, target: Target, room: str) -> None:
+    ada = open_as(browser, target.url, "ada", room)
+    bob = open_as(browser, target.url, "bob", room)
+    hello = unique("hello bob")
+    say(ada, hello)
+    expect(bob.get_by_text(hello)).to_be_visible()
+    mine = ada.locator("li.message.own", has_text=hello)
+    expect(mine).to_be_visible()
+    expect(mine.locator(".author")).to_have_text("ada")
+    expect(mine.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
+    theirs = bob.locator("li.message", has_text=hello)
+    expect(theirs).not_to_have_class(re.compile(r"\bown\b"))
+    reply = unique("hi ada")
+    say(bob, reply)
+    expect(ada.get_by_text(reply)).to_be_visible()
+    assert message_bodies(ada) == [hello, reply]
+
+
+def test_keyboard_only(browser: Browser, target: Target, room: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{target.url}/?room={room}")
+    page.get_by_label("Display name").wait_for()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Display name")).to_be_focused()
+    page.keyboard.type("kay")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("connection-status")).to_have_text("Connected")
+    page.locator("textarea").focus()
+    text = unique("typed with keys")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    expect(page.locator("li.message.own", has_text=text)).to_be_visible()
+
+
+def test_history_after_reload_in_order_without_duplicates(
+    browser: Browser, target: Target, room: str
+) -> None:
+    page = open_as(browser, target.url, "ada", room)
+    sent = [unique(f"message {i}") for i in range(8)]
+    for text in sent:
+        say(page, text)
+    expect(page.locator("li.message:not(.pending)")).to_have_count(8)
+    page.reload()
+    expect(page.get_by_test_id("connection-status")).to_have_text("Connected")
+    expect(page.locator("li.message")).to_have_count(8)
+    assert message_bodies(page) == sent
+
+
+def post(ws: ClientConnection, room: str, body: str, ref: str) -> None:
+    """Send one message and wait for its ack, waiting out the rate limit like a good client."""
+    while True:
+        ws.send(json.dumps({"type": "send", "room": room, "body": body, "client_msg_id": ref}))
+        while True:
+            frame = json.loads(ws.recv(timeout=10))
+            if frame["type"] in ("ack", "error") and ref in (frame.get("client_msg_id"), frame.get("ref")):
+                break
+        if frame["type"] == "ack":
+            return
+        assert frame["code"] == "rate_limited", frame
+        time.sleep(frame["retry_after"])
+
+
+def test_paging_back_through_history(browser: Browser, target: Target, room: str) -> None:
+    with connect(f"{target.ws_url}/api/ws?name=bot") as ws:
+        ws.recv()
+        ws.send(json.dumps({"type": "join", "room": room}))
+        for i in range(70):
+            post(ws, room, f"old {i}", f"h{i}")
+    page = open_as(browser, target.url, "reader", room)
+    expect(page.locator("li.message")).to_have_count(50)
+    page.get_by_role("button", name="Load older messages").click()
+    expect(page.locator("li.message")).to_have_count(70)
+    assert message_bodies(page) == [f"old {i}" for i in range(70)]
+    expect(page.get_by_role("button", name="Load older messages")).to_have_count(0)
+
+
+def test_presence_typing_and_join_leave_notices(browser: Browser, target: Target, room: str) -> None:
+    ada = open_as(browser, target.url, "ada", room)
+    bob = open_as(browser, target.url, "bob", room)
+    presence = ada.get_by_test_id("presence")
+    expect(presence).to_contain_text("bob")
+    expect(ada.get_by_text("bob joined")).to_be_visible()
+    bob.locator("textarea").fill("thinking")
+    expect(ada.get_by_text("bob is typing…")).to_be_visible()
+    bob.context.close()
+    expect(presence).not_to_contain_text("bob")
+    expect(ada.get_by_text("bob left")).to_be_visible()
+
+
+def test_plain_text_client_shares_the_default_room(browser: Browser, target: Target) -> None:
+    page = open_as(browser, target.url, "ada")
+    line = unique("from the tutorial client")
+    with connect(f"{target.ws_url}/ws/4242") as plain:
+        plain.send(line)
+        assert plain.recv(timeout=10) == f"You wrote: {line}"
+        assert plain.recv(timeout=10) == f"Client #4242 says: {line}"
+        shown = page.locator("li.message", has_text=line)
+        expect(shown.locator(".author")).to_have_text("Client #4242")
+        answer = unique("hello plain text")
+        say(page, answer)
+        received = [str(plain.recv(timeout=10))]
+        while f"Client #ada says: {answer}" not in received:
+            received.append(str(plain.recv(timeout=10)))
+
+
+def test_accessibility_no_serious_violations(browser: Browser, target: Target, room: str) -> None:
+    axe = Axe()
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme)
+        page = context.new_page()
+        page.goto(f"{target.url}/?room={room}")
+        page.get_by_label("Display name").wait_for()
+        login = axe.run(page)
+        sign_in(page, target.url, "axel", room)
+        say(page, unique("checking contrast"))
+        expect(page.locator("li.message.own:not(.pending)")).to_have_count(1)
+        chat = axe.run(page)
+        for result in (login, chat):
+            serious = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+            assert not serious, result.generate_report()
+        context.close()
+
+
+def test_phone_width_has_no_horizontal_scroll(browser: Browser, target: Target, room: str) -> None:
+    page = open_as(browser, target.url, "mo", room, viewport={"width": 360, "height": 740}, is_mobile=True)
+    say(page, "a-very-long-word-" * 20)
+    expect(page.locator("li.message.own:not(.pending)")).to_have_count(1)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    expect(page.locator("textarea")).to_be_in_viewport()
+
+
+def test_server_restart_messages_typed_during_outage_arrive_once(
+    browser: Browser, target: Target, room: str
+) -> None:
+    ada = open_as(browser, target.url, "ada", room)
+    bob = open_as(browser, target.url, "bob", room)
+    before = unique("before restart")
+    say(ada, before)
+    expect(bob.get_by_text(before)).to_be_visible()
+
+    target.stop()
+    status = ada.get_by_test_id("connection-status")
+    expect(status).not_to_have_text("Connected")
+    during = [unique(f"typed during outage {i}") for i in range(3)]
+    for text in during:
+        say(ada, text)
+    expect(ada.get_by_test_id("pending-message")).to_have_count(3)
+    expect(status).to_contain_text("3 messages waiting to send")
+    target.start()
+
+    expect(status).to_have_text("Connected", timeout=45_000)
+    expect(bob.get_by_test_id("connection-status")).to_have_text("Connected", timeout=45_000)
+    for page in (ada, bob):
+        expect(page.locator("li.message:not(.pending)")).to_have_count(4, timeout=20_000)
+        assert message_bodies(page) == [before, *during]
+    expect(ada.get_by_test_id("pending-message")).to_have_count(0)
+    history = httpx.get(f"{target.url}/api/rooms/{room}/messages").json()["messages"]
+    assert [m["body"] for m in history] == [before, *during]
+
+
+def test_sign_out_returns_to_sign_in(browser: Browser, target: Target, room: str) -> None:
+    page = open_as(browser, target.url, "sam", room)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Display name")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Display name")).to_be_visible()
