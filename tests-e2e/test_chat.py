@@ -134,8 +134,9 @@ def test_accessibility_no_serious_violations(browser: Browser, target: Target, r
         page.get_by_label("Display name").wait_for()
         login = axe.run(page)
         sign_in(page, target.url, "axel", room)
-        say(page, unique("checking contrast"))
-        expect(page.locator("li.message.own:not(.pending)")).to_have_count(1)
+        text = unique("checking contrast")
+        say(page, text)
+        expect(page.locator("li.message.own:not(.pending)", has_text=text)).to_have_count(1)
         chat = axe.run(page)
         for result in (login, chat):
             serious = [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
