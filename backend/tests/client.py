@@ -20,6 +20,9 @@ class ChatClient:
 
     @classmethod
     async def open(cls, url: str, **kwargs: Any) -> ChatClient:
+        # A deep receive queue: tests often read a connection only after acting on others,
+        # and the server would rightly drop a client that stops reading for that long.
+        kwargs.setdefault("max_queue", 4096)
         client = cls(await connect(url, compression=None, open_timeout=TIMEOUT, **kwargs))
         hello = await client.expect("hello")
         assert hello["user"]

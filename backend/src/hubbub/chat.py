@@ -24,6 +24,9 @@ from hubbub.store import Store, StoredMessage, UnknownRoomError
 log = logging.getLogger("hubbub.chat")
 
 PRESENCE_PUBLISH_DELAY = 0.05  # seconds: coalesces a burst of joins into one presence update
+# Seconds over which presence changes are gathered into one frame per room: a mass reconnect of
+# n users costs each client one frame, not n.
+PRESENCE_NOTIFY_DELAY = 0.1
 
 
 class ChatService:
@@ -39,6 +42,8 @@ class ChatService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._presence_dirty = False
         self._heartbeat: asyncio.Task[None] | None = None
+        # room -> user -> joined?  (the last word per user wins within one notification)
+        self._presence_changes: dict[str, dict[str, bool]] = {}
 
     # --- lifecycle
     async def start(self) -> None:
@@ -126,7 +131,8 @@ class ChatService:
             self.hub.dispatch(RoomEvent(data["room"], env.body, seq=data["seq"], data=data))
         elif kind == envelope.ROOM_EVENT:
             room, text, frame = env.body.split("\n", 2)
-            self.hub.dispatch(RoomEvent(room, frame or None, text=text or None))
+            # Typing notices are worth nothing late: a backed-up connection skips them.
+            self.hub.dispatch(RoomEvent(room, frame or None, text=text or None, droppable=not text))
         elif kind == envelope.MESSAGE_REF:
             room, seq = env.body.split(" ")
             self.spawn(self._dispatch_from_store(room, int(seq)), "hubbub-message-ref")
@@ -169,8 +175,24 @@ class ChatService:
             self._mark_presence_dirty()
 
     def _on_presence(self, room: str, user: str, joined: bool) -> None:
-        frame = encode({"type": "user_joined" if joined else "user_left", "room": room, "user": user})
-        self.hub.dispatch(RoomEvent(room, frame))
+        if not self._presence_changes:
+            self.spawn(self._notify_presence_soon(), "hubbub-presence-notify")
+        self._presence_changes.setdefault(room, {})[user] = joined
+
+    async def _notify_presence_soon(self) -> None:
+        await asyncio.sleep(PRESENCE_NOTIFY_DELAY)
+        changes, self._presence_changes = self._presence_changes, {}
+        for room, users in changes.items():
+            frame = encode(
+                {
+                    "type": "presence",
+                    "room": room,
+                    "users": self.presence.users(room),
+                    "joined": sorted(u for u, joined in users.items() if joined),
+                    "left": sorted(u for u, joined in users.items() if not joined),
+                }
+            )
+            self.hub.dispatch(RoomEvent(room, frame, droppable=False))
 
     def _mark_presence_dirty(self) -> None:
         if not self._presence_dirty:

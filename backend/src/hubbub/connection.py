@@ -76,6 +76,8 @@ class QueuedSocket:
     def offer(self, item: QueueItem) -> None:
         if self.closing:
             return
+        if isinstance(item, RoomEvent) and item.droppable and self.queue.qsize() * 2 >= self.queue.maxsize:
+            return
         try:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:

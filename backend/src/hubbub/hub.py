@@ -11,7 +11,7 @@ from hubbub.protocol import plain_text_line
 class RoomEvent:
     """One event for one room, encoded once for every subscriber of this worker."""
 
-    __slots__ = ("_data", "_text", "frame", "room", "seq")
+    __slots__ = ("_data", "_text", "droppable", "frame", "room", "seq")
 
     def __init__(
         self,
@@ -20,8 +20,10 @@ class RoomEvent:
         seq: int | None = None,
         data: dict[str, Any] | None = None,
         text: str | None = None,
+        droppable: bool = False,
     ) -> None:
         self.room = room
+        self.droppable = droppable  # may be skipped for a connection that is falling behind
         self.frame = frame  # JSON frame for protocol clients; None when they have no use for it
         self.seq = seq  # set for stored chat messages
         self._data = data

@@ -140,7 +140,7 @@ class JsonConnection(QueuedSocket):
         rejoin = command.room in self.cursors
         self.cursors[command.room] = cursor
         if not rejoin:
-            # Before subscribing: the others hear user_joined, this client gets the list below.
+            # Before subscribing: the others hear of the join, this client gets the list below.
             self.chat.join_presence(command.room, self.user)
         self.chat.hub.subscribe(command.room, self)
         self.offer(

@@ -29,6 +29,11 @@ CLIENT_ERRORS = Counter("hubbub_client_errors_total", "Error events sent to clie
 BROKER_ERRORS = Counter("hubbub_broker_errors_total", "Failed broker publishes")
 BROKER_RECONNECTS = Counter("hubbub_broker_reconnects_total", "Broker re-subscriptions")
 STORE_ERRORS = Counter("hubbub_store_errors_total", "Failed store operations")
+TASKS = Gauge(
+    "hubbub_asyncio_tasks",
+    "asyncio tasks alive in the worker (a leak shows here first)",
+    multiprocess_mode="livesum",
+)
 
 
 def render() -> tuple[bytes, str]:

@@ -285,13 +285,13 @@ describe("ChatClient outbox", () => {
 describe("ChatClient presence and typing", () => {
   it("tracks who is online and shows typing for a few seconds", () => {
     const { env, client } = connected();
-    env.socket.serve({ type: "user_joined", room: "general", user: "bob" });
+    env.socket.serve({ type: "presence", room: "general", users: ["alice", "bob"], joined: ["bob"], left: [] });
     expect(client.getSnapshot().rooms.general!.users).toEqual(["alice", "bob"]);
     env.socket.serve({ type: "typing", room: "general", user: "bob" });
     expect(Object.keys(client.getSnapshot().rooms.general!.typing)).toEqual(["bob"]);
     env.advance(5000);
     expect(client.getSnapshot().rooms.general!.typing).toEqual({});
-    env.socket.serve({ type: "user_left", room: "general", user: "bob" });
+    env.socket.serve({ type: "presence", room: "general", users: ["alice"], joined: [], left: ["bob"] });
     expect(client.getSnapshot().rooms.general!.users).toEqual(["alice"]);
     expect(client.getSnapshot().rooms.general!.notices.map((n) => n.text)).toEqual(["bob joined", "bob left"]);
   });

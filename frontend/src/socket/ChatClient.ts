@@ -375,19 +375,13 @@ export class ChatClient {
       case "ack":
         if (frame.client_msg_id) this.settle(frame.client_msg_id);
         break;
-      case "user_joined":
-      case "user_left": {
-        const joined = frame.type === "user_joined";
+      case "presence": {
         const ts = this.env.now();
-        this.updateRoom(frame.room, (room) => ({
-          users: joined
-            ? [...new Set([...room.users, frame.user])].sort()
-            : room.users.filter((u) => u !== frame.user),
-          notices: [
-            ...room.notices,
-            { key: `${ts}-${frame.user}-${frame.type}`, ts, text: `${frame.user} ${joined ? "joined" : "left"}` },
-          ],
-        }));
+        const notices = [
+          ...frame.joined.map((user) => ({ key: `${ts}-${user}-joined`, ts, text: `${user} joined` })),
+          ...frame.left.map((user) => ({ key: `${ts}-${user}-left`, ts, text: `${user} left` })),
+        ];
+        this.updateRoom(frame.room, (room) => ({ users: frame.users, notices: [...room.notices, ...notices] }));
         break;
       }
       case "typing":

@@ -32,7 +32,7 @@ export type ServerFrame =
       ts: number;
       duplicate: boolean;
     }
-  | { type: "user_joined" | "user_left"; room: string; user: string }
+  | { type: "presence"; room: string; users: string[]; joined: string[]; left: string[] }
   | { type: "typing"; room: string; user: string }
   | { type: "left"; room: string }
   | { type: "room_created"; room: string }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -36,5 +37,6 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics")
 async def prometheus_metrics() -> Response:
+    metrics.TASKS.set(len(asyncio.all_tasks()))
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

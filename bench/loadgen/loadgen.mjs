@@ -1,0 +1,226 @@
+// Hubbub's load generator: one Node process, many WebSocket clients, one scenario per run.
+//
+//   node loadgen.mjs '<scenario JSON>'      prints one JSON result line
+//
+// Scenario fields:
+//   url        server base, e.g. ws://127.0.0.1:8000
+//   proto      "seed"     tutorial chat at /ws/{id}: "Client #0 says: <payload>" lines
+//              "json"     Hubbub's JSON protocol at /api/ws (join, send, message events)
+//              "socketio" a python-socketio server broadcasting "chat" events
+//   mode       "fanout"   one sender, every client receives; "idle" connect and sit
+//   clients    receiving connections (the sender is one of them)
+//   stalled    extra clients that stop reading right after joining
+//   messages   how many the sender sends; rate: messages per second (0: as fast as acked/possible)
+//   size       payload bytes; pids: server processes whose CPU time and memory are read from /proc
+//   metricsUrl Hubbub /metrics to poll for slow-consumer evictions (optional)
+//
+// Every payload carries its sequence number and send time, so each receiver checks order,
+// duplicates and loss, and latency is measured on one clock.
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { io } from "socket.io-client";
+import WebSocket from "ws";
+
+const cfg = {
+  proto: "seed",
+  mode: "fanout",
+  clients: 100,
+  stalled: 0,
+  messages: 1000,
+  rate: 0,
+  size: 64,
+  pids: [],
+  timeoutMs: 120_000,
+  settleMs: 1000,
+  ...JSON.parse(process.argv[2] ?? "{}"),
+};
+
+const TICKS = 100; // USER_HZ: clock ticks per second in /proc/<pid>/stat on Linux
+
+function cpuSeconds(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
+    } catch {
+      // process gone
+    }
+  }
+  return total;
+}
+
+function rssKiB(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    } catch {
+      // process gone
+    }
+  }
+  return total;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now();
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+// --- one client per protocol: open(), send(payload), onPayload(cb), pause()
+function seedClient(id) {
+  const ws = new WebSocket(`${cfg.url}/ws/${id}`, { perMessageDeflate: false });
+  const prefix = "Client #0 says: ";
+  return {
+    ws,
+    open: () => new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); }),
+    send: (payload) => ws.send(payload),
+    onPayload: (cb) => ws.on("message", (data) => {
+      const text = data.toString();
+      if (text.startsWith(prefix)) cb(text.slice(prefix.length));
+    }),
+    pause: () => ws._socket.pause(),
+    close: () => ws.terminate(),
+  };
+}
+
+function jsonClient(id) {
+  const ws = new WebSocket(`${cfg.url}/api/ws?name=u${id}`, { perMessageDeflate: false });
+  let joined;
+  const ready = new Promise((resolve) => { joined = resolve; });
+  const listeners = [];
+  ws.on("message", (data) => {
+    const frame = JSON.parse(data.toString());
+    if (frame.type === "hello") ws.send(JSON.stringify({ type: "join", room: "general", after: 1e12 }));
+    else if (frame.type === "joined") joined();
+    else if (frame.type === "message") for (const cb of listeners) cb(frame.body);
+  });
+  let seq = 0;
+  return {
+    ws,
+    open: () => new Promise((resolve, reject) => { ws.once("error", reject); ready.then(resolve); }),
+    send: (payload) => ws.send(JSON.stringify({ type: "send", room: "general", body: payload, client_msg_id: `s${++seq}` })),
+    onPayload: (cb) => listeners.push(cb),
+    pause: () => ws._socket.pause(),
+    close: () => ws.terminate(),
+  };
+}
+
+function socketioClient() {
+  const socket = io(cfg.url.replace(/^ws/, "http"), { transports: ["websocket"], reconnection: false });
+  return {
+    ws: socket,
+    open: () => new Promise((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); }),
+    send: (payload) => socket.emit("chat", payload),
+    onPayload: (cb) => socket.on("chat", cb),
+    pause: () => socket.io.engine.transport.ws._socket.pause(),
+    close: () => socket.disconnect(),
+  };
+}
+
+const makeClient = { seed: seedClient, json: jsonClient, socketio: socketioClient }[cfg.proto];
+
+async function openAll(count, offset) {
+  const clients = [];
+  for (let i = 0; i < count; i += 100) {
+    const batch = [];
+    for (let j = i; j < Math.min(count, i + 100); j++) batch.push(makeClient(offset + j));
+    await Promise.all(batch.map((c) => c.open()));
+    clients.push(...batch);
+  }
+  return clients;
+}
+
+async function idle() {
+  const before = rssKiB(cfg.pids);
+  const clients = await openAll(cfg.clients, 1);
+  await sleep(cfg.settleMs * 3);
+  const after = rssKiB(cfg.pids);
+  for (const c of clients) c.close();
+  return { connections: clients.length, rss_before_kib: before, rss_after_kib: after,
+    kib_per_connection: (after - before) / clients.length };
+}
+
+async function fanout() {
+  // Client 0 sends and receives; the others receive.
+  const clients = await openAll(cfg.clients, 0);
+  const stalled = await openAll(cfg.stalled, 100_000);
+  for (const c of stalled) c.pause();
+  const sender = clients[0];
+  const expected = cfg.messages * clients.length;
+  const latencies = new Float64Array(expected);
+  let delivered = 0, duplicates = 0, outOfOrder = 0;
+  const lastSeq = new Int32Array(clients.length).fill(-1);
+  let done;
+  const finished = new Promise((resolve) => { done = resolve; });
+  clients.forEach((client, index) => client.onPayload((payload) => {
+    const received = now();
+    const [seqText, sentText] = payload.split(":", 2);
+    const seq = Number(seqText);
+    if (seq <= lastSeq[index]) duplicates++;
+    else {
+      if (seq !== lastSeq[index] + 1) outOfOrder++;
+      lastSeq[index] = seq;
+    }
+    if (delivered < expected) latencies[delivered] = received - Number(sentText);
+    delivered++;
+    if (delivered >= expected) done();
+  }));
+  await sleep(cfg.settleMs); // joins, presence and the like settle before measuring
+
+  let evictedAt = null;
+  const started = now();
+  let polling = null;
+  if (cfg.metricsUrl && cfg.stalled > 0) {
+    polling = setInterval(async () => {
+      try {
+        const text = await (await fetch(cfg.metricsUrl)).text();
+        const value = Number(/^hubbub_slow_consumer_disconnects_total (\S+)$/m.exec(text)?.[1] ?? 0);
+        if (value >= cfg.stalled && evictedAt === null) evictedAt = now() - started;
+      } catch { /* server busy */ }
+    }, 50);
+  }
+  const cpuBefore = cpuSeconds(cfg.pids);
+  const rssBefore = rssKiB(cfg.pids);
+  let rssPeak = rssBefore;
+  const pad = "x".repeat(Math.max(0, cfg.size - 24));
+  for (let seq = 0; seq < cfg.messages; seq++) {
+    if (cfg.rate > 0) {
+      const due = started + (seq * 1000) / cfg.rate;
+      const wait = due - now();
+      if (wait > 1) await sleep(wait);
+    } else if (seq % 50 === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    sender.send(`${seq}:${now().toFixed(3)}:${pad}`);
+    if (seq % 200 === 0) rssPeak = Math.max(rssPeak, rssKiB(cfg.pids));
+  }
+  const sendSeconds = (now() - started) / 1000;
+  const timer = setTimeout(done, cfg.timeoutMs);
+  await finished;
+  clearTimeout(timer);
+  const elapsed = (now() - started) / 1000;
+  const cpu = cpuSeconds(cfg.pids) - cpuBefore;
+  rssPeak = Math.max(rssPeak, rssKiB(cfg.pids));
+  if (polling) clearInterval(polling);
+  const sorted = Array.from(latencies.subarray(0, Math.min(delivered, expected))).sort((a, b) => a - b);
+  for (const c of [...clients, ...stalled]) c.close();
+  return {
+    connections: clients.length, stalled: stalled.length, sent: cfg.messages, expected, delivered,
+    lost: Math.max(0, expected - delivered), duplicates, out_of_order: outOfOrder,
+    send_seconds: sendSeconds, elapsed_seconds: elapsed,
+    deliveries_per_second: delivered / elapsed, messages_per_second: cfg.messages / elapsed,
+    latency_ms: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? null },
+    server_cpu_seconds: cpu, cpu_us_per_delivery: delivered ? (cpu * 1e6) / delivered : null,
+    rss_before_kib: rssBefore, rss_peak_kib: rssPeak, evicted_after_ms: evictedAt,
+  };
+}
+
+const result = await (cfg.mode === "idle" ? idle() : fanout());
+process.stdout.write(JSON.stringify(result) + "\n");
+process.exit(0);

@@ -1,0 +1,165 @@
+"""Turns a bench/run.py result file into docs/benchmarks.md.
+
+    .venv/bin/python bench/report.py bench/results/<file>.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+BASELINE = "websockets"
+TUTORIAL = "tutorial (uvicorn)"
+
+
+def _index(results: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["scenario"], r["server"]): r["result"] for r in results["runs"]}
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    if value is None or not base:
+        return "—"
+    return f"{value / base:.2f}×"
+
+
+def _servers(results: dict[str, Any], scenario: str) -> list[str]:
+    return [r["server"] for r in results["runs"] if r["scenario"] == scenario]
+
+
+def _integrity(result: dict[str, Any]) -> str:
+    if "error" in result:
+        return "error: " + result["error"][:60].replace("\n", " ")
+    return f"{result['lost']} / {result['duplicates']} / {result['out_of_order']}"
+
+
+def write_report(results: dict[str, Any], path: Path, command: str) -> None:
+    runs = _index(results)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Run {results['started']} on this project's 2-core machine with `{command}`: every server",
+        "pinned to CPU 0, the Node load generator (`bench/loadgen`) to CPU 1, compression off",
+        "everywhere. Server CPU is read from `/proc` for the whole server process tree (gunicorn",
+        "master, workers and Redis included in Redis mode). Lost / duplicated / out-of-order are",
+        "counted per receiving connection from sequence numbers in every payload.",
+        "",
+        "Peers: the FastAPI tutorial's `ConnectionManager` app on uvicorn, a raw `websockets`",
+        "server with `broadcast()` (the Python ceiling), a Node `ws` server (the non-Python",
+        "ceiling), python-socketio on uvicorn; Hubbub speaking the tutorial's plain text",
+        "(`/ws/{id}`, *hubbub seed*) and its JSON protocol (*hubbub json*, messages stored in",
+        "SQLite before fan-out), on uvicorn and on gunicorn with 2 workers through Redis.",
+        "",
+    ]
+    for scenario, title in (("fanout-100", "1 → 100"), ("fanout-1000", "1 → 1000")):
+        base = runs.get((scenario, BASELINE), {}).get("cpu_us_per_delivery")
+        tutorial = runs.get((scenario, TUTORIAL), {}).get("cpu_us_per_delivery")
+        lines += [
+            f"## Fan-out {title}: server CPU per delivered message",
+            "",
+            "One sender, as fast as the server takes it; every connection receives every message.",
+            "",
+            "| server | deliveries/s | CPU µs / delivery | vs websockets | vs tutorial | lost / dup / disorder |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for server in _servers(results, scenario):
+            r = runs[(scenario, server)]
+            cpu = r.get("cpu_us_per_delivery")
+            lines.append(
+                f"| {server} | {_fmt(r.get('deliveries_per_second'), 0)} | {_fmt(cpu, 2)} | "
+                f"{_ratio(cpu, base)} | {_ratio(cpu, tutorial)} | {_integrity(r)} |"
+            )
+        lines.append("")
+
+    saturation = results.get("tutorial_saturation_messages_per_second")
+    if saturation:
+        lines += [
+            "## Latency at 50% and 80% of the tutorial app's saturation",
+            "",
+            f"The tutorial app saturated at {saturation:,.0f} messages/s into 100 connections; each",
+            "server then gets that share of it as a steady rate (send time to receive time, all",
+            "deliveries).",
+            "",
+            "| server | p50 @50% ms | p99 @50% ms | p50 @80% ms | p99 @80% ms | lost / dup / disorder @80% |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for server in _servers(results, "latency-50"):
+            half = runs.get(("latency-50", server), {})
+            most = runs.get(("latency-80", server), {})
+            lines.append(
+                f"| {server} | {_fmt(half.get('latency_ms', {}).get('p50'), 2)} | "
+                f"{_fmt(half.get('latency_ms', {}).get('p99'), 2)} | {_fmt(most.get('latency_ms', {}).get('p50'), 2)} | "
+                f"{_fmt(most.get('latency_ms', {}).get('p99'), 2)} | {_integrity(most) if most else '—'} |"
+            )
+        lines.append("")
+
+    lines += [
+        "## Memory per idle connection",
+        "",
+        "Server RSS after opening the connections (and, for Hubbub JSON, joining the default room),",
+        "minus before, divided by the number of connections.",
+        "",
+        "| server | KiB / conn (1k) | vs websockets | KiB / conn (5k) | vs websockets |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for server in _servers(results, "idle-1000"):
+        one = runs.get(("idle-1000", server), {}).get("kib_per_connection")
+        five = runs.get(("idle-5000", server), {}).get("kib_per_connection")
+        base1 = runs.get(("idle-1000", BASELINE), {}).get("kib_per_connection")
+        base5 = runs.get(("idle-5000", BASELINE), {}).get("kib_per_connection")
+        lines.append(f"| {server} | {_fmt(one)} | {_ratio(one, base1)} | {_fmt(five)} | {_ratio(five, base5)} |")
+    lines.append("")
+
+    lines += [
+        "## Stalled clients among 1000 healthy ones",
+        "",
+        "Stalled clients join, then never read again. 4 KiB messages at 100/s. Healthy clients'",
+        "p99 latency compared with the run without stalled clients; RSS growth is the server's peak",
+        "RSS during the run minus its RSS before; eviction is when Hubbub's slow-consumer counter",
+        "reached the number of stalled clients.",
+        "",
+        "| server | stalled | healthy p99 ms | vs no stall | healthy lost / dup / disorder | RSS growth MiB | evicted after s |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for server in _servers(results, "stalled-0"):
+        calm = runs.get(("stalled-0", server), {})
+        calm_p99 = calm.get("latency_ms", {}).get("p99")
+        for stalled in (0, 1, 10):
+            r = runs.get((f"stalled-{stalled}", server), {})
+            if not r:
+                continue
+            p99 = r.get("latency_ms", {}).get("p99")
+            growth = (r.get("rss_peak_kib", 0) - r.get("rss_before_kib", 0)) / 1024 if "rss_peak_kib" in r else None
+            evicted = r.get("evicted_after_ms")
+            lines.append(
+                f"| {server} | {stalled} | {_fmt(p99, 1)} | {_ratio(p99, calm_p99)} | {_integrity(r)} | "
+                f"{_fmt(growth)} | {_fmt(evicted / 1000 if evicted is not None else None, 2)} |"
+            )
+    lines.append("")
+
+    single = runs.get(("fanout-1000", "hubbub json"), {})
+    redis = runs.get(("fanout-1000", "hubbub json, gunicorn 2 workers + redis"), {})
+    if single and redis and "error" not in redis and "error" not in single:
+        per_cpu_single = single["delivered"] / max(single["server_cpu_seconds"], 1e-9)
+        per_cpu_redis = redis["delivered"] / max(redis["server_cpu_seconds"], 1e-9)
+        lines += [
+            "## Two workers through Redis",
+            "",
+            "| | deliveries per CPU-second | ratio | lost / dup / disorder |",
+            "| --- | ---: | ---: | --- |",
+            f"| hubbub json, 1 worker | {per_cpu_single:,.0f} | 1.00× | {_integrity(single)} |",
+            f"| hubbub json, 2 workers + Redis | {per_cpu_redis:,.0f} | {per_cpu_redis / per_cpu_single:.2f}× | "
+            f"{_integrity(redis)} |",
+            "",
+        ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    data = json.loads(Path(sys.argv[1]).read_text())
+    write_report(data, Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md", f"bench/run.py ({sys.argv[1]})")

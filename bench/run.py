@@ -1,0 +1,228 @@
+"""Hubbub side by side with its peers, in one run, on this machine.
+
+    .venv/bin/python bench/run.py [--quick] [--only SCENARIO ...]
+
+Each server runs pinned to CPU 0 and the Node load generator (bench/loadgen) to CPU 1, with
+compression off everywhere. Results go to bench/results/<time>.json and, as tables with ratios
+to the peers, to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PYTHON = sys.executable
+SERVER_CPU, LOAD_CPU = "0", "1"
+NO_LIMITS = {
+    "HUBBUB_RATE_LIMIT_PER_SECOND": "1000000000",
+    "HUBBUB_RATE_LIMIT_BURST": "1000000000",
+    "HUBBUB_MAX_CONNECTIONS_PER_USER": "100000",
+    "HUBBUB_LOG_LEVEL": "warning",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
+
+
+@dataclass
+class Server:
+    name: str
+    proto: str  # what the load generator speaks to it
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    ready_path: str | None = None  # HTTP path answering 200 when up; else the port accepting
+    metrics: bool = False
+    redis: bool = False
+
+
+def servers(port: int, data_dir: Path, redis_url: str | None) -> list[Server]:
+    uvicorn = [PYTHON, "-m", "uvicorn", "--port", str(port), "--log-level", "warning",
+               "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+    hubbub_env = {**NO_LIMITS, "HUBBUB_DATA_DIR": str(data_dir)}
+    found = [
+        Server("tutorial (uvicorn)", "seed", [*uvicorn, "--app-dir", str(BENCH / "peers"), "tutorial_app:app"]),
+        Server("websockets", "seed", [PYTHON, str(BENCH / "peers" / "websockets_server.py"), str(port)]),
+        Server("node ws", "seed", ["node", str(BENCH / "peers" / "ws_server.mjs"), str(port)]),
+        Server("python-socketio", "socketio", [*uvicorn, "--app-dir", str(BENCH / "peers"), "socketio_app:app"]),
+        Server("hubbub seed", "seed", [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)], hubbub_env,
+               "/readyz", metrics=True),
+        Server("hubbub json", "json", [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)], hubbub_env,
+               "/readyz", metrics=True),
+    ]
+    if redis_url:
+        found.append(
+            Server("hubbub json, gunicorn 2 workers + redis", "json",
+                   [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "docker" / "gunicorn.conf.py")],
+                   {**hubbub_env, "HUBBUB_REDIS_URL": redis_url, "WEB_CONCURRENCY": "2", "PORT": str(port),
+                    "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics")},
+                   "/readyz", metrics=True, redis=True)
+        )
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    children = [int(p) for p in out.split()]
+    return [pid] + [p for child in children for p in process_tree(child)]
+
+
+@contextlib.contextmanager
+def running(server: Server, port: int, extra_pids: list[int]) -> Iterator[list[int]]:
+    env = {**os.environ, **server.env}
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *server.command], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=raise_fd_limit)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{server.name} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            try:
+                if server.ready_path:
+                    if httpx.get(f"http://127.0.0.1:{port}{server.ready_path}", timeout=1).status_code == 200:
+                        break
+                else:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+            except (OSError, httpx.HTTPError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{server.name} did not start")
+            time.sleep(0.1)
+        time.sleep(0.5)
+        yield process_tree(proc.pid) + extra_pids
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def loadgen(scenario: dict[str, Any]) -> dict[str, Any]:
+    result = subprocess.run(
+        ["taskset", "-c", LOAD_CPU, "node", str(BENCH / "loadgen" / "loadgen.mjs"), json.dumps(scenario)],
+        capture_output=True, text=True, timeout=600, preexec_fn=raise_fd_limit, check=False,
+    )
+    if result.returncode != 0:
+        return {"error": (result.stderr or result.stdout)[-500:]}
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[tuple[str, int]]:
+    port = free_port()
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, "redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    try:
+        yield f"redis://127.0.0.1:{port}/0", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer messages and connections: a smoke run")
+    parser.add_argument("--only", nargs="*", default=None, help="scenario names to run")
+    args = parser.parse_args()
+    scale = 0.2 if args.quick else 1.0
+    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick, "runs": []}
+    wanted = set(args.only) if args.only else None
+
+    def run(scenario_name: str, server: Server, scenario: dict[str, Any], redis_pid: int | None) -> None:
+        if wanted and scenario_name not in wanted:
+            return
+        port = free_port()
+        with tempfile.TemporaryDirectory() as data:
+            srv = next(s for s in servers(port, Path(data), redis_url) if s.name == server.name)
+            extra = [redis_pid] if srv.redis and redis_pid else []
+            with running(srv, port, extra) as pids:
+                full = {"url": f"ws://127.0.0.1:{port}", "proto": srv.proto, "pids": pids, **scenario}
+                if srv.metrics:
+                    full["metricsUrl"] = f"http://127.0.0.1:{port}/metrics"
+                outcome = loadgen(full)
+        entry = {"scenario": scenario_name, "server": server.name, "params": scenario, "result": outcome}
+        results["runs"].append(entry)
+        print(json.dumps(entry), flush=True)
+
+    with redis_server() as (redis_url, redis_pid):
+        every = servers(0, Path("/tmp"), redis_url)
+        by_name = {s.name: s for s in every}
+        single = [s for s in every if not s.redis]
+        fanout_servers = every
+
+        for n, messages in ((100, int(2000 * scale)), (1000, int(300 * scale))):
+            for server in fanout_servers:
+                run(f"fanout-{n}", server, {"mode": "fanout", "clients": int(n * max(scale, 0.5)),
+                                            "messages": messages, "size": 64}, redis_pid)
+
+        saturation = next((r["result"].get("messages_per_second") for r in results["runs"]
+                           if r["scenario"] == "fanout-100" and r["server"] == "tutorial (uvicorn)"), None)
+        if saturation is None and (not wanted or {"latency-50", "latency-80"} & wanted):
+            run("fanout-100", by_name["tutorial (uvicorn)"], {"mode": "fanout", "clients": 100,
+                                                              "messages": int(2000 * scale)}, redis_pid)
+            saturation = results["runs"][-1]["result"].get("messages_per_second")
+        results["tutorial_saturation_messages_per_second"] = saturation
+        if saturation:
+            for share in (50, 80):
+                rate = saturation * share / 100
+                for server in fanout_servers:
+                    run(f"latency-{share}", server, {"mode": "fanout", "clients": 100, "rate": rate,
+                                                     "messages": max(100, int(rate * 5 * scale))}, redis_pid)
+
+        for k in (1000, 5000):
+            for server in single:
+                run(f"idle-{k}", server, {"mode": "idle", "clients": int(k * scale)}, redis_pid)
+
+        for stalled in (0, 1, 10):
+            for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub seed", "hubbub json"):
+                run(f"stalled-{stalled}", by_name[name], {"mode": "fanout", "clients": int(1000 * max(scale, 0.5)),
+                                                          "stalled": stalled, "messages": int(400 * scale),
+                                                          "size": 4096, "rate": 100, "timeoutMs": 60_000},
+                    redis_pid)
+
+    out = BENCH / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print(f"results: {path}")
+    if not args.quick and not wanted:
+        from report import write_report  # type: ignore[import-not-found]
+
+        write_report(results, ROOT / "docs" / "benchmarks.md", " ".join(sys.argv))
+
+
+if __name__ == "__main__":
+    if not shutil.which("taskset"):
+        sys.exit("bench needs taskset (util-linux)")
+    sys.path.insert(0, str(BENCH))
+    main()
