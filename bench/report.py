@@ -1,6 +1,6 @@
 """Turns a bench/run.py result file into docs/benchmarks.md.
 
-    .venv/bin/python bench/report.py bench/results/<file>.json
+.venv/bin/python bench/report.py bench/results/<file>.json
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
         five = runs.get(("idle-5000", server), {}).get("kib_per_connection")
         base1 = runs.get(("idle-1000", BASELINE), {}).get("kib_per_connection")
         base5 = runs.get(("idle-5000", BASELINE), {}).get("kib_per_connection")
-        lines.append(f"| {server} | {_fmt(one)} | {_ratio(one, base1)} | {_fmt(five)} | {_ratio(five, base5)} |")
+        lines.append(
+            f"| {server} | {_fmt(one)} | {_ratio(one, base1)} | {_fmt(five)} | {_ratio(five, base5)} |"
+        )
     lines.append("")
 
     lines += [
@@ -134,7 +136,11 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
             if not r:
                 continue
             p99 = r.get("latency_ms", {}).get("p99")
-            growth = (r.get("rss_peak_kib", 0) - r.get("rss_before_kib", 0)) / 1024 if "rss_peak_kib" in r else None
+            growth = (
+                (r.get("rss_peak_kib", 0) - r.get("rss_before_kib", 0)) / 1024
+                if "rss_peak_kib" in r
+                else None
+            )
             evicted = r.get("evicted_after_ms")
             lines.append(
                 f"| {server} | {stalled} | {_fmt(p99, 1)} | {_ratio(p99, calm_p99)} | {_integrity(r)} | "
@@ -162,4 +168,8 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
 
 if __name__ == "__main__":
     data = json.loads(Path(sys.argv[1]).read_text())
-    write_report(data, Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md", f"bench/run.py ({sys.argv[1]})")
+    write_report(
+        data,
+        Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md",
+        f"bench/run.py ({sys.argv[1]})",
+    )

@@ -46,7 +46,7 @@ def free_port() -> int:
 
 
 def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
 
@@ -62,26 +62,63 @@ class Server:
 
 
 def servers(port: int, data_dir: Path, redis_url: str | None) -> list[Server]:
-    uvicorn = [PYTHON, "-m", "uvicorn", "--port", str(port), "--log-level", "warning",
-               "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+    uvicorn = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--ws",
+        "websockets-sansio",
+        "--ws-per-message-deflate",
+        "false",
+    ]
     hubbub_env = {**NO_LIMITS, "HUBBUB_DATA_DIR": str(data_dir)}
     found = [
-        Server("tutorial (uvicorn)", "seed", [*uvicorn, "--app-dir", str(BENCH / "peers"), "tutorial_app:app"]),
+        Server(
+            "tutorial (uvicorn)", "seed", [*uvicorn, "--app-dir", str(BENCH / "peers"), "tutorial_app:app"]
+        ),
         Server("websockets", "seed", [PYTHON, str(BENCH / "peers" / "websockets_server.py"), str(port)]),
         Server("node ws", "seed", ["node", str(BENCH / "peers" / "ws_server.mjs"), str(port)]),
-        Server("python-socketio", "socketio", [*uvicorn, "--app-dir", str(BENCH / "peers"), "socketio_app:app"]),
-        Server("hubbub seed", "seed", [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)], hubbub_env,
-               "/readyz", metrics=True),
-        Server("hubbub json", "json", [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)], hubbub_env,
-               "/readyz", metrics=True),
+        Server(
+            "python-socketio", "socketio", [*uvicorn, "--app-dir", str(BENCH / "peers"), "socketio_app:app"]
+        ),
+        Server(
+            "hubbub seed",
+            "seed",
+            [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)],
+            hubbub_env,
+            "/readyz",
+            metrics=True,
+        ),
+        Server(
+            "hubbub json",
+            "json",
+            [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)],
+            hubbub_env,
+            "/readyz",
+            metrics=True,
+        ),
     ]
     if redis_url:
         found.append(
-            Server("hubbub json, gunicorn 2 workers + redis", "json",
-                   [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "docker" / "gunicorn.conf.py")],
-                   {**hubbub_env, "HUBBUB_REDIS_URL": redis_url, "WEB_CONCURRENCY": "2", "PORT": str(port),
-                    "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics")},
-                   "/readyz", metrics=True, redis=True)
+            Server(
+                "hubbub json, gunicorn 2 workers + redis",
+                "json",
+                [PYTHON, "-m", "gunicorn", "-c", str(ROOT / "docker" / "gunicorn.conf.py")],
+                {
+                    **hubbub_env,
+                    "HUBBUB_REDIS_URL": redis_url,
+                    "WEB_CONCURRENCY": "2",
+                    "PORT": str(port),
+                    "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "metrics"),
+                },
+                "/readyz",
+                metrics=True,
+                redis=True,
+            )
         )
     return found
 
@@ -95,13 +132,21 @@ def process_tree(pid: int) -> list[int]:
 @contextlib.contextmanager
 def running(server: Server, port: int, extra_pids: list[int]) -> Iterator[list[int]]:
     env = {**os.environ, **server.env}
-    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *server.command], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=raise_fd_limit)
+    proc = subprocess.Popen(
+        ["taskset", "-c", SERVER_CPU, *server.command],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=raise_fd_limit,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"{server.name} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"{server.name} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+                )
             try:
                 if server.ready_path:
                     if httpx.get(f"http://127.0.0.1:{port}{server.ready_path}", timeout=1).status_code == 200:
@@ -128,7 +173,11 @@ def running(server: Server, port: int, extra_pids: list[int]) -> Iterator[list[i
 def loadgen(scenario: dict[str, Any]) -> dict[str, Any]:
     result = subprocess.run(
         ["taskset", "-c", LOAD_CPU, "node", str(BENCH / "loadgen" / "loadgen.mjs"), json.dumps(scenario)],
-        capture_output=True, text=True, timeout=600, preexec_fn=raise_fd_limit, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=raise_fd_limit,
+        check=False,
     )
     if result.returncode != 0:
         return {"error": (result.stderr or result.stdout)[-500:]}
@@ -139,8 +188,23 @@ def loadgen(scenario: dict[str, Any]) -> dict[str, Any]:
 @contextlib.contextmanager
 def redis_server() -> Iterator[tuple[str, int]]:
     port = free_port()
-    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            "taskset",
+            "-c",
+            SERVER_CPU,
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     time.sleep(0.5)
     try:
         yield f"redis://127.0.0.1:{port}/0", proc.pid
@@ -182,22 +246,45 @@ def main() -> None:
 
         for n, messages in ((100, int(2000 * scale)), (1000, int(300 * scale))):
             for server in fanout_servers:
-                run(f"fanout-{n}", server, {"mode": "fanout", "clients": int(n * max(scale, 0.5)),
-                                            "messages": messages, "size": 64}, redis_pid)
+                run(
+                    f"fanout-{n}",
+                    server,
+                    {"mode": "fanout", "clients": int(n * max(scale, 0.5)), "messages": messages, "size": 64},
+                    redis_pid,
+                )
 
-        saturation = next((r["result"].get("messages_per_second") for r in results["runs"]
-                           if r["scenario"] == "fanout-100" and r["server"] == "tutorial (uvicorn)"), None)
+        saturation = next(
+            (
+                r["result"].get("messages_per_second")
+                for r in results["runs"]
+                if r["scenario"] == "fanout-100" and r["server"] == "tutorial (uvicorn)"
+            ),
+            None,
+        )
         if saturation is None and (not wanted or {"latency-50", "latency-80"} & wanted):
-            run("fanout-100", by_name["tutorial (uvicorn)"], {"mode": "fanout", "clients": 100,
-                                                              "messages": int(2000 * scale)}, redis_pid)
+            run(
+                "fanout-100",
+                by_name["tutorial (uvicorn)"],
+                {"mode": "fanout", "clients": 100, "messages": int(2000 * scale)},
+                redis_pid,
+            )
             saturation = results["runs"][-1]["result"].get("messages_per_second")
         results["tutorial_saturation_messages_per_second"] = saturation
         if saturation:
             for share in (50, 80):
                 rate = saturation * share / 100
                 for server in fanout_servers:
-                    run(f"latency-{share}", server, {"mode": "fanout", "clients": 100, "rate": rate,
-                                                     "messages": max(100, int(rate * 5 * scale))}, redis_pid)
+                    run(
+                        f"latency-{share}",
+                        server,
+                        {
+                            "mode": "fanout",
+                            "clients": 100,
+                            "rate": rate,
+                            "messages": max(100, int(rate * 5 * scale)),
+                        },
+                        redis_pid,
+                    )
 
         for k in (1000, 5000):
             for server in single:
@@ -205,10 +292,20 @@ def main() -> None:
 
         for stalled in (0, 1, 10):
             for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub seed", "hubbub json"):
-                run(f"stalled-{stalled}", by_name[name], {"mode": "fanout", "clients": int(1000 * max(scale, 0.5)),
-                                                          "stalled": stalled, "messages": int(400 * scale),
-                                                          "size": 4096, "rate": 100, "timeoutMs": 60_000},
-                    redis_pid)
+                run(
+                    f"stalled-{stalled}",
+                    by_name[name],
+                    {
+                        "mode": "fanout",
+                        "clients": int(1000 * max(scale, 0.5)),
+                        "stalled": stalled,
+                        "messages": int(400 * scale),
+                        "size": 4096,
+                        "rate": 100,
+                        "timeoutMs": 60_000,
+                    },
+                    redis_pid,
+                )
 
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
