@@ -120,7 +120,7 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
     lines += [
         "## Stalled clients among 1000 healthy ones",
         "",
-        "Stalled clients join, then never read again. 4 KiB messages at 100/s. Healthy clients'",
+        "Stalled clients join, then never read again. 12 KB messages at 20/s. Healthy clients'",
         "p99 latency compared with the run without stalled clients; RSS growth is the server's peak",
         "RSS during the run minus its RSS before; eviction is when Hubbub's slow-consumer counter",
         "reached the number of stalled clients.",

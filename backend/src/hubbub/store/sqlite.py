@@ -6,9 +6,10 @@ import asyncio
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from hubbub.store.base import (
     RoomInfo,
@@ -45,62 +46,82 @@ CREATE TABLE IF NOT EXISTS sessions (
 """
 
 COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id"
+T = TypeVar("T")
 
 
-def _row_to_message(row: sqlite3.Row) -> StoredMessage:
-    room, seq, id_, author, body, ts, client_msg_id, client_id = row
-    return StoredMessage(room, seq, id_, author, body, ts, client_msg_id, client_id)
+def _row_to_message(row: tuple[Any, ...]) -> StoredMessage:
+    return StoredMessage(*row)
 
 
 class SQLiteStore:
+    """All SQLite work happens on one thread of its own, one whole operation per hop: a message
+    costs one round trip from the event loop, not one per statement."""
+
     def __init__(self, path: str) -> None:
         self._path = path
-        self._db: aiosqlite.Connection | None = None
-        # One connection is shared by all coroutines of a worker; a transaction must not interleave.
-        self._write_lock = asyncio.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubbub-sqlite")
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(str(exc)) from exc
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> sqlite3.Connection:
         if self._db is None:
             raise StoreUnavailableError("store is not started")
         return self._db
 
-    async def start(self) -> None:
+    def _open(self) -> None:
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path, isolation_level=None, timeout=30)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.execute("PRAGMA busy_timeout=30000")
-        await self._db.executescript(SCHEMA)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
+        db = sqlite3.connect(self._path, isolation_level=None, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.executescript(SCHEMA)
+        self._db = db
+
+    async def start(self) -> None:
+        await self._run(self._open)
 
     async def close(self) -> None:
         if self._db is not None:
-            await self._db.close()
+            await self._run(self.db.close)
             self._db = None
+        self._thread.shutdown(wait=True)
 
     async def ping(self) -> None:
-        try:
-            await self.db.execute("SELECT 1")
-        except (sqlite3.Error, ValueError) as exc:
-            raise StoreUnavailableError(str(exc)) from exc
+        await self._run(self.db.execute, "SELECT 1")
+
+    def _ensure_room(self, name: str) -> bool:
+        cursor = self.db.execute(
+            "INSERT INTO rooms (name, head, created_at) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING",
+            (name, int(time.time() * 1000)),
+        )
+        return cursor.rowcount == 1
 
     async def ensure_room(self, name: str) -> bool:
-        async with self._write_lock:
-            cursor = await self.db.execute(
-                "INSERT INTO rooms (name, head, created_at) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING",
-                (name, int(time.time() * 1000)),
-            )
-            return cursor.rowcount == 1
+        return await self._run(self._ensure_room, name)
+
+    def _rooms(self) -> list[RoomInfo]:
+        return [
+            RoomInfo(name, head)
+            for name, head in self.db.execute("SELECT name, head FROM rooms ORDER BY name")
+        ]
 
     async def rooms(self) -> list[RoomInfo]:
-        async with self.db.execute("SELECT name, head FROM rooms ORDER BY name") as cursor:
-            return [RoomInfo(str(name), int(head)) async for name, head in cursor]
+        return await self._run(self._rooms)
+
+    def _room_head(self, name: str) -> int | None:
+        row = self.db.execute("SELECT head FROM rooms WHERE name = ?", (name,)).fetchone()
+        return None if row is None else int(row[0])
 
     async def room_head(self, name: str) -> int | None:
-        async with self.db.execute("SELECT head FROM rooms WHERE name = ?", (name,)) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else int(row[0])
+        return await self._run(self._room_head, name)
 
     async def append(
         self,
@@ -110,13 +131,9 @@ class SQLiteStore:
         client_msg_id: str | None = None,
         client_id: int | None = None,
     ) -> tuple[StoredMessage, bool]:
-        async with self._write_lock:
-            try:
-                return await self._append_locked(room, author, body, client_msg_id, client_id)
-            except sqlite3.Error as exc:
-                raise StoreUnavailableError(str(exc)) from exc
+        return await self._run(self._append, room, author, body, client_msg_id, client_id)
 
-    async def _append_locked(
+    def _append(
         self,
         room: str,
         author: str,
@@ -126,24 +143,22 @@ class SQLiteStore:
     ) -> tuple[StoredMessage, bool]:
         db = self.db
         # IMMEDIATE takes the write lock up front: sequence numbers commit in order across processes.
-        await db.execute("BEGIN IMMEDIATE")
+        db.execute("BEGIN IMMEDIATE")
         try:
             if client_msg_id is not None:
-                async with db.execute(
+                existing = db.execute(
                     f"SELECT {COLUMNS} FROM messages "  # noqa: S608 - constant column list
                     "WHERE room = ? AND author = ? AND client_msg_id = ?",
                     (room, author, client_msg_id),
-                ) as cursor:
-                    existing = await cursor.fetchone()
+                ).fetchone()
                 if existing is not None:
-                    await db.execute("COMMIT")
+                    db.execute("COMMIT")
                     return _row_to_message(existing), False
-            async with db.execute(
+            head_row = db.execute(
                 "UPDATE rooms SET head = head + 1 WHERE name = ? RETURNING head", (room,)
-            ) as cursor:
-                head_row = await cursor.fetchone()
+            ).fetchone()
             if head_row is None:
-                await db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise UnknownRoomError(room)
             message = StoredMessage(
                 room=room,
@@ -155,7 +170,7 @@ class SQLiteStore:
                 client_msg_id=client_msg_id,
                 client_id=client_id,
             )
-            await db.execute(
+            db.execute(
                 f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (
                     message.room,
@@ -168,50 +183,54 @@ class SQLiteStore:
                     message.client_id,
                 ),
             )
-            await db.execute("COMMIT")
+            db.execute("COMMIT")
             return message, True
         except BaseException:
             if db.in_transaction:
-                await db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
             raise
 
+    def _select(self, sql: str, args: tuple[Any, ...]) -> list[StoredMessage]:
+        return [_row_to_message(row) for row in self.db.execute(sql, args)]
+
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:
-        async with self.db.execute(
-            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND seq > ? "  # noqa: S608
-            "ORDER BY seq LIMIT ?",
+        return await self._run(
+            self._select,
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",  # noqa: S608
             (room, after_seq, limit),
-        ) as cursor:
-            return [_row_to_message(row) async for row in cursor]
+        )
 
     async def before(self, room: str, before_seq: int | None, limit: int) -> list[StoredMessage]:
         bound = before_seq if before_seq is not None else 2**62
-        async with self.db.execute(
-            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND seq < ? "  # noqa: S608
-            "ORDER BY seq DESC LIMIT ?",
+        rows = await self._run(
+            self._select,
+            f"SELECT {COLUMNS} FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?",  # noqa: S608
             (room, bound, limit),
-        ) as cursor:
-            rows = [_row_to_message(row) async for row in cursor]
+        )
         rows.reverse()
         return rows
 
-    async def create_session(self, record: SessionRecord) -> None:
-        async with self._write_lock:
-            await self.db.execute(
-                "INSERT INTO sessions (id, user, expires_at) VALUES (?, ?, ?)",
-                (record.id, record.user, record.expires_at),
-            )
-            # Housekeeping rides on logins: expired sessions never pile up.
-            await self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
+    def _create_session(self, record: SessionRecord) -> None:
+        self.db.execute(
+            "INSERT INTO sessions (id, user, expires_at) VALUES (?, ?, ?)",
+            (record.id, record.user, record.expires_at),
+        )
+        # Housekeeping rides on logins: expired sessions never pile up.
+        self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
 
-    async def get_session(self, session_id: str) -> SessionRecord | None:
-        async with self.db.execute(
+    async def create_session(self, record: SessionRecord) -> None:
+        await self._run(self._create_session, record)
+
+    def _get_session(self, session_id: str) -> SessionRecord | None:
+        row = self.db.execute(
             "SELECT id, user, expires_at FROM sessions WHERE id = ?", (session_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        ).fetchone()
         if row is None or float(row[2]) < time.time():
             return None
         return SessionRecord(str(row[0]), str(row[1]), float(row[2]))
 
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        return await self._run(self._get_session, session_id)
+
     async def delete_session(self, session_id: str) -> None:
-        async with self._write_lock:
-            await self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        await self._run(self.db.execute, "DELETE FROM sessions WHERE id = ?", (session_id,))
