@@ -283,7 +283,10 @@ async def test_churn_10k_connections_returns_to_baseline(hubbub_server: ServerFa
             await client.join()
             await client.close()
         else:
-            async with connect(f"{server.ws_url}/ws/{i}", compression=None) as ws:
+            # This client reads one line of a busy room and leaves. max_queue=None: with flow
+            # control, websockets stops reading once 16 frames are unread, so it would not see
+            # the server's close frame and would wait out its own close_timeout.
+            async with connect(f"{server.ws_url}/ws/{i}", compression=None, max_queue=None) as ws:
                 await ws.send("hi")
                 await ws.recv()
         done += 1
