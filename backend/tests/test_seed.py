@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.client import ChatClient
+from tests.conftest import ServerFactory
 from tests.services import HubbubServer
 
 
@@ -55,6 +56,20 @@ async def test_broadcast_chat_exact_lines(server: HubbubServer) -> None:
         assert await two.recv() == "Client #1 says: hello"
         await one.close()
         assert await two.recv() == "Client #1 left the chat"
+
+
+async def test_broadcast_burst_arrives_whole_and_in_order(hubbub_server: ServerFactory) -> None:
+    server = hubbub_server({"HUBBUB_RATE_LIMIT_BURST": "1000", "HUBBUB_RATE_LIMIT_PER_SECOND": "1000"})
+    # max_queue=None: the clients buffer what they do not read yet, so neither is a slow consumer.
+    async with (
+        connect(f"{server.ws_url}/ws/1", max_queue=None) as one,
+        connect(f"{server.ws_url}/ws/2", max_queue=None) as two,
+    ):
+        for i in range(300):
+            await one.send(f"m{i}")
+        await one.close()  # straight after: what it sent is still delivered, then its leaving
+        lines = [await asyncio.wait_for(two.recv(), 10) for _ in range(301)]
+        assert lines == [f"Client #1 says: m{i}" for i in range(300)] + ["Client #1 left the chat"]
 
 
 async def test_broadcast_client_id_must_be_int(server: HubbubServer) -> None:

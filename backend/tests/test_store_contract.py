@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.store import SessionRecord, Store, UnknownRoomError, create_store
+from hubbub.store import Draft, SessionRecord, Store, StoredMessage, UnknownRoomError, create_store
 from tests.conftest import fresh_database
 
 
@@ -72,6 +72,46 @@ async def test_concurrent_appends_are_gapless_and_unique(store: Store) -> None:
     created = [m for m, c in results if c]
     assert sorted(m.seq for m in created) == list(range(1, len(created) + 1))
     assert len({(m.author, m.client_msg_id) for m in created}) == len(created)
+
+
+async def test_append_many_is_one_ordered_batch(store: Store) -> None:
+    await store.ensure_room("r")
+    await store.ensure_room("s")
+    results = await store.append_many(
+        [
+            Draft("r", "alice", "one", client_msg_id="c1"),
+            Draft("nope", "alice", "lost"),
+            Draft("s", "bob", "elsewhere", client_id=3),
+            Draft("r", "alice", "one again", client_msg_id="c1"),  # a retry inside the batch
+            Draft("r", "bob", "two"),
+        ]
+    )
+    # A missing room fails its own draft only; the retry is the first message, not a new one.
+    assert isinstance(results[1], UnknownRoomError)
+    stored = [r for r in results if not isinstance(r, UnknownRoomError)]
+    assert [(m.room, m.seq, m.body, created) for m, created in stored] == [
+        ("r", 1, "one", True),
+        ("s", 1, "elsewhere", True),
+        ("r", 1, "one", False),
+        ("r", 2, "two", True),
+    ]
+    assert [m.body for m in await store.after("r", 0, 10)] == ["one", "two"]
+    assert await store.append_many([]) == []
+
+
+async def test_concurrent_batches_stay_gapless(store: Store) -> None:
+    await store.ensure_room("a")
+    await store.ensure_room("b")
+    # Batches that touch the same rooms in opposite orders, at once: no deadlock, no gap.
+    batches = [
+        [Draft(room, "u", f"{i}-{j}") for j, room in enumerate(["a", "b"] if i % 2 else ["b", "a"])]
+        for i in range(20)
+    ]
+    results = await asyncio.gather(*[store.append_many(batch) for batch in batches])
+    messages = [r[0] for batch in results for r in batch if not isinstance(r, UnknownRoomError)]
+    for room in ("a", "b"):
+        seqs = sorted(m.seq for m in messages if isinstance(m, StoredMessage) and m.room == room)
+        assert seqs == list(range(1, 21))
 
 
 async def test_after_and_before_pages(store: Store) -> None:

@@ -14,12 +14,13 @@ import uuid
 from typing import Any
 
 from hubbub import envelope, metrics
+from hubbub.append_batcher import AppendBatcher
 from hubbub.broker import Broker, BrokerUnavailableError
 from hubbub.hub import Hub, RoomEvent
 from hubbub.presence import Presence
 from hubbub.protocol import encode, message_event
 from hubbub.settings import Settings
-from hubbub.store import Store, StoredMessage, UnknownRoomError
+from hubbub.store import Draft, Store, StoredMessage, UnknownRoomError
 
 log = logging.getLogger("hubbub.chat")
 
@@ -35,6 +36,7 @@ class ChatService:
         self.store = store
         self.broker = broker
         self.hub = Hub()
+        self._appender = AppendBatcher(store, self._publish_stored)
         self.worker_id = uuid.uuid4().hex[:12]
         self.presence = Presence(
             self.worker_id, ttl=settings.presence_heartbeat_seconds * 3, on_change=self._on_presence
@@ -58,6 +60,7 @@ class ChatService:
             self._heartbeat.cancel()
         for task in list(self._tasks):
             task.cancel()
+        await self._appender.close()
         # Tell peers at once that this worker's users are gone rather than waiting for expiry.
         with contextlib.suppress(Exception):
             await self.broker.publish(envelope.presence(self.worker_id, {}))
@@ -78,18 +81,19 @@ class ChatService:
         client_msg_id: str | None = None,
         client_id: int | None = None,
     ) -> tuple[StoredMessage, bool]:
-        """Store, then publish. Raises StoreUnavailableError / UnknownRoomError before publishing."""
+        """Store, then publish; returns once published. Raises StoreUnavailableError or
+        UnknownRoomError when nothing was stored. Concurrent posts share one transaction."""
         try:
-            message, created = await self.store.append(room, author, body, client_msg_id, client_id)
+            return await self._appender.append(Draft(room, author, body, client_msg_id, client_id))
         except UnknownRoomError:
             raise
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise
-        if created:
-            metrics.MESSAGES_STORED.inc()
-            await self._publish(self._message_payload(message))
-        return message, created
+
+    async def _publish_stored(self, message: StoredMessage) -> None:
+        metrics.MESSAGES_STORED.inc()
+        await self._publish(self._message_payload(message))
 
     def _message_payload(self, message: StoredMessage) -> str:
         payload = envelope.pack(envelope.MESSAGE, encode(message_event(message)))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
@@ -23,6 +25,9 @@ log = logging.getLogger("hubbub.connection")
 
 CLOSE_SLOW_CONSUMER = 4408
 CATCH_UP_PAGE = 500
+# Messages one connection may have waiting for the store: its reader goes on reading while they
+# commit, so a busy sender's messages share transactions, and it still cannot queue unbounded work.
+POSTS_IN_FLIGHT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +50,12 @@ class QueuedSocket:
         self.session_id = session_id
         self.queue: asyncio.Queue[QueueItem] = asyncio.Queue(chat.settings.send_queue_size)
         self.closing = False
+        self.peer_gone = False
         self._sent = 0  # frames sent since the counter was last updated
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
+        self._posts: set[asyncio.Task[None]] = set()
+        self._post_slots = asyncio.Semaphore(POSTS_IN_FLIGHT)
 
     # --- Subscriber protocol
     def deliver(self, event: RoomEvent) -> None:
@@ -75,7 +83,7 @@ class QueuedSocket:
 
     # --- queue
     def offer(self, item: QueueItem) -> None:
-        if self.closing:
+        if self.closing or self.peer_gone:
             return
         if isinstance(item, RoomEvent) and item.droppable and self.queue.qsize() * 2 >= self.queue.maxsize:
             return
@@ -84,6 +92,19 @@ class QueuedSocket:
         except asyncio.QueueFull:
             metrics.SLOW_CONSUMERS.inc()
             self.kick(CLOSE_SLOW_CONSUMER, "too slow: send queue full, reconnect to resume")
+
+    async def start_post(self, post: Coroutine[Any, Any, None]) -> None:
+        """Run a post beside the reader; waits while POSTS_IN_FLIGHT are pending.
+
+        Posts complete in the order they started: the store commits them in that order."""
+        await self._post_slots.acquire()
+        task = asyncio.create_task(post, name="hubbub-post")
+        self._posts.add(task)
+        task.add_done_callback(self._post_done)
+
+    def _post_done(self, task: asyncio.Task[None]) -> None:
+        self._posts.discard(task)
+        self._post_slots.release()
 
     async def send(self, text: str) -> None:
         await self.websocket.send({"type": "websocket.send", "text": text})
@@ -117,6 +138,9 @@ class QueuedSocket:
         try:
             await self.read_loop()
         finally:
+            if self._posts:
+                # What the peer sent before it left is stored and published before it leaves.
+                await asyncio.wait(self._posts)
             self.closing = True
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -136,6 +160,10 @@ class QueuedSocket:
             if self.websocket.application_state is WebSocketState.CONNECTED and not self.closing:
                 log.warning("writer for %s failed: %r", self.user, exc)
                 self.kick(1011, "internal error, reconnect to resume")
+            else:
+                # The peer has gone, but what it sent before going may still be unread: the
+                # reader goes on with that; there is just nobody left to write to.
+                self.peer_gone = True
 
     async def read_loop(self) -> None:
         raise NotImplementedError

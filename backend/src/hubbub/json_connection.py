@@ -175,6 +175,10 @@ class JsonConnection(QueuedSocket):
         if wait:
             self._error("rate_limited", "too many messages; slow down", ref=ref, retry_after=wait)
             return
+        await self.start_post(self._post(command))
+
+    async def _post(self, command: Send) -> None:
+        ref = command.client_msg_id
         try:
             message, created = await self.chat.post(command.room, self.user, command.body, ref)
         except UnknownRoomError:

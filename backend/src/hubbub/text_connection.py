@@ -39,7 +39,7 @@ class TextConnection(QueuedSocket):
         self.chat.hub.subscribe(self.room, self)
         self.chat.join_presence(self.room, self.user)
         max_bytes = self.chat.settings.max_message_bytes
-        while (data := await self.receive_text()) is not None:
+        while not self.closing and (data := await self.receive_text()) is not None:
             if len(data.encode()) > max_bytes:
                 self.kick(1009, f"message larger than {max_bytes} bytes")
                 return
@@ -48,12 +48,14 @@ class TextConnection(QueuedSocket):
             while wait := self._bucket.try_take():  # noqa: ASYNC110 - the wait is computed
                 await asyncio.sleep(wait)
             self.offer(f"You wrote: {data}")
-            try:
-                await self.chat.post(self.room, self.user, data, client_id=self.client_id)
-            except Exception as exc:
-                log.warning("store unavailable for client #%d: %r", self.client_id, exc)
-                self.kick(1011, "message not stored: history unavailable")
-                return
+            await self.start_post(self._post(data))
+
+    async def _post(self, data: str) -> None:
+        try:
+            await self.chat.post(self.room, self.user, data, client_id=self.client_id)
+        except Exception as exc:
+            log.warning("store unavailable for client #%d: %r", self.client_id, exc)
+            self.kick(1011, "message not stored: history unavailable")
 
     async def on_closed(self) -> None:
         self.chat.leave_presence(self.room, self.user)

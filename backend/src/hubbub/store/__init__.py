@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from hubbub.store.base import (
+    Appended,
+    Draft,
     RoomInfo,
     SessionRecord,
     Store,
@@ -12,6 +14,8 @@ from hubbub.store.base import (
 )
 
 __all__ = [
+    "Appended",
+    "Draft",
     "RoomInfo",
     "SessionRecord",
     "Store",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +25,29 @@ class StoredMessage:
     ts: int  # milliseconds since the epoch, UTC
     client_msg_id: str | None = None
     client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message to store: everything but what the store assigns (seq, id, time)."""
+
+    room: str
+    author: str
+    body: str
+    client_msg_id: str | None = None
+    client_id: int | None = None
+
+
+# What storing one draft came to: (message, created) or the room did not exist.
+Appended = tuple[StoredMessage, bool] | UnknownRoomError
+
+
+def first_appended(results: list[Appended]) -> tuple[StoredMessage, bool]:
+    """The outcome of a one-draft batch, raising UnknownRoomError if that is what it was."""
+    (result,) = results
+    if isinstance(result, UnknownRoomError):
+        raise result
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +79,13 @@ class Store(Protocol):
         """Newest sequence number, or None when the room does not exist."""
         ...
 
+    async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
+        """Store the drafts in order in one transaction: all or, raising StoreUnavailableError,
+        none. A draft whose client_msg_id that author already stored in that room comes back
+        as (stored message, False) instead of being written twice; one for a missing room
+        comes back as UnknownRoomError without failing the others."""
+        ...
+
     async def append(
         self,
         room: str,
@@ -63,8 +94,7 @@ class Store(Protocol):
         client_msg_id: str | None = None,
         client_id: int | None = None,
     ) -> tuple[StoredMessage, bool]:
-        """Store a message; with a client_msg_id already stored for that author and room,
-        return the stored one and False instead of writing it twice."""
+        """append_many of one draft."""
         ...
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

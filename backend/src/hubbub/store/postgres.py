@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from hubbub.store.base import (
+    Appended,
+    Draft,
     RoomInfo,
     SessionRecord,
     StoredMessage,
     StoreUnavailableError,
     UnknownRoomError,
+    first_appended,
 )
 
 SCHEMA = """
@@ -40,6 +45,11 @@ CREATE TABLE IF NOT EXISTS hubbub_sessions (
     expires_at DOUBLE PRECISION NOT NULL
 );
 """
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    Conn = PoolConnectionProxy[asyncpg.Record]
 
 COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id"
 
@@ -114,70 +124,79 @@ class PostgresStore:
         client_msg_id: str | None = None,
         client_id: int | None = None,
     ) -> tuple[StoredMessage, bool]:
+        return first_appended(await self.append_many([Draft(room, author, body, client_msg_id, client_id)]))
+
+    async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
         try:
-            return await self._append(room, author, body, client_msg_id, client_id)
-        except asyncpg.UniqueViolationError:
-            # A concurrent retry with the same client_msg_id won the race: return its message.
-            existing = await self._find(room, author, client_msg_id)
-            if existing is None:
-                raise
-            return existing, False
+            async with self.pool.acquire() as conn, conn.transaction():
+                # Lock every room of the batch up front and in one order: the row locks are held
+                # until commit, so sequence numbers commit in order (a reader that sees seq N
+                # sees every seq below it), and two workers' batches cannot deadlock.
+                await conn.execute(
+                    "SELECT 1 FROM hubbub_rooms WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE",
+                    sorted({draft.room for draft in drafts}),
+                )
+                return [await self._append_one(conn, draft) for draft in drafts]
         except UNAVAILABLE as exc:
             raise StoreUnavailableError(str(exc)) from exc
 
-    async def _find(self, room: str, author: str, client_msg_id: str | None) -> StoredMessage | None:
-        if client_msg_id is None:
+    async def _append_one(self, conn: Conn, draft: Draft) -> Appended:
+        existing = await self._find(conn, draft)
+        if existing is not None:
+            return existing, False
+        try:
+            # A savepoint, so that losing an idempotency race fails this draft, not the batch.
+            async with conn.transaction():
+                return await self._insert(conn, draft)
+        except asyncpg.UniqueViolationError:
+            # Another worker stored the same client_msg_id first: return its message.
+            existing = await self._find(conn, draft)
+            if existing is None:
+                raise
+            return existing, False
+
+    @staticmethod
+    async def _find(conn: Conn, draft: Draft) -> StoredMessage | None:
+        if draft.client_msg_id is None:
             return None
-        row = await self.pool.fetchrow(
+        row = await conn.fetchrow(
             f"SELECT {COLUMNS} FROM hubbub_messages "  # noqa: S608 - constant column list
             "WHERE room = $1 AND author = $2 AND client_msg_id = $3",
-            room,
-            author,
-            client_msg_id,
+            draft.room,
+            draft.author,
+            draft.client_msg_id,
         )
         return None if row is None else _record_to_message(row)
 
-    async def _append(
-        self,
-        room: str,
-        author: str,
-        body: str,
-        client_msg_id: str | None,
-        client_id: int | None,
-    ) -> tuple[StoredMessage, bool]:
-        existing = await self._find(room, author, client_msg_id)
-        if existing is not None:
-            return existing, False
-        async with self.pool.acquire() as conn, conn.transaction():
-            # The row lock on the room is held until commit, so sequence numbers commit in order:
-            # a reader that sees seq N can also see every seq below N.
-            head = await conn.fetchval(
-                "UPDATE hubbub_rooms SET head = head + 1 WHERE name = $1 RETURNING head", room
-            )
-            if head is None:
-                raise UnknownRoomError(room)
-            message = StoredMessage(
-                room=room,
-                seq=int(head),
-                id=uuid.uuid4().hex,
-                author=author,
-                body=body,
-                ts=int(time.time() * 1000),
-                client_msg_id=client_msg_id,
-                client_id=client_id,
-            )
-            await conn.execute(
-                f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                message.room,
-                message.seq,
-                message.id,
-                message.author,
-                message.body,
-                message.ts,
-                message.client_msg_id,
-                message.client_id,
-            )
+    @staticmethod
+    async def _insert(conn: Conn, draft: Draft) -> Appended:
+        head = await conn.fetchval(
+            "UPDATE hubbub_rooms SET head = head + 1 WHERE name = $1 RETURNING head", draft.room
+        )
+        if head is None:
+            return UnknownRoomError(draft.room)
+        message = StoredMessage(
+            room=draft.room,
+            seq=int(head),
+            id=uuid.uuid4().hex,
+            author=draft.author,
+            body=draft.body,
+            ts=int(time.time() * 1000),
+            client_msg_id=draft.client_msg_id,
+            client_id=draft.client_id,
+        )
+        await conn.execute(
+            f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            message.room,
+            message.seq,
+            message.id,
+            message.author,
+            message.body,
+            message.ts,
+            message.client_msg_id,
+            message.client_id,
+        )
         return message, True
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

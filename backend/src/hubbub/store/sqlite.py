@@ -6,17 +6,20 @@ import asyncio
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from hubbub.store.base import (
+    Appended,
+    Draft,
     RoomInfo,
     SessionRecord,
     StoredMessage,
     StoreUnavailableError,
     UnknownRoomError,
+    first_appended,
 )
 
 SCHEMA = """
@@ -131,64 +134,63 @@ class SQLiteStore:
         client_msg_id: str | None = None,
         client_id: int | None = None,
     ) -> tuple[StoredMessage, bool]:
-        return await self._run(self._append, room, author, body, client_msg_id, client_id)
+        return first_appended(await self.append_many([Draft(room, author, body, client_msg_id, client_id)]))
 
-    def _append(
-        self,
-        room: str,
-        author: str,
-        body: str,
-        client_msg_id: str | None,
-        client_id: int | None,
-    ) -> tuple[StoredMessage, bool]:
+    async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
+        return await self._run(self._append_many, drafts)
+
+    def _append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
         db = self.db
         # IMMEDIATE takes the write lock up front: sequence numbers commit in order across processes.
         db.execute("BEGIN IMMEDIATE")
         try:
-            if client_msg_id is not None:
-                existing = db.execute(
-                    f"SELECT {COLUMNS} FROM messages "  # noqa: S608 - constant column list
-                    "WHERE room = ? AND author = ? AND client_msg_id = ?",
-                    (room, author, client_msg_id),
-                ).fetchone()
-                if existing is not None:
-                    db.execute("COMMIT")
-                    return _row_to_message(existing), False
-            head_row = db.execute(
-                "UPDATE rooms SET head = head + 1 WHERE name = ? RETURNING head", (room,)
-            ).fetchone()
-            if head_row is None:
-                db.execute("ROLLBACK")
-                raise UnknownRoomError(room)
-            message = StoredMessage(
-                room=room,
-                seq=int(head_row[0]),
-                id=uuid.uuid4().hex,
-                author=author,
-                body=body,
-                ts=int(time.time() * 1000),
-                client_msg_id=client_msg_id,
-                client_id=client_id,
-            )
-            db.execute(
-                f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                (
-                    message.room,
-                    message.seq,
-                    message.id,
-                    message.author,
-                    message.body,
-                    message.ts,
-                    message.client_msg_id,
-                    message.client_id,
-                ),
-            )
+            results = [self._append_one(db, draft) for draft in drafts]
             db.execute("COMMIT")
-            return message, True
+            return results
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _append_one(db: sqlite3.Connection, draft: Draft) -> Appended:
+        if draft.client_msg_id is not None:
+            existing = db.execute(
+                f"SELECT {COLUMNS} FROM messages "  # noqa: S608 - constant column list
+                "WHERE room = ? AND author = ? AND client_msg_id = ?",
+                (draft.room, draft.author, draft.client_msg_id),
+            ).fetchone()
+            if existing is not None:
+                return _row_to_message(existing), False
+        head_row = db.execute(
+            "UPDATE rooms SET head = head + 1 WHERE name = ? RETURNING head", (draft.room,)
+        ).fetchone()
+        if head_row is None:
+            return UnknownRoomError(draft.room)
+        message = StoredMessage(
+            room=draft.room,
+            seq=int(head_row[0]),
+            id=uuid.uuid4().hex,
+            author=draft.author,
+            body=draft.body,
+            ts=int(time.time() * 1000),
+            client_msg_id=draft.client_msg_id,
+            client_id=draft.client_id,
+        )
+        db.execute(
+            f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (
+                message.room,
+                message.seq,
+                message.id,
+                message.author,
+                message.body,
+                message.ts,
+                message.client_msg_id,
+                message.client_id,
+            ),
+        )
+        return message, True
 
     def _select(self, sql: str, args: tuple[Any, ...]) -> list[StoredMessage]:
         return [_row_to_message(row) for row in self.db.execute(sql, args)]

@@ -1,0 +1,99 @@
+"""Group commit: the messages that arrive while one store transaction runs go in the next one.
+
+Under load this turns one store round trip, one broker publish wake-up and one writer wake-up
+per message and recipient into one per batch; at rest a batch is one message and nothing waits.
+Batches run one at a time, so messages are stored and published in the order they were posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from hubbub.store import Draft, Store, StoredMessage, UnknownRoomError
+
+log = logging.getLogger("hubbub.append")
+
+MAX_BATCH = 256  # drafts per transaction: bounds how long one commit holds the room locks
+# Messages published between two yields to the event loop. An in-process broker fans out as a
+# function call: publishing a whole batch at once would put it all into every connection's send
+# queue before any writer runs, so a burst the size of a queue would evict every reader.
+PUBLISH_SLICE = 16
+
+OnStored = Callable[[StoredMessage], Awaitable[None]]
+
+
+class AppendBatcher:
+    def __init__(self, store: Store, on_stored: OnStored) -> None:
+        self._store = store
+        self._on_stored = on_stored  # publishes a newly stored message
+        self._pending: list[tuple[Draft, asyncio.Future[tuple[StoredMessage, bool]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def append(self, draft: Draft) -> tuple[StoredMessage, bool]:
+        """Store the draft (in the next batch), publish it if new, then return (message, created).
+
+        Raises what the store raised for its batch, or UnknownRoomError for this draft alone.
+        A caller cancelled while waiting does not unsend: the message is still stored and
+        published, as the client may see from its history.
+        """
+        future: asyncio.Future[tuple[StoredMessage, bool]] = asyncio.get_running_loop().create_future()
+        self._pending.append((draft, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name="hubbub-append")
+        return await future
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for _draft, future in self._pending:
+            future.cancel()
+        self._pending.clear()
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                await self._commit(batch)
+        finally:
+            self._flusher = None
+
+    async def _commit(self, batch: list[tuple[Draft, asyncio.Future[tuple[StoredMessage, bool]]]]) -> None:
+        try:
+            results = await self._store.append_many([draft for draft, _future in batch])
+        except asyncio.CancelledError:
+            for _draft, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            for _draft, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        published = 0
+        try:
+            for (_draft, future), result in zip(batch, results, strict=True):
+                if isinstance(result, UnknownRoomError):
+                    if not future.done():
+                        future.set_exception(result)
+                    continue
+                message, created = result
+                if created:
+                    try:
+                        await self._on_stored(message)
+                    except Exception:
+                        # Stored is what counts: subscribers fill the gap from the store.
+                        log.exception("publishing %s/%d failed", message.room, message.seq)
+                    published += 1
+                    if published % PUBLISH_SLICE == 0:
+                        await asyncio.sleep(0)
+                if not future.done():
+                    future.set_result(result)
+        finally:
+            # Only when stopping mid-batch: those messages are stored; clients resume them.
+            for _draft, future in batch:
+                future.cancel()

@@ -1,0 +1,94 @@
+"""Group commit on a real SQLite store: batching, order, failure and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hubbub.append_batcher import AppendBatcher
+from hubbub.store import Appended, Draft, StoredMessage, StoreUnavailableError, UnknownRoomError
+from hubbub.store.sqlite import SQLiteStore
+
+
+class CountingStore(SQLiteStore):
+    """SQLite, counting transactions, and failing them on demand."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.batches: list[int] = []
+        self.down = False
+
+    async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
+        if self.down:
+            raise StoreUnavailableError("down for the test")
+        self.batches.append(len(drafts))
+        return await super().append_many(drafts)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[CountingStore]:
+    instance = CountingStore(str(tmp_path / "hubbub.db"))
+    await instance.start()
+    await instance.ensure_room("r")
+    yield instance
+    await instance.close()
+
+
+async def test_concurrent_posts_share_transactions_and_publish_in_order(store: CountingStore) -> None:
+    published: list[StoredMessage] = []
+
+    async def on_stored(message: StoredMessage) -> None:
+        published.append(message)
+
+    batcher = AppendBatcher(store, on_stored)
+    results = await asyncio.gather(*[batcher.append(Draft("r", "u", f"m{i}")) for i in range(100)])
+    assert [m.body for m, _ in results] == [f"m{i}" for i in range(100)]
+    assert [m.seq for m in published] == list(range(1, 101))
+    assert sum(store.batches) == 100 and len(store.batches) < 100
+    # One at a time, a batch is one message: nothing waits to fill a batch.
+    await batcher.append(Draft("r", "u", "alone"))
+    assert store.batches[-1] == 1
+
+
+async def test_failures_reach_their_callers_only(store: CountingStore) -> None:
+    async def on_stored(message: StoredMessage) -> None:
+        if message.body == "publish fails":
+            raise RuntimeError("broker bug")
+
+    batcher = AppendBatcher(store, on_stored)
+    good, unknown, unlucky = await asyncio.gather(
+        batcher.append(Draft("r", "u", "fine")),
+        batcher.append(Draft("gone", "u", "x")),
+        batcher.append(Draft("r", "u", "publish fails")),
+        return_exceptions=True,
+    )
+    assert isinstance(unknown, UnknownRoomError)
+    # Stored is stored: a publish failure is logged, the sender still gets its message.
+    assert not isinstance(good, BaseException) and not isinstance(unlucky, BaseException)
+    assert (good[0].seq, unlucky[0].seq) == (1, 2)
+
+    store.down = True
+    outcomes = await asyncio.gather(
+        *[batcher.append(Draft("r", "u", f"d{i}")) for i in range(5)], return_exceptions=True
+    )
+    assert all(isinstance(o, StoreUnavailableError) for o in outcomes)
+    store.down = False
+    assert (await batcher.append(Draft("r", "u", "back")))[0].seq == 3
+
+
+async def test_a_cancelled_caller_still_gets_its_message_stored_and_published(store: CountingStore) -> None:
+    published: list[str] = []
+
+    async def on_stored(message: StoredMessage) -> None:
+        published.append(message.body)
+
+    batcher = AppendBatcher(store, on_stored)
+    waiter = asyncio.create_task(batcher.append(Draft("r", "u", "sent, then gone")))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    await batcher.append(Draft("r", "u", "next"))
+    assert published == ["sent, then gone", "next"]
+    await batcher.close()
