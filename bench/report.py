@@ -1,6 +1,9 @@
 """Turns a bench/run.py result file into docs/benchmarks.md.
 
-.venv/bin/python bench/report.py bench/results/<file>.json
+.venv/bin/python bench/report.py bench/results/<file>.json [<later>.json ...]
+
+With several files, a later file's scenarios replace the earlier ones' (re-running some
+scenarios after a change to them); the report names every file and when it ran.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Run {results['started']} on this project's 2-core machine with `{command}`: every server",
-        "pinned to CPU 0, the Node load generator (`bench/loadgen`) to CPU 1, compression off",
+        f"Run {results['started']} on this project's 2-core machine with `{command}`.",
+        "Every server pinned to CPU 0, the Node load generator (`bench/loadgen`) to CPU 1, compression off",
         "everywhere. Server CPU is read from `/proc` for the whole server process tree (gunicorn",
         "master, workers and Redis included in Redis mode). Lost / duplicated / out-of-order are",
         "counted per receiving connection from sequence numbers in every payload.",
@@ -120,10 +123,11 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
     lines += [
         "## Stalled clients among 1000 healthy ones",
         "",
-        "Stalled clients join, then never read again. 12 KB messages at 20/s. Healthy clients'",
-        "p99 latency compared with the run without stalled clients; RSS growth is the server's peak",
-        "RSS during the run minus its RSS before; eviction is when Hubbub's slow-consumer counter",
-        "reached the number of stalled clients.",
+        "Stalled clients (`bench/stallers.py`: sockets whose receive buffer is fixed at 4 KiB, so the",
+        "kernel cannot absorb the stall) join, then never read again; 12 KB messages at 20/s for",
+        "30 s. Healthy clients' p99 latency is compared with the run without stalled clients; RSS",
+        "growth is the server's peak RSS during the run minus its RSS before; eviction is when",
+        "Hubbub's slow-consumer counter reached the number of stalled clients.",
         "",
         "| server | stalled | healthy p99 ms | vs no stall | healthy lost / dup / disorder | RSS growth MiB | evicted after s |",
         "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
@@ -166,10 +170,24 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _command(data: dict[str, Any]) -> str:
+    scenarios = sorted({r["scenario"] for r in data["runs"]})
+    return str(data.get("command") or "bench/run.py --only " + " ".join(scenarios))
+
+
+def merge(files: list[Path]) -> tuple[dict[str, Any], str]:
+    """The runs of all files, later ones replacing earlier ones' scenarios; and the commands."""
+    merged: dict[str, Any] = json.loads(files[0].read_text())
+    commands = [str(merged.get("command") or "bench/run.py")]
+    for later in files[1:]:
+        data = json.loads(later.read_text())
+        redone = {r["scenario"] for r in data["runs"]}
+        merged["runs"] = [r for r in merged["runs"] if r["scenario"] not in redone] + data["runs"]
+        merged["started"] += f" (and {data['started']} for {', '.join(sorted(redone))})"
+        commands.append(_command(data))
+    return merged, "`, then `".join(commands)
+
+
 if __name__ == "__main__":
-    data = json.loads(Path(sys.argv[1]).read_text())
-    write_report(
-        data,
-        Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md",
-        f"bench/run.py ({sys.argv[1]})",
-    )
+    results, command = merge([Path(arg) for arg in sys.argv[1:]])
+    write_report(results, Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md", command)

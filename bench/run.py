@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from stallers import stalled_clients  # type: ignore[import-not-found]
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -224,7 +225,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None, help="scenario names to run")
     args = parser.parse_args()
     scale = 0.2 if args.quick else 1.0
-    results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick, "runs": []}
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "command": "bench/run.py " + " ".join(sys.argv[1:]),
+        "quick": args.quick,
+        "runs": [],
+    }
     wanted = set(args.only) if args.only else None
 
     def run(scenario_name: str, server: Server, scenario: dict[str, Any], redis_pid: int | None) -> None:
@@ -238,7 +244,8 @@ def main() -> None:
                 full = {"url": f"ws://127.0.0.1:{port}", "proto": srv.proto, "pids": pids, **scenario}
                 if srv.metrics:
                     full["metricsUrl"] = f"http://127.0.0.1:{port}/metrics"
-                outcome = loadgen(full)
+                with stalled_clients(full["url"], srv.proto, int(scenario.get("stalled", 0))):
+                    outcome = loadgen(full)
         entry = {"scenario": scenario_name, "server": server.name, "params": scenario, "result": outcome}
         results["runs"].append(entry)
         print(json.dumps(entry), flush=True)
@@ -295,15 +302,15 @@ def main() -> None:
             for server in single:
                 run(f"idle-{k}", server, {"mode": "idle", "clients": int(k * scale)}, redis_pid)
 
-        # 12 KB messages at 20/s: 3.6 MB per client over the run, more than the socket buffers
-        # between the server and a client that stopped reading can hold.
+        # 12 KB messages at 20/s for 30 s: 7.2 MB per client, more than the socket buffers
+        # between the server and a stalled client (bench/stallers.py) can hold.
         for stalled in (0, 1, 10):
             for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub seed", "hubbub json"):
                 params = {
                     "mode": "fanout",
                     "clients": int(1000 * max(scale, 0.5)),
                     "stalled": stalled,
-                    "messages": int(300 * scale),
+                    "messages": int(600 * scale),
                     "size": 12000,
                     "rate": 20,
                     "timeoutMs": 60_000,
@@ -318,7 +325,7 @@ def main() -> None:
     if not args.quick and not wanted:
         from report import write_report  # type: ignore[import-not-found]
 
-        write_report(results, ROOT / "docs" / "benchmarks.md", " ".join(sys.argv))
+        write_report(results, ROOT / "docs" / "benchmarks.md", results["command"].strip())
 
 
 if __name__ == "__main__":

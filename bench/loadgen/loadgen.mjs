@@ -9,7 +9,8 @@
 //              "socketio" a python-socketio server broadcasting "chat" events
 //   mode       "fanout"   one sender, every client receives; "idle" connect and sit
 //   clients    receiving connections (the sender is one of them)
-//   stalled    extra clients that stop reading right after joining
+//   stalled    how many stalled clients bench/run.py holds open beside these (bench/stallers.py);
+//              only reported, and awaited in Hubbub's eviction counter
 //   messages   how many the sender sends; rate: messages per second (0: as fast as acked/possible)
 //   size       payload bytes; pids: server processes whose CPU time and memory are read from /proc
 //   metricsUrl Hubbub /metrics to poll for slow-consumer evictions (optional)
@@ -72,7 +73,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-// --- one client per protocol: open(), send(payload), onPayload(cb), pause()
+// --- one client per protocol: open(), send(payload), onPayload(cb), close()
 function seedClient(id) {
   const ws = new WebSocket(`${cfg.url}/ws/${id}`, { perMessageDeflate: false });
   const prefix = "Client #0 says: ";
@@ -84,7 +85,6 @@ function seedClient(id) {
       const text = data.toString();
       if (text.startsWith(prefix)) cb(text.slice(prefix.length));
     }),
-    pause: () => ws._socket.pause(),
     close: () => ws.terminate(),
   };
 }
@@ -106,7 +106,6 @@ function jsonClient(id) {
     open: () => new Promise((resolve, reject) => { ws.once("error", reject); ready.then(resolve); }),
     send: (payload) => ws.send(JSON.stringify({ type: "send", room: "general", body: payload, client_msg_id: `s${++seq}` })),
     onPayload: (cb) => listeners.push(cb),
-    pause: () => ws._socket.pause(),
     close: () => ws.terminate(),
   };
 }
@@ -118,7 +117,6 @@ function socketioClient() {
     open: () => new Promise((resolve, reject) => { socket.once("connect", resolve); socket.once("connect_error", reject); }),
     send: (payload) => socket.emit("chat", payload),
     onPayload: (cb) => socket.on("chat", cb),
-    pause: () => socket.io.engine.transport.ws._socket.pause(),
     close: () => socket.disconnect(),
   };
 }
@@ -149,8 +147,6 @@ async function idle() {
 async function fanout() {
   // Client 0 sends and receives; the others receive.
   const clients = await openAll(cfg.clients, 0);
-  const stalled = await openAll(cfg.stalled, 100_000);
-  for (const c of stalled) c.pause();
   const sender = clients[0];
   const expected = cfg.messages * clients.length;
   const latencies = new Float64Array(expected);
@@ -209,9 +205,9 @@ async function fanout() {
   rssPeak = Math.max(rssPeak, rssKiB(cfg.pids));
   if (polling) clearInterval(polling);
   const sorted = Array.from(latencies.subarray(0, Math.min(delivered, expected))).sort((a, b) => a - b);
-  for (const c of [...clients, ...stalled]) c.close();
+  for (const c of clients) c.close();
   return {
-    connections: clients.length, stalled: stalled.length, sent: cfg.messages, expected, delivered,
+    connections: clients.length, stalled: cfg.stalled, sent: cfg.messages, expected, delivered,
     lost: Math.max(0, expected - delivered), duplicates, out_of_order: outOfOrder,
     send_seconds: sendSeconds, elapsed_seconds: elapsed,
     deliveries_per_second: delivered / elapsed, messages_per_second: cfg.messages / elapsed,
