@@ -105,6 +105,9 @@ class QueuedSocket:
     def _post_done(self, task: asyncio.Task[None]) -> None:
         self._posts.discard(task)
         self._post_slots.release()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("post for %s failed", self.user, exc_info=exc)
+            self.kick(1011, "internal error, reconnect to resume")
 
     async def send(self, text: str) -> None:
         await self.websocket.send({"type": "websocket.send", "text": text})
@@ -137,10 +140,10 @@ class QueuedSocket:
         self._writer = asyncio.create_task(self._guarded_writer(), name="hubbub-writer")
         try:
             await self.read_loop()
-        finally:
             if self._posts:
                 # What the peer sent before it left is stored and published before it leaves.
                 await asyncio.wait(self._posts)
+        finally:
             self.closing = True
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
