@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
+from tests.rawws import handshake
 from tests.services import HubbubServer
 
 
@@ -79,25 +80,9 @@ async def test_broadcast_client_id_must_be_int(server: HubbubServer) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
-def _raw_handshake(port: int, path: str) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(
-        (
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += sock.recv(4096)
-    assert response.startswith(b"HTTP/1.1 101"), response
-    return sock
-
-
 async def test_vanished_client_does_not_break_broadcast(server: HubbubServer) -> None:
     """A client that disappears without a close frame (RST) must not stop the others' chat."""
-    ghost = _raw_handshake(server.port, "/ws/99")
+    ghost = handshake(server.port, "/ws/99")
     # SO_LINGER 0: close() sends RST, no close frame, no FIN handshake.
     ghost.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     async with connect(f"{server.ws_url}/ws/1") as one, connect(f"{server.ws_url}/ws/2") as two:

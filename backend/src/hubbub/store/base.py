@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import astuple, dataclass
+from typing import Any, Protocol
 
 
 class UnknownRoomError(LookupError):
@@ -26,6 +28,10 @@ class StoredMessage:
     client_msg_id: str | None = None
     client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
 
+    def row(self) -> tuple[Any, ...]:
+        """The values in column order (room, seq, id, author, body, ts, client_msg_id, client_id)."""
+        return astuple(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Draft:
@@ -36,6 +42,19 @@ class Draft:
     body: str
     client_msg_id: str | None = None
     client_id: int | None = None
+
+    def stored(self, seq: int) -> StoredMessage:
+        """The message this draft becomes as number `seq` of its room, with a new id, stamped now."""
+        return StoredMessage(
+            room=self.room,
+            seq=seq,
+            id=uuid.uuid4().hex,
+            author=self.author,
+            body=self.body,
+            ts=int(time.time() * 1000),
+            client_msg_id=self.client_msg_id,
+            client_id=self.client_id,
+        )
 
 
 # What storing one draft came to: (message, created) or the room did not exist.

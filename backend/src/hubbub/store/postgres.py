@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -175,27 +174,11 @@ class PostgresStore:
         )
         if head is None:
             return UnknownRoomError(draft.room)
-        message = StoredMessage(
-            room=draft.room,
-            seq=int(head),
-            id=uuid.uuid4().hex,
-            author=draft.author,
-            body=draft.body,
-            ts=int(time.time() * 1000),
-            client_msg_id=draft.client_msg_id,
-            client_id=draft.client_id,
-        )
+        message = draft.stored(int(head))
         await conn.execute(
             f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            message.room,
-            message.seq,
-            message.id,
-            message.author,
-            message.body,
-            message.ts,
-            message.client_msg_id,
-            message.client_id,
+            *message.row(),
         )
         return message, True
 

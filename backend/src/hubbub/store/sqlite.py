@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -167,28 +166,10 @@ class SQLiteStore:
         ).fetchone()
         if head_row is None:
             return UnknownRoomError(draft.room)
-        message = StoredMessage(
-            room=draft.room,
-            seq=int(head_row[0]),
-            id=uuid.uuid4().hex,
-            author=draft.author,
-            body=draft.body,
-            ts=int(time.time() * 1000),
-            client_msg_id=draft.client_msg_id,
-            client_id=draft.client_id,
-        )
+        message = draft.stored(int(head_row[0]))
         db.execute(
             f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-            (
-                message.room,
-                message.seq,
-                message.id,
-                message.author,
-                message.body,
-                message.ts,
-                message.client_msg_id,
-                message.client_id,
-            ),
+            message.row(),
         )
         return message, True
 
