@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.append_batcher import AppendBatcher
+from hubbub.append_batcher import PUBLISH_SLICE, AppendBatcher
 from hubbub.store import Appended, Draft, StoredMessage, StoreUnavailableError, UnknownRoomError
 from hubbub.store.sqlite import SQLiteStore
 
@@ -38,24 +38,26 @@ async def store(tmp_path: Path) -> AsyncIterator[CountingStore]:
 
 
 async def test_concurrent_posts_share_transactions_and_publish_in_order(store: CountingStore) -> None:
-    published: list[StoredMessage] = []
+    published: list[list[StoredMessage]] = []
 
-    async def on_stored(message: StoredMessage) -> None:
-        published.append(message)
+    async def on_stored(messages: list[StoredMessage]) -> None:
+        published.append(messages)
 
     batcher = AppendBatcher(store, on_stored)
     results = await asyncio.gather(*[batcher.append(Draft("r", "u", f"m{i}")) for i in range(100)])
     assert [m.body for m, _ in results] == [f"m{i}" for i in range(100)]
-    assert [m.seq for m in published] == list(range(1, 101))
+    assert [m.seq for part in published for m in part] == list(range(1, 101))
     assert sum(store.batches) == 100 and len(store.batches) < 100
+    # A batch is published in slices: several messages per publish, never more than a slice.
+    assert len(published) < 100 and max(len(part) for part in published) <= PUBLISH_SLICE
     # One at a time, a batch is one message: nothing waits to fill a batch.
     await batcher.append(Draft("r", "u", "alone"))
     assert store.batches[-1] == 1
 
 
 async def test_failures_reach_their_callers_only(store: CountingStore) -> None:
-    async def on_stored(message: StoredMessage) -> None:
-        if message.body == "publish fails":
+    async def on_stored(messages: list[StoredMessage]) -> None:
+        if any(message.body == "publish fails" for message in messages):
             raise RuntimeError("broker bug")
 
     batcher = AppendBatcher(store, on_stored)
@@ -82,8 +84,8 @@ async def test_failures_reach_their_callers_only(store: CountingStore) -> None:
 async def test_a_cancelled_caller_still_gets_its_message_stored_and_published(store: CountingStore) -> None:
     published: list[str] = []
 
-    async def on_stored(message: StoredMessage) -> None:
-        published.append(message.body)
+    async def on_stored(messages: list[StoredMessage]) -> None:
+        published.extend(message.body for message in messages)
 
     batcher = AppendBatcher(store, on_stored)
     waiter = asyncio.create_task(batcher.append(Draft("r", "u", "sent, then gone")))

@@ -7,6 +7,7 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from hubbub import envelope
 from hubbub.logs import RedactSecretsFilter, redact
 from hubbub.presence import Presence
 from hubbub.protocol import plain_text_line
@@ -90,3 +91,26 @@ def test_jwt_settings_reject_algorithm_key_mismatch(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HUBBUB_JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----")
     with pytest.raises(ValidationError, match="public key"):
         Settings()  # default algorithm HS256 with a public key: the confusion attack's door
+
+
+def test_stored_messages_share_payloads_within_the_brokers_limit() -> None:
+    frames = [
+        ("r", seq, f'{{"seq":{seq},"body":"{"x" * size}"}}')
+        for seq, size in enumerate([10, 20, 300, 30, 5], 1)
+    ]
+    # No limit: one payload, the frames in order.
+    (only,) = envelope.pack_messages(frames, None)
+    unpacked = envelope.unpack(only)
+    assert unpacked.kind == envelope.MESSAGE
+    assert envelope.split_messages(unpacked.body) == [frame for _r, _s, frame in frames]
+    assert envelope.pack_messages([], None) == []
+
+    # A 100-byte limit: frames share payloads up to it, the 300-byte one goes as a reference,
+    # and nothing changes order.
+    payloads = envelope.pack_messages(frames, 100)
+    assert all(len(p.encode()) <= 100 for p in payloads)
+    kinds = [envelope.unpack(p).kind for p in payloads]
+    assert kinds == [envelope.MESSAGE, envelope.MESSAGE_REF, envelope.MESSAGE]
+    assert envelope.unpack(payloads[1]).body == "r 3"
+    assert len(envelope.split_messages(envelope.unpack(payloads[0]).body)) == 2
+    assert len(envelope.split_messages(envelope.unpack(payloads[2]).body)) == 2

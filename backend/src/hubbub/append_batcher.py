@@ -17,18 +17,19 @@ from hubbub.store import Draft, Store, StoredMessage, UnknownRoomError
 log = logging.getLogger("hubbub.append")
 
 MAX_BATCH = 256  # drafts per transaction: bounds how long one commit holds the room locks
-# Messages published between two yields to the event loop. An in-process broker fans out as a
-# function call: publishing a whole batch at once would put it all into every connection's send
-# queue before any writer runs, so a burst the size of a queue would evict every reader.
+# Messages published together, between two yields to the event loop. An in-process broker fans
+# out as a function call: publishing a whole batch at once would put it all into every
+# connection's send queue before any writer runs, so a burst the size of a queue would evict
+# every reader.
 PUBLISH_SLICE = 16
 
-OnStored = Callable[[StoredMessage], Awaitable[None]]
+OnStored = Callable[[list[StoredMessage]], Awaitable[None]]  # publishes newly stored messages
 
 
 class AppendBatcher:
     def __init__(self, store: Store, on_stored: OnStored) -> None:
         self._store = store
-        self._on_stored = on_stored  # publishes a newly stored message
+        self._on_stored = on_stored
         self._pending: list[tuple[Draft, asyncio.Future[tuple[StoredMessage, bool]]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -74,25 +75,27 @@ class AppendBatcher:
                 if not future.done():
                     future.set_exception(exc)
             return
-        published = 0
+        outcomes = [(future, result) for (_draft, future), result in zip(batch, results, strict=True)]
         try:
-            for (_draft, future), result in zip(batch, results, strict=True):
-                if isinstance(result, UnknownRoomError):
-                    if not future.done():
-                        future.set_exception(result)
-                    continue
-                message, created = result
+            for start in range(0, len(outcomes), PUBLISH_SLICE):
+                if start:
+                    await asyncio.sleep(0)
+                part = outcomes[start : start + PUBLISH_SLICE]
+                created = [r[0] for _f, r in part if not isinstance(r, UnknownRoomError) and r[1]]
                 if created:
                     try:
-                        await self._on_stored(message)
+                        await self._on_stored(created)
                     except Exception:
                         # Stored is what counts: subscribers fill the gap from the store.
-                        log.exception("publishing %s/%d failed", message.room, message.seq)
-                    published += 1
-                    if published % PUBLISH_SLICE == 0:
-                        await asyncio.sleep(0)
-                if not future.done():
-                    future.set_result(result)
+                        first = created[0]
+                        log.exception("publishing %d from %s/%d failed", len(created), first.room, first.seq)
+                for future, result in part:
+                    if future.done():
+                        continue
+                    if isinstance(result, UnknownRoomError):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
         finally:
             # Only when stopping mid-batch: those messages are stored; clients resume them.
             for _draft, future in batch:

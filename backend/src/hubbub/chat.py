@@ -91,16 +91,11 @@ class ChatService:
             metrics.STORE_ERRORS.inc()
             raise
 
-    async def _publish_stored(self, message: StoredMessage) -> None:
-        metrics.MESSAGES_STORED.inc()
-        await self._publish(self._message_payload(message))
-
-    def _message_payload(self, message: StoredMessage) -> str:
-        payload = envelope.pack(envelope.MESSAGE, encode(message_event(message)))
-        limit = self.broker.max_payload
-        if limit is not None and len(payload.encode()) > limit:
-            payload = envelope.pack(envelope.MESSAGE_REF, f"{message.room} {message.seq}")
-        return payload
+    async def _publish_stored(self, messages: list[StoredMessage]) -> None:
+        metrics.MESSAGES_STORED.inc(len(messages))
+        framed = [(m.room, m.seq, encode(message_event(m))) for m in messages]
+        for payload in envelope.pack_messages(framed, self.broker.max_payload):
+            await self._publish(payload)
 
     async def publish_room_event(self, room: str, frame: str | None, text: str | None = None) -> None:
         body = f"{room}\n{text or ''}\n{frame or ''}"
@@ -131,8 +126,9 @@ class ChatService:
     def _handle(self, env: envelope.Envelope) -> None:
         kind = env.kind
         if kind == envelope.MESSAGE:
-            data = json.loads(env.body)
-            self.hub.dispatch(RoomEvent(data["room"], env.body, seq=data["seq"], data=data))
+            for frame in envelope.split_messages(env.body):
+                data = json.loads(frame)
+                self.hub.dispatch(RoomEvent(data["room"], frame, seq=data["seq"], data=data))
         elif kind == envelope.ROOM_EVENT:
             room, text, frame = env.body.split("\n", 2)
             # Typing notices are worth nothing late: a backed-up connection skips them.
