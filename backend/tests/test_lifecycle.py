@@ -7,6 +7,7 @@ import re
 import signal
 
 import httpx
+import pytest
 from websockets.asyncio.client import connect
 
 from tests import rawws
@@ -21,10 +22,20 @@ def metric(server: HubbubServer, name: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-async def test_stalled_client_is_evicted_and_delays_nobody(hubbub_server: ServerFactory) -> None:
+@pytest.mark.parametrize(
+    "limit",
+    [
+        pytest.param({"HUBBUB_SEND_QUEUE_SIZE": "16"}, id="frames"),
+        # Room for 10,000 frames, but only 64 KiB of them: the byte budget is what cuts it off.
+        pytest.param({"HUBBUB_SEND_QUEUE_SIZE": "10000", "HUBBUB_SEND_QUEUE_BYTES": "65536"}, id="bytes"),
+    ],
+)
+async def test_stalled_client_is_evicted_and_delays_nobody(
+    hubbub_server: ServerFactory, limit: dict[str, str]
+) -> None:
     server = hubbub_server(
         {
-            "HUBBUB_SEND_QUEUE_SIZE": "16",
+            **limit,
             "HUBBUB_MAX_MESSAGE_BYTES": "65536",
             "HUBBUB_RATE_LIMIT_PER_SECOND": "100000",
             "HUBBUB_RATE_LIMIT_BURST": "100000",
@@ -39,7 +50,7 @@ async def test_stalled_client_is_evicted_and_delays_nobody(hubbub_server: Server
     await healthy.join()
 
     body = "x" * 32_000
-    count = 400  # ~13 MB: more than any socket buffer holds
+    count = 400  # ~13 MB: more than any socket buffer holds, less than 10,000 queued frames
     received: list[int] = []
 
     async def read_all() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -12,6 +13,7 @@ from hubbub.logs import RedactSecretsFilter, redact
 from hubbub.presence import Presence
 from hubbub.protocol import plain_text_line
 from hubbub.ratelimit import TokenBucket
+from hubbub.send_queue import SendQueue
 from hubbub.settings import Settings
 
 
@@ -114,3 +116,36 @@ def test_stored_messages_share_payloads_within_the_brokers_limit() -> None:
     assert envelope.unpack(payloads[1]).body == "r 3"
     assert len(envelope.split_messages(envelope.unpack(payloads[0]).body)) == 2
     assert len(envelope.split_messages(envelope.unpack(payloads[2]).body)) == 2
+
+
+def test_send_queue_is_bounded_in_items_and_in_size() -> None:
+    by_count: SendQueue[str] = SendQueue(max_items=3, max_size=1000, size_of=len)
+    assert all(by_count.put("x") for _ in range(3))
+    assert not by_count.put("x") and len(by_count) == 3
+    assert by_count.half_full()
+
+    by_size: SendQueue[str] = SendQueue(max_items=100, max_size=10, size_of=len)
+    assert by_size.put("a" * 6) and not by_size.put("b" * 5) and by_size.put("c" * 4)
+    assert (len(by_size), by_size.size) == (2, 10)
+    assert by_size.get_nowait() == "a" * 6 and by_size.size == 4
+    assert by_size.get_nowait() == "c" * 4 and by_size.get_nowait() is None and by_size.size == 0
+    # A frame larger than the whole budget goes alone into an empty queue, never beside another.
+    assert by_size.put("d" * 50) and not by_size.put("e")
+
+
+async def test_send_queue_wakes_its_waiting_consumer_in_order() -> None:
+    queue: SendQueue[str] = SendQueue(max_items=10, max_size=100, size_of=len)
+    got: list[str] = []
+
+    async def consume() -> None:
+        while len(got) < 3:
+            got.append(await queue.get())
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.sleep(0)  # the consumer now waits on an empty queue
+    queue.put("one")
+    queue.put("two")
+    await asyncio.sleep(0)
+    queue.put("three")
+    await asyncio.wait_for(consumer, 1)
+    assert got == ["one", "two", "three"] and len(queue) == 0

@@ -1,7 +1,8 @@
 """One accepted WebSocket: a bounded send queue drained by its own writer task.
 
 Fan-out only ever puts into queues, so a slow or stalled client delays nobody else; past its
-queue it is closed with 4408 and recovers what it missed by resuming from its last sequence.
+queue (in frames or in bytes) it is closed with 4408 and recovers what it missed by resuming
+from its last sequence.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hubbub import metrics
 from hubbub.chat import ChatService
 from hubbub.hub import RoomEvent
 from hubbub.protocol import encode, message_event
+from hubbub.send_queue import SendQueue
 from hubbub.store import StoredMessage
 
 log = logging.getLogger("hubbub.connection")
@@ -40,6 +42,16 @@ class CatchUp:
 QueueItem = str | RoomEvent | CatchUp
 
 
+def queued_size(item: QueueItem) -> int:
+    """What an item counts against the size budget: the characters of text it sends (about
+    bytes; counting bytes would encode every frame once more). A catch-up pages itself."""
+    if isinstance(item, str):
+        return len(item)
+    if isinstance(item, RoomEvent) and item.frame is not None:
+        return len(item.frame)
+    return 0
+
+
 class QueuedSocket:
     """What the JSON and plain-text connections share: the queue, the writer, the way out."""
 
@@ -48,7 +60,9 @@ class QueuedSocket:
         self.chat = chat
         self.user = user
         self.session_id = session_id
-        self.queue: asyncio.Queue[QueueItem] = asyncio.Queue(chat.settings.send_queue_size)
+        self.queue: SendQueue[QueueItem] = SendQueue(
+            chat.settings.send_queue_size, chat.settings.send_queue_bytes, queued_size
+        )
         self.closing = False
         self.peer_gone = False
         self._sent = 0  # frames sent since the counter was last updated
@@ -85,11 +99,9 @@ class QueuedSocket:
     def offer(self, item: QueueItem) -> None:
         if self.closing or self.peer_gone:
             return
-        if isinstance(item, RoomEvent) and item.droppable and self.queue.qsize() * 2 >= self.queue.maxsize:
+        if isinstance(item, RoomEvent) and item.droppable and self.queue.half_full():
             return
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if not self.queue.put(item):
             metrics.SLOW_CONSUMERS.inc()
             self.kick(CLOSE_SLOW_CONSUMER, "too slow: send queue full, reconnect to resume")
 
@@ -116,15 +128,12 @@ class QueuedSocket:
     async def write_loop(self) -> None:
         queue = self.queue
         while True:
-            item = await queue.get()
+            item: QueueItem | None = await queue.get()
             # Drain what is already queued before waiting again: under load one wake-up of
             # this task sends many frames, instead of one task switch per frame.
-            while True:
+            while item is not None:
                 await self.write(item)
-                try:
-                    item = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
+                item = queue.get_nowait()
             metrics.FRAMES_SENT.inc(self._sent)
             self._sent = 0
 

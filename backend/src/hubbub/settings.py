@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # --- limits
     max_message_bytes: int = Field(default=16 * 1024, ge=256)
     send_queue_size: int = Field(default=256, ge=8)
+    # A connection's queued frames together, in characters of text (about bytes): bounds what a
+    # stalled client holds however large the messages, and cuts it off sooner when they are large.
+    send_queue_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
     rate_limit_per_second: float = Field(default=10.0, gt=0)
     rate_limit_burst: int = Field(default=20, gt=0)
     max_connections_per_user: int = Field(default=20, gt=0)
