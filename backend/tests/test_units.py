@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import pytest
 from pydantic import ValidationError
 
 from hubbub import envelope
+from hubbub.app import GC_GEN0_THRESHOLD, tune_gc_for_fanout
 from hubbub.logs import RedactSecretsFilter, redact
 from hubbub.presence import Presence
 from hubbub.protocol import plain_text_line
@@ -149,3 +151,13 @@ async def test_send_queue_wakes_its_waiting_consumer_in_order() -> None:
     queue.put("three")
     await asyncio.wait_for(consumer, 1)
     assert got == ["one", "two", "three"] and len(queue) == 0
+
+
+def test_server_processes_collect_young_garbage_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        tune_gc_for_fanout()
+        assert gc.get_threshold() == (GC_GEN0_THRESHOLD, 10, 10)
+    finally:
+        gc.set_threshold(*before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +64,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# A fan-out to n connections allocates about ten container objects per connection, all dead
+# milliseconds later. At CPython's default gen-0 threshold (700) the young generations are
+# collected many times during one fan-out, so those objects survive, get promoted and set off
+# full collections: 40-130 ms pauses for everyone with 1000 connections. A larger gen-0 lets
+# them die young (bench/ stalled-0: healthy p99 120 ms -> 45 ms, no full collection in 30 s).
+GC_GEN0_THRESHOLD = 50_000
+
+
+def tune_gc_for_fanout() -> None:
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, GC_GEN0_THRESHOLD), gen1, gen2)
+
+
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` and gunicorn: settings come from the environment."""
+    """Factory for `uvicorn --factory` and gunicorn, one per server process: settings come
+    from the environment, and the process is set up for serving."""
+    tune_gc_for_fanout()
     return create_app(Settings())
