@@ -349,6 +349,7 @@ def main() -> None:
                     "size": 12000,
                     "rate": 20,
                     "timeoutMs": 60_000,
+                    "pollMetrics": True,
                 }
                 record(run(f"stalled-{stalled}", by_name[name], params, redis_pid))
 
