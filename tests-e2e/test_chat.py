@@ -8,6 +8,7 @@ import time
 import uuid
 
 import httpx
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import Target
 from playwright.sync_api import Browser, expect
@@ -94,6 +95,71 @@ def test_paging_back_through_history(browser: Browser, target: Target, room: str
     expect(page.locator("li.message")).to_have_count(70)
     assert message_bodies(page) == [f"old {i}" for i in range(70)]
     expect(page.get_by_role("button", name="Load older messages")).to_have_count(0)
+
+
+# Hands each frame the server sends to the page 30 ms after the one before, so history
+# renders message by message, the way it does on a slow link or a busy machine.
+SLOW_SOCKET = """
+const Real = window.WebSocket;
+window.WebSocket = class extends Real {
+  constructor(...args) {
+    super(...args);
+    let queue = Promise.resolve();
+    const add = this.addEventListener.bind(this);
+    this.addEventListener = (type, listener, options) =>
+      type !== "message"
+        ? add(type, listener, options)
+        : add(type, (event) => {
+            queue = queue.then(() => new Promise((done) => setTimeout(() => { listener(event); done(); }, 30)));
+          }, options);
+    Object.defineProperty(this, "onmessage", { set: (listener) => this.addEventListener("message", listener) });
+  }
+};
+"""
+
+
+@pytest.mark.parametrize("height", [500, 517, 534])
+def test_history_streaming_in_does_not_page_back_on_its_own(
+    browser: Browser, target: Target, room: str, height: int
+) -> None:
+    """Sticking to the bottom while history arrives passes near the top of a list that has just
+    begun to overflow; only the reader scrolling up may fetch older pages. The heights are 17 px
+    apart so that, whatever a message's height, one of them overflows by less than the 60 px
+    that counts as near the top."""
+    with connect(f"{target.ws_url}/api/ws?name=bot") as ws:
+        ws.recv()
+        ws.send(json.dumps({"type": "join", "room": room}))
+        for i in range(60):
+            post(ws, room, f"old {i}", f"h{i}")
+    context = browser.new_context(viewport={"width": 1000, "height": height})
+    context.add_init_script(SLOW_SOCKET)
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if "before=" in request.url else None)
+    sign_in(page, target.url, "reader", room)
+    expect(page.locator("li.message")).to_have_count(50)
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    assert fetched == []
+    expect(page.get_by_role("button", name="Load older messages")).to_be_visible()
+    context.close()
+
+
+def test_scrolling_up_to_the_top_loads_older_and_keeps_the_place(
+    browser: Browser, target: Target, room: str
+) -> None:
+    with connect(f"{target.ws_url}/api/ws?name=bot") as ws:
+        ws.recv()
+        ws.send(json.dumps({"type": "join", "room": room}))
+        for i in range(70):
+            post(ws, room, f"old {i}", f"h{i}")
+    page = open_as(browser, target.url, "reader", room)
+    expect(page.locator("li.message")).to_have_count(50)
+    page.get_by_test_id("messages").hover()
+    page.mouse.wheel(0, -100_000)
+    expect(page.locator("li.message")).to_have_count(70)
+    assert message_bodies(page) == [f"old {i}" for i in range(70)]
+    # The reader stays where they were: the message that was at the top is still in view.
+    expect(page.get_by_text("old 20", exact=True)).to_be_in_viewport()
 
 
 def test_presence_typing_and_join_leave_notices(browser: Browser, target: Target, room: str) -> None:

@@ -75,8 +75,12 @@ export function MessageList({
       ref={scroller}
       onScroll={(e) => {
         const element = e.currentTarget;
+        // Only a move up is the reader's: our own scrolling (sticking to the bottom, keeping the
+        // place when older messages load) only ever moves down, and while history streams in it can
+        // pass near the top of a list that has barely begun to overflow.
+        const movedUp = element.scrollTop < previous.current.top;
         previous.current = { ...previous.current, height: element.scrollHeight, top: element.scrollTop };
-        if (element.scrollTop < 60 && room?.hasOlder) onLoadOlder();
+        if (movedUp && element.scrollTop < 60 && room?.hasOlder) onLoadOlder();
       }}
     >
       {room?.hasOlder && (
