@@ -46,11 +46,20 @@ def _percent(share: float | None) -> str:
     return "—" if share is None else f"{share:.0%}"
 
 
-def _spread(tries: list[dict[str, Any]]) -> str:
-    values = [t["cpu_us_per_delivery"] for t in tries if t.get("cpu_us_per_delivery") is not None]
-    if len(values) < 2:
+def _spread(values: list[float | None], digits: int = 2) -> str:
+    present = [v for v in values if v is not None]
+    if len(present) < 2:
         return "—"
-    return f"{min(values):.2f}–{max(values):.2f} ({len(values)} runs)"
+    return f"{min(present):.{digits}f}–{max(present):.{digits}f} ({len(present)} runs)"
+
+
+def _integrity_of_all(result: dict[str, Any], tries: list[dict[str, Any]]) -> str:
+    """Lost / duplicated / out of order, added up over every run (a loss in any run shows)."""
+    runs = tries or [result]
+    failed = [t for t in runs if "error" in t]
+    if failed:
+        return _integrity(failed[0])
+    return " / ".join(str(sum(t[key] for t in runs)) for key in ("lost", "duplicates", "out_of_order"))
 
 
 def write_report(results: dict[str, Any], path: Path, command: str) -> None:
@@ -92,7 +101,7 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
             cpu = r.get("cpu_us_per_delivery")
             lines.append(
                 f"| {server} | {_fmt(r.get('deliveries_per_second'), 0)} | {_fmt(cpu, 2)} | "
-                f"{_spread(tries.get((scenario, server), []))} | "
+                f"{_spread([t.get('cpu_us_per_delivery') for t in tries.get((scenario, server), [])])} | "
                 f"{_ratio(cpu, base)} | {_ratio(cpu, tutorial)} | {_percent(r.get('loadgen_cpu_share'))} | "
                 f"{_integrity(r)} |"
             )
@@ -146,10 +155,14 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
         "kernel cannot absorb the stall) join, then never read again; 12 KB messages at 20/s for",
         "30 s. Healthy clients' p99 latency is compared with the run without stalled clients; RSS",
         "growth is the server's peak RSS during the run minus its RSS before; eviction is when",
-        "Hubbub's slow-consumer counter reached the number of stalled clients.",
+        "Hubbub's slow-consumer counter reached the number of stalled clients (polled every 200 ms",
+        "by bench/run.py, in the runs without stalled clients too). Each server ran each case several",
+        "times, servers taking turns: the row is the run with the median p99, *range* the lowest and",
+        "highest p99 of all runs, and lost / dup / disorder is added up over all runs.",
         "",
-        "| server | stalled | healthy p99 ms | vs no stall | healthy lost / dup / disorder | RSS growth MiB | evicted after s |",
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| server | stalled | healthy p99 ms | range | vs no stall | healthy lost / dup / disorder "
+        "| RSS growth MiB | evicted after s |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for server in _servers(results, "stalled-0"):
         calm = runs.get(("stalled-0", server), {})
@@ -165,8 +178,11 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
                 else None
             )
             evicted = r.get("evicted_after_ms")
+            all_tries = tries.get((f"stalled-{stalled}", server), [])
+            p99s = [t.get("latency_ms", {}).get("p99") for t in all_tries]
             lines.append(
-                f"| {server} | {stalled} | {_fmt(p99, 1)} | {_ratio(p99, calm_p99)} | {_integrity(r)} | "
+                f"| {server} | {stalled} | {_fmt(p99, 1)} | {_spread(p99s, 1)} | {_ratio(p99, calm_p99)} | "
+                f"{_integrity_of_all(r, all_tries)} | "
                 f"{_fmt(growth)} | {_fmt(evicted / 1000 if evicted is not None else None, 2)} |"
             )
     lines.append("")

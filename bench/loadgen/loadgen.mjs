@@ -10,13 +10,16 @@
 //   mode       "fanout"   one sender, every client receives; "idle" connect and sit
 //   clients    receiving connections (the sender is one of them)
 //   stalled    how many stalled clients bench/run.py holds open beside these (bench/stallers.py);
-//              only reported, and awaited in Hubbub's eviction counter
+//              only reported
 //   messages   how many the sender sends; rate: messages per second (0: as fast as acked/possible)
 //   size       payload bytes; pids: server processes whose CPU time and memory are read from /proc
-//   metricsUrl Hubbub /metrics to poll for slow-consumer evictions (optional)
 //
 // Every payload carries its sequence number and send time, so each receiver checks order,
-// duplicates and loss, and latency is measured on one clock.
+// duplicates and loss, and latency is measured on one clock. The line "measuring" on stderr
+// marks when the first message goes out, for whoever times events of the run from outside.
+//
+// This process does nothing but send, receive and read /proc: an HTTP poll from here (fetch)
+// put 100-200 ms pauses into the latencies it measured.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { io } from "socket.io-client";
@@ -168,24 +171,9 @@ async function fanout() {
     if (delivered >= expected) done();
   }));
   await sleep(cfg.settleMs); // joins, presence and the like settle before measuring
-  // Node loads its fetch() implementation on first use, blocking this process for up to a few
-  // hundred ms: done here, that would land in the measured latencies of every receiver.
-  if (cfg.metricsUrl && cfg.pollMetrics) await (await fetch(cfg.metricsUrl)).text();
 
-  let evictedAt = null;
   const started = now();
-  let polling = null;
-  // Polled in the run without stalled clients too, so that its cost is in both sides of the
-  // comparison.
-  if (cfg.metricsUrl && cfg.pollMetrics) {
-    polling = setInterval(async () => {
-      try {
-        const text = await (await fetch(cfg.metricsUrl)).text();
-        const value = Number(/^hubbub_slow_consumer_disconnects_total (\S+)$/m.exec(text)?.[1] ?? 0);
-        if (cfg.stalled > 0 && value >= cfg.stalled && evictedAt === null) evictedAt = now() - started;
-      } catch { /* server busy */ }
-    }, 200);
-  }
+  process.stderr.write("measuring\n");
   const cpuBefore = cpuSeconds(cfg.pids);
   const ownCpuBefore = process.cpuUsage();
   const rssBefore = rssKiB(cfg.pids);
@@ -210,7 +198,6 @@ async function fanout() {
   const cpu = cpuSeconds(cfg.pids) - cpuBefore;
   const ownCpu = process.cpuUsage(ownCpuBefore);
   rssPeak = Math.max(rssPeak, rssKiB(cfg.pids));
-  if (polling) clearInterval(polling);
   const sorted = Array.from(latencies.subarray(0, Math.min(delivered, expected))).sort((a, b) => a - b);
   for (const c of clients) c.close();
   return {
@@ -220,7 +207,7 @@ async function fanout() {
     deliveries_per_second: delivered / elapsed, messages_per_second: cfg.messages / elapsed,
     latency_ms: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? null },
     server_cpu_seconds: cpu, cpu_us_per_delivery: delivered ? (cpu * 1e6) / delivered : null,
-    rss_before_kib: rssBefore, rss_peak_kib: rssPeak, evicted_after_ms: evictedAt,
+    rss_before_kib: rssBefore, rss_peak_kib: rssPeak,
     // Near 1.0 the load generator, not the server, may be what limits deliveries per second.
     loadgen_cpu_share: (ownCpu.user + ownCpu.system) / 1e6 / elapsed,
   };
