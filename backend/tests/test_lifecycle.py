@@ -67,6 +67,45 @@ async def test_stalled_client_is_evicted_and_delays_nobody(
     stalled.close()
 
 
+def chat_connections(server: HubbubServer) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    match = re.search(r'^hubbub_connections\{endpoint="chat"\} ([0-9.e+]+)$', text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_evicted_client_that_never_reads_is_let_go(hubbub_server: ServerFactory) -> None:
+    """Closing a connection flushes its buffer first, which a peer that reads nothing never
+    allows: without a deadline in the kernel its socket, buffers and task would stay for as
+    long as its TCP stack answers. With pings every 1 s and 1 s to answer, the kernel drops it
+    once its window has been shut for 2 s."""
+    server = hubbub_server(
+        {
+            "HUBBUB_SEND_QUEUE_BYTES": "65536",
+            "HUBBUB_MAX_MESSAGE_BYTES": "65536",
+            "HUBBUB_RATE_LIMIT_PER_SECOND": "100000",
+            "HUBBUB_RATE_LIMIT_BURST": "100000",
+            "HUBBUB_PING_INTERVAL_SECONDS": "1",
+            "HUBBUB_PING_TIMEOUT_SECONDS": "1",
+        }
+    )
+    stalled = rawws.handshake(server.port, "/api/ws?name=stalled", rcvbuf=4096)
+    stalled.sendall(rawws.frame(b'{"type":"join","room":"general"}'))
+    sender = await ChatClient.open(f"{server.ws_url}/api/ws?name=sender")
+    await sender.join()
+    for i in range(300):  # 9.6 MB: more than the socket buffers between us and the stalled peer
+        await sender.say("x" * 32_000, client_msg_id=f"m{i}")
+    assert metric(server, "hubbub_slow_consumer_disconnects_total") == 1
+
+    # The stalled socket stays open on this side all along: only the server can end it.
+    for _ in range(300):
+        if chat_connections(server) == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert chat_connections(server) == 1, "the evicted connection was never let go"
+    assert (await sender.say("still here", client_msg_id="last"))["type"] == "ack"
+    stalled.close()
+
+
 async def test_sigterm_closes_sockets_with_restart_code(server: HubbubServer) -> None:
     clients = [await ChatClient.open(f"{server.ws_url}/api/ws?name=u{i}") for i in range(20)]
     for client in clients:
