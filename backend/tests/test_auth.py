@@ -4,6 +4,10 @@ WebSocket endpoint, over a real server."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import subprocess
 import sys
 import time
@@ -171,8 +175,22 @@ async def test_jwt_mode_rs256_public_key_and_user_claim(hubbub_server: ServerFac
     client = await ChatClient.open(f"{server.ws_url}/api/ws?token={make_jwt(private, 'RS256', **claims)}")
     await client.close()
     # An HS256 token signed with the public key as secret (the classic confusion attack) fails.
-    confused = jwt.encode({"preferred_username": "x", "exp": int(time.time()) + 60}, "k", algorithm="HS256")
+    confused = hs256_signed_with(
+        public_pem.encode(), {"preferred_username": "x", "exp": int(time.time()) + 60}
+    )
     assert await outcome(server, "/api/ws", Credential(token=confused), GOOD) == "close 4401"
+
+
+def hs256_signed_with(secret: bytes, claims: dict[str, object]) -> str:
+    """A JWT signed with HMAC-SHA256, built by hand: PyJWT rightly refuses a PEM key as an HMAC
+    secret, which is what an algorithm-confusion attacker uses."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(json.dumps(claims).encode())
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + b64(signature)
 
 
 def add_user(data_dir: Path, name: str, password: str) -> subprocess.CompletedProcess[str]:
