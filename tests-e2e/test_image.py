@@ -68,13 +68,13 @@ def test_add_user_subcommand() -> None:
 
 
 def test_stop_closes_sockets_with_restart_code_and_exits_cleanly(target: Target) -> None:
-    ws = connect(f"{target.ws_url}/api/ws?name=stopper")
-    ws.recv()
     try:
-        target.stop()
-        with pytest.raises(ConnectionClosed) as closed:
-            while True:
-                ws.recv(timeout=30)
+        with connect(f"{target.ws_url}/api/ws?name=stopper") as ws:
+            ws.recv()
+            target.stop()
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    ws.recv(timeout=30)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code in (1001, 1012)
         assert inspect("{{.State.ExitCode}}") == "0"
