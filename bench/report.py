@@ -216,17 +216,21 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
 
 def _command(data: dict[str, Any]) -> str:
     scenarios = sorted({r["scenario"] for r in data["runs"]})
-    return str(data.get("command") or "bench/run.py --only " + " ".join(scenarios))
+    return str(data.get("command") or "bench/run.py --only " + " ".join(scenarios)).strip()
 
 
 def merge(files: list[Path]) -> tuple[dict[str, Any], str]:
     """The runs of all files, later ones replacing earlier ones' scenarios; and the commands."""
     merged: dict[str, Any] = json.loads(files[0].read_text())
-    commands = [str(merged.get("command") or "bench/run.py")]
+    commands = [str(merged.get("command") or "bench/run.py").strip()]
     for later in files[1:]:
         data = json.loads(later.read_text())
         redone = {r["scenario"] for r in data["runs"]}
         merged["runs"] = [r for r in merged["runs"] if r["scenario"] not in redone] + data["runs"]
+        saturation = "tutorial_saturation_messages_per_second"
+        if saturation in data:
+            # The latency runs' rates came from this file's saturation run, not the earlier one's.
+            merged[saturation] = data[saturation]
         merged["started"] += f" (and {data['started']} for {', '.join(sorted(redone))})"
         commands.append(_command(data))
     return merged, "`, then `".join(commands)
