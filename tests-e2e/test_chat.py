@@ -83,12 +83,17 @@ def post(ws: ClientConnection, room: str, body: str, ref: str) -> None:
         time.sleep(frame["retry_after"])
 
 
-def test_paging_back_through_history(browser: Browser, target: Target, room: str) -> None:
+def post_history(target: Target, room: str, count: int) -> None:
+    """A bot posts "old 0", "old 1", … to the room before anyone opens it."""
     with connect(f"{target.ws_url}/api/ws?name=bot") as ws:
         ws.recv()
         ws.send(json.dumps({"type": "join", "room": room}))
-        for i in range(70):
+        for i in range(count):
             post(ws, room, f"old {i}", f"h{i}")
+
+
+def test_paging_back_through_history(browser: Browser, target: Target, room: str) -> None:
+    post_history(target, room, 70)
     page = open_as(browser, target.url, "reader", room)
     expect(page.locator("li.message")).to_have_count(50)
     page.get_by_role("button", name="Load older messages").click()
@@ -126,11 +131,7 @@ def test_history_streaming_in_does_not_page_back_on_its_own(
     begun to overflow; only the reader scrolling up may fetch older pages. The heights are 17 px
     apart so that, whatever a message's height, one of them overflows by less than the 60 px
     that counts as near the top."""
-    with connect(f"{target.ws_url}/api/ws?name=bot") as ws:
-        ws.recv()
-        ws.send(json.dumps({"type": "join", "room": room}))
-        for i in range(60):
-            post(ws, room, f"old {i}", f"h{i}")
+    post_history(target, room, 60)
     context = browser.new_context(viewport={"width": 1000, "height": height})
     context.add_init_script(SLOW_SOCKET)
     page = context.new_page()
@@ -147,11 +148,7 @@ def test_history_streaming_in_does_not_page_back_on_its_own(
 def test_scrolling_up_to_the_top_loads_older_and_keeps_the_place(
     browser: Browser, target: Target, room: str
 ) -> None:
-    with connect(f"{target.ws_url}/api/ws?name=bot") as ws:
-        ws.recv()
-        ws.send(json.dumps({"type": "join", "room": room}))
-        for i in range(70):
-            post(ws, room, f"old {i}", f"h{i}")
+    post_history(target, room, 70)
     page = open_as(browser, target.url, "reader", room)
     expect(page.locator("li.message")).to_have_count(50)
     page.get_by_test_id("messages").hover()

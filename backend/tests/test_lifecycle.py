@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 
 import httpx
 import pytest
@@ -16,10 +17,28 @@ from tests.conftest import ServerFactory
 from tests.services import HubbubServer, postgres_server
 
 
-def metric(server: HubbubServer, name: str) -> float:
+def metric(server: HubbubServer, series: str) -> float:
+    """One series' value, labels included (`hubbub_connections{endpoint="chat"}`); 0 if absent."""
     text = httpx.get(f"{server.url}/metrics").text
-    match = re.search(rf"^{name} ([0-9.e+]+)$", text, re.MULTILINE)
+    match = re.search(rf"^{re.escape(series)} ([0-9.e+]+)$", text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
+
+
+# Big messages as fast as the sender likes, so a stalled client's buffers fill in a second.
+FLOOD = {
+    "HUBBUB_MAX_MESSAGE_BYTES": "65536",
+    "HUBBUB_RATE_LIMIT_PER_SECOND": "100000",
+    "HUBBUB_RATE_LIMIT_BURST": "100000",
+}
+CHAT_CONNECTIONS = 'hubbub_connections{endpoint="chat"}'
+
+
+def join_and_stall(server: HubbubServer) -> socket.socket:
+    """A member of the default room that never reads a byte: a 4 KiB receive buffer that
+    nothing drains, so the server meets a full socket after a few frames."""
+    stalled = rawws.handshake(server.port, "/api/ws?name=stalled", rcvbuf=4096)
+    stalled.sendall(rawws.frame(b'{"type":"join","room":"general"}'))
+    return stalled
 
 
 @pytest.mark.parametrize(
@@ -33,17 +52,8 @@ def metric(server: HubbubServer, name: str) -> float:
 async def test_stalled_client_is_evicted_and_delays_nobody(
     hubbub_server: ServerFactory, limit: dict[str, str]
 ) -> None:
-    server = hubbub_server(
-        {
-            **limit,
-            "HUBBUB_MAX_MESSAGE_BYTES": "65536",
-            "HUBBUB_RATE_LIMIT_PER_SECOND": "100000",
-            "HUBBUB_RATE_LIMIT_BURST": "100000",
-        }
-    )
-    # Joins the room, then never reads a byte again.
-    stalled = rawws.handshake(server.port, "/api/ws?name=stalled", rcvbuf=4096)
-    stalled.sendall(rawws.frame(b'{"type":"join","room":"general"}'))
+    server = hubbub_server({**limit, **FLOOD})
+    stalled = join_and_stall(server)
     sender = await ChatClient.open(f"{server.ws_url}/api/ws?name=sender")
     healthy = await ChatClient.open(f"{server.ws_url}/api/ws?name=healthy")
     await sender.join()
@@ -67,12 +77,6 @@ async def test_stalled_client_is_evicted_and_delays_nobody(
     stalled.close()
 
 
-def chat_connections(server: HubbubServer) -> float:
-    text = httpx.get(f"{server.url}/metrics").text
-    match = re.search(r'^hubbub_connections\{endpoint="chat"\} ([0-9.e+]+)$', text, re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
-
-
 async def test_evicted_client_that_never_reads_is_let_go(hubbub_server: ServerFactory) -> None:
     """Closing a connection flushes its buffer first, which a peer that reads nothing never
     allows: without a deadline in the kernel its socket, buffers and task would stay for as
@@ -80,16 +84,13 @@ async def test_evicted_client_that_never_reads_is_let_go(hubbub_server: ServerFa
     once its window has been shut for 2 s."""
     server = hubbub_server(
         {
+            **FLOOD,
             "HUBBUB_SEND_QUEUE_BYTES": "65536",
-            "HUBBUB_MAX_MESSAGE_BYTES": "65536",
-            "HUBBUB_RATE_LIMIT_PER_SECOND": "100000",
-            "HUBBUB_RATE_LIMIT_BURST": "100000",
             "HUBBUB_PING_INTERVAL_SECONDS": "1",
             "HUBBUB_PING_TIMEOUT_SECONDS": "1",
         }
     )
-    stalled = rawws.handshake(server.port, "/api/ws?name=stalled", rcvbuf=4096)
-    stalled.sendall(rawws.frame(b'{"type":"join","room":"general"}'))
+    stalled = join_and_stall(server)
     sender = await ChatClient.open(f"{server.ws_url}/api/ws?name=sender")
     await sender.join()
     for i in range(300):  # 9.6 MB: more than the socket buffers between us and the stalled peer
@@ -98,10 +99,10 @@ async def test_evicted_client_that_never_reads_is_let_go(hubbub_server: ServerFa
 
     # The stalled socket stays open on this side all along: only the server can end it.
     for _ in range(300):
-        if chat_connections(server) == 1:
+        if metric(server, CHAT_CONNECTIONS) == 1:
             break
         await asyncio.sleep(0.1)
-    assert chat_connections(server) == 1, "the evicted connection was never let go"
+    assert metric(server, CHAT_CONNECTIONS) == 1, "the evicted connection was never let go"
     assert (await sender.say("still here", client_msg_id="last"))["type"] == "ack"
     stalled.close()
 
