@@ -314,6 +314,7 @@ def main() -> None:
         "runs": [],
     }
     wanted = set(args.only) if args.only else None
+    repeat = 1 if args.quick else max(1, args.repeat)
 
     def run(
         scenario_name: str,
@@ -348,29 +349,29 @@ def main() -> None:
         if entry is not None:
             results["runs"].append(entry)
 
+    def take_turns(
+        cases: list[tuple[str, Server, dict[str, Any]]],
+        metric: Callable[[dict[str, Any]], float | None],
+    ) -> None:
+        """Runs every case `repeat` times, the cases taking turns so that a slow spell of the
+        machine does not land on one of them; records each case's run with the median metric."""
+        tries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for _ in range(repeat):
+            for scenario_name, server, params in cases:
+                if (entry := run(scenario_name, server, params, redis_pid)) is not None:
+                    tries.setdefault((scenario_name, server.name), []).append(entry)
+        for entries in tries.values():
+            record(median_entry(entries, metric))
+
     with redis_server() as (redis_url, redis_pid):
         every = servers(0, Path("/tmp"), redis_url)
         by_name = {s.name: s for s in every}
         single = [s for s in every if not s.redis]
         fanout_servers = every
 
-        repeat = 1 if args.quick else max(1, args.repeat)
         for n, messages in ((100, int(2000 * scale)), (1000, int(300 * scale))):
-            # Servers take turns, so a slow spell of the machine does not land on one of them.
-            tries: dict[str, list[dict[str, Any]]] = {s.name: [] for s in fanout_servers}
-            for _ in range(repeat):
-                for server in fanout_servers:
-                    params = {
-                        "mode": "fanout",
-                        "clients": int(n * max(scale, 0.5)),
-                        "messages": messages,
-                        "size": 64,
-                    }
-                    if (entry := run(f"fanout-{n}", server, params, redis_pid)) is not None:
-                        tries[server.name].append(entry)
-            for entries in tries.values():
-                if entries:
-                    record(median_entry(entries))
+            params = {"mode": "fanout", "clients": int(n * max(scale, 0.5)), "messages": messages, "size": 64}
+            take_turns([(f"fanout-{n}", server, params) for server in fanout_servers], cpu_per_delivery)
 
         saturation = next(
             (
@@ -417,11 +418,12 @@ def main() -> None:
         # 12 KB messages at 20/s for 30 s: 7.2 MB per client, more than the socket buffers
         # between the server and a stalled client (bench/stallers.py) can hold. A p99 over one
         # 30 s run moves by 20% from run to run, so these repeat like the fan-out runs.
-        stalled_tries: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        for _ in range(repeat):
-            for stalled in (0, 1, 10):
-                for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub seed", "hubbub json"):
-                    params = {
+        take_turns(
+            [
+                (
+                    f"stalled-{stalled}",
+                    by_name[name],
+                    {
                         "mode": "fanout",
                         "clients": int(1000 * max(scale, 0.5)),
                         "stalled": stalled,
@@ -430,11 +432,13 @@ def main() -> None:
                         "rate": 20,
                         "timeoutMs": 60_000,
                         "pollMetrics": True,
-                    }
-                    if (entry := run(f"stalled-{stalled}", by_name[name], params, redis_pid)) is not None:
-                        stalled_tries.setdefault((stalled, name), []).append(entry)
-        for entries in stalled_tries.values():
-            record(median_entry(entries, healthy_p99))
+                    },
+                )
+                for stalled in (0, 1, 10)
+                for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub seed", "hubbub json")
+            ],
+            healthy_p99,
+        )
 
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
