@@ -13,6 +13,18 @@ from websockets.exceptions import ConnectionClosed
 TIMEOUT = 10.0
 
 
+async def closed(ws: ClientConnection, timeout: float = TIMEOUT) -> tuple[int | None, str]:
+    """Read (and drop) what comes until the server closes; returns its (code, reason)."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as exc:
+        rcvd = exc.rcvd
+        return (rcvd.code, rcvd.reason) if rcvd else (None, "")
+    raise AssertionError("unreachable")
+
+
 class ChatClient:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
@@ -87,14 +99,7 @@ class ChatClient:
 
     async def closed(self, timeout: float = TIMEOUT) -> tuple[int | None, str]:
         """Wait for the server to close; returns (code, reason)."""
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    await self.ws.recv()
-        except ConnectionClosed as exc:
-            rcvd = exc.rcvd
-            return (rcvd.code, rcvd.reason) if rcvd else (None, "")
-        raise AssertionError("unreachable")
+        return await closed(self.ws, timeout)
 
     async def close(self) -> None:
         await self.ws.close()

@@ -93,6 +93,43 @@ class HubbubServer:
             raise
 
 
+async def poison_messages(database_url: str, body: str) -> None:
+    """Make the database itself refuse messages with this body (a trigger): a failure no
+    validation in front of the store can foresee."""
+    if database_url.startswith("sqlite:"):
+        import sqlite3
+
+        db = sqlite3.connect(database_url.split(":///", 1)[1])
+        with db:
+            db.execute(
+                "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.body = ? "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned message'); END".replace("?", _sql_text(body))
+            )
+        db.close()
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            f"""
+            CREATE FUNCTION hubbub_poison() RETURNS trigger AS $$
+            BEGIN
+                IF NEW.body = {_sql_text(body)} THEN RAISE EXCEPTION 'poisoned message'; END IF;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER poison BEFORE INSERT ON hubbub_messages
+                FOR EACH ROW EXECUTE FUNCTION hubbub_poison();
+            """
+        )
+    finally:
+        await conn.close()
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name) or ""]
     if not found[-1]:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from hubbub.append_batcher import PUBLISH_SLICE, AppendBatcher
-from hubbub.store import Appended, Draft, StoredMessage, StoreUnavailableError, UnknownRoomError
+from hubbub.store import (
+    Appended,
+    Draft,
+    MessageRejectedError,
+    StoredMessage,
+    StoreUnavailableError,
+    UnknownRoomError,
+)
 from hubbub.store.sqlite import SQLiteStore
 
 
@@ -20,10 +27,13 @@ class CountingStore(SQLiteStore):
         super().__init__(path)
         self.batches: list[int] = []
         self.down = False
+        self.breaks_on: str | None = None  # a body that makes the whole batch raise
 
     async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
         if self.down:
             raise StoreUnavailableError("down for the test")
+        if any(draft.body == self.breaks_on for draft in drafts):
+            raise RuntimeError("a bug the store did not expect")
         self.batches.append(len(drafts))
         return await super().append_many(drafts)
 
@@ -79,6 +89,27 @@ async def test_failures_reach_their_callers_only(store: CountingStore) -> None:
     assert all(isinstance(o, StoreUnavailableError) for o in outcomes)
     store.down = False
     assert (await batcher.append(Draft("r", "u", "back")))[0].seq == 3
+
+
+async def test_a_batch_that_raises_is_stored_draft_by_draft(store: CountingStore) -> None:
+    """Should a store still fail a whole batch for one draft, the others are stored anyway."""
+    published: list[str] = []
+
+    async def on_stored(messages: list[StoredMessage]) -> None:
+        published.extend(message.body for message in messages)
+
+    store.breaks_on = "breaks"
+    batcher = AppendBatcher(store, on_stored)
+    before, broken, after = await asyncio.gather(
+        batcher.append(Draft("r", "u", "before")),
+        batcher.append(Draft("r", "mallory", "breaks")),
+        batcher.append(Draft("r", "v", "after")),
+        return_exceptions=True,
+    )
+    assert isinstance(broken, MessageRejectedError)
+    assert not isinstance(before, BaseException) and not isinstance(after, BaseException)
+    assert (before[0].seq, after[0].seq) == (1, 2)
+    assert published == ["before", "after"]
 
 
 async def test_a_cancelled_caller_still_gets_its_message_stored_and_published(store: CountingStore) -> None:

@@ -9,22 +9,31 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.store import Draft, SessionRecord, Store, StoredMessage, UnknownRoomError, create_store
+from hubbub.store import (
+    Draft,
+    MessageRejectedError,
+    SessionRecord,
+    Store,
+    StoredMessage,
+    UnknownRoomError,
+    create_store,
+)
 from tests.conftest import fresh_database
+from tests.services import poison_messages
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db' / 'hubbub.db'}"
+        yield f"sqlite:///{tmp_path / 'db' / 'hubbub.db'}"
     else:
         async with fresh_database(request.getfixturevalue("postgres_url")) as url:
-            instance = create_store(url)
-            await instance.start()
-            yield instance
-            await instance.close()
-        return
-    instance = create_store(url)
+            yield url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[Store]:
+    instance = create_store(store_url)
     await instance.start()
     yield instance
     await instance.close()
@@ -97,6 +106,37 @@ async def test_append_many_is_one_ordered_batch(store: Store) -> None:
     ]
     assert [m.body for m in await store.after("r", 0, 10)] == ["one", "two"]
     assert await store.append_many([]) == []
+
+
+async def test_a_draft_the_database_refuses_fails_alone(store: Store, store_url: str) -> None:
+    """Validation cannot foresee everything the database may refuse (here a trigger, and a
+    number out of its integer range): such a draft fails by itself, the rest of its batch is
+    stored, and sequence numbers stay gapless."""
+    await store.ensure_room("r")
+    await poison_messages(store_url, "poison")
+    results = await store.append_many(
+        [
+            Draft("r", "alice", "before"),
+            Draft("r", "mallory", "poison"),
+            Draft("r", "bob", "between", client_msg_id="b1"),
+            Draft("r", "mallory", "too big", client_id=10**20),
+            Draft("r", "carol", "after"),
+        ]
+    )
+    assert isinstance(results[1], MessageRejectedError)
+    assert isinstance(results[3], MessageRejectedError)
+    stored = [r for r in results if not isinstance(r, MessageRejectedError)]
+    assert [(m.seq, m.body, created) for m, created in stored] == [
+        (1, "before", True),
+        (2, "between", True),
+        (3, "after", True),
+    ]
+    assert [m.body for m in await store.after("r", 0, 10)] == ["before", "between", "after"]
+    assert await store.room_head("r") == 3
+    # Alone in its batch, it fails the same way and leaves nothing behind.
+    (alone,) = await store.append_many([Draft("r", "mallory", "poison")])
+    assert isinstance(alone, MessageRejectedError)
+    assert await store.room_head("r") == 3
 
 
 async def test_concurrent_batches_stay_gapless(store: Store) -> None:

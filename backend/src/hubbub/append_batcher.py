@@ -12,7 +12,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from hubbub.store import Draft, Store, StoredMessage, UnknownRoomError
+from hubbub.store import (
+    Appended,
+    AppendError,
+    Draft,
+    MessageRejectedError,
+    Store,
+    StoredMessage,
+    StoreUnavailableError,
+)
 
 log = logging.getLogger("hubbub.append")
 
@@ -36,7 +44,8 @@ class AppendBatcher:
     async def append(self, draft: Draft) -> tuple[StoredMessage, bool]:
         """Store the draft (in the next batch), publish it if new, then return (message, created).
 
-        Raises what the store raised for its batch, or UnknownRoomError for this draft alone.
+        Raises StoreUnavailableError when the store could not be reached for its batch, and an
+        AppendError (UnknownRoomError, MessageRejectedError) that concerns this draft alone.
         A caller cancelled while waiting does not unsend: the message is still stored and
         published, as the client may see from its history.
         """
@@ -65,7 +74,7 @@ class AppendBatcher:
 
     async def _commit(self, batch: list[tuple[Draft, asyncio.Future[tuple[StoredMessage, bool]]]]) -> None:
         try:
-            results = await self._store.append_many([draft for draft, _future in batch])
+            results = await self._store_batch([draft for draft, _future in batch])
         except asyncio.CancelledError:
             for _draft, future in batch:
                 future.cancel()
@@ -81,7 +90,7 @@ class AppendBatcher:
                 if start:
                     await asyncio.sleep(0)
                 part = outcomes[start : start + PUBLISH_SLICE]
-                created = [r[0] for _f, r in part if not isinstance(r, UnknownRoomError) and r[1]]
+                created = [r[0] for _f, r in part if not isinstance(r, AppendError) and r[1]]
                 if created:
                     try:
                         await self._on_stored(created)
@@ -92,7 +101,7 @@ class AppendBatcher:
                 for future, result in part:
                     if future.done():
                         continue
-                    if isinstance(result, UnknownRoomError):
+                    if isinstance(result, AppendError):
                         future.set_exception(result)
                     else:
                         future.set_result(result)
@@ -100,3 +109,27 @@ class AppendBatcher:
             # Only when stopping mid-batch: those messages are stored; clients resume them.
             for _draft, future in batch:
                 future.cancel()
+
+    async def _store_batch(self, drafts: list[Draft]) -> list[Appended]:
+        """The store's outcome per draft. Stores isolate each draft already; should a batch
+        still fail for a reason other than the store being unreachable (one draft tripping
+        something the store did not expect), each draft is tried again on its own, so that one
+        sender's bad message never fails another's."""
+        try:
+            return await self._store.append_many(drafts)
+        except StoreUnavailableError:
+            raise
+        except Exception:
+            if len(drafts) == 1:
+                raise
+            log.exception("a batch of %d failed; storing its drafts one by one", len(drafts))
+        results: list[Appended] = []
+        for draft in drafts:
+            try:
+                results.extend(await self._store.append_many([draft]))
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:
+                log.warning("message of %s in %s not stored: %r", draft.author, draft.room, exc)
+                results.append(MessageRejectedError(f"{type(exc).__name__}: {exc}"))
+        return results

@@ -20,7 +20,7 @@ from hubbub.hub import Hub, RoomEvent
 from hubbub.presence import Presence
 from hubbub.protocol import encode, message_event
 from hubbub.settings import Settings
-from hubbub.store import Draft, Store, StoredMessage, UnknownRoomError
+from hubbub.store import AppendError, Draft, Store, StoredMessage
 
 log = logging.getLogger("hubbub.chat")
 
@@ -81,11 +81,12 @@ class ChatService:
         client_msg_id: str | None = None,
         client_id: int | None = None,
     ) -> tuple[StoredMessage, bool]:
-        """Store, then publish; returns once published. Raises StoreUnavailableError or
-        UnknownRoomError when nothing was stored. Concurrent posts share one transaction."""
+        """Store, then publish; returns once published. Raises StoreUnavailableError, or an
+        AppendError for this message alone, when nothing was stored. Concurrent posts share
+        one transaction."""
         try:
             return await self._appender.append(Draft(room, author, body, client_msg_id, client_id))
-        except UnknownRoomError:
+        except AppendError:
             raise
         except Exception:
             metrics.STORE_ERRORS.inc()

@@ -22,7 +22,7 @@ from hubbub.protocol import (
     parse_command,
 )
 from hubbub.ratelimit import TokenBucket
-from hubbub.store import StoreUnavailableError, UnknownRoomError
+from hubbub.store import MessageRejectedError, StoreUnavailableError, UnknownRoomError
 
 log = logging.getLogger("hubbub.protocol")
 
@@ -183,6 +183,10 @@ class JsonConnection(QueuedSocket):
             message, created = await self.chat.post(command.room, self.user, command.body, ref)
         except UnknownRoomError:
             self._error("unknown_room", f"no room named {command.room!r}", ref=ref)
+            return
+        except MessageRejectedError as exc:
+            log.warning("message of %s in %s refused by the store: %s", self.user, command.room, exc)
+            self._error("message_rejected", "the server could not store this message", ref=ref)
             return
         except (StoreUnavailableError, OSError) as exc:
             log.warning("store unavailable for a message of %s: %s", self.user, exc)

@@ -19,6 +19,8 @@ from hubbub.settings import AuthMode
 from hubbub.text_connection import TextConnection
 
 log = logging.getLogger("hubbub.seed")
+# The stores keep a plain-text sender's number in a signed 64-bit column.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 router = APIRouter()
 
 
@@ -107,8 +109,8 @@ def _is_int(value: str) -> bool:
 @router.websocket("/ws/{client_id}")
 async def broadcast_chat(websocket: WebSocket, client_id: str) -> None:
     runtime = get_runtime(websocket)
-    if not _is_int(client_id):
-        await refuse(websocket, Refusal(1008, "client id must be an integer"))
+    if not _is_int(client_id) or not INT64_MIN <= int(client_id) <= INT64_MAX:
+        await refuse(websocket, Refusal(1008, "client id must be an integer (64-bit)"))
         return
     found = await _identity_or_refuse(websocket)
     if found is None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hubbub.store.base import (
     Appended,
+    AppendError,
     Draft,
+    MessageRejectedError,
     RoomInfo,
     SessionRecord,
     Store,
@@ -14,8 +16,10 @@ from hubbub.store.base import (
 )
 
 __all__ = [
+    "AppendError",
     "Appended",
     "Draft",
+    "MessageRejectedError",
     "RoomInfo",
     "SessionRecord",
     "Store",

@@ -9,8 +9,17 @@ from dataclasses import astuple, dataclass
 from typing import Any, Protocol
 
 
-class UnknownRoomError(LookupError):
+class AppendError(Exception):
+    """One draft of a batch could not be stored; the others were (see Store.append_many)."""
+
+
+class UnknownRoomError(AppendError, LookupError):
     """The room does not exist."""
+
+
+class MessageRejectedError(AppendError):
+    """The store refused this one message (a constraint, a value out of its range, a trigger):
+    sending it again will not help. Nothing of it was written."""
 
 
 class StoreUnavailableError(RuntimeError):
@@ -57,14 +66,14 @@ class Draft:
         )
 
 
-# What storing one draft came to: (message, created) or the room did not exist.
-Appended = tuple[StoredMessage, bool] | UnknownRoomError
+# What storing one draft came to: (message, created), or why this draft alone was not stored.
+Appended = tuple[StoredMessage, bool] | AppendError
 
 
 def first_appended(results: list[Appended]) -> tuple[StoredMessage, bool]:
-    """The outcome of a one-draft batch, raising UnknownRoomError if that is what it was."""
+    """The outcome of a one-draft batch, raising its AppendError if that is what it was."""
     (result,) = results
-    if isinstance(result, UnknownRoomError):
+    if isinstance(result, AppendError):
         raise result
     return result
 
@@ -99,10 +108,12 @@ class Store(Protocol):
         ...
 
     async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
-        """Store the drafts in order in one transaction: all or, raising StoreUnavailableError,
-        none. A draft whose client_msg_id that author already stored in that room comes back
-        as (stored message, False) instead of being written twice; one for a missing room
-        comes back as UnknownRoomError without failing the others."""
+        """Store the drafts in order in one transaction, raising StoreUnavailableError (and
+        writing none) when the store cannot be reached. Each draft is isolated from the others
+        (a savepoint each): a draft whose client_msg_id that author already stored in that
+        room comes back as (stored message, False) instead of being written twice; one for a
+        missing room as UnknownRoomError, one the store refuses for any other reason as
+        MessageRejectedError, and neither fails the rest of the batch."""
         ...
 
     async def append(

@@ -11,6 +11,7 @@ import asyncpg
 from hubbub.store.base import (
     Appended,
     Draft,
+    MessageRejectedError,
     RoomInfo,
     SessionRecord,
     StoredMessage,
@@ -140,19 +141,24 @@ class PostgresStore:
             raise StoreUnavailableError(str(exc)) from exc
 
     async def _append_one(self, conn: Conn, draft: Draft) -> Appended:
-        existing = await self._find(conn, draft)
-        if existing is not None:
-            return existing, False
         try:
-            # A savepoint, so that losing an idempotency race fails this draft, not the batch.
+            # A savepoint per draft: what the database refuses of one draft (a constraint, a
+            # trigger, a value out of range, losing an idempotency race) is undone for it alone.
             async with conn.transaction():
+                existing = await self._find(conn, draft)
+                if existing is not None:
+                    return existing, False
                 return await self._insert(conn, draft)
-        except asyncpg.UniqueViolationError:
+        except UNAVAILABLE:
+            raise
+        except asyncpg.UniqueViolationError as exc:
             # Another worker stored the same client_msg_id first: return its message.
             existing = await self._find(conn, draft)
             if existing is None:
-                raise
+                return MessageRejectedError(f"{type(exc).__name__}: {exc}")
             return existing, False
+        except (asyncpg.PostgresError, ValueError, OverflowError) as exc:
+            return MessageRejectedError(f"{type(exc).__name__}: {exc}")
 
     @staticmethod
     async def _find(conn: Conn, draft: Draft) -> StoredMessage | None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from hubbub.store.base import (
     Appended,
     Draft,
+    MessageRejectedError,
     RoomInfo,
     SessionRecord,
     StoredMessage,
@@ -143,13 +144,29 @@ class SQLiteStore:
         # IMMEDIATE takes the write lock up front: sequence numbers commit in order across processes.
         db.execute("BEGIN IMMEDIATE")
         try:
-            results = [self._append_one(db, draft) for draft in drafts]
+            results = [self._append_isolated(db, draft) for draft in drafts]
             db.execute("COMMIT")
             return results
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+    @classmethod
+    def _append_isolated(cls, db: sqlite3.Connection, draft: Draft) -> Appended:
+        """One draft inside a savepoint: what the store refuses of it is undone, and only it fails.
+        An OperationalError (locked, disk full, I/O) is the store's, not the draft's: it fails
+        the batch."""
+        db.execute("SAVEPOINT draft")
+        try:
+            result = cls._append_one(db, draft)
+        except sqlite3.OperationalError:
+            raise
+        except Exception as exc:  # a constraint, a trigger, a value SQLite cannot hold
+            db.execute("ROLLBACK TO draft")
+            result = MessageRejectedError(f"{type(exc).__name__}: {exc}")
+        db.execute("RELEASE draft")
+        return result
 
     @staticmethod
     def _append_one(db: sqlite3.Connection, draft: Draft) -> Appended:
