@@ -77,7 +77,7 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
         "Peers: the FastAPI tutorial's `ConnectionManager` app on uvicorn, a raw `websockets`",
         "server with `broadcast()` (the Python ceiling), a Node `ws` server (the non-Python",
         "ceiling), python-socketio on uvicorn; Hubbub speaking the tutorial's plain text",
-        "(`/ws/{id}`, *hubbub seed*) and its JSON protocol (*hubbub json*, messages stored in",
+        "(`/ws/{id}`, *hubbub text*) and its JSON protocol (*hubbub json*, messages stored in",
         "SQLite before fan-out), on uvicorn and on gunicorn with 2 workers through Redis.",
         "",
     ]

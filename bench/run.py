@@ -64,7 +64,7 @@ class Server:
     redis: bool = False
 
 
-def servers(port: int, data_dir: Path, redis_url: str | None) -> list[Server]:
+def servers(port: int, data_dir: Path, redis_url: str | None, baseline: Path | None = None) -> list[Server]:
     uvicorn = [
         PYTHON,
         "-m",
@@ -81,16 +81,16 @@ def servers(port: int, data_dir: Path, redis_url: str | None) -> list[Server]:
     hubbub_env = {**NO_LIMITS, "HUBBUB_DATA_DIR": str(data_dir)}
     found = [
         Server(
-            "tutorial (uvicorn)", "seed", [*uvicorn, "--app-dir", str(BENCH / "peers"), "tutorial_app:app"]
+            "tutorial (uvicorn)", "text", [*uvicorn, "--app-dir", str(BENCH / "peers"), "tutorial_app:app"]
         ),
-        Server("websockets", "seed", [PYTHON, str(BENCH / "peers" / "websockets_server.py"), str(port)]),
-        Server("node ws", "seed", ["node", str(BENCH / "peers" / "ws_server.mjs"), str(port)]),
+        Server("websockets", "text", [PYTHON, str(BENCH / "peers" / "websockets_server.py"), str(port)]),
+        Server("node ws", "text", ["node", str(BENCH / "peers" / "ws_server.mjs"), str(port)]),
         Server(
             "python-socketio", "socketio", [*uvicorn, "--app-dir", str(BENCH / "peers"), "socketio_app:app"]
         ),
         Server(
-            "hubbub seed",
-            "seed",
+            "hubbub text",
+            "text",
             [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)],
             hubbub_env,
             "/readyz",
@@ -105,6 +105,21 @@ def servers(port: int, data_dir: Path, redis_url: str | None) -> list[Server]:
             metrics=True,
         ),
     ]
+    if baseline is not None:
+        # Another checkout's Hubbub (e.g. the commit before a change) beside this one, in the
+        # same run: its source goes first on the path, ahead of this checkout's editable install.
+        older = {**hubbub_env, "PYTHONPATH": str(baseline.resolve() / "backend" / "src")}
+        for name, proto in (("hubbub text", "text"), ("hubbub json", "json")):
+            found.append(
+                Server(
+                    f"{name} (baseline)",
+                    proto,
+                    [PYTHON, "-m", "hubbub.cli", "serve", "--port", str(port)],
+                    older,
+                    "/readyz",
+                    metrics=True,
+                )
+            )
     if redis_url:
         found.append(
             Server(
@@ -300,6 +315,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer messages and connections: a smoke run")
     parser.add_argument("--only", nargs="*", default=None, help="scenario names to run")
     parser.add_argument(
+        "--servers", nargs="*", default=None, help="run only the servers whose names contain one of these"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a checkout of another Hubbub version, run beside this one as 'hubbub … (baseline)'",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=3,
@@ -328,7 +352,9 @@ def main() -> None:
             return None
         port = free_port()
         with tempfile.TemporaryDirectory() as data:
-            srv = next(s for s in servers(port, Path(data), redis_url) if s.name == server.name)
+            srv = next(
+                s for s in servers(port, Path(data), redis_url, args.baseline) if s.name == server.name
+            )
             extra = [redis_pid] if srv.redis and redis_pid else []
             with running(srv, port, extra) as pids:
                 full = {"url": f"ws://127.0.0.1:{port}", "proto": srv.proto, "pids": pids, **scenario}
@@ -364,8 +390,10 @@ def main() -> None:
             record(median_entry(entries, metric))
 
     with redis_server() as (redis_url, redis_pid):
-        every = servers(0, Path("/tmp"), redis_url)
+        every = servers(0, Path("/tmp"), redis_url, args.baseline)
         by_name = {s.name: s for s in every}
+        if args.servers:
+            every = [s for s in every if any(part in s.name for part in args.servers)]
         single = [s for s in every if not s.redis]
         fanout_servers = every
 
@@ -435,7 +463,8 @@ def main() -> None:
                     },
                 )
                 for stalled in (0, 1, 10)
-                for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub seed", "hubbub json")
+                for name in ("tutorial (uvicorn)", "websockets", "node ws", "hubbub text", "hubbub json")
+                if by_name[name] in every
             ],
             healthy_p99,
         )
@@ -445,7 +474,7 @@ def main() -> None:
     path = out / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"results: {path}")
-    if not args.quick and not wanted:
+    if not args.quick and not wanted and not args.servers:
         from report import write_report  # type: ignore[import-not-found]
 
         write_report(results, ROOT / "docs" / "benchmarks.md", results["command"].strip())

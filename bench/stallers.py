@@ -63,7 +63,7 @@ def _open(url: str, path: str, proto: str) -> socket.socket:
 @contextlib.contextmanager
 def stalled_clients(url: str, proto: str, count: int) -> Iterator[list[socket.socket]]:
     """`count` connections that stop reading once joined; closed (reset) on exit."""
-    paths = {"seed": lambda i: f"/ws/{900_000 + i}", "json": lambda i: f"/api/ws?name=stalled{i}"}
+    paths = {"text": lambda i: f"/ws/{900_000 + i}", "json": lambda i: f"/api/ws?name=stalled{i}"}
     if count and proto not in paths:
         raise ValueError(f"no stalled clients for protocol {proto!r}")
     sockets: list[socket.socket] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hubbub.append_batcher import PUBLISH_SLICE, AppendBatcher
+from hubbub.chat.append_batcher import PUBLISH_SLICE, AppendBatcher
 from hubbub.store import (
     Appended,
     Draft,

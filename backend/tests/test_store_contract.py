@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.store import (
+    AppendError,
     Draft,
     MessageRejectedError,
     SessionRecord,
@@ -20,6 +21,21 @@ from hubbub.store import (
 )
 from tests.conftest import fresh_database
 from tests.services import poison_messages
+
+
+async def append(
+    store: Store,
+    room: str,
+    author: str,
+    body: str,
+    client_msg_id: str | None = None,
+    client_id: int | None = None,
+) -> tuple[StoredMessage, bool]:
+    """append_many of one draft, raising its AppendError if that is what it came to."""
+    (result,) = await store.append_many([Draft(room, author, body, client_msg_id, client_id)])
+    if isinstance(result, AppendError):
+        raise result
+    return result
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -51,24 +67,24 @@ async def test_rooms(store: Store) -> None:
 async def test_append_assigns_gapless_sequence(store: Store) -> None:
     await store.ensure_room("r")
     await store.ensure_room("s")
-    first, created = await store.append("r", "alice", "one")
+    first, created = await append(store, "r", "alice", "one")
     assert created and first.seq == 1 and first.room == "r" and first.author == "alice"
     assert abs(first.ts / 1000 - time.time()) < 5
-    second, _ = await store.append("r", "bob", "two", client_id=7)
-    other, _ = await store.append("s", "bob", "elsewhere")
+    second, _ = await append(store, "r", "bob", "two", client_id=7)
+    other, _ = await append(store, "s", "bob", "elsewhere")
     assert (second.seq, second.client_id, other.seq) == (2, 7, 1)
     assert await store.room_head("r") == 2
     with pytest.raises(UnknownRoomError):
-        await store.append("nope", "alice", "x")
+        await append(store, "nope", "alice", "x")
 
 
 async def test_idempotent_client_msg_id(store: Store) -> None:
     await store.ensure_room("r")
-    first, created = await store.append("r", "alice", "hello", client_msg_id="c1")
-    again, created_again = await store.append("r", "alice", "hello", client_msg_id="c1")
+    first, created = await append(store, "r", "alice", "hello", client_msg_id="c1")
+    again, created_again = await append(store, "r", "alice", "hello", client_msg_id="c1")
     assert created and not created_again and again == first
     # The same id from another author, or in another room, is another message.
-    other, created_other = await store.append("r", "bob", "hello", client_msg_id="c1")
+    other, created_other = await append(store, "r", "bob", "hello", client_msg_id="c1")
     assert created_other and other.seq == 2
     assert await store.room_head("r") == 2
 
@@ -76,7 +92,7 @@ async def test_idempotent_client_msg_id(store: Store) -> None:
 async def test_concurrent_appends_are_gapless_and_unique(store: Store) -> None:
     await store.ensure_room("r")
     results = await asyncio.gather(
-        *[store.append("r", f"u{i % 5}", f"m{i}", client_msg_id=f"c{i % 40}") for i in range(80)]
+        *[append(store, "r", f"u{i % 5}", f"m{i}", client_msg_id=f"c{i % 40}") for i in range(80)]
     )
     created = [m for m, c in results if c]
     assert sorted(m.seq for m in created) == list(range(1, len(created) + 1))
@@ -157,7 +173,7 @@ async def test_concurrent_batches_stay_gapless(store: Store) -> None:
 async def test_after_and_before_pages(store: Store) -> None:
     await store.ensure_room("r")
     for i in range(10):
-        await store.append("r", "a", f"m{i}")
+        await append(store, "r", "a", f"m{i}")
     assert [m.seq for m in await store.after("r", 0, 3)] == [1, 2, 3]
     assert [m.seq for m in await store.after("r", 8, 10)] == [9, 10]
     assert await store.after("r", 10, 10) == []

@@ -9,28 +9,59 @@ import logging
 import pytest
 from pydantic import ValidationError
 
-from hubbub import envelope
 from hubbub.app import GC_GEN0_THRESHOLD, tune_gc_for_fanout
+from hubbub.chat import envelope
+from hubbub.chat.presence import Presence
+from hubbub.contract.events import PresenceEvent
+from hubbub.contract.tutorial import chat_line
 from hubbub.logs import RedactSecretsFilter, redact
-from hubbub.presence import Presence
-from hubbub.protocol import plain_text_line
 from hubbub.ratelimit import TokenBucket
-from hubbub.send_queue import SendQueue
 from hubbub.settings import Settings
+from hubbub.transport.send_queue import SendQueue
 
 
-def test_presence_counts_connections_and_merges_workers() -> None:
+async def test_presence_counts_connections_and_merges_workers() -> None:
     changes: list[tuple[str, str, bool]] = []
-    presence = Presence("w1", ttl=0.0, on_change=lambda r, u, j: changes.append((r, u, j)))
-    assert presence.add("general", "alice") is True
-    assert presence.add("general", "alice") is False  # second tab: no news
-    presence.merge_remote("w2", {"general": ["bob", "alice"]})
+    published: list[envelope.Envelope] = []
+
+    def notify(room: str, event: PresenceEvent) -> None:
+        changes.extend((room, user, True) for user in event.joined)
+        changes.extend((room, user, False) for user in event.left)
+
+    async def publish(item: envelope.Envelope) -> None:
+        published.append(item)
+
+    tasks: list[asyncio.Task[None]] = []
+    presence = Presence(
+        "w1",
+        heartbeat=0.0,  # so peers' views expire at once
+        publish=publish,
+        notify=notify,
+        spawn=lambda coro, name: tasks.append(asyncio.create_task(coro, name=name)),
+        notify_delay=0.0,
+        publish_delay=0.0,
+    )
+
+    async def settle() -> None:
+        while tasks:
+            await tasks.pop(0)
+
+    presence.join("general", "alice")
+    await settle()
+    assert published == [envelope.PresenceSnapshot("w1", {"general": ["alice"]})]
+    presence.join("general", "alice")  # second tab: no news
+    await settle()
+    assert len(published) == 1
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {"general": ["bob", "alice"]}))
+    await settle()
     assert presence.users("general") == ["alice", "bob"]
-    assert presence.remove("general", "alice") is False
-    assert presence.remove("general", "alice") is True
+    presence.leave("general", "alice")
+    presence.leave("general", "alice")
+    await settle()
     assert presence.users("general") == ["alice", "bob"]  # still online on w2
-    presence.merge_remote("w1", {"general": ["ghost"]})  # our own echo is ignored
-    presence.expire()  # ttl 0: w2's view is stale now
+    presence.on_snapshot(envelope.PresenceSnapshot("w1", {"general": ["ghost"]}))  # our own echo
+    presence.expire()  # w2's view is stale now
+    await settle()
     assert presence.users("general") == []
     assert changes == [
         ("general", "alice", True),
@@ -75,8 +106,8 @@ def test_redact_filter_rewrites_uvicorn_style_records() -> None:
 
 
 def test_plain_text_mapping() -> None:
-    assert plain_text_line({"author": "alice", "client_id": None, "body": "hi"}) == "Client #alice says: hi"
-    assert plain_text_line({"author": "Client #3", "client_id": 3, "body": "x"}) == "Client #3 says: x"
+    assert chat_line("alice", None, "hi") == "Client #alice says: hi"
+    assert chat_line("Client #3", 3, "x") == "Client #3 says: x"
 
 
 def test_settings_defaults_and_derived_urls(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,20 +135,21 @@ def test_stored_messages_share_payloads_within_the_brokers_limit() -> None:
     ]
     # No limit: one payload, the frames in order.
     (only,) = envelope.pack_messages(frames, None)
-    unpacked = envelope.unpack(only)
-    assert unpacked.kind == envelope.MESSAGE
-    assert envelope.split_messages(unpacked.body) == [frame for _r, _s, frame in frames]
+    unpacked = envelope.decode(envelope.encode(only))
+    assert isinstance(unpacked, envelope.StoredMessages)
+    assert list(unpacked.messages) == frames
     assert envelope.pack_messages([], None) == []
 
     # A 100-byte limit: frames share payloads up to it, the 300-byte one goes as a reference,
     # and nothing changes order.
-    payloads = envelope.pack_messages(frames, 100)
+    payloads = [envelope.encode(e) for e in envelope.pack_messages(frames, 100)]
     assert all(len(p.encode()) <= 100 for p in payloads)
-    kinds = [envelope.unpack(p).kind for p in payloads]
-    assert kinds == [envelope.MESSAGE, envelope.MESSAGE_REF, envelope.MESSAGE]
-    assert envelope.unpack(payloads[1]).body == "r 3"
-    assert len(envelope.split_messages(envelope.unpack(payloads[0]).body)) == 2
-    assert len(envelope.split_messages(envelope.unpack(payloads[2]).body)) == 2
+    decoded = [envelope.decode(p) for p in payloads]
+    kinds = [type(e) for e in decoded]
+    assert kinds == [envelope.StoredMessages, envelope.MessageRef, envelope.StoredMessages]
+    assert decoded[1] == envelope.MessageRef("r", 3)
+    assert len(decoded[0].messages) == 2  # type: ignore[union-attr]
+    assert len(decoded[2].messages) == 2  # type: ignore[union-attr]
 
 
 def test_send_queue_is_bounded_in_items_and_in_size() -> None:

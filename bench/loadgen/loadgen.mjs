@@ -4,7 +4,7 @@
 //
 // Scenario fields:
 //   url        server base, e.g. ws://127.0.0.1:8000
-//   proto      "seed"     tutorial chat at /ws/{id}: "Client #0 says: <payload>" lines
+//   proto      "text"     tutorial chat at /ws/{id}: "Client #0 says: <payload>" lines
 //              "json"     Hubbub's JSON protocol at /api/ws (join, send, message events)
 //              "socketio" a python-socketio server broadcasting "chat" events
 //   mode       "fanout"   one sender, every client receives; "idle" connect and sit
@@ -26,7 +26,7 @@ import { io } from "socket.io-client";
 import WebSocket from "ws";
 
 const cfg = {
-  proto: "seed",
+  proto: "text",
   mode: "fanout",
   clients: 100,
   stalled: 0,
@@ -77,7 +77,7 @@ function percentile(sorted, p) {
 }
 
 // --- one client per protocol: open(), send(payload), onPayload(cb), close()
-function seedClient(id) {
+function textClient(id) {
   const ws = new WebSocket(`${cfg.url}/ws/${id}`, { perMessageDeflate: false });
   const prefix = "Client #0 says: ";
   return {
@@ -124,7 +124,7 @@ function socketioClient() {
   };
 }
 
-const makeClient = { seed: seedClient, json: jsonClient, socketio: socketioClient }[cfg.proto];
+const makeClient = { text: textClient, json: jsonClient, socketio: socketioClient }[cfg.proto];
 
 async function openAll(count, offset) {
   const clients = [];

@@ -6,13 +6,16 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from hubbub import __version__
+from hubbub.contract.schema import add_websocket_schemas
 from hubbub.logs import install_redaction
-from hubbub.routes import api, chat_ws, ops, seed
+from hubbub.routes import api, chat_ws, ops, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import mount_ui
@@ -51,6 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
 
+    def openapi() -> dict[str, Any]:
+        # One document for REST and the WebSocket frames: the UI's types are generated from it.
+        if app.openapi_schema is None:
+            app.openapi_schema = add_websocket_schemas(get_openapi_document(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(StoreUnavailableError)
     async def store_unavailable(_request: Request, exc: StoreUnavailableError) -> JSONResponse:
         log.warning("store unavailable: %s", exc)
@@ -59,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(api.router)
     app.include_router(chat_ws.router)
-    app.include_router(seed.router)
+    app.include_router(tutorial.router)
     mount_ui(app, settings.static_dir)
     return app
 
@@ -75,6 +86,16 @@ GC_GEN0_THRESHOLD = 50_000
 def tune_gc_for_fanout() -> None:
     gen0, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(max(gen0, GC_GEN0_THRESHOLD), gen1, gen2)
+
+
+def get_openapi_document(app: FastAPI) -> dict[str, Any]:
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        description="REST endpoints of Hubbub; the JSON chat frames (`/api/ws`) and close codes "
+        "are in the components as ClientCommand, ServerEvent and CloseCode (docs/protocol.md).",
+        routes=app.routes,
+    )
 
 
 def app_from_env() -> FastAPI:

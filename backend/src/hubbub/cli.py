@@ -42,7 +42,7 @@ def check_workers(settings: Settings, workers: int) -> None:
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn options Hubbub depends on; gunicorn's worker class gets the same ones."""
     return {
-        "ws": "hubbub.ws_protocol:WebSocketProtocol",
+        "ws": "hubbub.transport.ws_protocol:WebSocketProtocol",
         "ws_max_size": settings.max_message_bytes,
         "ws_per_message_deflate": False,
         "ws_ping_interval": settings.ping_interval_seconds,

@@ -6,6 +6,8 @@ import time
 
 
 class TokenBucket:
+    __slots__ = ("_burst", "_rate", "_tokens", "_updated")
+
     def __init__(self, rate: float, burst: int) -> None:
         self._rate = rate
         self._burst = float(burst)

@@ -10,7 +10,8 @@ from pathlib import Path
 from hubbub.auth import Authenticator, create_authenticator
 from hubbub.auth.sessions import SessionManager
 from hubbub.broker import create_broker
-from hubbub.chat import ChatService
+from hubbub.chat.service import ChatService
+from hubbub.contract.close import REASONS, Close
 from hubbub.settings import Settings
 from hubbub.store import create_store
 
@@ -56,5 +57,5 @@ class Runtime:
 
     async def stop(self) -> None:
         self.shutting_down = True
-        self.chat.hub.kick_all(1001, "server shutting down")
+        self.chat.kick_all(Close.GOING_AWAY, REASONS[Close.GOING_AWAY])
         await self.chat.stop()

@@ -277,7 +277,7 @@ describe("ChatClient outbox", () => {
     env.advance(60_000);
     expect(env.socket.sends()).toHaveLength(1);
     expect(client.getSnapshot().outbox[0]?.failed).toBe("message body is too large");
-    client.dismiss(sent!.client_msg_id);
+    client.dismiss(sent!.client_msg_id!);
     expect(client.getSnapshot().outbox).toEqual([]);
   });
 });

@@ -1,74 +1,44 @@
-// Frames of the JSON chat protocol: see docs/protocol.md.
+// Frames of the JSON chat protocol (docs/protocol.md). The shapes are generated from the
+// server's models (src/contract/schema.gen.ts, `scripts/gen-contract`); these are their names here.
+import { CloseCode, TerminalCloseCode, type components } from "../contract/schema.gen";
 
-export interface ChatMessage {
-  type: "message";
-  room: string;
-  seq: number;
-  id: string;
-  author: string;
-  body: string;
-  ts: number;
-  client_msg_id: string | null;
-  client_id: number | null;
-}
+type Schemas = components["schemas"];
 
-export type ServerFrame =
-  | { type: "hello"; user: string; default_room: string; max_message_bytes: number }
-  | {
-      type: "joined";
-      room: string;
-      head: number;
-      from: number;
-      truncated: boolean;
-      users: string[];
-    }
-  | ChatMessage
-  | {
-      type: "ack";
-      room: string;
-      client_msg_id: string | null;
-      seq: number;
-      id: string;
-      ts: number;
-      duplicate: boolean;
-    }
-  | { type: "presence"; room: string; users: string[]; joined: string[]; left: string[] }
-  | { type: "typing"; room: string; user: string }
-  | { type: "left"; room: string }
-  | { type: "room_created"; room: string }
-  | {
-      type: "error";
-      code: string;
-      message: string;
-      ref?: string | null;
-      retry_after?: number;
-    };
-
-export type ClientFrame =
-  | { type: "join"; room: string; after?: number }
-  | { type: "leave"; room: string }
-  | { type: "send"; room: string; body: string; client_msg_id: string }
-  | { type: "typing"; room: string };
+export type ChatMessage = Schemas["MessageEvent"];
+export type ServerFrame = Schemas["ServerEvent"];
+export type ClientFrame = Schemas["ClientCommand"];
+export type ErrorCode = Schemas["ErrorEvent"]["code"];
+export { CloseCode };
 
 /** Close codes after which reconnecting cannot help: the user or the operator must act. */
-export const TERMINAL_CLOSE_CODES = new Set([1003, 4401, 4403, 4429]);
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set(
+  Object.values(TerminalCloseCode).filter((value) => typeof value === "number"),
+);
+
+const CLOSE_CODES: ReadonlySet<unknown> = new Set(Object.values(CloseCode));
+
+/** Any number may arrive as a close code (a proxy's, the browser's own 1006). */
+export function isCloseCode(code: number): code is CloseCode {
+  return CLOSE_CODES.has(code);
+}
 
 export function describeClose(code: number, reason: string): string {
+  if (!isCloseCode(code)) return reason ? `Connection lost: ${reason}` : "Connection lost.";
   switch (code) {
-    case 4401:
+    case CloseCode.UNAUTHORIZED:
       return reason === "logged out"
         ? "You were logged out."
         : `Your session was refused: ${reason || "log in again"}.`;
-    case 4403:
+    case CloseCode.FORBIDDEN_ORIGIN:
       return "This page's address is not allowed to connect to the chat server (HUBBUB_ALLOWED_ORIGINS).";
-    case 4408:
+    case CloseCode.SLOW_CONSUMER:
       return "The connection fell behind; catching up.";
-    case 4429:
+    case CloseCode.TOO_MANY_CONNECTIONS:
       return "Too many open chat tabs for this user. Close one and reload.";
-    case 1009:
+    case CloseCode.MESSAGE_TOO_BIG:
       return "A message was too large for the server.";
-    case 1001:
-    case 1012:
+    case CloseCode.GOING_AWAY:
+    case CloseCode.SERVICE_RESTART:
       return "The server is restarting.";
     default:
       return reason ? `Connection lost: ${reason}` : "Connection lost.";

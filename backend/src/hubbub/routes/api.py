@@ -4,51 +4,47 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Cookie, HTTPException, Query, Response
 
 from hubbub import __version__
-from hubbub.auth import AuthError, Identity, LoginRequest
+from hubbub.auth import AuthError, LoginRequest
 from hubbub.auth.sessions import COOKIE_NAME
-from hubbub.protocol import RoomName, encode, message_event
-from hubbub.routes.deps import get_runtime, require_identity
+from hubbub.contract.events import MessageEvent
+from hubbub.contract.rest import (
+    HistoryPage,
+    LoginBody,
+    NewRoom,
+    Problem,
+    RoomCreatedReply,
+    RoomSummary,
+    ServerConfig,
+    SessionInfo,
+)
+from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep
 from hubbub.settings import ROOM_NAME_PATTERN
+from hubbub.store import UnknownRoomError
 
 log = logging.getLogger("hubbub.api")
-router = APIRouter(prefix="/api")
-
-Caller = Annotated[Identity | None, Depends(require_identity)]
-
-
-class LoginBody(BaseModel):
-    name: str | None = Field(default=None, max_length=64)
-    token: str | None = Field(default=None, max_length=8192)
-    username: str | None = Field(default=None, max_length=64)
-    password: str | None = Field(default=None, max_length=1024)
-
-
-class NewRoom(BaseModel):
-    name: RoomName
+router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
 
 
 @router.get("/config")
-async def config(request: Request) -> dict[str, Any]:
-    settings = get_runtime(request).settings
-    return {
-        "auth_mode": settings.auth.value,
-        "default_room": settings.default_room,
-        "max_message_bytes": settings.max_message_bytes,
-        "history_page_size": settings.history_page_size,
-        "room_name_pattern": ROOM_NAME_PATTERN,
-        "version": __version__,
-    }
+async def config(runtime: RuntimeDep) -> ServerConfig:
+    settings = runtime.settings
+    return ServerConfig(
+        auth_mode=settings.auth,
+        default_room=settings.default_room,
+        max_message_bytes=settings.max_message_bytes,
+        history_page_size=settings.history_page_size,
+        room_name_pattern=ROOM_NAME_PATTERN,
+        version=__version__,
+    )
 
 
 @router.post("/login")
-async def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any]:
-    runtime = get_runtime(request)
+async def login(body: LoginBody, runtime: RuntimeDep, response: Response) -> SessionInfo:
     try:
         identity = await runtime.authenticator.login(LoginRequest(**body.model_dump()))
     except AuthError as exc:
@@ -66,56 +62,56 @@ async def login(body: LoginBody, request: Request, response: Response) -> dict[s
         path="/",
     )
     log.info("login: %s", identity.user)
-    return {"user": identity.user, "expires_at": identity.expires_at}
+    return SessionInfo(user=identity.user, expires_at=identity.expires_at)
 
 
 @router.post("/logout", status_code=204)
-async def logout(request: Request, response: Response) -> None:
-    runtime = get_runtime(request)
-    cookie = request.cookies.get(COOKIE_NAME)
-    if cookie:
-        session_id = await runtime.sessions.close(cookie)
+async def logout(
+    runtime: RuntimeDep, response: Response, session: Annotated[str | None, Cookie()] = None
+) -> None:
+    if session:
+        session_id = await runtime.sessions.close(session)
         if session_id is not None:
             await runtime.chat.end_session(session_id)
     response.delete_cookie(COOKIE_NAME, path="/")
 
 
 @router.get("/me")
-async def me(caller: Caller) -> dict[str, Any]:
+async def me(caller: CallerDep) -> SessionInfo:
     if caller is None:
         raise HTTPException(401, "not logged in")
-    return {"user": caller.user, "expires_at": caller.expires_at}
+    return SessionInfo(user=caller.user, expires_at=caller.expires_at)
 
 
 @router.get("/rooms")
-async def rooms(request: Request, caller: Caller) -> list[dict[str, Any]]:
-    store = get_runtime(request).chat.store
-    return [{"name": r.name, "head": r.head} for r in await store.rooms()]
+async def rooms(chat: ChatDep, caller: CallerDep) -> list[RoomSummary]:
+    return [RoomSummary(name=r.name, head=r.head) for r in await chat.rooms()]
 
 
-@router.post("/rooms", status_code=201)
-async def create_room(body: NewRoom, request: Request, response: Response, caller: Caller) -> dict[str, Any]:
-    runtime = get_runtime(request)
-    created = await runtime.chat.store.ensure_room(body.name)
-    if created:
-        await runtime.chat.publish_global(encode({"type": "room_created", "room": body.name}))
-    else:
+@router.post(
+    "/rooms",
+    status_code=201,
+    responses={200: {"model": RoomCreatedReply, "description": "the room existed already"}},
+)
+async def create_room(
+    body: NewRoom, chat: ChatDep, response: Response, caller: CallerDep
+) -> RoomCreatedReply:
+    created = await chat.create_room(body.name)
+    if not created:
         response.status_code = 200
-    return {"name": body.name, "created": created}
+    return RoomCreatedReply(name=body.name, created=created)
 
 
-@router.get("/rooms/{room}/messages")
+@router.get("/rooms/{room}/messages", responses={404: {"model": Problem}})
 async def history(
     room: str,
-    request: Request,
-    caller: Caller,
+    chat: ChatDep,
+    caller: CallerDep,
     before: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
-    store = get_runtime(request).chat.store
-    if await store.room_head(room) is None:
-        raise HTTPException(404, f"no room named {room!r}")
-    page = await store.before(room, before, limit + 1)
-    has_more = len(page) > limit
-    page = page[-limit:]
-    return {"room": room, "messages": [message_event(m) for m in page], "has_more": has_more}
+) -> HistoryPage:
+    try:
+        page, has_more = await chat.history(room, before, limit)
+    except UnknownRoomError:
+        raise HTTPException(404, f"no room named {room!r}") from None
+    return HistoryPage(room=room, messages=[MessageEvent.of(m) for m in page], has_more=has_more)

@@ -7,8 +7,10 @@ import logging
 from fastapi import APIRouter, WebSocket
 
 from hubbub import metrics
-from hubbub.json_connection import JsonConnection
-from hubbub.routes.deps import Refusal, get_runtime, refuse, websocket_identity
+from hubbub.contract.close import Refusal
+from hubbub.routes.deps import get_runtime, refuse, websocket_identity
+from hubbub.transport.base import StarletteTransport
+from hubbub.transport.json_session import JsonSession
 
 log = logging.getLogger("hubbub.chat_ws")
 router = APIRouter()
@@ -26,6 +28,7 @@ async def chat_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     metrics.CONNECTIONS.labels("chat").inc()
     try:
-        await JsonConnection(websocket, runtime.chat, identity.user, identity.session_id).serve()
+        session = JsonSession(StarletteTransport(websocket), runtime.chat, identity.user, identity.session_id)
+        await session.run()
     finally:
         metrics.CONNECTIONS.labels("chat").dec()

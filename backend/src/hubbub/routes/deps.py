@@ -1,35 +1,34 @@
-"""Request helpers shared by the endpoints: the runtime, and who is asking."""
+"""What the endpoints share: the runtime, who is asking, and how a WebSocket is refused.
+
+Handlers take these as Annotated dependencies (``RuntimeDep``, ``ChatDep``, ``CallerDep``)
+rather than reaching into the app's state themselves.
+"""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request, WebSocket
+from fastapi import Depends, HTTPException, Request, WebSocket
 from starlette.requests import HTTPConnection
 
 from hubbub import metrics
 from hubbub.auth import AuthError, Identity, LoginRequest
 from hubbub.auth.sessions import COOKIE_NAME
+from hubbub.chat.service import ChatService
+from hubbub.contract.close import Close, Refusal
 from hubbub.origin import origin_allowed
 from hubbub.runtime import Runtime
 from hubbub.settings import AuthMode
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN_ORIGIN = 4403
-CLOSE_TOO_MANY_CONNECTIONS = 4429
-CLOSE_SHUTTING_DOWN = 1001
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal(Exception):
-    code: int
-    reason: str
 
 
 def get_runtime(conn: HTTPConnection) -> Runtime:
     runtime: Runtime = conn.app.state.runtime
     return runtime
+
+
+def get_chat(conn: HTTPConnection) -> ChatService:
+    return get_runtime(conn).chat
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
@@ -57,19 +56,19 @@ async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
 async def websocket_identity(websocket: WebSocket, runtime: Runtime) -> Identity:
     """Origin check and authentication for a WebSocket; raises Refusal with a close code."""
     if runtime.shutting_down:
-        raise Refusal(CLOSE_SHUTTING_DOWN, "server shutting down")
+        raise Refusal.of(Close.GOING_AWAY)
     if not origin_allowed(websocket.headers, runtime.settings.allowed_origins):
-        raise Refusal(CLOSE_FORBIDDEN_ORIGIN, "origin not allowed")
+        raise Refusal.of(Close.FORBIDDEN_ORIGIN)
     try:
         identity = await identify(websocket, runtime)
     except AuthError as exc:
-        raise Refusal(CLOSE_UNAUTHORIZED, str(exc)[:120]) from exc
+        raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
     if identity is None:
         if runtime.settings.auth is not AuthMode.NONE:
-            raise Refusal(CLOSE_UNAUTHORIZED, "credentials required: log in or pass ?token=")
+            raise Refusal.of(Close.UNAUTHORIZED)
         identity = await anonymous_identity(websocket, runtime)
-    if runtime.chat.hub.connections_of(identity.user) >= runtime.settings.max_connections_per_user:
-        raise Refusal(CLOSE_TOO_MANY_CONNECTIONS, "too many connections for this user")
+    if runtime.chat.connections_of(identity.user) >= runtime.settings.max_connections_per_user:
+        raise Refusal.of(Close.TOO_MANY_CONNECTIONS)
     return identity
 
 
@@ -80,12 +79,12 @@ async def anonymous_identity(websocket: WebSocket, runtime: Runtime) -> Identity
     try:
         return await runtime.authenticator.login(LoginRequest(name=name))
     except AuthError as exc:
-        raise Refusal(CLOSE_UNAUTHORIZED, str(exc)[:120]) from exc
+        raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
 
 
 async def refuse(websocket: WebSocket, refusal: Refusal) -> None:
     """Accept, then close with the code and reason: a browser sees neither in a bare 403."""
-    metrics.REFUSED.labels(str(refusal.code)).inc()
+    metrics.REFUSED.labels(str(int(refusal.code))).inc()
     await websocket.accept()
     await websocket.close(refusal.code, refusal.reason)
 
@@ -100,3 +99,8 @@ async def require_identity(request: Request) -> Identity | None:
     if identity is None and runtime.settings.auth is not AuthMode.NONE:
         raise HTTPException(401, "credentials required")
     return identity
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+CallerDep = Annotated[Identity | None, Depends(require_identity)]

@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from hubbub import metrics
-from hubbub.routes.deps import get_runtime
+from hubbub.contract.rest import Health, Readiness
+from hubbub.routes.deps import RuntimeDep
 
+log = logging.getLogger("hubbub.ops")
 router = APIRouter()
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> Health:
+    return Health()
 
 
-@router.get("/readyz")
-async def readyz(request: Request) -> Response:
-    runtime = get_runtime(request)
-    problems: dict[str, Any] = {}
+@router.get("/readyz", responses={503: {"model": Readiness}})
+async def readyz(runtime: RuntimeDep) -> Response:
+    problems = await runtime.chat.problems()
     if runtime.shutting_down:
         problems["server"] = "shutting down"
-    for name, check in (("store", runtime.chat.store.ping), ("broker", runtime.chat.broker.ping)):
-        try:
-            await check()
-        except Exception as exc:
-            problems[name] = str(exc) or type(exc).__name__
     if problems:
-        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        # What is wrong (hosts, ports, errors) goes to the log, not to whoever asks.
+        log.warning("not ready: %s", "; ".join(f"{part}: {why}" for part, why in sorted(problems.items())))
+        return JSONResponse(Readiness(status="unavailable").model_dump(), status_code=503)
+    return JSONResponse(Readiness(status="ready").model_dump())
 
 
-@router.get("/metrics")
+@router.get("/metrics", include_in_schema=False)
 async def prometheus_metrics() -> Response:
     metrics.TASKS.set(len(asyncio.all_tasks()))
     body, content_type = metrics.render()

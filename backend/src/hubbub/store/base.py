@@ -70,14 +70,6 @@ class Draft:
 Appended = tuple[StoredMessage, bool] | AppendError
 
 
-def first_appended(results: list[Appended]) -> tuple[StoredMessage, bool]:
-    """The outcome of a one-draft batch, raising its AppendError if that is what it was."""
-    (result,) = results
-    if isinstance(result, AppendError):
-        raise result
-    return result
-
-
 @dataclass(frozen=True, slots=True)
 class RoomInfo:
     name: str
@@ -114,17 +106,6 @@ class Store(Protocol):
         room comes back as (stored message, False) instead of being written twice; one for a
         missing room as UnknownRoomError, one the store refuses for any other reason as
         MessageRejectedError, and neither fails the rest of the batch."""
-        ...
-
-    async def append(
-        self,
-        room: str,
-        author: str,
-        body: str,
-        client_msg_id: str | None = None,
-        client_id: int | None = None,
-    ) -> tuple[StoredMessage, bool]:
-        """append_many of one draft."""
         ...
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

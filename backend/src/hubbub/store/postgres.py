@@ -17,7 +17,6 @@ from hubbub.store.base import (
     StoredMessage,
     StoreUnavailableError,
     UnknownRoomError,
-    first_appended,
 )
 
 SCHEMA = """
@@ -115,16 +114,6 @@ class PostgresStore:
     async def room_head(self, name: str) -> int | None:
         head = await self.pool.fetchval("SELECT head FROM hubbub_rooms WHERE name = $1", name)
         return None if head is None else int(head)
-
-    async def append(
-        self,
-        room: str,
-        author: str,
-        body: str,
-        client_msg_id: str | None = None,
-        client_id: int | None = None,
-    ) -> tuple[StoredMessage, bool]:
-        return first_appended(await self.append_many([Draft(room, author, body, client_msg_id, client_id)]))
 
     async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
         try:

@@ -19,7 +19,6 @@ from hubbub.store.base import (
     StoredMessage,
     StoreUnavailableError,
     UnknownRoomError,
-    first_appended,
 )
 
 SCHEMA = """
@@ -125,16 +124,6 @@ class SQLiteStore:
 
     async def room_head(self, name: str) -> int | None:
         return await self._run(self._room_head, name)
-
-    async def append(
-        self,
-        room: str,
-        author: str,
-        body: str,
-        client_msg_id: str | None = None,
-        client_id: int | None = None,
-    ) -> tuple[StoredMessage, bool]:
-        return first_appended(await self.append_many([Draft(room, author, body, client_msg_id, client_id)]))
 
     async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
         return await self._run(self._append_many, drafts)

@@ -9,19 +9,22 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, Query, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Cookie, Query, WebSocket, WebSocketDisconnect
 
 from hubbub import metrics
 from hubbub.auth import AuthError
+from hubbub.contract import tutorial
+from hubbub.contract.close import Close, Refusal, reason_text
 from hubbub.origin import origin_allowed
-from hubbub.routes.deps import Refusal, get_runtime, refuse, websocket_identity
+from hubbub.routes.deps import get_runtime, refuse, websocket_identity
 from hubbub.settings import AuthMode
-from hubbub.text_connection import TextConnection
+from hubbub.transport.base import StarletteTransport
+from hubbub.transport.text_session import TextSession
 
-log = logging.getLogger("hubbub.seed")
+log = logging.getLogger("hubbub.tutorial")
+router = APIRouter()
 # The stores keep a plain-text sender's number in a signed 64-bit column.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-router = APIRouter()
 
 
 async def _identity_or_refuse(websocket: WebSocket) -> tuple[str, str | None] | None:
@@ -45,7 +48,7 @@ async def echo(websocket: WebSocket) -> None:
     try:
         while True:
             data = await websocket.receive_text()
-            await websocket.send_text(f"Message text was: {data}")
+            await websocket.send_text(tutorial.echo(data))
     except WebSocketDisconnect:
         pass
     finally:
@@ -77,21 +80,22 @@ async def item_echo(
                 await runtime.authenticator.verify_bearer(credential)
         except AuthError as exc:
             reason = str(exc)
-    if reason is not None:
+    if reason is not None or credential is None:
+        reason = reason or "credential required"
         # The tutorial refuses before accepting: the client sees HTTP 403.
         log.info("refused /items/%s/ws: %s", item_id, reason)
-        metrics.REFUSED.labels("1008").inc()
-        await websocket.close(status.WS_1008_POLICY_VIOLATION, reason[:120])
+        metrics.REFUSED.labels(str(int(Close.POLICY_VIOLATION))).inc()
+        await websocket.close(Close.POLICY_VIOLATION, reason_text(reason))
         return
     await websocket.accept()
     metrics.CONNECTIONS.labels("items").inc()
     try:
         while True:
             data = await websocket.receive_text()
-            await websocket.send_text(f"Session cookie or query token value is: {credential}")
+            await websocket.send_text(tutorial.item_credential(credential))
             if q is not None:
-                await websocket.send_text(f"Query parameter q is: {int(q)}")
-            await websocket.send_text(f"Message text was: {data}, for item ID: {item_id}")
+                await websocket.send_text(tutorial.item_query(int(q)))
+            await websocket.send_text(tutorial.item_echo(data, item_id))
     except WebSocketDisconnect:
         pass
     finally:
@@ -110,7 +114,7 @@ def _is_int(value: str) -> bool:
 async def broadcast_chat(websocket: WebSocket, client_id: str) -> None:
     runtime = get_runtime(websocket)
     if not _is_int(client_id) or not INT64_MIN <= int(client_id) <= INT64_MAX:
-        await refuse(websocket, Refusal(1008, "client id must be an integer (64-bit)"))
+        await refuse(websocket, Refusal.of(Close.POLICY_VIOLATION, "client id must be an integer (64-bit)"))
         return
     found = await _identity_or_refuse(websocket)
     if found is None:
@@ -118,10 +122,10 @@ async def broadcast_chat(websocket: WebSocket, client_id: str) -> None:
     user, session_id = found
     number = int(client_id)
     if runtime.settings.auth is AuthMode.NONE:
-        user = f"Client #{number}"
+        user = tutorial.client_name(number)
     await websocket.accept()
-    metrics.CONNECTIONS.labels("seed_chat").inc()
+    metrics.CONNECTIONS.labels("tutorial_chat").inc()
     try:
-        await TextConnection(websocket, runtime.chat, user, session_id, number).serve()
+        await TextSession(StarletteTransport(websocket), runtime.chat, user, session_id, number).run()
     finally:
-        metrics.CONNECTIONS.labels("seed_chat").dec()
+        metrics.CONNECTIONS.labels("tutorial_chat").dec()

@@ -1,14 +1,14 @@
-"""The JSON chat protocol (docs/protocol.md): client commands in, server events out."""
+"""What JSON clients send (docs/protocol.md, "Client → server"): one model per command."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from hubbub.contract.events import ErrorCode
 from hubbub.settings import ROOM_NAME_PATTERN
-from hubbub.store import StoredMessage
 
 RoomName = Annotated[str, Field(pattern=ROOM_NAME_PATTERN)]
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -19,6 +19,8 @@ class _Command(BaseModel):
 
 
 class Join(_Command):
+    """Subscribe to a room; ``after`` is the resume cursor (the last seq the client has)."""
+
     type: Literal["join"]
     room: RoomName
     after: Annotated[int, Field(ge=0)] | None = None
@@ -30,6 +32,8 @@ class Leave(_Command):
 
 
 class Send(_Command):
+    """Post a message; the same client_msg_id from the same user in the same room is stored once."""
+
     type: Literal["send"]
     room: RoomName
     body: Annotated[str, Field(min_length=1)]
@@ -42,13 +46,14 @@ class Typing(_Command):
 
 
 Command = Annotated[Join | Leave | Send | Typing, Field(discriminator="type")]
+COMMANDS: tuple[type[BaseModel], ...] = (Join, Leave, Send, Typing)
 _command_adapter: TypeAdapter[Join | Leave | Send | Typing] = TypeAdapter(Command)
 
 
 class ProtocolError(ValueError):
     """A client frame the server cannot act on; ``code`` is the error event's code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -67,31 +72,3 @@ def parse_command(text: str) -> Join | Leave | Send | Typing:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "frame"
         raise ProtocolError("invalid_message", f"{where}: {first['msg']}") from exc
-
-
-def encode(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-
-
-def message_event(message: StoredMessage) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "room": message.room,
-        "seq": message.seq,
-        "id": message.id,
-        "author": message.author,
-        "body": message.body,
-        "ts": message.ts,
-        "client_msg_id": message.client_msg_id,
-        "client_id": message.client_id,
-    }
-
-
-def error_event(code: str, message: str, **extra: Any) -> str:
-    return encode({"type": "error", "code": code, "message": message, **extra})
-
-
-def plain_text_line(event: dict[str, Any]) -> str:
-    """How a chat message reads on the tutorial's plain-text /ws/{client_id} endpoint."""
-    who = event["client_id"] if event.get("client_id") is not None else event["author"]
-    return f"Client #{who} says: {event['body']}"

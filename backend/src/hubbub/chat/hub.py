@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from typing import Any, Protocol
+from typing import Protocol
 
-from hubbub.protocol import plain_text_line
+from hubbub.contract import tutorial
 
 
 class RoomEvent:
     """One event for one room, encoded once for every subscriber of this worker."""
 
-    __slots__ = ("_data", "_text", "droppable", "frame", "room", "seq")
+    __slots__ = ("_text", "droppable", "frame", "room", "seq")
 
     def __init__(
         self,
         room: str,
         frame: str | None,
         seq: int | None = None,
-        data: dict[str, Any] | None = None,
         text: str | None = None,
         droppable: bool = False,
     ) -> None:
@@ -26,14 +26,15 @@ class RoomEvent:
         self.droppable = droppable  # may be skipped for a connection that is falling behind
         self.frame = frame  # JSON frame for protocol clients; None when they have no use for it
         self.seq = seq  # set for stored chat messages
-        self._data = data
         self._text = text
 
     @property
     def text(self) -> str | None:
-        """The line plain-text clients get, built on first use and shared after."""
-        if self._text is None and self._data is not None:
-            self._text = plain_text_line(self._data)
+        """The line plain-text clients get. For a stored message it is made from its frame on
+        first use, and shared after: only a worker with plain-text clients in the room pays."""
+        if self._text is None and self.seq is not None and self.frame is not None:
+            data = json.loads(self.frame)
+            self._text = tutorial.chat_line(data["author"], data["client_id"], data["body"])
         return self._text
 
 
@@ -65,24 +66,35 @@ class Hub:
             self._all.add(subscriber)
             self._per_user[subscriber.user] += 1
 
-    def remove(self, subscriber: Subscriber) -> None:
+    def remove(self, subscriber: Subscriber) -> list[str]:
+        """Forget the subscriber; returns the rooms it was still in."""
         if subscriber in self._all:
             self._all.discard(subscriber)
             self._per_user[subscriber.user] -= 1
             if self._per_user[subscriber.user] <= 0:
                 del self._per_user[subscriber.user]
-        for room in [r for r, subs in self._rooms.items() if subscriber in subs]:
+        rooms = [room for room, subscribers in self._rooms.items() if subscriber in subscribers]
+        for room in rooms:
             self.unsubscribe(room, subscriber)
+        return rooms
 
-    def subscribe(self, room: str, subscriber: Subscriber) -> None:
-        self._rooms.setdefault(room, set()).add(subscriber)
+    def subscribe(self, room: str, subscriber: Subscriber) -> bool:
+        """True if it was not subscribed yet."""
+        subscribers = self._rooms.setdefault(room, set())
+        if subscriber in subscribers:
+            return False
+        subscribers.add(subscriber)
+        return True
 
-    def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
+    def unsubscribe(self, room: str, subscriber: Subscriber) -> bool:
+        """True if it was subscribed."""
         subscribers = self._rooms.get(room)
-        if subscribers is not None:
-            subscribers.discard(subscriber)
-            if not subscribers:
-                del self._rooms[room]
+        if subscribers is None or subscriber not in subscribers:
+            return False
+        subscribers.discard(subscriber)
+        if not subscribers:
+            del self._rooms[room]
+        return True
 
     def dispatch(self, event: RoomEvent) -> None:
         # A copy: a subscriber that overflows leaves the room while we iterate.

@@ -1,0 +1,236 @@
+"""The chat service: every worker runs one, and everything else talks to the chat through its
+verbs. It stores messages, fans them out through the broker, and tracks presence; the store,
+the broker, this worker's connections (the hub) and presence are its own.
+
+A message is stored before it is published; what the broker drops, subscribers recover from
+the store by sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hubbub import metrics
+from hubbub.broker import Broker, BrokerUnavailableError
+from hubbub.chat import envelope
+from hubbub.chat.append_batcher import AppendBatcher
+from hubbub.chat.hub import Hub, RoomEvent, Subscriber
+from hubbub.chat.presence import Presence
+from hubbub.contract.close import Close
+from hubbub.contract.events import Event, MessageEvent, PresenceEvent, RoomCreated, TypingEvent, encode
+from hubbub.settings import Settings
+from hubbub.store import AppendError, Draft, RoomInfo, Store, StoredMessage, UnknownRoomError
+
+log = logging.getLogger("hubbub.chat")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomJoin:
+    head: int  # seq of the room's newest message
+    users: list[str]  # who is online in it now
+
+
+class ChatService:
+    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+        self.settings = settings
+        self._store = store
+        self._broker = broker
+        self._hub = Hub()
+        self._appender = AppendBatcher(store, self._publish_stored)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.worker_id = uuid.uuid4().hex[:12]
+        self._presence = Presence(
+            self.worker_id,
+            heartbeat=settings.presence_heartbeat_seconds,
+            publish=self._publish,
+            notify=self._notify_presence,
+            spawn=self._spawn,
+        )
+
+    # --- lifecycle
+    async def start(self) -> None:
+        await self._store.start()
+        await self._store.ensure_room(self.settings.default_room)
+        await self._broker.start(self._on_payload, self._on_broker_reconnect)
+        await self._presence.start()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self._appender.close()
+        with contextlib.suppress(Exception):
+            await self._presence.stop()
+        await self._broker.close()
+        await self._store.close()
+
+    async def problems(self) -> dict[str, str]:
+        """What keeps this worker from serving: {part: why}, empty when ready."""
+        found: dict[str, str] = {}
+        for name, check in (("store", self._store.ping), ("broker", self._broker.ping)):
+            try:
+                await check()
+            except Exception as exc:
+                found[name] = str(exc) or type(exc).__name__
+        return found
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- connections of this worker
+    @contextlib.contextmanager
+    def connected(self, subscriber: Subscriber) -> Iterator[None]:
+        """The subscriber is one of this worker's connections for the duration; leaving, it
+        leaves every room it is still in."""
+        self._hub.add(subscriber)
+        try:
+            yield
+        finally:
+            for room in self._hub.remove(subscriber):
+                self._presence.leave(room, subscriber.user)
+
+    def connections_of(self, user: str) -> int:
+        return self._hub.connections_of(user)
+
+    def kick_all(self, code: Close, reason: str) -> None:
+        self._hub.kick_all(code, reason)
+
+    # --- rooms
+    async def rooms(self) -> list[RoomInfo]:
+        return await self._store.rooms()
+
+    async def create_room(self, name: str) -> bool:
+        """Create the room; False when it existed. Every JSON client hears of a new one."""
+        created = await self._store.ensure_room(name)
+        if created:
+            await self._publish(envelope.Broadcast(encode(RoomCreated(room=name))))
+        return created
+
+    async def history(self, room: str, before: int | None, limit: int) -> tuple[list[StoredMessage], bool]:
+        """The newest ``limit`` messages before ``before``, oldest first, and whether there are
+        older ones. Raises UnknownRoomError."""
+        if await self._store.room_head(room) is None:
+            raise UnknownRoomError(room)
+        page = await self._store.before(room, before, limit + 1)
+        return page[-limit:], len(page) > limit
+
+    async def messages_after(self, room: str, after: int, limit: int) -> list[StoredMessage]:
+        return await self._store.after(room, after, limit)
+
+    # --- in a room
+    async def join(self, subscriber: Subscriber, room: str) -> RoomJoin:
+        """Subscribe to the room's events; raises UnknownRoomError, StoreUnavailableError."""
+        head = await self._store.room_head(room)
+        if head is None:
+            raise UnknownRoomError(room)
+        self.enter(subscriber, room)
+        return RoomJoin(head, self._presence.users(room))
+
+    def enter(self, subscriber: Subscriber, room: str) -> None:
+        """Subscribe to a room known to exist. The others hear of a first arrival."""
+        if self._hub.subscribe(room, subscriber):
+            self._presence.join(room, subscriber.user)
+
+    def leave(self, subscriber: Subscriber, room: str) -> None:
+        if self._hub.unsubscribe(room, subscriber):
+            self._presence.leave(room, subscriber.user)
+
+    async def post(
+        self,
+        room: str,
+        author: str,
+        body: str,
+        client_msg_id: str | None = None,
+        client_id: int | None = None,
+    ) -> tuple[StoredMessage, bool]:
+        """Store, then publish; returns once published. Raises StoreUnavailableError, or an
+        AppendError for this message alone, when nothing was stored. Concurrent posts share
+        one transaction."""
+        try:
+            return await self._appender.append(Draft(room, author, body, client_msg_id, client_id))
+        except AppendError:
+            raise
+        except Exception:
+            metrics.STORE_ERRORS.inc()
+            raise
+
+    async def typing(self, room: str, user: str) -> None:
+        await self._publish_notice(room, TypingEvent(room=room, user=user))
+
+    async def announce(self, room: str, text: str) -> None:
+        """A line for the room's plain-text clients only (the tutorial's "left the chat")."""
+        await self._publish(envelope.RoomNotice(room, None, text))
+
+    # --- sessions
+    async def end_session(self, session_id: str) -> None:
+        """Close the session's sockets on every worker."""
+        await self._publish(envelope.SessionEnded(session_id))
+
+    # --- to the broker
+    async def _publish_stored(self, messages: list[StoredMessage]) -> None:
+        metrics.MESSAGES_STORED.inc(len(messages))
+        framed = [(m.room, m.seq, encode(MessageEvent.of(m))) for m in messages]
+        for item in envelope.pack_messages(framed, self._broker.max_payload):
+            await self._publish(item)
+
+    async def _publish_notice(self, room: str, event: Event) -> None:
+        await self._publish(envelope.RoomNotice(room, encode(event)))
+
+    async def _publish(self, item: envelope.Envelope) -> None:
+        try:
+            await self._broker.publish(envelope.encode(item))
+        except BrokerUnavailableError as exc:
+            # Stored messages are not lost: every client recovers them by sequence number
+            # when the broker is back (resync) or when it reconnects (resume cursor).
+            metrics.BROKER_ERRORS.inc()
+            log.warning("broker publish failed: %s", exc)
+
+    # --- from the broker (called synchronously by the broker)
+    def _on_payload(self, payload: str) -> None:
+        try:
+            self._handle(envelope.decode(payload))
+        except Exception:
+            log.exception("dropping malformed broker payload %.80r", payload)
+
+    def _handle(self, item: envelope.Envelope) -> None:
+        match item:
+            case envelope.StoredMessages(messages):
+                for room, seq, frame in messages:
+                    self._hub.dispatch(RoomEvent(room, frame, seq=seq))
+            case envelope.RoomNotice(room, frame, text):
+                # Typing notices are worth nothing late: a backed-up connection skips them.
+                self._hub.dispatch(RoomEvent(room, frame, text=text, droppable=text is None))
+            case envelope.MessageRef(room, seq):
+                self._spawn(self._dispatch_from_store(room, seq), "hubbub-message-ref")
+            case envelope.Broadcast(frame):
+                self._hub.dispatch_global(frame)
+            case envelope.PresenceSnapshot():
+                self._presence.on_snapshot(item)
+            case envelope.PresenceQuery():
+                self._presence.on_query(item)
+            case envelope.SessionEnded(session_id):
+                self._hub.kick_session(session_id, Close.UNAUTHORIZED, "logged out")
+
+    async def _dispatch_from_store(self, room: str, seq: int) -> None:
+        try:
+            messages = await self._store.after(room, seq - 1, 1)
+        except Exception:
+            log.exception("cannot read message %s/%d; subscribers will fill the gap later", room, seq)
+            return
+        for message in messages:
+            self._hub.dispatch(RoomEvent(room, encode(MessageEvent.of(message)), seq=message.seq))
+
+    def _on_broker_reconnect(self) -> None:
+        metrics.BROKER_RECONNECTS.inc()
+        self._hub.resync()
+        self._presence.on_broker_reconnect()
+
+    def _notify_presence(self, room: str, event: PresenceEvent) -> None:
+        self._hub.dispatch(RoomEvent(room, encode(event), droppable=False))

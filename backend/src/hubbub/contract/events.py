@@ -1,0 +1,146 @@
+"""What the server sends JSON clients (docs/protocol.md, "Server → client"): one model per event.
+
+``encode`` is the only way an event becomes a frame. Every field is always present (optional
+ones as null), so the generated TypeScript types and the frames agree exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hubbub.store import StoredMessage
+
+ErrorCode = Literal[
+    "invalid_json",
+    "invalid_message",
+    "unknown_room",
+    "not_joined",
+    "too_large",
+    "rate_limited",
+    "store_unavailable",
+    "message_rejected",
+]
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+
+
+class Hello(Event):
+    """The first frame on every connection."""
+
+    type: Literal["hello"] = "hello"
+    user: str
+    default_room: str
+    max_message_bytes: int
+
+
+class Joined(Event):
+    """Answers ``join``: ``head`` is the newest seq, ``from`` the cursor the server sends after."""
+
+    type: Literal["joined"] = "joined"
+    room: str
+    head: int
+    from_: int = Field(serialization_alias="from")
+    truncated: bool
+    users: list[str]
+
+
+class MessageEvent(Event):
+    """A stored message. ``seq`` is per room, from 1, gapless; ``ts`` is ms since the epoch."""
+
+    type: Literal["message"] = "message"
+    room: str
+    seq: int
+    id: str
+    author: str
+    body: str
+    ts: int
+    client_msg_id: str | None
+    client_id: int | None  # the number of a /ws/{client_id} plain-text sender
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> MessageEvent:
+        return cls(
+            room=message.room,
+            seq=message.seq,
+            id=message.id,
+            author=message.author,
+            body=message.body,
+            ts=message.ts,
+            client_msg_id=message.client_msg_id,
+            client_id=message.client_id,
+        )
+
+
+class Ack(Event):
+    """The message is stored; ``duplicate`` when that client_msg_id was stored before."""
+
+    type: Literal["ack"] = "ack"
+    room: str
+    client_msg_id: str | None
+    seq: int
+    id: str
+    ts: int
+    duplicate: bool
+
+
+class PresenceEvent(Event):
+    """Who is online in the room changed; ``users`` is the whole list."""
+
+    type: Literal["presence"] = "presence"
+    room: str
+    users: list[str]
+    joined: list[str]
+    left: list[str]
+
+
+class TypingEvent(Event):
+    type: Literal["typing"] = "typing"
+    room: str
+    user: str
+
+
+class Left(Event):
+    """Answers ``leave``."""
+
+    type: Literal["left"] = "left"
+    room: str
+
+
+class RoomCreated(Event):
+    type: Literal["room_created"] = "room_created"
+    room: str
+
+
+class ErrorEvent(Event):
+    """A command failed; the connection stays open. ``ref`` is a failed send's client_msg_id."""
+
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    ref: str | None = None
+    retry_after: float | None = None  # seconds, with rate_limited
+
+
+ServerEvent = Annotated[
+    Hello | Joined | MessageEvent | Ack | PresenceEvent | TypingEvent | Left | RoomCreated | ErrorEvent,
+    Field(discriminator="type"),
+]
+EVENTS: tuple[type[Event], ...] = (
+    Hello,
+    Joined,
+    MessageEvent,
+    Ack,
+    PresenceEvent,
+    TypingEvent,
+    Left,
+    RoomCreated,
+    ErrorEvent,
+)
+
+
+def encode(event: Event) -> str:
+    return event.model_dump_json(by_alias=True)

@@ -1,0 +1,56 @@
+"""The WebSocket half of the contract as JSON Schema, added to the app's OpenAPI document, so
+one document describes REST, the JSON chat frames and the close codes. The UI's TypeScript
+types are generated from that document (`scripts/gen-contract`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from hubbub.contract.close import TERMINAL, Close
+from hubbub.contract.commands import Command
+from hubbub.contract.events import ServerEvent
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def _union(name: str, adapter: TypeAdapter[Any], mode: str) -> dict[str, dict[str, Any]]:
+    schema = adapter.json_schema(mode=mode, ref_template=REF_TEMPLATE)  # type: ignore[arg-type]
+    definitions: dict[str, dict[str, Any]] = schema.pop("$defs", {})
+    definitions[name] = schema
+    return definitions
+
+
+def _close_codes(name: str, codes: list[Close], description: str) -> dict[str, Any]:
+    return {
+        "type": "integer",
+        "enum": [int(code) for code in codes],
+        "x-enum-varnames": [code.name for code in codes],
+        "description": description,
+    }
+
+
+def websocket_schemas() -> dict[str, dict[str, Any]]:
+    """Components for the JSON chat frames (ClientCommand, ServerEvent and their members) and
+    the close codes (CloseCode, TerminalCloseCode)."""
+    schemas = {
+        **_union("ClientCommand", TypeAdapter(Command), "validation"),
+        **_union("ServerEvent", TypeAdapter(ServerEvent), "serialization"),
+    }
+    schemas["CloseCode"] = _close_codes("CloseCode", list(Close), "How the server closes a WebSocket.")
+    schemas["TerminalCloseCode"] = _close_codes(
+        "TerminalCloseCode",
+        sorted(TERMINAL),
+        "Close codes after which reconnecting cannot help: the user or the operator must act.",
+    )
+    return schemas
+
+
+def add_websocket_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
+    components = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in websocket_schemas().items():
+        if name in components and components[name] != schema:
+            raise ValueError(f"schema {name!r} differs between REST and WebSocket")
+        components[name] = schema
+    return openapi

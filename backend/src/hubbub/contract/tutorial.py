@@ -1,0 +1,45 @@
+"""The exact texts of FastAPI's WebSockets tutorial, which its clients read and parse.
+
+Nothing else in Hubbub may phrase these lines: clients written against the tutorial match them.
+"""
+
+from __future__ import annotations
+
+
+def echo(data: str) -> str:
+    return f"Message text was: {data}"
+
+
+def item_credential(credential: str) -> str:
+    return f"Session cookie or query token value is: {credential}"
+
+
+def item_query(q: int) -> str:
+    return f"Query parameter q is: {q}"
+
+
+def item_echo(data: str, item_id: str) -> str:
+    return f"Message text was: {data}, for item ID: {item_id}"
+
+
+def you_wrote(data: str) -> str:
+    return f"You wrote: {data}"
+
+
+def client_name(who: str | int) -> str:
+    """How the chat names a client: ``Client #5``; in auth mode none, a plain-text user's name."""
+    return f"Client #{who}"
+
+
+def says(who: str | int, body: str) -> str:
+    return f"{client_name(who)} says: {body}"
+
+
+def left_the_chat(client_id: int) -> str:
+    return f"{client_name(client_id)} left the chat"
+
+
+def chat_line(author: str, client_id: int | None, body: str) -> str:
+    """How a stored message reads on the plain-text /ws/{client_id} chat: a plain-text
+    sender by its number, anyone else by name where the number would be."""
+    return says(client_id if client_id is not None else author, body)

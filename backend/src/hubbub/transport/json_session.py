@@ -1,0 +1,207 @@
+"""A connection speaking the JSON chat protocol (docs/protocol.md): commands in, events out,
+and for each room it is in, messages in seq order, each once, without gaps."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from hubbub import metrics
+from hubbub.chat.hub import RoomEvent
+from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
+from hubbub.chat.service import ChatService
+from hubbub.contract.close import Close
+from hubbub.contract.commands import Join, Leave, ProtocolError, Send, Typing, parse_command
+from hubbub.contract.events import Ack, ErrorCode, ErrorEvent, Hello, Joined, Left, MessageEvent, encode
+from hubbub.ratelimit import TokenBucket
+from hubbub.store import MessageRejectedError, StoreUnavailableError, UnknownRoomError
+from hubbub.transport.base import Transport
+from hubbub.transport.connection import Connection, QueueItem
+
+log = logging.getLogger("hubbub.protocol")
+
+CATCH_UP_PAGE = 500
+TYPING_MIN_INTERVAL = 1.0  # seconds: typing notices faster than this are dropped, not errors
+
+
+class JsonSession:
+    __slots__ = ("_bucket", "_last_typing", "chat", "conn", "rooms", "session_id", "user")
+
+    def __init__(self, transport: Transport, chat: ChatService, user: str, session_id: str | None) -> None:
+        self.user = user
+        self.session_id = session_id
+        self.chat = chat
+        self.conn = Connection(transport, user, chat.settings)
+        self.rooms = Sequencer()
+        settings = chat.settings
+        self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self._last_typing: dict[str, float] = {}
+
+    async def run(self) -> None:
+        try:
+            with self.chat.connected(self):
+                await self.conn.serve(self._read_loop, self._write)
+        finally:
+            await self.conn.closed()
+
+    # --- what the chat hands this connection (hub.Subscriber)
+    def deliver(self, event: RoomEvent) -> None:
+        if event.frame is not None:
+            self.conn.offer(event)
+
+    def deliver_global(self, frame: str) -> None:
+        self.conn.offer(frame)
+
+    def resync(self) -> None:
+        for room in self.rooms:
+            self.conn.offer(CatchUp(room))
+
+    def kick(self, code: int, reason: str) -> None:
+        self.conn.kick(Close(code), reason)
+
+    # --- writer
+    async def _write(self, item: QueueItem) -> None:
+        if isinstance(item, str):
+            await self.conn.send(item)
+        elif isinstance(item, CatchUp):
+            if (fill := self.rooms.catch_up(item.room)) is not None:
+                await self._fill(fill)
+        elif item.seq is None:
+            if item.frame is not None:
+                await self.conn.send(item.frame)
+        else:
+            verdict = self.rooms.offer(item.room, item.seq)
+            if isinstance(verdict, Fill):
+                await self._fill(verdict)
+                verdict = self.rooms.offer(item.room, item.seq)
+            if verdict is Verdict.SEND and item.frame is not None:
+                await self.conn.send(item.frame)
+                self.rooms.sent(item.room, item.seq)
+
+    async def _fill(self, fill: Fill) -> None:
+        """Send what the store has in the gap, page by page, through the same rules."""
+        after = fill.after
+        while fill.room in self.rooms:
+            try:
+                page = await self.chat.messages_after(fill.room, after, CATCH_UP_PAGE)
+            except Exception as exc:
+                metrics.STORE_ERRORS.inc()
+                log.warning("history unavailable for %s in %s: %r", self.user, fill.room, exc)
+                # Sending later messages over a hole would lose the ones in it: let the client
+                # reconnect and resume from its cursor instead.
+                self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, reconnect to resume")
+                return
+            for message in page:
+                if fill.upto is not None and message.seq > fill.upto:
+                    return
+                if self.rooms.offer(fill.room, message.seq) is Verdict.SEND:
+                    await self.conn.send(encode(MessageEvent.of(message)))
+                    self.rooms.sent(fill.room, message.seq)
+                after = message.seq
+            if len(page) < CATCH_UP_PAGE:
+                return
+
+    # --- reader
+    async def _read_loop(self) -> None:
+        settings = self.chat.settings
+        hello = Hello(
+            user=self.user, default_room=settings.default_room, max_message_bytes=settings.max_message_bytes
+        )
+        self.conn.offer(encode(hello))
+        while (text := await self.conn.receive_text(self._on_binary)) is not None:
+            try:
+                command = parse_command(text)
+                if isinstance(command, Send):
+                    await self._send(command)
+                elif isinstance(command, Join):
+                    await self._join(command)
+                elif isinstance(command, Leave):
+                    self._leave(command.room)
+                elif isinstance(command, Typing):
+                    await self._typing(command)
+            except ProtocolError as exc:
+                self._error(exc.code, exc.message)
+
+    def _on_binary(self) -> None:
+        self._error("invalid_message", "binary frames are not supported; send JSON text")
+
+    def _error(
+        self, code: ErrorCode, message: str, ref: str | None = None, retry_after: float | None = None
+    ) -> None:
+        metrics.CLIENT_ERRORS.labels(code).inc()
+        log.info("error for %s: %s %s", self.user, code, message)
+        self.conn.offer(encode(ErrorEvent(code=code, message=message, ref=ref, retry_after=retry_after)))
+
+    async def _join(self, command: Join) -> None:
+        settings = self.chat.settings
+        try:
+            joined = await self.chat.join(self, command.room)
+        except UnknownRoomError:
+            raise ProtocolError("unknown_room", f"no room named {command.room!r}") from None
+        except Exception:
+            metrics.STORE_ERRORS.inc()
+            raise ProtocolError("store_unavailable", "history is unavailable; try again") from None
+        cursor, truncated = start_cursor(
+            joined.head, command.after, settings.history_page_size, settings.resume_max_messages
+        )
+        self.rooms.join(command.room, cursor)
+        room = command.room
+        self.conn.offer(
+            encode(Joined(room=room, head=joined.head, from_=cursor, truncated=truncated, users=joined.users))
+        )
+        self.conn.offer(CatchUp(command.room))
+
+    def _leave(self, room: str) -> None:
+        if not self.rooms.leave(room):
+            raise ProtocolError("not_joined", f"not in room {room!r}")
+        self.chat.leave(self, room)
+        self.conn.offer(encode(Left(room=room)))
+
+    async def _send(self, command: Send) -> None:
+        ref = command.client_msg_id
+        if command.room not in self.rooms:
+            raise ProtocolError("not_joined", f"join {command.room!r} before sending to it")
+        if len(command.body.encode()) > self.chat.settings.max_message_bytes:
+            self._error("too_large", "message body is too large", ref=ref)
+            return
+        wait = self._bucket.try_take()
+        if wait:
+            self._error("rate_limited", "too many messages; slow down", ref=ref, retry_after=wait)
+            return
+        await self.conn.start_post(self._post(command))
+
+    async def _post(self, command: Send) -> None:
+        ref = command.client_msg_id
+        try:
+            message, created = await self.chat.post(command.room, self.user, command.body, ref)
+        except UnknownRoomError:
+            self._error("unknown_room", f"no room named {command.room!r}", ref=ref)
+            return
+        except MessageRejectedError as exc:
+            log.warning("message of %s in %s refused by the store: %s", self.user, command.room, exc)
+            self._error("message_rejected", "the server could not store this message", ref=ref)
+            return
+        except (StoreUnavailableError, OSError) as exc:
+            log.warning("store unavailable for a message of %s: %s", self.user, exc)
+            self._error("store_unavailable", "message not stored; try again", ref=ref)
+            return
+        # A message ends a typing spell: typing the next one is news again.
+        self._last_typing.pop(command.room, None)
+        ack = Ack(
+            room=message.room,
+            client_msg_id=ref,
+            seq=message.seq,
+            id=message.id,
+            ts=message.ts,
+            duplicate=not created,
+        )
+        self.conn.offer(encode(ack))
+
+    async def _typing(self, command: Typing) -> None:
+        if command.room not in self.rooms:
+            raise ProtocolError("not_joined", f"join {command.room!r} first")
+        now = time.monotonic()
+        if now - self._last_typing.get(command.room, 0.0) < TYPING_MIN_INTERVAL:
+            return
+        self._last_typing[command.room] = now
+        await self.chat.typing(command.room, self.user)

@@ -1,0 +1,87 @@
+"""A plain-text client of the tutorial's /ws/{client_id} chat, sitting in the default room."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hubbub.chat.hub import RoomEvent
+from hubbub.chat.service import ChatService
+from hubbub.contract import tutorial
+from hubbub.contract.close import Close
+from hubbub.ratelimit import TokenBucket
+from hubbub.store import MessageRejectedError
+from hubbub.transport.base import Transport
+from hubbub.transport.connection import Connection, QueueItem
+
+log = logging.getLogger("hubbub.tutorial")
+
+
+class TextSession:
+    __slots__ = ("_bucket", "chat", "client_id", "conn", "room", "session_id", "user")
+
+    def __init__(
+        self, transport: Transport, chat: ChatService, user: str, session_id: str | None, client_id: int
+    ) -> None:
+        self.user = user
+        self.session_id = session_id
+        self.chat = chat
+        self.client_id = client_id
+        self.room = chat.settings.default_room
+        self.conn = Connection(transport, user, chat.settings)
+        settings = chat.settings
+        self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
+
+    async def run(self) -> None:
+        try:
+            with self.chat.connected(self):
+                await self.conn.serve(self._read_loop, self._write)
+        finally:
+            await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
+            await self.conn.closed()
+
+    # --- what the chat hands this connection (hub.Subscriber)
+    def deliver(self, event: RoomEvent) -> None:
+        text = event.text
+        if text is not None:
+            self.conn.offer(text)
+
+    def deliver_global(self, frame: str) -> None:
+        return None
+
+    def resync(self) -> None:
+        return None  # plain-text clients have no cursor to resume from
+
+    def kick(self, code: int, reason: str) -> None:
+        self.conn.kick(Close(code), reason)
+
+    async def _write(self, item: QueueItem) -> None:
+        if isinstance(item, str):
+            await self.conn.send(item)
+
+    async def _read_loop(self) -> None:
+        self.chat.enter(self, self.room)
+        max_bytes = self.chat.settings.max_message_bytes
+        while not self.conn.closing and (data := await self.conn.receive_text(self._on_binary)) is not None:
+            if len(data.encode()) > max_bytes:
+                self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
+                return
+            # Plain-text clients cannot read an error event: over the rate, reading simply
+            # waits, and TCP pushes back on the sender. Nothing is dropped.
+            while wait := self._bucket.try_take():  # noqa: ASYNC110 - the wait is computed
+                await asyncio.sleep(wait)
+            self.conn.offer(tutorial.you_wrote(data))
+            await self.conn.start_post(self._post(data))
+
+    def _on_binary(self) -> None:
+        self.conn.kick(Close.UNSUPPORTED_DATA)
+
+    async def _post(self, data: str) -> None:
+        try:
+            await self.chat.post(self.room, self.user, data, client_id=self.client_id)
+        except MessageRejectedError as exc:
+            log.warning("message of client #%d refused by the store: %s", self.client_id, exc)
+            self.conn.kick(Close.INTERNAL_ERROR, "message not stored: refused by the store")
+        except Exception as exc:
+            log.warning("store unavailable for client #%d: %r", self.client_id, exc)
+            self.conn.kick(Close.INTERNAL_ERROR, "message not stored: history unavailable")

@@ -1,0 +1,189 @@
+"""A JSON session driven in-process: a fake transport instead of a socket, a broker the test
+holds back, reorders and loses, and a real SQLite store. What reaches the client is checked
+frame by frame."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hubbub.broker.base import PayloadHandler, ReconnectHandler
+from hubbub.chat.service import ChatService
+from hubbub.settings import Settings
+from hubbub.store import create_store
+from hubbub.transport.json_session import JsonSession
+
+
+class FakeTransport:
+    """What a session sees of a WebSocket: frames pushed in by the test, frames sent kept."""
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.sent: list[dict[str, Any]] = []
+        self.closed_with: tuple[int, str] | None = None
+        self._changed = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        return self.closed_with is None
+
+    async def receive(self) -> str | bytes | None:
+        return await self.inbox.get()
+
+    async def send(self, text: str) -> None:
+        if not self.connected:
+            raise ConnectionError("closed")
+        self.sent.append(json.loads(text))
+        self._changed.set()
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+        self.inbox.put_nowait(None)
+
+    def command(self, **frame: Any) -> None:
+        self.inbox.put_nowait(json.dumps(frame))
+
+    async def wait_for(self, count: int, type_: str = "message") -> list[dict[str, Any]]:
+        """The frames of this type sent so far, once there are at least ``count``."""
+        async with asyncio.timeout(5):
+            while len(found := [f for f in self.sent if f["type"] == type_]) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return found
+
+
+class HeldBroker:
+    """A broker whose deliveries the test makes by hand: in any order, twice, or never."""
+
+    max_payload: int | None = None
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self._deliver: PayloadHandler | None = None
+        self._reconnect: ReconnectHandler | None = None
+
+    async def start(self, on_payload: PayloadHandler, on_reconnect: ReconnectHandler) -> None:
+        self._deliver, self._reconnect = on_payload, on_reconnect
+
+    async def publish(self, payload: str) -> None:
+        self.published.append(payload)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def messages(self) -> list[str]:
+        return [p for p in self.published if p.startswith("M")]
+
+    def deliver(self, payload: str) -> None:
+        assert self._deliver is not None
+        self._deliver(payload)
+
+    def reconnected(self) -> None:
+        assert self._reconnect is not None
+        self._reconnect()
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
+    broker = HeldBroker()
+    service = ChatService(Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
+    await service.start()
+    yield service, broker
+    await service.stop()
+
+
+async def connect(chat: ChatService, user: str) -> tuple[FakeTransport, asyncio.Task[None]]:
+    transport = FakeTransport()
+    task = asyncio.create_task(JsonSession(transport, chat, user, None).run())
+    await transport.wait_for(1, "hello")
+    return transport, task
+
+
+async def joined(chat: ChatService, user: str = "ann") -> tuple[FakeTransport, asyncio.Task[None]]:
+    """A connected client that has joined the default room."""
+    client, task = await connect(chat, user)
+    client.command(type="join", room="general")
+    await client.wait_for(1, "joined")
+    return client, task
+
+
+async def post(chat: ChatService, broker: HeldBroker, *bodies: str) -> list[str]:
+    """Store each message (nothing is delivered yet); returns their broker payloads."""
+    before = len(broker.messages())
+    for body in bodies:
+        await chat.post("general", "bob", body)
+    return broker.messages()[before:]
+
+
+def bodies(frames: list[dict[str, Any]]) -> list[str]:
+    return [f["body"] for f in frames]
+
+
+async def test_reordered_and_repeated_deliveries_reach_the_client_in_order_once(
+    chat: tuple[ChatService, HeldBroker],
+) -> None:
+    service, broker = chat
+    client, task = await joined(service)
+    first, second, third = await post(service, broker, "one", "two", "three")
+    for payload in (third, first, third, second, first):
+        broker.deliver(payload)
+    messages = await client.wait_for(3)
+    await asyncio.sleep(0.05)  # anything sent twice would be here by now
+    assert bodies(client.sent[-3:]) == ["one", "two", "three"] == bodies(messages)
+    assert [m["seq"] for m in messages] == [1, 2, 3]
+    task.cancel()
+
+
+async def test_lost_deliveries_are_filled_from_the_store(chat: tuple[ChatService, HeldBroker]) -> None:
+    service, broker = chat
+    client, task = await joined(service)
+    payloads = await post(service, broker, "a", "b", "c", "d", "e")
+    broker.deliver(payloads[0])
+    broker.deliver(payloads[3])  # b and c were lost: filled before d
+    assert bodies(await client.wait_for(4)) == ["a", "b", "c", "d"]
+    # e is lost too, and nothing newer comes to reveal the gap: the broker's reconnect does.
+    broker.reconnected()
+    assert bodies(await client.wait_for(5)) == ["a", "b", "c", "d", "e"]
+    task.cancel()
+
+
+async def test_resume_sends_exactly_what_was_missed(chat: tuple[ChatService, HeldBroker]) -> None:
+    service, broker = chat
+    await post(service, broker, *(f"m{i}" for i in range(1, 9)))
+    client, task = await connect(service, "ann")
+    client.command(type="join", room="general", after=5)
+    joined = (await client.wait_for(1, "joined"))[0]
+    assert (joined["head"], joined["from"], joined["truncated"]) == (8, 5, False)
+    assert bodies(await client.wait_for(3)) == ["m6", "m7", "m8"]
+    (late,) = await post(service, broker, "m9")
+    broker.deliver(late)
+    broker.deliver(late)
+    assert bodies(await client.wait_for(4)) == ["m6", "m7", "m8", "m9"]
+    task.cancel()
+
+
+async def test_leaving_stops_delivery_and_bad_input_keeps_the_session(
+    chat: tuple[ChatService, HeldBroker],
+) -> None:
+    service, broker = chat
+    client, task = await joined(service)
+    client.inbox.put_nowait(b"\x00")
+    client.command(type="leave", room="general")
+    await client.wait_for(1, "left")
+    (payload,) = await post(service, broker, "after leaving")
+    broker.deliver(payload)
+    client.command(type="fly")
+    errors = await client.wait_for(2, "error")
+    assert [e["code"] for e in errors] == ["invalid_message", "invalid_message"]
+    assert not [f for f in client.sent if f["type"] == "message"]
+    client.inbox.put_nowait(None)  # the peer goes
+    await asyncio.wait_for(task, 5)
+    assert service.connections_of("ann") == 0
