@@ -38,6 +38,7 @@ NO_LIMITS = {
     "HUBBUB_RATE_LIMIT_PER_SECOND": "1000000000",
     "HUBBUB_RATE_LIMIT_BURST": "1000000000",
     "HUBBUB_MAX_CONNECTIONS_PER_USER": "100000",
+    "HUBBUB_MAX_CONNECTIONS_PER_ADDRESS": "100000",
     "HUBBUB_LOG_LEVEL": "warning",
 }
 
@@ -315,7 +316,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer messages and connections: a smoke run")
     parser.add_argument("--only", nargs="*", default=None, help="scenario names to run")
     parser.add_argument(
-        "--servers", nargs="*", default=None, help="run only the servers whose names contain one of these"
+        "--servers", nargs="*", default=None, help="run only these servers (their names as in the report)"
     )
     parser.add_argument(
         "--baseline",
@@ -393,7 +394,7 @@ def main() -> None:
         every = servers(0, Path("/tmp"), redis_url, args.baseline)
         by_name = {s.name: s for s in every}
         if args.servers:
-            every = [s for s in every if any(part in s.name for part in args.servers)]
+            every = [s for s in every if s.name in args.servers]
         single = [s for s in every if not s.redis]
         fanout_servers = every
 

@@ -13,11 +13,12 @@ import shutil
 from typing import Any
 
 from hubbub.cli import LOG_FORMAT, check_workers, load_settings
+from hubbub.logs import install_redaction
 
+install_redaction()  # before gunicorn logs anything: no credential in any line
 settings = load_settings()  # exits with a clear message on a bad configuration
 logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-check_workers(settings, workers)
 
 wsgi_app = "hubbub.app:app_from_env()"
 worker_class = "hubbub.worker.HubbubWorker"
@@ -34,6 +35,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server: Any) -> None:
+    # The final worker count: WEB_CONCURRENCY, or -w / --workers on the command line.
+    check_workers(settings, server.cfg.workers)
     # Metrics of all workers add up through files here; start each run with none left over.
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:

@@ -12,6 +12,7 @@ Playwright's Chromium is not installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserType, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
 from pytest_redis import factories
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
@@ -56,6 +57,54 @@ def browser_type_launch_args(
     if chosen is None:
         return browser_type_launch_args
     return {**browser_type_launch_args, "executable_path": chosen, "args": CHROMIUM_ARGS}
+
+
+# Every page reports what the Content-Security-Policy blocks: the UI must never need more.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__hubbubCspViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "csp_violations_expected: the test provokes CSP violations on purpose")
+
+
+@pytest.fixture(autouse=True)
+def contexts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every browser context a test opens reports CSP violations (events and console errors)
+    and is closed when the test ends, so its users go offline. The test fails on a violation."""
+    violations: list[str] = []
+    opened: list[BrowserContext] = []
+    new_context = Browser.new_context
+
+    def watched_context(self: Browser, **kwargs: Any) -> BrowserContext:
+        context = new_context(self, **kwargs)
+        context.expose_function("__hubbubCspViolation", lambda text: violations.append(str(text)))
+        context.add_init_script(CSP_LISTENER)
+        context.on(
+            "console",
+            lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+            else None,
+        )
+        opened.append(context)
+        return context
+
+    def watched_page(self: Browser, **kwargs: Any) -> Page:
+        return watched_context(self, **kwargs).new_page()
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    monkeypatch.setattr(Browser, "new_page", watched_page)
+    yield violations
+    for context in opened:
+        with contextlib.suppress(Exception):  # the test may have closed it already
+            context.close()
+    if request.node.get_closest_marker("csp_violations_expected") is None:
+        assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 class Target:

@@ -55,12 +55,17 @@ def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
     servers: list[HubbubServer] = []
 
     def start(
-        env: dict[str, str] | None = None, data_dir: Path | None = None, workers: int = 1, wait: bool = True
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+        workers: int = 1,
+        wait: bool = True,
+        args: list[str] | None = None,
     ) -> HubbubServer:
         server = HubbubServer(
             env={"HUBBUB_LOG_LEVEL": "info", **(env or {})},
             data_dir=data_dir or tmp_path / f"data{len(servers)}",
             workers=workers,
+            args=args or [],
         )
         servers.append(server)
         return server.start(wait=wait)

@@ -46,6 +46,7 @@ class HubbubServer:
     data_dir: Path
     port: int = field(default_factory=free_port)
     workers: int = 1
+    args: list[str] = field(default_factory=list)  # more `hubbub serve` options
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -64,6 +65,7 @@ class HubbubServer:
         command = [sys.executable, "-m", "hubbub.cli", "serve", "--port", str(self.port)]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]
+        command += self.args
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
@@ -91,6 +93,21 @@ class HubbubServer:
             self.proc.kill()
             self.proc.wait()
             raise
+
+
+def hubbub_cli(
+    data_dir: Path, *args: str, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the `hubbub` command (add-user, passwd, check-config, ...) as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub.cli", *args],
+        input=stdin,
+        env={"HUBBUB_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 async def poison_messages(database_url: str, body: str) -> None:

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
-from tests.services import HubbubServer
+from tests.services import HubbubServer, hubbub_cli
 
 GOOD = "good"
 BAD_ORIGIN = "http://evil.example"
@@ -194,14 +193,7 @@ def hs256_signed_with(secret: bytes, claims: dict[str, object]) -> str:
 
 
 def add_user(data_dir: Path, name: str, password: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hubbub.cli", "add-user", name, "--password-stdin"],
-        input=password + "\n",
-        env={"HUBBUB_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return hubbub_cli(data_dir, "add-user", name, "--password-stdin", stdin=password + "\n")
 
 
 async def test_password_mode(hubbub_server: ServerFactory, tmp_path: Path) -> None:

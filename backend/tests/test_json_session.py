@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hubbub.auth.base import Identity
 from hubbub.broker.base import PayloadHandler, ReconnectHandler
 from hubbub.chat.service import ChatService
 from hubbub.settings import Settings
@@ -32,8 +33,10 @@ class FakeTransport:
     def connected(self) -> bool:
         return self.closed_with is None
 
-    async def receive(self) -> str | bytes | None:
-        return await self.inbox.get()
+    async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
+        while isinstance(data := await self.inbox.get(), bytes):
+            on_binary()
+        return data
 
     async def send(self, text: str) -> None:
         if not self.connected:
@@ -102,7 +105,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
 
 async def connect(chat: ChatService, user: str) -> tuple[FakeTransport, asyncio.Task[None]]:
     transport = FakeTransport()
-    task = asyncio.create_task(JsonSession(transport, chat, user, None).run())
+    task = asyncio.create_task(JsonSession(transport, chat, Identity(user), "127.0.0.1").run())
     await transport.wait_for(1, "hello")
     return transport, task
 

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp
 
 from hubbub import __version__
 from hubbub.contract.schema import add_websocket_schemas
@@ -20,8 +22,18 @@ from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import mount_ui
 from hubbub.store import StoreUnavailableError
+from hubbub.web.stack import docs_page, guard, invalid_request
 
 log = logging.getLogger("hubbub")
+
+
+class HubbubApp(FastAPI):
+    """FastAPI with Hubbub's guards outermost, so that whatever answers (a route, an error
+    page, a refusal) answers through them."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        runtime: Runtime = self.state.runtime
+        return guard(super().build_middleware_stack(), runtime.settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,15 +56,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(
+    app = HubbubApp(
         title="Hubbub",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
     app.state.runtime = runtime
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return docs_page("/api/openapi.json", "Hubbub API")
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
     def openapi() -> dict[str, Any]:
         # One document for REST and the WebSocket frames: the UI's types are generated from it.

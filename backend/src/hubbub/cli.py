@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import logging
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 
 from hubbub import __version__
+from hubbub.logs import install_redaction
 from hubbub.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -30,13 +33,17 @@ def load_settings() -> Settings:
         sys.exit("hubbub: invalid configuration:\n" + "\n".join(lines))
 
 
+def workers_need_a_broker(workers: int) -> str:
+    return (
+        f"hubbub: {workers} workers need a shared broker: the in-process (memory) broker "
+        "would split users into islands. Set HUBBUB_REDIS_URL "
+        "(or HUBBUB_BROKER_URL=postgresql://…) or run one worker."
+    )
+
+
 def check_workers(settings: Settings, workers: int) -> None:
     if workers > 1 and settings.broker_is_in_process:
-        sys.exit(
-            f"hubbub: {workers} workers need a shared broker: the in-process (memory) broker "
-            "would split users into islands. Set HUBBUB_REDIS_URL "
-            "(or HUBBUB_BROKER_URL=postgresql://…) or run one worker."
-        )
+        sys.exit(workers_need_a_broker(workers))
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -45,6 +52,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws": "hubbub.transport.ws_protocol:WebSocketProtocol",
         "ws_max_size": settings.max_message_bytes,
         "ws_per_message_deflate": False,
+        "http": "hubbub.transport.http_protocol:HttpProtocol",
+        "server_header": False,
         "ws_ping_interval": settings.ping_interval_seconds,
         "ws_ping_timeout": settings.ping_timeout_seconds,
         "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
@@ -71,23 +80,49 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != password:
+        sys.exit("hubbub: passwords differ")
+    return password
+
+
 def add_user(args: argparse.Namespace) -> None:
     from hubbub.auth.base import AuthError
     from hubbub.auth.password import add_user as write_user
 
-    settings = load_settings()
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass(f"password for {args.name}: ")
-        if getpass.getpass("again: ") != password:
-            sys.exit("hubbub: passwords differ")
-    path = args.users_file or settings.effective_users_file
+    path = args.users_file or load_settings().effective_users_file
     try:
-        write_user(path, args.name, password)
+        write_user(path, args.name, _read_password(args), must_exist=args.command == "passwd")
     except AuthError as exc:
         sys.exit(f"hubbub: {exc}")
+    # A running server re-reads the file: the user's other sessions end with the old password.
     print(f"user {args.name} saved in {path}")
+
+
+def del_user(args: argparse.Namespace) -> None:
+    from hubbub.auth.base import AuthError
+    from hubbub.auth.password import delete_user
+
+    path = args.users_file or load_settings().effective_users_file
+    try:
+        delete_user(path, args.name)
+    except AuthError as exc:
+        sys.exit(f"hubbub: {exc}")
+    print(f"user {args.name} removed from {path}; their sessions and sockets end")
+
+
+def masked_url(url: str | None) -> str | None:
+    """The URL with its password, if any, replaced by ***."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def check_config(_args: argparse.Namespace) -> None:
@@ -95,7 +130,10 @@ def check_config(_args: argparse.Namespace) -> None:
     from hubbub.runtime import Runtime
 
     Runtime.build(settings)
-    print(settings.model_dump_json(indent=2, exclude={"secret_key", "jwt_secret", "tokens"}))
+    shown = settings.model_dump(mode="json", exclude={"secret_key", "jwt_secret", "tokens", "metrics_token"})
+    for name in ("database_url", "broker_url", "redis_url"):
+        shown[name] = masked_url(shown[name])
+    print(json.dumps(shown, indent=2))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,11 +149,17 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     run.set_defaults(func=serve)
 
-    user = commands.add_parser("add-user", help="add or replace a user for HUBBUB_AUTH=password")
-    user.add_argument("name")
-    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    user.add_argument("--users-file", type=Path, default=None)
-    user.set_defaults(func=add_user)
+    for name, what, func in (
+        ("add-user", "add or replace a user for HUBBUB_AUTH=password", add_user),
+        ("passwd", "change a user's password (their other sessions end)", add_user),
+        ("del-user", "remove a user (their sessions and sockets end)", del_user),
+    ):
+        user = commands.add_parser(name, help=what)
+        user.add_argument("name")
+        if name != "del-user":
+            user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+        user.add_argument("--users-file", type=Path, default=None)
+        user.set_defaults(func=func)
 
     check = commands.add_parser("check-config", help="validate the settings and print them")
     check.set_defaults(func=check_config)
@@ -123,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    install_redaction()
     args = parser().parse_args(argv)
     args.func(args)
 

@@ -1,40 +1,115 @@
-"""Logging setup, and the filter that keeps credentials out of every log line."""
+"""Logging: no credential in any log line, and a per-connection budget of lines.
+
+Credentials travel where loggers look: query strings (uvicorn's access log, the handshake that
+`websockets` logs at debug), headers (Cookie, Authorization, also at debug) and the tutorial's
+/items/{id}/ws answer, which echoes its credential. Every log record of the process, whichever
+logger makes it (uvicorn, gunicorn, websockets, asyncio, hubbub), is a RedactedLogRecord, whose
+message and traceback come out redacted: no handler, formatter or logging configuration can
+print what it hides.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
+from urllib.parse import unquote
 
-# uvicorn logs each WebSocket's path with its query string; tokens travel there.
-_SECRET_PARAM = re.compile(r"(?i)([?&](?:token|access_token|jwt|password|session)=)[^&\s\"']*")
+from hubbub.ratelimit import TokenBucket
 
-REDACTED_LOGGERS = (
-    "uvicorn.error",
-    "uvicorn.access",
-    "gunicorn.access",
-    "gunicorn.error",
-    "hubbub",
+REDACTED = "[redacted]"
+# Query parameters whose value is a credential, by their name once percent-decoded.
+SECRET_PARAMS = frozenset(
+    {"token", "access_token", "id_token", "refresh_token", "jwt", "password", "session", "secret", "api_key"}
 )
+_QUERY_PARAM = re.compile(r"([?&;])([^=&;\s\"'#]+)=([^&;\s\"'#]*)")
+# "Cookie: session=…", "authorization: Bearer …", and (b'cookie', b'session=…') as headers print.
+_HEADER = re.compile(
+    r"(?i)\b(cookie|set-cookie|authorization|proxy-authorization)(['\"]?\s*[:=,]\s*(?:b?['\"])?)([^\r\n'\"]+)"
+)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# The tutorial's /items/{id}/ws answer: "Session cookie or query token value is: {credential}".
+_ITEM_ECHO = re.compile(r"(value is: )([^'\"\r\n]+)")
+_known: set[str] = set()
+_known_re: re.Pattern[str] | None = None
+
+
+def register_secret(value: str | None) -> None:
+    """A credential the server knows in advance (a static token, a secret key, a password in
+    a database URL): wherever it shows up in a log line, as is or percent-encoded, it goes."""
+    global _known_re
+    if not value or len(value) < 4 or value in _known:
+        return
+    _known.add(value)
+    forms = {re.escape(form) for secret in _known for form in {secret, _percent_encoded(secret)}}
+    _known_re = re.compile("|".join(sorted(forms, key=len, reverse=True)))
+
+
+def _percent_encoded(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _param(match: re.Match[str]) -> str:
+    name = match.group(2)
+    for _ in range(3):  # %2574oken is %74oken once decoded, token twice
+        name = unquote(name)
+    if name.strip().lower() in SECRET_PARAMS:
+        return f"{match.group(1)}{match.group(2)}={REDACTED}"
+    return match.group(0)
 
 
 def redact(text: str) -> str:
-    return _SECRET_PARAM.sub(r"\1[redacted]", text)
+    if _known_re is not None:
+        text = _known_re.sub(REDACTED, text)
+    text = _QUERY_PARAM.sub(_param, text)
+    text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _ITEM_ECHO.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return _JWT.sub(REDACTED, text)
 
 
-class RedactSecretsFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
-        return True
+class RedactedLogRecord(logging.LogRecord):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The arguments too: some formatters (uvicorn's access log) format them, not the message.
+        if isinstance(self.msg, str):
+            self.msg = redact(self.msg)
+        if isinstance(self.args, tuple):
+            self.args = tuple(redact(a) if isinstance(a, str) else a for a in self.args)
+        elif isinstance(self.args, dict):
+            self.args = {k: redact(v) if isinstance(v, str) else v for k, v in self.args.items()}
+        if self.exc_info and self.exc_info[0] is not None:
+            # What Formatter.formatException would make, made now, so that it is redacted.
+            self.exc_text = redact("".join(traceback.format_exception(*self.exc_info)).rstrip("\n"))
+        if self.stack_info:
+            self.stack_info = redact(self.stack_info)
+
+    def getMessage(self) -> str:
+        return redact(super().getMessage())
 
 
 def install_redaction() -> None:
-    """Attach the filter to the loggers that see request paths (idempotent)."""
-    for name in REDACTED_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecretsFilter) for f in logger.filters):
-            logger.addFilter(RedactSecretsFilter())
+    """Every log record of this process from now on is a RedactedLogRecord (idempotent)."""
+    if logging.getLogRecordFactory() is not RedactedLogRecord:
+        logging.setLogRecordFactory(RedactedLogRecord)
+
+
+class LineBudget:
+    """How many log lines one connection may write: a few at once, then one a second. What it
+    holds back is counted and said with the next line it lets through, so a client flooding
+    the server with bad frames cannot flood its log too."""
+
+    __slots__ = ("_bucket", "_held")
+
+    def __init__(self, per_second: float = 1.0, burst: int = 5) -> None:
+        self._bucket = TokenBucket(per_second, burst)
+        self._held = 0
+
+    def take(self) -> str | None:
+        """None to hold this line back; else a suffix for it (empty, or how many were held)."""
+        if self._bucket.try_take():
+            self._held += 1
+            return None
+        held, self._held = self._held, 0
+        return f" ({held} similar lines held back)" if held else ""

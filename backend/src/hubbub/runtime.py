@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hubbub.auth import Authenticator, create_authenticator
 from hubbub.auth.sessions import SessionManager
+from hubbub.auth.throttle import LoginThrottle
 from hubbub.broker import create_broker
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
+from hubbub.limits import Limiter, create_limiter
+from hubbub.logs import register_secret
 from hubbub.settings import Settings
 from hubbub.store import create_store
+
+log = logging.getLogger("hubbub.runtime")
 
 
 def load_or_create_secret(settings: Settings) -> str:
@@ -22,7 +31,7 @@ def load_or_create_secret(settings: Settings) -> str:
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
     path = Path(settings.data_dir) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -36,26 +45,63 @@ def load_or_create_secret(settings: Settings) -> str:
     return secret
 
 
+def register_known_secrets(settings: Settings) -> None:
+    """Secrets known from the settings are kept out of every log line (hubbub.logs); the
+    static tokens are registered by the token authenticator, which reads them."""
+    for secret in (settings.secret_key, settings.jwt_secret, settings.metrics_token):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+    for url in (settings.database_url, settings.broker_url, settings.redis_url):
+        if url is not None:
+            register_secret(urlsplit(url).password)
+
+
 @dataclass
 class Runtime:
     settings: Settings
     chat: ChatService
     authenticator: Authenticator
     sessions: SessionManager
+    limiter: Limiter
+    login_throttle: LoginThrottle
     shutting_down: bool = False
+    _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        store = create_store(settings.effective_database_url)
+        register_known_secrets(settings)
+        store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
         broker = create_broker(settings.effective_broker_url, settings.broker_channel)
         chat = ChatService(settings, store, broker)
-        sessions = SessionManager(store, load_or_create_secret(settings), settings.session_ttl_seconds)
-        return cls(settings, chat, create_authenticator(settings), sessions)
+        authenticator = create_authenticator(settings)
+        secret = load_or_create_secret(settings)
+        sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
+        limiter = create_limiter(settings)
+        return cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
 
     async def start(self) -> None:
         await self.chat.start()
+        self._sweeper = asyncio.create_task(self._end_revoked(), name="hubbub-credentials")
 
     async def stop(self) -> None:
         self.shutting_down = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         self.chat.kick_all(Close.GOING_AWAY, REASONS[Close.GOING_AWAY])
         await self.chat.stop()
+        await self.limiter.close()
+
+    async def _end_revoked(self) -> None:
+        """When the tokens or users file changes, close the sockets whose credential went with
+        it (their sessions are refused from then on too)."""
+        while True:
+            await asyncio.sleep(self.settings.credential_check_seconds)
+            if self.authenticator.reload():
+                ended = self.chat.kick_if(
+                    lambda connection: not self.authenticator.is_current(connection.identity),
+                    Close.UNAUTHORIZED,
+                    "credential revoked",
+                )
+                log.info("credentials reloaded; %d sockets of revoked credentials closed", ended)

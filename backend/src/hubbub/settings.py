@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOM_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 ROOM_NAME_RE = re.compile(ROOM_NAME_PATTERN)
+HOST_PATTERN_RE = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", re.I)
+JSON_EXAMPLES = {
+    "allowed_origins": '["https://chat.example.com"]',
+    "allowed_hosts": '["chat.example.com"]',
+    "csp_extra": '{"img-src": ["https://images.example.com"]}',
+}
 
 
 class AuthMode(StrEnum):
@@ -60,6 +67,19 @@ class Settings(BaseSettings):
         default_factory=list,
         description="JSON list of exact origins allowed to open WebSockets; empty: same origin",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="JSON list of host names the server answers to ('*.example.com' for "
+        "subdomains, '*' for any); localhost, IP addresses and the allowed origins' hosts always",
+    )
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins before a lockout")
+    login_lockout_max_seconds: float = Field(
+        default=900.0, gt=0, description="the longest a name or address is locked out"
+    )
+    credential_check_seconds: float = Field(
+        default=5.0, gt=0, description="how often open sockets are checked against revoked credentials"
+    )
+    metrics_token: SecretStr | None = Field(default=None, description="bearer token /metrics asks for")
 
     # --- chat
     default_room: str = "general"
@@ -68,6 +88,13 @@ class Settings(BaseSettings):
 
     # --- limits
     max_message_bytes: int = Field(default=16 * 1024, ge=256)
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="largest HTTP request body")
+    max_connections_per_address: int = Field(default=1000, gt=0)
+    handshake_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="time a client has to send its request head (HTTP or WebSocket)"
+    )
+    max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
+    room_creations_per_minute: float = Field(default=10.0, gt=0)
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.
@@ -85,23 +112,60 @@ class Settings(BaseSettings):
         default=None, description="built UI; default: the copy bundled in the package"
     )
     log_level: str = "info"
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        default="full", description="full: an ack survives power loss; normal: a crash of the process"
+    )
+    csp_extra: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=dict,
+        description='JSON {"directive": ["source", ...]} added to the Content-Security-Policy',
+    )
+    hsts_max_age_seconds: int = Field(default=31_536_000, ge=0, description="HSTS over https; 0: none")
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "allowed_hosts", "csp_extra", mode="before")
     @classmethod
-    def _parse_origins(cls, value: object) -> object:
+    def _parse_json(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
-            import json
-
             text = value.strip()
             if not text:
-                return []
+                return {} if info.field_name == "csp_extra" else []
             try:
-                parsed = json.loads(text)
+                return json.loads(text)
             except json.JSONDecodeError as exc:
+                kind = "object" if info.field_name == "csp_extra" else "list"
                 raise ValueError(
-                    'HUBBUB_ALLOWED_ORIGINS must be a JSON list, e.g. ["https://chat.example.com"]'
+                    f"must be a JSON {kind}, e.g. {JSON_EXAMPLES[str(info.field_name)]}"
                 ) from exc
-            return parsed
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if host != "*" and not HOST_PATTERN_RE.fullmatch(host):
+                raise ValueError(f"host {host!r} must be a name like chat.example.com or *.example.com")
+        return [host.lower() for host in value]
+
+    @field_validator("csp_extra")
+    @classmethod
+    def _check_csp_extra(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from hubbub.web.csp import check_extra
+
+        check_extra(value)
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: list[str]) -> list[str]:
+        import jwt
+
+        known = set(jwt.algorithms.get_default_algorithms()) - {"none"}
+        for algorithm in value:
+            if algorithm not in known:
+                raise ValueError(
+                    f"{algorithm!r} is not an algorithm tokens may be signed with: {sorted(known)}"
+                )
+        if not value:
+            raise ValueError("at least one algorithm is needed")
         return value
 
     @field_validator("allowed_origins")

@@ -41,7 +41,16 @@ def mount_ui(app: FastAPI, directory: Path | None) -> None:
             raise HTTPException(404, "not found")
         if not index.is_file():
             return HTMLResponse(NOT_BUILT)
-        candidate = (root / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(root):
+        if path and (candidate := _file_in(root, path)) is not None:
             return FileResponse(candidate, headers={"Cache-Control": "public, max-age=3600"})
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+def _file_in(root: Path, path: str) -> Path | None:
+    """The file the path names inside root; None for anything else, a name the file system
+    refuses (too long, a NUL byte) included."""
+    try:
+        candidate = (root / path).resolve()
+        return candidate if candidate.is_relative_to(root) and candidate.is_file() else None
+    except (OSError, ValueError):
+        return None

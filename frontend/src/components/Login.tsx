@@ -34,6 +34,10 @@ export function Login({
     } catch (caught) {
       if (caught instanceof ApiError && caught.status === 401) setError(`Sign-in refused: ${caught.message}`);
       else if (caught instanceof ApiError && caught.status === 422) setError("Please fill in the form.");
+      // A name that passes for someone online's (409), too many failed attempts (429): the
+      // server says what to do.
+      else if (caught instanceof ApiError && (caught.status === 409 || caught.status === 429))
+        setError(`${caught.message[0]?.toUpperCase() ?? ""}${caught.message.slice(1)}.`);
       else setError(`Sign-in failed: ${String(caught)}`);
     } finally {
       setBusy(false);

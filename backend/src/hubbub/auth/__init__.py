@@ -14,9 +14,9 @@ def create_authenticator(settings: Settings) -> Authenticator:
 
         return NoAuth()
     if settings.auth is AuthMode.TOKEN:
-        from hubbub.auth.token import TokenAuth, load_tokens
+        from hubbub.auth.token import TokenAuth
 
-        return TokenAuth(load_tokens(settings.tokens, settings.tokens_file))
+        return TokenAuth(settings.tokens, settings.tokens_file)
     if settings.auth is AuthMode.JWT:
         from hubbub.auth.jwt import JwtAuth
 

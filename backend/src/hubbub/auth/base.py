@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from hubbub.auth.names import NameError_, normal_name
 from hubbub.settings import AuthMode
-
-DISPLAY_NAME_RE = re.compile(r"^[\w][\w .-]{0,31}$")
 
 
 class AuthError(Exception):
@@ -20,6 +18,9 @@ class Identity:
     user: str
     session_id: str | None = None
     expires_at: float | None = None  # seconds since the epoch; None when it never expires
+    # What the identity was made from, as a fingerprint (never the credential itself): a
+    # session, or a socket, ends when that credential is removed or changed.
+    credential: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +42,19 @@ class Authenticator(Protocol):
         """Check a token given on a WebSocket URL or Authorization header."""
         ...
 
+    def is_current(self, identity: Identity) -> bool:
+        """Whether the credential the identity was made from still stands: False once its
+        token is removed, its password changed, or its user deleted."""
+        ...
+
+    def reload(self) -> bool:
+        """Re-read the credentials if their source changed (a tokens or users file edited while
+        the server runs); True when it did, so open sockets are checked again."""
+        ...
+
 
 def check_display_name(name: str | None) -> str:
-    name = (name or "").strip()
-    if not DISPLAY_NAME_RE.fullmatch(name):
-        raise AuthError(
-            "display name must be 1-32 letters, digits, spaces, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return name
+    try:
+        return normal_name(name)
+    except NameError_ as exc:
+        raise AuthError(str(exc)) from exc

@@ -56,3 +56,9 @@ class JwtAuth:
         if not isinstance(user, str):
             raise AuthError(f"token has no string claim {self._user_claim!r}")
         return Identity(user=check_display_name(user), expires_at=float(claims["exp"]))
+
+    def is_current(self, identity: Identity) -> bool:
+        return True  # a token stands until its exp, when the sockets it opened are closed
+
+    def reload(self) -> bool:
+        return False

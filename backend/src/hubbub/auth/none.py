@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hubbub.auth.base import AuthError, Identity, LoginRequest, check_display_name
+from hubbub.auth.base import AuthError, Identity, LoginRequest
+from hubbub.auth.names import NameError_, chosen_name
 from hubbub.settings import AuthMode
 
 
@@ -10,7 +11,16 @@ class NoAuth:
     mode = AuthMode.NONE
 
     async def login(self, request: LoginRequest) -> Identity:
-        return Identity(user=check_display_name(request.name or request.username))
+        try:
+            return Identity(user=chosen_name(request.name or request.username))
+        except NameError_ as exc:
+            raise AuthError(str(exc)) from exc
 
     async def verify_bearer(self, credential: str) -> Identity:
         raise AuthError("auth mode none takes no tokens; pass ?name= instead")
+
+    def is_current(self, identity: Identity) -> bool:
+        return True
+
+    def reload(self) -> bool:
+        return False

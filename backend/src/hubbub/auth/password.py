@@ -1,8 +1,11 @@
-"""Auth mode password: a users file of argon2 hashes; `hubbub add-user` writes it."""
+"""Auth mode password: a users file of argon2 hashes; `hubbub add-user`, `passwd` and
+`del-user` write it, and a running server follows."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -11,18 +14,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hubbub.auth.base import AuthError, Identity, LoginRequest, check_display_name
+from hubbub.auth.files import WatchedFile
 from hubbub.settings import AuthMode
 
+log = logging.getLogger("hubbub.auth")
 _hasher = PasswordHasher()
 # Verifying against this for unknown users keeps the response time from telling who exists.
 _DUMMY_HASH = _hasher.hash("hubbub-dummy-password")
 
 
-def read_users(path: Path) -> dict[str, str]:
+def parse_users(text: str | None, path: Path) -> dict[str, str]:
     users: dict[str, str] = {}
-    if not path.exists():
-        return users
-    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+    for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -33,15 +36,12 @@ def read_users(path: Path) -> dict[str, str]:
     return users
 
 
-def add_user(path: Path, name: str, password: str) -> None:
-    """Add or replace a user, writing the file atomically so a running server never reads half."""
-    name = check_display_name(name)
-    if ":" in name:
-        raise AuthError("user names cannot contain ':'")
-    if len(password) < 8:
-        raise AuthError("passwords must be at least 8 characters long")
-    users = read_users(path)
-    users[name] = _hasher.hash(password)
+def read_users(path: Path) -> dict[str, str]:
+    return parse_users(path.read_text() if path.exists() else None, path)
+
+
+def _write_users(path: Path, users: dict[str, str]) -> None:
+    """Atomically, so that a running server never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-")
     with os.fdopen(fd, "w") as out:
@@ -50,25 +50,56 @@ def add_user(path: Path, name: str, password: str) -> None:
     os.replace(tmp, path)
 
 
+def add_user(path: Path, name: str, password: str, *, must_exist: bool = False) -> None:
+    """Add or replace a user (with must_exist, only replace: a password change)."""
+    name = check_display_name(name)
+    if ":" in name:
+        raise AuthError("user names cannot contain ':'")
+    if len(password) < 8:
+        raise AuthError("passwords must be at least 8 characters long")
+    users = read_users(path)
+    if must_exist and name not in users:
+        raise AuthError(f"no user named {name!r}")
+    users[name] = _hasher.hash(password)
+    _write_users(path, users)
+
+
+def delete_user(path: Path, name: str) -> None:
+    users = read_users(path)
+    if users.pop(name, None) is None:
+        raise AuthError(f"no user named {name!r}")
+    _write_users(path, users)
+
+
+def fingerprint(hashed: str) -> str:
+    """What a session keeps of the password it was made from: the hash's digest, which changes
+    with every new password (argon2 salts each hash)."""
+    return hashlib.blake2b(hashed.encode(), digest_size=16, person=b"hubbub-passwd").hexdigest()
+
+
 class PasswordAuth:
     mode = AuthMode.PASSWORD
 
     def __init__(self, users_file: Path) -> None:
-        self._path = users_file
-        self._users: dict[str, str] = {}
-        self._mtime: float | None = None
+        self._file = WatchedFile(users_file)
+        self._users = read_users(users_file)
 
-    def _current_users(self) -> dict[str, str]:
+    def reload(self) -> bool:
         # Re-read when the file changes so `hubbub add-user` takes effect without a restart.
-        mtime = self._path.stat().st_mtime if self._path.exists() else None
-        if mtime != self._mtime:
-            self._users = read_users(self._path)
-            self._mtime = mtime
-        return self._users
+        if not self._file.changed():
+            return False
+        try:
+            self._users = parse_users(self._file.read(), self._file.path)
+        except ValueError as exc:
+            # A file that is wrong keeps the users as they were, until it is fixed.
+            log.error("users file not reloaded: %s", exc)
+            return False
+        return True
 
     async def login(self, request: LoginRequest) -> Identity:
+        self.reload()
         name = request.username or ""
-        hashed = self._current_users().get(name)
+        hashed = self._users.get(name)
         try:
             # argon2 is deliberately slow: off the event loop so other users are not held up.
             await asyncio.to_thread(_hasher.verify, hashed or _DUMMY_HASH, request.password or "")
@@ -76,7 +107,11 @@ class PasswordAuth:
             raise AuthError("wrong user name or password") from exc
         if hashed is None:
             raise AuthError("wrong user name or password")
-        return Identity(user=name)
+        return Identity(user=name, credential=fingerprint(hashed))
 
     async def verify_bearer(self, credential: str) -> Identity:
         raise AuthError("auth mode password takes no tokens: log in for a session cookie")
+
+    def is_current(self, identity: Identity) -> bool:
+        hashed = self._users.get(identity.user)
+        return hashed is not None and identity.credential == fingerprint(hashed)

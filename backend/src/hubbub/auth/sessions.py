@@ -1,4 +1,5 @@
-"""Signed session cookies backed by the store, so logout really ends a session."""
+"""Signed session cookies backed by the store, so logout really ends a session, and a session
+ends with the credential it was made from."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ import time
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from hubbub.auth.base import AuthError, Identity
+from hubbub.auth.base import Authenticator, AuthError, Identity
 from hubbub.store import SessionRecord, Store
 
 COOKIE_NAME = "session"  # the tutorial's cookie name: /items/{id}/ws reads it too
 
 
 class SessionManager:
-    def __init__(self, store: Store, secret_key: str, ttl_seconds: int) -> None:
+    def __init__(self, store: Store, secret_key: str, ttl_seconds: int, authenticator: Authenticator) -> None:
         self._store = store
         self._serializer = URLSafeSerializer(secret_key, salt="hubbub-session")
         self._ttl = ttl_seconds
+        self._authenticator = authenticator
 
     async def open(self, identity: Identity) -> tuple[str, Identity]:
         """Start a session; returns the cookie value and the identity bound to it."""
@@ -25,9 +27,10 @@ class SessionManager:
         expires_at = time.time() + self._ttl
         if identity.expires_at is not None:
             expires_at = min(expires_at, identity.expires_at)
-        await self._store.create_session(SessionRecord(session_id, identity.user, expires_at))
+        record = SessionRecord(session_id, identity.user, expires_at, identity.credential)
+        await self._store.create_session(record)
         cookie = self._serializer.dumps(session_id)
-        return cookie, Identity(identity.user, session_id, expires_at)
+        return cookie, Identity(identity.user, session_id, expires_at, identity.credential)
 
     def session_id(self, cookie: str) -> str:
         try:
@@ -42,7 +45,12 @@ class SessionManager:
         record = await self._store.get_session(self.session_id(cookie))
         if record is None:
             raise AuthError("session has expired or was logged out")
-        return Identity(record.user, record.id, record.expires_at)
+        identity = Identity(record.user, record.id, record.expires_at, record.credential)
+        self._authenticator.reload()
+        if not self._authenticator.is_current(identity):
+            await self._store.delete_session(record.id)
+            raise AuthError("session ended: its credential was removed or changed")
+        return identity
 
     async def close(self, cookie: str) -> str | None:
         """End the session; returns its id, or None when the cookie named no session."""

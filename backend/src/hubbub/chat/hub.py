@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Protocol
 
+from hubbub.auth.base import Identity
 from hubbub.contract import tutorial
 
 
@@ -39,8 +41,10 @@ class RoomEvent:
 
 
 class Subscriber(Protocol):
+    identity: Identity
     user: str
     session_id: str | None
+    address: str  # the client's IP address
 
     def deliver(self, event: RoomEvent) -> None:
         """Queue the event without waiting; a subscriber that cannot keep up closes itself."""
@@ -60,19 +64,22 @@ class Hub:
         self._rooms: dict[str, set[Subscriber]] = {}
         self._all: set[Subscriber] = set()
         self._per_user: Counter[str] = Counter()
+        self._per_address: Counter[str] = Counter()
 
     def add(self, subscriber: Subscriber) -> None:
         if subscriber not in self._all:
             self._all.add(subscriber)
             self._per_user[subscriber.user] += 1
+            self._per_address[subscriber.address] += 1
 
     def remove(self, subscriber: Subscriber) -> list[str]:
         """Forget the subscriber; returns the rooms it was still in."""
         if subscriber in self._all:
             self._all.discard(subscriber)
-            self._per_user[subscriber.user] -= 1
-            if self._per_user[subscriber.user] <= 0:
-                del self._per_user[subscriber.user]
+            for counts, key in ((self._per_user, subscriber.user), (self._per_address, subscriber.address)):
+                counts[key] -= 1
+                if counts[key] <= 0:
+                    del counts[key]
         rooms = [room for room, subscribers in self._rooms.items() if subscriber in subscribers]
         for room in rooms:
             self.unsubscribe(room, subscriber)
@@ -118,8 +125,21 @@ class Hub:
         for subscriber in tuple(self._all):
             subscriber.kick(code, reason)
 
+    def kick_if(self, predicate: Callable[[Subscriber], bool], code: int, reason: str) -> int:
+        """Close every subscriber the predicate picks; returns how many."""
+        picked = [subscriber for subscriber in self._all if predicate(subscriber)]
+        for subscriber in picked:
+            subscriber.kick(code, reason)
+        return len(picked)
+
     def connections_of(self, user: str) -> int:
         return self._per_user[user]
+
+    def connections_from(self, address: str) -> int:
+        return self._per_address[address]
+
+    def users(self) -> set[str]:
+        return set(self._per_user)
 
     def __len__(self) -> int:
         return len(self._all)

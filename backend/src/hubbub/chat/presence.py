@@ -95,6 +95,16 @@ class Presence:
             report()
             self._publish_soon()
 
+    def everyone(self) -> set[str]:
+        """Every user online in some room, through any worker."""
+        users: set[str] = set()
+        for counts in self._local.values():
+            users.update(counts)
+        for _expires, rooms in self._remote.values():
+            for members in rooms.values():
+                users |= members
+        return users
+
     def local_view(self) -> dict[str, list[str]]:
         return {room: sorted(counts) for room, counts in self._local.items()}
 

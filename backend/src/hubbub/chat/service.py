@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,11 @@ from hubbub.settings import Settings
 from hubbub.store import AppendError, Draft, RoomInfo, Store, StoredMessage, UnknownRoomError
 
 log = logging.getLogger("hubbub.chat")
+
+
+class RoomLimitError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,30 +90,45 @@ class ChatService:
         task.add_done_callback(self._tasks.discard)
 
     # --- connections of this worker
-    @contextlib.contextmanager
-    def connected(self, subscriber: Subscriber) -> Iterator[None]:
-        """The subscriber is one of this worker's connections for the duration; leaving, it
-        leaves every room it is still in."""
+    def connect(self, subscriber: Subscriber) -> None:
+        """The subscriber is one of this worker's connections until it disconnects."""
         self._hub.add(subscriber)
-        try:
-            yield
-        finally:
-            for room in self._hub.remove(subscriber):
-                self._presence.leave(room, subscriber.user)
+
+    def disconnect(self, subscriber: Subscriber) -> None:
+        """It leaves every room it is still in."""
+        for room in self._hub.remove(subscriber):
+            self._presence.leave(room, subscriber.user)
 
     def connections_of(self, user: str) -> int:
         return self._hub.connections_of(user)
 
+    def connections_from(self, address: str) -> int:
+        return self._hub.connections_from(address)
+
+    def online_users(self) -> set[str]:
+        """Everyone connected here, and everyone in a room through any worker."""
+        return self._hub.users() | self._presence.everyone()
+
     def kick_all(self, code: Close, reason: str) -> None:
         self._hub.kick_all(code, reason)
+
+    def kick_if(self, predicate: Callable[[Subscriber], bool], code: Close, reason: str) -> int:
+        """Close this worker's connections the predicate picks; returns how many."""
+        return self._hub.kick_if(predicate, code, reason)
 
     # --- rooms
     async def rooms(self) -> list[RoomInfo]:
         return await self._store.rooms()
 
-    async def create_room(self, name: str) -> bool:
-        """Create the room; False when it existed. Every JSON client hears of a new one."""
-        created = await self._store.ensure_room(name)
+    async def create_room(self, name: str, created_by: str | None = None) -> bool:
+        """Create the room; False when it existed. Every JSON client hears of a new one.
+        Raises RoomLimitError when the creator has created as many as allowed."""
+        limit = self.settings.max_rooms_per_user
+        if created_by is not None and await self._store.rooms_created_by(created_by) >= limit:
+            if await self._store.room_head(name) is not None:
+                return False
+            raise RoomLimitError(limit)
+        created = await self._store.ensure_room(name, created_by)
         if created:
             await self._publish(envelope.Broadcast(encode(RoomCreated(room=name))))
         return created

@@ -64,6 +64,8 @@ def parse_command(text: str) -> Join | Leave | Send | Typing:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProtocolError("invalid_json", f"frame is not JSON: {exc.msg}") from exc
+    except RecursionError:
+        raise ProtocolError("invalid_json", "frame is nested too deeply") from None
     if not isinstance(raw, dict):
         raise ProtocolError("invalid_message", "frame must be a JSON object")
     try:

@@ -5,6 +5,8 @@ Nothing else in Hubbub may phrase these lines: clients written against the tutor
 
 from __future__ import annotations
 
+import re
+
 
 def echo(data: str) -> str:
     return f"Message text was: {data}"
@@ -41,5 +43,27 @@ def left_the_chat(client_id: int) -> str:
 
 def chat_line(author: str, client_id: int | None, body: str) -> str:
     """How a stored message reads on the plain-text /ws/{client_id} chat: a plain-text
-    sender by its number, anyone else by name where the number would be."""
-    return says(client_id if client_id is not None else author, body)
+    sender by its number, anyone else by name where the number would be.
+
+    Nobody can pass for somebody else there: a user named like a number reads as
+    ``Client #@5``, never as plain-text client 5, and a body cannot start a line of its own
+    (line breaks show as ␤, other control characters as �)."""
+    if client_id is not None:
+        return says(client_id, one_line(body))
+    return says(f"@{author}" if _looks_like_number(author) else author, one_line(body))
+
+
+_LINE_BREAKS = str.maketrans({c: "\u2424" for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    return _CONTROLS.sub("\ufffd", text.translate(_LINE_BREAKS))
+
+
+def _looks_like_number(name: str) -> bool:
+    try:
+        int(name)
+    except ValueError:
+        return False
+    return True

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Cookie, HTTPException, Query, Response
+from fastapi import APIRouter, Cookie, HTTPException, Query, Request, Response
 
 from hubbub import __version__
 from hubbub.auth import AuthError, LoginRequest
+from hubbub.auth.names import passes_for
 from hubbub.auth.sessions import COOKIE_NAME
+from hubbub.chat.service import RoomLimitError
 from hubbub.contract.events import MessageEvent
 from hubbub.contract.rest import (
     HistoryPage,
@@ -22,8 +25,8 @@ from hubbub.contract.rest import (
     ServerConfig,
     SessionInfo,
 )
-from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep
-from hubbub.settings import ROOM_NAME_PATTERN
+from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address
+from hubbub.settings import ROOM_NAME_PATTERN, AuthMode
 from hubbub.store import UnknownRoomError
 
 log = logging.getLogger("hubbub.api")
@@ -43,13 +46,31 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
     )
 
 
-@router.post("/login")
-async def login(body: LoginBody, runtime: RuntimeDep, response: Response) -> SessionInfo:
+def too_many(retry_after: float, what: str) -> HTTPException:
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPException(429, f"{what}; try again in {seconds} s", headers={"Retry-After": str(seconds)})
+
+
+@router.post("/login", responses={409: {"model": Problem}, 429: {"model": Problem}})
+async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response: Response) -> SessionInfo:
+    address = client_address(request)
+    name = body.username or body.name
+    if wait := await runtime.login_throttle.wait(name, address):
+        log.info("login throttled (%s mode) from %s", runtime.settings.auth.value, address)
+        raise too_many(wait, "too many failed sign-ins")
     try:
         identity = await runtime.authenticator.login(LoginRequest(**body.model_dump()))
     except AuthError as exc:
-        log.info("login refused (%s mode): %s", runtime.settings.auth.value, exc)
+        log.info("login refused (%s mode) from %s: %s", runtime.settings.auth.value, address, exc)
+        await runtime.login_throttle.failed(name, address)
         raise HTTPException(401, str(exc)) from exc
+    if runtime.settings.auth is AuthMode.NONE and (
+        other := passes_for(identity.user, runtime.chat.online_users())
+    ):
+        # Names are all there is to tell people apart in this mode.
+        log.info("login refused (none mode): %r looks like %r, who is online", identity.user, other)
+        raise HTTPException(409, "that name looks like the name of someone online; pick another")
+    await runtime.login_throttle.succeeded(name, address)
     cookie, identity = await runtime.sessions.open(identity)
     max_age = max(1, int((identity.expires_at or time.time()) - time.time()))
     response.set_cookie(
@@ -91,12 +112,21 @@ async def rooms(chat: ChatDep, caller: CallerDep) -> list[RoomSummary]:
 @router.post(
     "/rooms",
     status_code=201,
-    responses={200: {"model": RoomCreatedReply, "description": "the room existed already"}},
+    responses={
+        200: {"model": RoomCreatedReply, "description": "the room existed already"},
+        429: {"model": Problem},
+    },
 )
 async def create_room(
-    body: NewRoom, chat: ChatDep, response: Response, caller: CallerDep
+    body: NewRoom, runtime: RuntimeDep, request: Request, response: Response, caller: CallerDep
 ) -> RoomCreatedReply:
-    created = await chat.create_room(body.name)
+    who = caller.user if caller is not None else f"@{client_address(request)}"
+    if wait := await runtime.limiter.take(f"rooms:{who}", runtime.settings.room_creations_per_minute):
+        raise too_many(wait, "too many new rooms")
+    try:
+        created = await runtime.chat.create_room(body.name, caller.user if caller is not None else None)
+    except RoomLimitError as exc:
+        raise HTTPException(429, str(exc)) from exc
     if not created:
         response.status_code = 200
     return RoomCreatedReply(name=body.name, created=created)
@@ -107,7 +137,7 @@ async def history(
     room: str,
     chat: ChatDep,
     caller: CallerDep,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> HistoryPage:
     try:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, WebSocket
 
 from hubbub import metrics
 from hubbub.contract.close import Refusal
-from hubbub.routes.deps import get_runtime, refuse, websocket_identity
+from hubbub.routes.deps import client_address, get_runtime, refuse, websocket_identity
 from hubbub.transport.base import StarletteTransport
 from hubbub.transport.json_session import JsonSession
 
@@ -28,7 +28,8 @@ async def chat_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     metrics.CONNECTIONS.labels("chat").inc()
     try:
-        session = JsonSession(StarletteTransport(websocket), runtime.chat, identity.user, identity.session_id)
+        transport = StarletteTransport(websocket)
+        session = JsonSession(transport, runtime.chat, identity, client_address(websocket))
         await session.run()
     finally:
         metrics.CONNECTIONS.labels("chat").dec()

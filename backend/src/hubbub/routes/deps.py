@@ -1,11 +1,10 @@
-"""What the endpoints share: the runtime, who is asking, and how a WebSocket is refused.
-
-Handlers take these as Annotated dependencies (``RuntimeDep``, ``ChatDep``, ``CallerDep``)
-rather than reaching into the app's state themselves.
-"""
+"""What the endpoints share: the runtime, who is asking and from where, and how a WebSocket is
+refused. Handlers take these as Annotated dependencies (``RuntimeDep``, ``ChatDep``,
+``CallerDep``) rather than reaching into the app's state themselves."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated
 
@@ -14,12 +13,19 @@ from starlette.requests import HTTPConnection
 
 from hubbub import metrics
 from hubbub.auth import AuthError, Identity, LoginRequest
+from hubbub.auth.names import passes_for
 from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close, Refusal
 from hubbub.origin import origin_allowed
 from hubbub.runtime import Runtime
 from hubbub.settings import AuthMode
+
+
+class TooManyAttemptsError(AuthError):
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"too many failed attempts; try again in {self.retry_after} s")
 
 
 def get_runtime(conn: HTTPConnection) -> Runtime:
@@ -31,12 +37,31 @@ def get_chat(conn: HTTPConnection) -> ChatService:
     return get_runtime(conn).chat
 
 
+def client_address(conn: HTTPConnection) -> str:
+    """The client's IP (the proxy's X-Forwarded-For when --proxy-headers trusts it)."""
+    return conn.client.host if conn.client is not None else "unknown"
+
+
 def bearer_token(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return conn.query_params.get("token") or None
+
+
+async def verify_bearer(conn: HTTPConnection, runtime: Runtime, token: str) -> Identity:
+    """Check a token, counting a wrong one against the client's address (a token is guessed
+    like a password)."""
+    address = client_address(conn)
+    wait = await runtime.login_throttle.wait(None, address)
+    if wait:
+        raise TooManyAttemptsError(wait)
+    try:
+        return await runtime.authenticator.verify_bearer(token)
+    except AuthError:
+        await runtime.login_throttle.failed(None, address)
+        raise
 
 
 async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
@@ -46,40 +71,55 @@ async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
     """
     token = bearer_token(conn)
     if token is not None and runtime.settings.auth is not AuthMode.NONE:
-        return await runtime.authenticator.verify_bearer(token)
+        return await verify_bearer(conn, runtime, token)
     cookie = conn.cookies.get(COOKIE_NAME)
     if cookie:
         return await runtime.sessions.resolve(cookie)
     return None
 
 
+def check_caps(runtime: Runtime, identity: Identity, address: str) -> None:
+    """Raise Refusal when the user or the address already holds as many sockets as allowed."""
+    settings = runtime.settings
+    if runtime.chat.connections_of(identity.user) >= settings.max_connections_per_user:
+        raise Refusal.of(Close.TOO_MANY_CONNECTIONS)
+    if runtime.chat.connections_from(address) >= settings.max_connections_per_address:
+        raise Refusal.of(Close.TOO_MANY_CONNECTIONS, "too many connections from this address")
+
+
 async def websocket_identity(websocket: WebSocket, runtime: Runtime) -> Identity:
-    """Origin check and authentication for a WebSocket; raises Refusal with a close code."""
+    """Origin check, authentication and caps for a WebSocket; raises Refusal with a close code."""
     if runtime.shutting_down:
         raise Refusal.of(Close.GOING_AWAY)
     if not origin_allowed(websocket.headers, runtime.settings.allowed_origins):
         raise Refusal.of(Close.FORBIDDEN_ORIGIN)
     try:
         identity = await identify(websocket, runtime)
+    except TooManyAttemptsError as exc:
+        raise Refusal.of(Close.TOO_MANY_CONNECTIONS, str(exc)) from exc
     except AuthError as exc:
         raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
     if identity is None:
         if runtime.settings.auth is not AuthMode.NONE:
             raise Refusal.of(Close.UNAUTHORIZED)
         identity = await anonymous_identity(websocket, runtime)
-    if runtime.chat.connections_of(identity.user) >= runtime.settings.max_connections_per_user:
-        raise Refusal.of(Close.TOO_MANY_CONNECTIONS)
+    check_caps(runtime, identity, client_address(websocket))
     return identity
 
 
 async def anonymous_identity(websocket: WebSocket, runtime: Runtime) -> Identity:
+    """Auth mode none without a session: the name in ?name= (or a guest's), so long as it does
+    not pass for someone else's who is online."""
     name = websocket.query_params.get("name")
     if name is None:
         name = f"guest-{secrets.token_hex(2)}"
     try:
-        return await runtime.authenticator.login(LoginRequest(name=name))
+        identity = await runtime.authenticator.login(LoginRequest(name=name))
     except AuthError as exc:
         raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
+    if passes_for(identity.user, runtime.chat.online_users()) is not None:
+        raise Refusal.of(Close.UNAUTHORIZED, "that name looks like the name of someone online")
+    return identity
 
 
 async def refuse(websocket: WebSocket, refusal: Refusal) -> None:
@@ -94,6 +134,8 @@ async def require_identity(request: Request) -> Identity | None:
     runtime = get_runtime(request)
     try:
         identity = await identify(request, runtime)
+    except TooManyAttemptsError as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except AuthError as exc:
         raise HTTPException(401, str(exc)) from exc
     if identity is None and runtime.settings.auth is not AuthMode.NONE:

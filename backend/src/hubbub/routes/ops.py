@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from hubbub import metrics
@@ -34,7 +35,16 @@ async def readyz(runtime: RuntimeDep) -> Response:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def prometheus_metrics() -> Response:
+async def prometheus_metrics(runtime: RuntimeDep, request: Request) -> Response:
+    token = runtime.settings.metrics_token
+    if token is not None:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+            return JSONResponse(
+                {"detail": "metrics need Authorization: Bearer <HUBBUB_METRICS_TOKEN>"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     metrics.TASKS.set(len(asyncio.all_tasks()))
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

@@ -30,13 +30,13 @@ __all__ = [
 ]
 
 
-def create_store(url: str) -> Store:
+def create_store(url: str, sqlite_synchronous: str = "full") -> Store:
     scheme = url.split("://", 1)[0].split("+", 1)[0]
     if scheme == "sqlite":
         from hubbub.store.sqlite import SQLiteStore
 
         # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
-        return SQLiteStore(url.split(":///", 1)[1] if ":///" in url else ":memory:")
+        return SQLiteStore(url.split(":///", 1)[1] if ":///" in url else ":memory:", sqlite_synchronous)
     if scheme in {"postgres", "postgresql"}:
         from hubbub.store.postgres import PostgresStore
 

@@ -81,6 +81,7 @@ class SessionRecord:
     id: str
     user: str
     expires_at: float
+    credential: str | None = None  # fingerprint of what the session was made from
 
 
 class Store(Protocol):
@@ -90,8 +91,12 @@ class Store(Protocol):
     async def close(self) -> None: ...
     async def ping(self) -> None: ...
 
-    async def ensure_room(self, name: str) -> bool:
+    async def ensure_room(self, name: str, created_by: str | None = None) -> bool:
         """Create the room if missing; True when it was created."""
+        ...
+
+    async def rooms_created_by(self, user: str) -> int:
+        """How many rooms the user has created."""
         ...
 
     async def rooms(self) -> list[RoomInfo]: ...

@@ -18,32 +18,7 @@ from hubbub.store.base import (
     StoreUnavailableError,
     UnknownRoomError,
 )
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS hubbub_rooms (
-    name TEXT PRIMARY KEY,
-    head BIGINT NOT NULL DEFAULT 0,
-    created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hubbub_messages (
-    room TEXT NOT NULL REFERENCES hubbub_rooms(name),
-    seq BIGINT NOT NULL,
-    id TEXT NOT NULL UNIQUE,
-    author TEXT NOT NULL,
-    body TEXT NOT NULL,
-    ts BIGINT NOT NULL,
-    client_msg_id TEXT,
-    client_id BIGINT,
-    PRIMARY KEY (room, seq)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS hubbub_messages_idempotency
-    ON hubbub_messages (room, author, client_msg_id) WHERE client_msg_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS hubbub_sessions (
-    id TEXT PRIMARY KEY,
-    "user" TEXT NOT NULL,
-    expires_at DOUBLE PRECISION NOT NULL
-);
-"""
+from hubbub.store.postgres_schema import migrate
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -82,10 +57,8 @@ class PostgresStore:
 
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=10)
-        # Several workers may start at once; the advisory lock serialises schema creation.
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(4242001)")
-            await conn.execute(SCHEMA)
+            await migrate(conn)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -98,14 +71,19 @@ class PostgresStore:
         except (*UNAVAILABLE, TimeoutError) as exc:
             raise StoreUnavailableError(str(exc)) from exc
 
-    async def ensure_room(self, name: str) -> bool:
+    async def ensure_room(self, name: str, created_by: str | None = None) -> bool:
         status = await self.pool.execute(
-            "INSERT INTO hubbub_rooms (name, head, created_at) VALUES ($1, 0, $2) "
+            "INSERT INTO hubbub_rooms (name, head, created_at, created_by) VALUES ($1, 0, $2, $3) "
             "ON CONFLICT (name) DO NOTHING",
             name,
             int(time.time() * 1000),
+            created_by,
         )
         return bool(status == "INSERT 0 1")
+
+    async def rooms_created_by(self, user: str) -> int:
+        count = await self.pool.fetchval("SELECT count(*) FROM hubbub_rooms WHERE created_by = $1", user)
+        return int(count)
 
     async def rooms(self) -> list[RoomInfo]:
         rows = await self.pool.fetch("SELECT name, head FROM hubbub_rooms ORDER BY name")
@@ -200,20 +178,21 @@ class PostgresStore:
     async def create_session(self, record: SessionRecord) -> None:
         async with self.pool.acquire() as conn:
             await conn.execute(
-                'INSERT INTO hubbub_sessions (id, "user", expires_at) VALUES ($1, $2, $3)',
+                'INSERT INTO hubbub_sessions (id, "user", expires_at, credential) VALUES ($1, $2, $3, $4)',
                 record.id,
                 record.user,
                 record.expires_at,
+                record.credential,
             )
             await conn.execute("DELETE FROM hubbub_sessions WHERE expires_at < $1", time.time())
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = await self.pool.fetchrow(
-            'SELECT id, "user", expires_at FROM hubbub_sessions WHERE id = $1', session_id
+            'SELECT id, "user", expires_at, credential FROM hubbub_sessions WHERE id = $1', session_id
         )
         if row is None or row["expires_at"] < time.time():
             return None
-        return SessionRecord(row["id"], row["user"], row["expires_at"])
+        return SessionRecord(row["id"], row["user"], row["expires_at"], row["credential"])
 
     async def delete_session(self, session_id: str) -> None:
         await self.pool.execute("DELETE FROM hubbub_sessions WHERE id = $1", session_id)

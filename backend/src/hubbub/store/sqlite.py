@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -20,32 +21,7 @@ from hubbub.store.base import (
     StoreUnavailableError,
     UnknownRoomError,
 )
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS rooms (
-    name TEXT PRIMARY KEY,
-    head INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS messages (
-    room TEXT NOT NULL REFERENCES rooms(name),
-    seq INTEGER NOT NULL,
-    id TEXT NOT NULL UNIQUE,
-    author TEXT NOT NULL,
-    body TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    client_msg_id TEXT,
-    client_id INTEGER,
-    PRIMARY KEY (room, seq)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_idempotency
-    ON messages (room, author, client_msg_id) WHERE client_msg_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY,
-    user TEXT NOT NULL,
-    expires_at REAL NOT NULL
-);
-"""
+from hubbub.store.sqlite_schema import migrate
 
 COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id"
 T = TypeVar("T")
@@ -59,8 +35,9 @@ class SQLiteStore:
     """All SQLite work happens on one thread of its own, one whole operation per hop: a message
     costs one round trip from the event loop, not one per statement."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, synchronous: str = "full") -> None:
         self._path = path
+        self._synchronous = synchronous
         self._db: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubbub-sqlite")
 
@@ -78,13 +55,18 @@ class SQLiteStore:
 
     def _open(self) -> None:
         if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self._path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Only the server's user may read the history; SQLite gives the -wal and -shm
+            # files the database file's permissions.
+            os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+            os.chmod(self._path, 0o600)
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below).
         db = sqlite3.connect(self._path, isolation_level=None, timeout=30, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on the disk before the ack (docs/reliability.md); NORMAL: in WAL.
+        db.execute(f"PRAGMA synchronous={'FULL' if self._synchronous == 'full' else 'NORMAL'}")
         db.execute("PRAGMA busy_timeout=30000")
-        db.executescript(SCHEMA)
+        migrate(db)
         self._db = db
 
     async def start(self) -> None:
@@ -99,15 +81,22 @@ class SQLiteStore:
     async def ping(self) -> None:
         await self._run(self.db.execute, "SELECT 1")
 
-    def _ensure_room(self, name: str) -> bool:
+    def _ensure_room(self, name: str, created_by: str | None) -> bool:
         cursor = self.db.execute(
-            "INSERT INTO rooms (name, head, created_at) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING",
-            (name, int(time.time() * 1000)),
+            "INSERT INTO rooms (name, head, created_at, created_by) VALUES (?, 0, ?, ?) "
+            "ON CONFLICT (name) DO NOTHING",
+            (name, int(time.time() * 1000), created_by),
         )
         return cursor.rowcount == 1
 
-    async def ensure_room(self, name: str) -> bool:
-        return await self._run(self._ensure_room, name)
+    async def ensure_room(self, name: str, created_by: str | None = None) -> bool:
+        return await self._run(self._ensure_room, name, created_by)
+
+    def _rooms_created_by(self, user: str) -> int:
+        return int(self.db.execute("SELECT count(*) FROM rooms WHERE created_by = ?", (user,)).fetchone()[0])
+
+    async def rooms_created_by(self, user: str) -> int:
+        return await self._run(self._rooms_created_by, user)
 
     def _rooms(self) -> list[RoomInfo]:
         return [
@@ -201,8 +190,8 @@ class SQLiteStore:
 
     def _create_session(self, record: SessionRecord) -> None:
         self.db.execute(
-            "INSERT INTO sessions (id, user, expires_at) VALUES (?, ?, ?)",
-            (record.id, record.user, record.expires_at),
+            "INSERT INTO sessions (id, user, expires_at, credential) VALUES (?, ?, ?, ?)",
+            (record.id, record.user, record.expires_at, record.credential),
         )
         # Housekeeping rides on logins: expired sessions never pile up.
         self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
@@ -212,11 +201,11 @@ class SQLiteStore:
 
     def _get_session(self, session_id: str) -> SessionRecord | None:
         row = self.db.execute(
-            "SELECT id, user, expires_at FROM sessions WHERE id = ?", (session_id,)
+            "SELECT id, user, expires_at, credential FROM sessions WHERE id = ?", (session_id,)
         ).fetchone()
         if row is None or float(row[2]) < time.time():
             return None
-        return SessionRecord(str(row[0]), str(row[1]), float(row[2]))
+        return SessionRecord(str(row[0]), str(row[1]), float(row[2]), row[3])
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         return await self._run(self._get_session, session_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from starlette.websockets import WebSocket, WebSocketState
@@ -15,8 +16,9 @@ class Transport(Protocol):
         """True until either side has started closing."""
         ...
 
-    async def receive(self) -> str | bytes | None:
-        """The next data frame; None once the peer has gone."""
+    async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
+        """The next text frame; None once the peer has gone. A binary frame in between is
+        reported to ``on_binary`` (the caller may close the connection there) and skipped."""
         ...
 
     async def send(self, text: str) -> None:
@@ -36,14 +38,15 @@ class StarletteTransport:
     def connected(self) -> bool:
         return self._websocket.application_state is WebSocketState.CONNECTED
 
-    async def receive(self) -> str | bytes | None:
-        message = await self._websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return None
-        text = message.get("text")
-        if text is not None:
-            return str(text)
-        return bytes(message.get("bytes") or b"")
+    async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
+        while True:
+            message = await self._websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return None
+            text = message.get("text")
+            if text is not None:
+                return str(text)
+            on_binary()
 
     async def send(self, text: str) -> None:
         await self._websocket.send({"type": "websocket.send", "text": text})

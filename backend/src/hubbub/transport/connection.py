@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hubbub import metrics
-from hubbub.chat.hub import RoomEvent
+from hubbub.chat.hub import RoomEvent, Subscriber
 from hubbub.chat.sequencer import CatchUp
 from hubbub.contract.close import REASONS, Close, reason_text
 from hubbub.settings import Settings
+
+if TYPE_CHECKING:
+    from hubbub.chat.service import ChatService
 from hubbub.transport.base import Transport
 from hubbub.transport.send_queue import SendQueue
 
@@ -46,6 +50,7 @@ def queued_size(item: QueueItem) -> int:
 class Connection:
     __slots__ = (
         "_closer",
+        "_expiry",
         "_post_slots",
         "_posts",
         "_sent",
@@ -57,9 +62,19 @@ class Connection:
         "user",
     )
 
-    def __init__(self, transport: Transport, user: str, settings: Settings) -> None:
+    def __init__(
+        self, transport: Transport, user: str, settings: Settings, expires_at: float | None = None
+    ) -> None:
         self.transport = transport
         self.user = user
+        # A session or a token that expires takes its sockets with it, then and there.
+        self._expiry = (
+            None
+            if expires_at is None
+            else asyncio.get_running_loop().call_later(
+                max(0.0, expires_at - time.time()), self.kick, Close.UNAUTHORIZED, "session expired"
+            )
+        )
         self.queue: SendQueue[QueueItem] = SendQueue(
             settings.send_queue_size, settings.send_queue_bytes, queued_size
         )
@@ -101,14 +116,6 @@ class Connection:
             await self.transport.close(code, reason)
 
     # --- in
-    async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
-        """The next text frame; None when the peer has gone. Binary frames go to ``on_binary``."""
-        while True:
-            data = await self.transport.receive()
-            if data is None or isinstance(data, str):
-                return data
-            on_binary()
-
     async def start_post(self, post: Coroutine[Any, Any, None]) -> None:
         """Run a post beside the reader; waits while POSTS_IN_FLIGHT are pending.
 
@@ -126,8 +133,16 @@ class Connection:
             self.kick(Close.INTERNAL_ERROR)
 
     # --- the whole life of it
-    async def serve(self, read_loop: Callable[[], Awaitable[None]], write: Writer) -> None:
-        """Run the writer beside the reader until the peer goes or the server closes it."""
+    async def serve(
+        self,
+        chat: ChatService,
+        subscriber: Subscriber,
+        read_loop: Callable[[], Awaitable[None]],
+        write: Writer,
+    ) -> None:
+        """Be one of the chat's connections, the writer running beside the reader, until the
+        peer goes or the server closes it."""
+        chat.connect(subscriber)
         self._writer = asyncio.create_task(self._guarded_writer(write), name="hubbub-writer")
         try:
             await read_loop()
@@ -136,9 +151,12 @@ class Connection:
                 await asyncio.wait(self._posts)
         finally:
             self.closing = True
+            if self._expiry is not None:
+                self._expiry.cancel()
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
+            chat.disconnect(subscriber)
 
     async def closed(self) -> None:
         """Wait for a close the server started to finish."""
@@ -146,21 +164,18 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self._closer
 
-    async def _write_loop(self, write: Writer) -> None:
-        queue = self.queue
-        while True:
-            item: QueueItem | None = await queue.get()
-            # Drain what is already queued before waiting again: under load one wake-up of
-            # this task sends many frames, instead of one task switch per frame.
-            while item is not None:
-                await write(item)
-                item = queue.get_nowait()
-            metrics.FRAMES_SENT.inc(self._sent)
-            self._sent = 0
-
     async def _guarded_writer(self, write: Writer) -> None:
+        queue = self.queue
         try:
-            await self._write_loop(write)
+            while True:
+                item: QueueItem | None = await queue.get()
+                # Drain what is already queued before waiting again: under load one wake-up of
+                # this task sends many frames, instead of one task switch per frame.
+                while item is not None:
+                    await write(item)
+                    item = queue.get_nowait()
+                metrics.FRAMES_SENT.inc(self._sent)
+                self._sent = 0
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -7,12 +7,14 @@ import logging
 import time
 
 from hubbub import metrics
+from hubbub.auth.base import Identity
 from hubbub.chat.hub import RoomEvent
 from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close
 from hubbub.contract.commands import Join, Leave, ProtocolError, Send, Typing, parse_command
 from hubbub.contract.events import Ack, ErrorCode, ErrorEvent, Hello, Joined, Left, MessageEvent, encode
+from hubbub.logs import LineBudget
 from hubbub.ratelimit import TokenBucket
 from hubbub.store import MessageRejectedError, StoreUnavailableError, UnknownRoomError
 from hubbub.transport.base import Transport
@@ -25,13 +27,27 @@ TYPING_MIN_INTERVAL = 1.0  # seconds: typing notices faster than this are droppe
 
 
 class JsonSession:
-    __slots__ = ("_bucket", "_last_typing", "chat", "conn", "rooms", "session_id", "user")
+    __slots__ = (
+        "_bucket",
+        "_last_typing",
+        "_log_budget",
+        "address",
+        "chat",
+        "conn",
+        "identity",
+        "rooms",
+        "session_id",
+        "user",
+    )
 
-    def __init__(self, transport: Transport, chat: ChatService, user: str, session_id: str | None) -> None:
-        self.user = user
-        self.session_id = session_id
+    def __init__(self, transport: Transport, chat: ChatService, identity: Identity, address: str) -> None:
+        self.identity = identity
+        self.user = identity.user
+        self.session_id = identity.session_id
+        self.address = address
         self.chat = chat
-        self.conn = Connection(transport, user, chat.settings)
+        self.conn = Connection(transport, identity.user, chat.settings, identity.expires_at)
+        self._log_budget: LineBudget | None = None
         self.rooms = Sequencer()
         settings = chat.settings
         self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
@@ -39,8 +55,7 @@ class JsonSession:
 
     async def run(self) -> None:
         try:
-            with self.chat.connected(self):
-                await self.conn.serve(self._read_loop, self._write)
+            await self.conn.serve(self.chat, self, self._read_loop, self._write)
         finally:
             await self.conn.closed()
 
@@ -108,7 +123,7 @@ class JsonSession:
             user=self.user, default_room=settings.default_room, max_message_bytes=settings.max_message_bytes
         )
         self.conn.offer(encode(hello))
-        while (text := await self.conn.receive_text(self._on_binary)) is not None:
+        while (text := await self.conn.transport.receive_text(self._on_binary)) is not None:
             try:
                 command = parse_command(text)
                 if isinstance(command, Send):
@@ -129,7 +144,10 @@ class JsonSession:
         self, code: ErrorCode, message: str, ref: str | None = None, retry_after: float | None = None
     ) -> None:
         metrics.CLIENT_ERRORS.labels(code).inc()
-        log.info("error for %s: %s %s", self.user, code, message)
+        # A client sending nothing but bad frames would otherwise write a log line per frame.
+        self._log_budget = self._log_budget or LineBudget()
+        if (held := self._log_budget.take()) is not None:
+            log.info("error for %s: %s %s%s", self.user, code, message, held)
         self.conn.offer(encode(ErrorEvent(code=code, message=message, ref=ref, retry_after=retry_after)))
 
     async def _join(self, command: Join) -> None:

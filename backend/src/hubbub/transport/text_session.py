@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from hubbub.auth.base import Identity
 from hubbub.chat.hub import RoomEvent
 from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
@@ -18,24 +19,25 @@ log = logging.getLogger("hubbub.tutorial")
 
 
 class TextSession:
-    __slots__ = ("_bucket", "chat", "client_id", "conn", "room", "session_id", "user")
+    __slots__ = ("_bucket", "address", "chat", "client_id", "conn", "identity", "room", "session_id", "user")
 
     def __init__(
-        self, transport: Transport, chat: ChatService, user: str, session_id: str | None, client_id: int
+        self, transport: Transport, chat: ChatService, identity: Identity, address: str, client_id: int
     ) -> None:
-        self.user = user
-        self.session_id = session_id
+        self.identity = identity
+        self.user = identity.user
+        self.session_id = identity.session_id
+        self.address = address
         self.chat = chat
         self.client_id = client_id
         self.room = chat.settings.default_room
-        self.conn = Connection(transport, user, chat.settings)
+        self.conn = Connection(transport, identity.user, chat.settings, identity.expires_at)
         settings = chat.settings
         self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
 
     async def run(self) -> None:
         try:
-            with self.chat.connected(self):
-                await self.conn.serve(self._read_loop, self._write)
+            await self.conn.serve(self.chat, self, self._read_loop, self._write)
         finally:
             await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
             await self.conn.closed()
@@ -62,7 +64,10 @@ class TextSession:
     async def _read_loop(self) -> None:
         self.chat.enter(self, self.room)
         max_bytes = self.chat.settings.max_message_bytes
-        while not self.conn.closing and (data := await self.conn.receive_text(self._on_binary)) is not None:
+        while (
+            not self.conn.closing
+            and (data := await self.conn.transport.receive_text(self._on_binary)) is not None
+        ):
             if len(data.encode()) > max_bytes:
                 self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
                 return

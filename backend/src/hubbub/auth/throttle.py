@@ -1,0 +1,56 @@
+"""Failed sign-ins slow the next ones down, by name and by address, on every worker that shares
+the limiter (Redis when configured).
+
+Three counts, each locking its key out for 1 s after its free failures, doubling with each
+further failure, up to a cap; attempts while locked are refused unseen (429 + Retry-After),
+so they neither count nor extend the lock:
+
+- this name from this address: HUBBUB_LOGIN_MAX_FAILURES free, up to
+  HUBBUB_LOGIN_LOCKOUT_MAX_SECONDS. Guessing one account from one place stops here;
+- this address, any names: six times as many free (an office behind one NAT), same cap;
+- this name, from anywhere: ten times as many free, and never more than a minute: it slows a
+  guess spread over many addresses, while the account's owner, signing in from elsewhere, is
+  never held off for long.
+
+A success forgets the name's counts, not the address's: one good account does not buy an
+address more guesses at others.
+"""
+
+from __future__ import annotations
+
+from hubbub.limits import Limiter
+from hubbub.settings import Settings
+
+NAME_ANYWHERE_MAX_LOCK = 60.0
+
+
+class LoginThrottle:
+    def __init__(self, limiter: Limiter, settings: Settings) -> None:
+        self._limiter = limiter
+        self._free = settings.login_max_failures
+        self._max_lock = settings.login_lockout_max_seconds
+
+    @staticmethod
+    def _keys(name: str | None, address: str) -> tuple[str | None, str, str | None]:
+        folded = name.casefold()[:64] if name else None
+        pair = f"login:pair:{folded}|{address}" if folded else None
+        anywhere = f"login:name:{folded}" if folded else None
+        return pair, f"login:addr:{address}", anywhere
+
+    async def wait(self, name: str | None, address: str) -> float:
+        """Seconds before this name may try again from this address; 0 when it may now."""
+        return await self._limiter.locked_for([key for key in self._keys(name, address) if key])
+
+    async def failed(self, name: str | None, address: str) -> None:
+        pair, by_address, anywhere = self._keys(name, address)
+        if pair is not None:
+            await self._limiter.failed(pair, self._free, self._max_lock)
+        await self._limiter.failed(by_address, self._free * 6, self._max_lock)
+        if anywhere is not None:
+            await self._limiter.failed(anywhere, self._free * 10, min(self._max_lock, NAME_ANYWHERE_MAX_LOCK))
+
+    async def succeeded(self, name: str | None, address: str) -> None:
+        pair, _by_address, anywhere = self._keys(name, address)
+        for key in (pair, anywhere):
+            if key is not None:
+                await self._limiter.succeeded(key)

@@ -1,0 +1,60 @@
+"""The PostgreSQL store's tables, and how a database made by an earlier Hubbub is brought up to
+date: as for SQLite (sqlite_schema.py), with the version in hubbub_schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASELINE = """
+CREATE TABLE IF NOT EXISTS hubbub_rooms (
+    name TEXT PRIMARY KEY,
+    head BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hubbub_messages (
+    room TEXT NOT NULL REFERENCES hubbub_rooms(name),
+    seq BIGINT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    ts BIGINT NOT NULL,
+    client_msg_id TEXT,
+    client_id BIGINT,
+    PRIMARY KEY (room, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS hubbub_messages_idempotency
+    ON hubbub_messages (room, author, client_msg_id) WHERE client_msg_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS hubbub_sessions (
+    id TEXT PRIMARY KEY,
+    "user" TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hubbub_schema (version INTEGER NOT NULL);
+"""
+
+MIGRATIONS: list[list[str]] = [
+    [  # 1: a session knows the credential it was made from; a room, who created it
+        "ALTER TABLE hubbub_sessions ADD COLUMN credential TEXT",
+        "ALTER TABLE hubbub_rooms ADD COLUMN created_by TEXT",
+        "CREATE INDEX hubbub_rooms_created_by ON hubbub_rooms (created_by)",
+    ],
+]
+
+# Several workers may start at once; this advisory lock lets one of them migrate at a time.
+LOCK = 4242001
+
+
+async def migrate(conn: Any) -> int:
+    """Bring the database up to date inside the caller's transaction; returns its version."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+    await conn.execute(BASELINE)
+    version = await conn.fetchval("SELECT version FROM hubbub_schema")
+    if version is None:
+        version = 0
+        await conn.execute("INSERT INTO hubbub_schema (version) VALUES (0)")
+    for statements in MIGRATIONS[version:]:
+        for statement in statements:
+            await conn.execute(statement)
+    if version < len(MIGRATIONS):
+        await conn.execute("UPDATE hubbub_schema SET version = $1", len(MIGRATIONS))
+    return len(MIGRATIONS)

@@ -1,0 +1,63 @@
+"""The SQLite store's tables, and how a database made by an earlier Hubbub is brought up to date.
+
+BASELINE is the schema as the first release made it; each migration after it runs once, in
+order, in one transaction with the others, and `PRAGMA user_version` counts them. A new
+database is made the same way as an old one is upgraded, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+BASELINE = """
+CREATE TABLE IF NOT EXISTS rooms (
+    name TEXT PRIMARY KEY,
+    head INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    room TEXT NOT NULL REFERENCES rooms(name),
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    client_msg_id TEXT,
+    client_id INTEGER,
+    PRIMARY KEY (room, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_idempotency
+    ON messages (room, author, client_msg_id) WHERE client_msg_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+MIGRATIONS: list[list[str]] = [
+    [  # 1: a session knows the credential it was made from; a room, who created it
+        "ALTER TABLE sessions ADD COLUMN credential TEXT",
+        "ALTER TABLE rooms ADD COLUMN created_by TEXT",
+        "CREATE INDEX rooms_created_by ON rooms (created_by)",
+    ],
+]
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the database up to date; returns its version. Safe with several processes
+    starting at once: the write lock is taken before the version is read."""
+    db.executescript(BASELINE)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                db.execute(statement)
+        if version < len(MIGRATIONS):
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return len(MIGRATIONS)

@@ -1,0 +1,85 @@
+"""Bounds on what an HTTP request may be: the size of its body, and where a state-changing one
+may come from."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable
+
+from fastapi import HTTPException
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hubbub.origin import origin_allowed
+
+log = logging.getLogger("hubbub.web")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class BodyTooLargeError(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+
+
+async def _refuse(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """A body over the limit is refused with 413: at once when Content-Length says so, else as
+    soon as the bytes received pass it. Nothing larger is ever held in memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # WebSockets pass straight through, leaving no frame of this layer behind.
+        return self.app(scope, receive, send) if scope["type"] != "http" else self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            status = 413 if declared.isdigit() else 400
+            await _refuse(send, status, f"request body larger than {self.max_bytes} bytes")
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLargeError(self.max_bytes)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+class SameOriginWrites:
+    """A state-changing request (POST, PUT, PATCH, DELETE) from a browser must come from the
+    app's own origin (or one of HUBBUB_ALLOWED_ORIGINS), as a WebSocket must: a page elsewhere
+    cannot log a visitor out, or in, or act in their name with their cookie. Clients that are
+    not browsers send no Origin and are not affected."""
+
+    def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
+        self.app = app
+        self.allowed_origins = allowed_origins
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            headers = Headers(scope=scope)
+            if "origin" in headers:
+                refused = not origin_allowed(headers, self.allowed_origins)
+            else:  # a browser that omits Origin still says where the request comes from
+                refused = headers.get("sec-fetch-site") == "cross-site"
+            if refused:
+                log.warning("refused a cross-origin %s %s", scope["method"], scope["path"])
+                return _refuse(send, 403, "cross-origin request refused")
+        return self.app(scope, receive, send)
