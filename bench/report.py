@@ -62,6 +62,20 @@ def _integrity_of_all(result: dict[str, Any], tries: list[dict[str, Any]]) -> st
     return " / ".join(str(sum(t[key] for t in runs)) for key in ("lost", "duplicates", "out_of_order"))
 
 
+# Sections other benchmark scripts write into the same file (bench/durability.py): a new report
+# of bench/run.py keeps them as they are.
+KEPT_SECTIONS = ("## Durability",)
+
+
+def kept_sections(path: Path) -> str:
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    starts = [text.find(f"\n{heading}\n") for heading in KEPT_SECTIONS]
+    found = [start for start in starts if start >= 0]
+    return text[min(found) :] if found else ""
+
+
 def write_report(results: dict[str, Any], path: Path, command: str) -> None:
     runs = _index(results)
     tries = {(r["scenario"], r["server"]): r.get("tries", []) for r in results["runs"]}
@@ -213,7 +227,7 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
             *redis_rows,
             "",
         ]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + kept_sections(path))
 
 
 def _command(data: dict[str, Any]) -> str:
