@@ -87,9 +87,11 @@ def contexts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         context.add_init_script(CSP_LISTENER)
         context.on(
             "console",
-            lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
-            else None,
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+                else None
+            ),
         )
         opened.append(context)
         return context
