@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, expect
+from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Playwright, expect
 from pytest_redis import factories
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
@@ -178,11 +178,18 @@ def target(tmp_path: Path) -> Iterator[Target]:
 
 
 @pytest.fixture
-def room(target: Target, page: Page) -> str:
-    """A fresh room per test, so tests against one long-lived external server do not mix."""
+def room(target: Target, playwright: Playwright) -> str:
+    """A fresh public room per test, so tests against one long-lived external server do not mix.
+    Made by a user of its own (room creation is limited per user and per address)."""
     import uuid
 
     name = f"e2e-{uuid.uuid4().hex[:8]}"
-    response = page.request.post(f"{target.url}/api/rooms", data={"name": name})
-    assert response.ok, response.text()
+    maker = playwright.request.new_context(base_url=target.url)
+    try:
+        login = maker.post("/api/login", data={"name": f"maker-{name}"})
+        assert login.ok, login.text()
+        response = maker.post("/api/rooms", data={"name": name})
+        assert response.ok, response.text()
+    finally:
+        maker.dispose()
     return name

@@ -43,6 +43,7 @@ async def store(tmp_path: Path) -> AsyncIterator[CountingStore]:
     instance = CountingStore(str(tmp_path / "hubbub.db"))
     await instance.start()
     await instance.ensure_room("r")
+    await instance.add_members("r", ["u", "v", "mallory"])
     yield instance
     await instance.close()
 

@@ -99,6 +99,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
     broker = HeldBroker()
     service = ChatService(Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
     await service.start()
+    await service.rooms.enter(Identity("bob"), "general")  # bob posts in these tests
     yield service, broker
     await service.stop()
 

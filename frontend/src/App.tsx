@@ -8,7 +8,7 @@ type Phase =
   | { kind: "loading" }
   | { kind: "unreachable"; message: string }
   | { kind: "login"; config: ServerConfig; reason: string | null }
-  | { kind: "chat"; config: ServerConfig; user: string };
+  | { kind: "chat"; config: ServerConfig; user: string; admin: boolean };
 
 export function App() {
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
@@ -20,7 +20,7 @@ export function App() {
         const config = await api.config();
         try {
           const me = await api.me();
-          if (!request.cancelled) setPhase({ kind: "chat", config, user: me.user });
+          if (!request.cancelled) setPhase({ kind: "chat", config, user: me.user, admin: me.admin });
         } catch (error) {
           if (!(error instanceof ApiError && error.status === 401)) throw error;
           if (!request.cancelled) setPhase({ kind: "login", config, reason: null });
@@ -57,8 +57,8 @@ export function App() {
         <Login
           config={phase.config}
           reason={phase.reason}
-          onLoggedIn={(user) => {
-            setPhase({ kind: "chat", config: phase.config, user });
+          onLoggedIn={(user, admin) => {
+            setPhase({ kind: "chat", config: phase.config, user, admin });
           }}
         />
       );
@@ -67,6 +67,7 @@ export function App() {
         <Chat
           config={phase.config}
           user={phase.user}
+          admin={phase.admin}
           onSignedOut={(reason) => {
             onSignedOut(phase.config, reason);
           }}

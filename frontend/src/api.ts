@@ -10,6 +10,8 @@ export type AuthMode = ServerConfig["auth_mode"];
 export type LoginForm = Schemas["LoginBody"];
 export type RoomSummary = Schemas["RoomSummary"];
 export type HistoryPage = Schemas["HistoryPage"];
+export type MemberInfo = Schemas["MemberReply"];
+export type Visibility = Schemas["NewRoom"]["visibility"];
 
 export class ApiError extends Error {
   constructor(
@@ -40,7 +42,17 @@ export const api = {
   login: (form: LoginForm) => unwrap(client.POST("/api/login", { body: form })),
   logout: () => unwrap(client.POST("/api/logout")),
   rooms: () => unwrap(client.GET("/api/rooms")),
-  createRoom: (name: string) => unwrap(client.POST("/api/rooms", { body: { name } })),
+  createRoom: (name: string, visibility: NonNullable<Visibility> = "public", topic = "") =>
+    unwrap(client.POST("/api/rooms", { body: { name, visibility, topic } })),
+  directMessage: (users: string[]) => unwrap(client.POST("/api/dms", { body: { users } })),
+  updateRoom: (room: string, change: { topic?: string; archived?: boolean }) =>
+    unwrap(client.PATCH("/api/rooms/{room}", { params: { path: { room } }, body: change })),
+  members: (room: string) => unwrap(client.GET("/api/rooms/{room}/members", { params: { path: { room } } })),
+  addMember: (room: string, user: string) =>
+    unwrap(client.POST("/api/rooms/{room}/members", { params: { path: { room } }, body: { user } })),
+  removeMember: (room: string, user: string) =>
+    unwrap(client.DELETE("/api/rooms/{room}/members/{user}", { params: { path: { room, user } } })),
+  users: (q: string) => unwrap(client.GET("/api/users", { params: { query: { q } } })),
   history: (room: string, before: number, limit: number) =>
     unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { before, limit } } })),
 };

@@ -95,7 +95,8 @@ def add_user(args: argparse.Namespace) -> None:
 
     path = args.users_file or load_settings().effective_users_file
     try:
-        write_user(path, args.name, _read_password(args), must_exist=args.command == "passwd")
+        admin = args.admin if args.command == "add-user" else None  # passwd keeps the role
+        write_user(path, args.name, _read_password(args), must_exist=args.command == "passwd", admin=admin)
     except AuthError as exc:
         sys.exit(f"hubbub: {exc}")
     # A running server re-reads the file: the user's other sessions end with the old password.
@@ -158,6 +159,10 @@ def parser() -> argparse.ArgumentParser:
         user.add_argument("name")
         if name != "del-user":
             user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+        if name == "add-user":
+            user.add_argument(
+                "--admin", action="store_true", help="may manage every room's members and archive"
+            )
         user.add_argument("--users-file", type=Path, default=None)
         user.set_defaults(func=func)
 

@@ -81,6 +81,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.chat.start()
+        await self.chat.remember_users(self.authenticator.configured_users())
         self._sweeper = asyncio.create_task(self._end_revoked(), name="hubbub-credentials")
 
     async def stop(self) -> None:
@@ -99,6 +100,7 @@ class Runtime:
         while True:
             await asyncio.sleep(self.settings.credential_check_seconds)
             if self.authenticator.reload():
+                await self.chat.remember_users(self.authenticator.configured_users())
                 ended = self.chat.kick_if(
                     lambda connection: not self.authenticator.is_current(connection.identity),
                     Close.UNAUTHORIZED,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOM_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -26,6 +26,14 @@ class AuthMode(StrEnum):
     TOKEN = "token"
     JWT = "jwt"
     PASSWORD = "password"
+
+
+class TokenGrant(BaseModel):
+    """A static token's user, and whether they are an admin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    user: str
+    admin: bool = False
 
 
 class Settings(BaseSettings):
@@ -49,7 +57,9 @@ class Settings(BaseSettings):
         default=None,
         description="signs session cookies; default: generated once and kept in data_dir",
     )
-    tokens: dict[str, str] = Field(default_factory=dict, description='{"token": "user"}')
+    tokens: dict[str, TokenGrant] = Field(
+        default_factory=dict, description='{"token": "user"} or {"token": {"user": "ann", "admin": true}}'
+    )
     tokens_file: Path | None = Field(default=None, description="lines of 'token user'")
     users_file: Path | None = Field(
         default=None, description="password users (name:argon2hash); default data_dir/users"
@@ -61,6 +71,8 @@ class Settings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     jwt_user_claim: str = "sub"
+    jwt_admin_claim: str | None = Field(default=None, description="claim that makes a user an admin")
+    jwt_admin_value: str = Field(default="admin", description="the admin claim's value (or list member)")
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     cookie_secure: bool = False
     allowed_origins: Annotated[list[str], NoDecode] = Field(
@@ -94,6 +106,7 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="time a client has to send its request head (HTTP or WebSocket)"
     )
     max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
+    max_members_per_room: int = Field(default=10_000, gt=1)
     room_creations_per_minute: float = Field(default=10.0, gt=0)
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
@@ -120,6 +133,15 @@ class Settings(BaseSettings):
         description='JSON {"directive": ["source", ...]} added to the Content-Security-Policy',
     )
     hsts_max_age_seconds: int = Field(default=31_536_000, ge=0, description="HSTS over https; 0: none")
+
+    @field_validator("tokens", mode="before")
+    @classmethod
+    def _parse_grants(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                token: {"user": grant} if isinstance(grant, str) else grant for token, grant in value.items()
+            }
+        return value
 
     @field_validator("allowed_origins", "allowed_hosts", "csp_extra", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ export function Login({
 }: {
   config: ServerConfig;
   reason: string | null;
-  onLoggedIn: (user: string) => void;
+  onLoggedIn: (user: string, admin: boolean) => void;
 }) {
   const [form, setForm] = useState<LoginForm>({});
   const [error, setError] = useState<string | null>(null);
@@ -29,8 +29,8 @@ export function Login({
     setBusy(true);
     setError(null);
     try {
-      const { user } = await api.login(form);
-      onLoggedIn(user);
+      const { user, admin } = await api.login(form);
+      onLoggedIn(user, admin);
     } catch (caught) {
       if (caught instanceof ApiError && caught.status === 401) setError(`Sign-in refused: ${caught.message}`);
       else if (caught instanceof ApiError && caught.status === 422) setError("Please fill in the form.");

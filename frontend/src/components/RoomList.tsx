@@ -1,25 +1,35 @@
 import { useId, useState, type SyntheticEvent } from "react";
 
+import { ApiError } from "../api";
+import type { RoomMeta } from "../socket/ChatClient";
+import { roomLabel } from "./roomLabel";
+
 export function RoomList({
-  rooms,
+  directory,
   active,
   pattern,
   users,
   me,
   onSelect,
   onCreate,
+  onNewMessage,
+  onMessage,
 }: {
-  rooms: string[];
+  directory: Record<string, RoomMeta>;
   active: string;
   pattern: string;
   users: string[];
   me: string;
   onSelect: (room: string) => void;
-  onCreate: (room: string) => Promise<void>;
+  onCreate: (room: string, priv: boolean) => Promise<void>;
+  onNewMessage: () => void;
+  onMessage: (user: string) => void;
 }) {
   const [name, setName] = useState("");
+  const [priv, setPriv] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const inputId = useId();
+  const privateId = useId();
   const errorId = useId();
 
   async function create(event: SyntheticEvent) {
@@ -30,35 +40,46 @@ export function RoomList({
       return;
     }
     try {
-      await onCreate(wanted);
+      await onCreate(wanted, priv);
       setName("");
+      setPriv(false);
       setError(null);
     } catch (caught) {
-      setError(`Could not create the room: ${String(caught)}`);
+      setError(caught instanceof ApiError ? caught.message : "The server could not be reached; try again.");
     }
   }
 
-  const shown = rooms.includes(active) ? rooms : [...rooms, active].sort();
+  const all = Object.values(directory);
+  const rooms = all.filter((room) => room.visibility !== "dm");
+  if (!directory[active] && !active.startsWith("dm-")) {
+    rooms.push({ name: active, visibility: "public", topic: "", owner: null, archived: false, members: [] });
+  }
+  rooms.sort((a, b) => a.name.localeCompare(b.name));
+  const direct = all
+    .filter((room) => room.visibility === "dm")
+    .sort((a, b) => roomLabel(a, a.name, me).localeCompare(roomLabel(b, b.name, me)));
+
+  const entry = (room: RoomMeta) => (
+    <li key={room.name}>
+      <button
+        type="button"
+        className={room.name === active ? "room active" : "room"}
+        aria-current={room.name === active ? "page" : undefined}
+        onClick={() => {
+          onSelect(room.name);
+        }}
+      >
+        {roomLabel(room, room.name, me)}
+        {room.visibility === "private" && <span className="badge"> private</span>}
+      </button>
+    </li>
+  );
+
   return (
     <aside className="sidebar">
       <nav aria-labelledby="rooms-heading">
         <h2 id="rooms-heading">Rooms</h2>
-        <ul className="rooms">
-          {shown.map((room) => (
-            <li key={room}>
-              <button
-                type="button"
-                className={room === active ? "room active" : "room"}
-                aria-current={room === active ? "page" : undefined}
-                onClick={() => {
-                  onSelect(room);
-                }}
-              >
-                # {room}
-              </button>
-            </li>
-          ))}
-        </ul>
+        <ul className="rooms">{rooms.map(entry)}</ul>
         <form className="new-room" onSubmit={(e) => void create(e)}>
           <label htmlFor={inputId}>New room</label>
           <div className="row">
@@ -74,12 +95,30 @@ export function RoomList({
             />
             <button type="submit">Create</button>
           </div>
+          <div className="check">
+            <input
+              id={privateId}
+              type="checkbox"
+              checked={priv}
+              onChange={(e) => {
+                setPriv(e.target.checked);
+              }}
+            />
+            <label htmlFor={privateId}>Private: only people you add</label>
+          </div>
           {error && (
             <p id={errorId} className="error" role="alert">
               {error}
             </p>
           )}
         </form>
+      </nav>
+      <nav aria-labelledby="dms-heading">
+        <h2 id="dms-heading">Direct messages</h2>
+        <ul className="rooms">{direct.map(entry)}</ul>
+        <button type="button" className="link" onClick={onNewMessage}>
+          New message
+        </button>
       </nav>
       <section aria-labelledby="online-heading" className="presence">
         <h2 id="online-heading">Online ({users.length})</h2>
@@ -88,7 +127,20 @@ export function RoomList({
             <li key={user}>
               <span className="dot online" aria-hidden="true" />
               {user}
-              {user === me && <span className="muted"> (you)</span>}
+              {user === me ? (
+                <span className="muted"> (you)</span>
+              ) : (
+                <button
+                  type="button"
+                  className="link small"
+                  aria-label={`Message ${user}`}
+                  onClick={() => {
+                    onMessage(user);
+                  }}
+                >
+                  Message
+                </button>
+              )}
             </li>
           ))}
         </ul>

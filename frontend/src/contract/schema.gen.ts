@@ -21,6 +21,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Direct Message */
+        post: operations["direct_message_api_dms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/login": {
         parameters: {
             query?: never;
@@ -79,12 +96,74 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Rooms */
+        /**
+         * Rooms
+         * @description Public rooms and the caller's rooms and direct messages; archived ones with ?archived=true.
+         */
         get: operations["rooms_api_rooms_get"];
         put?: never;
         /** Create Room */
         post: operations["create_room_api_rooms_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{room}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Room Summary */
+        get: operations["room_summary_api_rooms__room__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change Room */
+        patch: operations["change_room_api_rooms__room__patch"];
+        trace?: never;
+    };
+    "/api/rooms/{room}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Members
+         * @description Online first, then by name.
+         */
+        get: operations["members_api_rooms__room__members_get"];
+        put?: never;
+        /** Add Member */
+        post: operations["add_member_api_rooms__room__members_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/{room}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Member
+         * @description Removing yourself is leaving.
+         */
+        delete: operations["remove_member_api_rooms__room__members__user__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -99,6 +178,26 @@ export interface paths {
         };
         /** History */
         get: operations["history_api_rooms__room__messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users
+         * @description Names of known users starting with q (names only), for autocomplete.
+         */
+        get: operations["users_api_users_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -188,7 +287,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected";
+            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived";
             /** Message */
             message: string;
             /**
@@ -323,6 +422,35 @@ export interface components {
             /** Username */
             username?: string | null;
         };
+        /** MemberReply */
+        MemberReply: {
+            /** Online */
+            online: boolean;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "owner" | "member";
+            /** User */
+            user: string;
+        };
+        /**
+         * MembersChanged
+         * @description Who is a member of the room changed (to the room's members).
+         */
+        MembersChanged: {
+            /** Added */
+            added: string[];
+            /** Removed */
+            removed: string[];
+            /** Room */
+            room: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "members";
+        };
         /**
          * MessageEvent
          * @description A stored message. ``seq`` is per room, from 1, gapless; ``ts`` is ms since the epoch.
@@ -350,10 +478,34 @@ export interface components {
              */
             type: "message";
         };
+        /**
+         * NewDirectMessage
+         * @description The other people in it (you are in it too): the same set always answers the same room.
+         */
+        NewDirectMessage: {
+            /** Users */
+            users: string[];
+        };
+        /** NewMember */
+        NewMember: {
+            /** User */
+            user: string;
+        };
         /** NewRoom */
         NewRoom: {
             /** Name */
             name: string;
+            /**
+             * Topic
+             * @default
+             */
+            topic?: string;
+            /**
+             * Visibility
+             * @default public
+             * @enum {string}
+             */
+            visibility?: "public" | "private";
         };
         /**
          * PresenceEvent
@@ -390,7 +542,59 @@ export interface components {
              */
             status: "ready" | "unavailable";
         };
-        /** RoomCreated */
+        /**
+         * Removed
+         * @description This user is no longer in the room: nothing more of it comes on this connection.
+         */
+        Removed: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "removed" | "left";
+            /** Room */
+            room: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "removed";
+        };
+        /**
+         * RoomAdded
+         * @description This user can now see the room: created with them in it, invited, or a new DM.
+         */
+        RoomAdded: {
+            /** Members */
+            members: string[];
+            /** Owner */
+            owner: string | null;
+            /** Room */
+            room: string;
+            /** Topic */
+            topic: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "room_added";
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility: "public" | "private" | "dm";
+        };
+        /** RoomChange */
+        RoomChange: {
+            /** Archived */
+            archived?: boolean | null;
+            /** Topic */
+            topic?: string | null;
+        };
+        /**
+         * RoomCreated
+         * @description A public room was created (every JSON connection hears of it).
+         */
         RoomCreated: {
             /** Room */
             room: string;
@@ -402,17 +606,66 @@ export interface components {
         };
         /** RoomCreatedReply */
         RoomCreatedReply: {
+            /** Archived */
+            archived: boolean;
             /** Created */
             created: boolean;
+            /** Head */
+            head: number;
+            /** Member */
+            member: boolean;
+            /** Members */
+            members: string[];
             /** Name */
             name: string;
+            /** Owner */
+            owner: string | null;
+            /** Topic */
+            topic: string;
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility: "public" | "private" | "dm";
         };
         /** RoomSummary */
         RoomSummary: {
+            /** Archived */
+            archived: boolean;
             /** Head */
             head: number;
+            /** Member */
+            member: boolean;
+            /** Members */
+            members: string[];
             /** Name */
             name: string;
+            /** Owner */
+            owner: string | null;
+            /** Topic */
+            topic: string;
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility: "public" | "private" | "dm";
+        };
+        /**
+         * RoomUpdated
+         * @description The room's topic changed, or it was archived (read-only) or taken out of the archive.
+         */
+        RoomUpdated: {
+            /** Archived */
+            archived: boolean;
+            /** Room */
+            room: string;
+            /** Topic */
+            topic: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "room_updated";
         };
         /**
          * Send
@@ -448,9 +701,11 @@ export interface components {
             /** Version */
             version: string;
         };
-        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["RoomCreated"] | components["schemas"]["ErrorEvent"];
+        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["ErrorEvent"];
         /** SessionInfo */
         SessionInfo: {
+            /** Admin */
+            admin: boolean;
             /** Expires At */
             expires_at: number | null;
             /** User */
@@ -530,6 +785,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    direct_message_api_dms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDirectMessage"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomSummary"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -663,7 +987,9 @@ export interface operations {
     };
     rooms_api_rooms_get: {
         parameters: {
-            query?: never;
+            query?: {
+                archived?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -686,6 +1012,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -730,6 +1083,33 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the name is not available */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -746,6 +1126,319 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    room_summary_api_rooms__room__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomSummary"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_room_api_rooms__room__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoomChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomSummary"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    members_api_rooms__room__members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberReply"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_member_api_rooms__room__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMember"];
+            };
+        };
+        responses: {
+            /** @description a member already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_member_api_rooms__room__members__user__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -775,6 +1468,73 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    users_api_users_get: {
+        parameters: {
+            query?: {
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string[];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -305,3 +305,44 @@ describe("ChatClient presence and typing", () => {
     expect(env.socket.sent.filter((f) => f.type === "typing")).toHaveLength(2);
   });
 });
+
+describe("ChatClient rooms", () => {
+  it("lists a room it was added to, updates it, and forgets one it was removed from", () => {
+    const { env, client } = connected();
+    env.socket.serve({
+      type: "room_added",
+      room: "vault",
+      visibility: "private",
+      topic: "plans",
+      owner: "olga",
+      members: [],
+    });
+    expect(client.getSnapshot().directory.vault).toMatchObject({ visibility: "private", topic: "plans" });
+    env.socket.serve({ type: "room_updated", room: "vault", topic: "new plans", archived: true });
+    expect(client.getSnapshot().directory.vault).toMatchObject({ topic: "new plans", archived: true });
+
+    client.join("vault");
+    env.socket.serve({ type: "joined", room: "vault", head: 1, from: 0, truncated: false, users: ["alice"] });
+    env.socket.serve(message(1, "secret", "vault"));
+    env.socket.serve({ type: "removed", room: "vault", reason: "removed" });
+    const after = client.getSnapshot();
+    expect(after.directory.vault).toBeUndefined();
+    expect(after.rooms.vault).toBeUndefined();
+    expect(after.removedFrom).toEqual(["vault"]);
+    // Not rejoined on the next connection: the room is gone for this user.
+    env.socket.drop(1012);
+    env.advance(60_000);
+    env.socket.open();
+    expect(env.socket.sent.filter((f) => f.type === "join").map((f) => f.room)).toEqual(["general"]);
+    client.acknowledgeRemovals();
+    expect(client.getSnapshot().removedFrom).toEqual([]);
+  });
+
+  it("bumps a room's member version when its members change, and leaving says nothing", () => {
+    const { env, client } = connected();
+    env.socket.serve({ type: "members", room: "general", added: ["bob"], removed: [] });
+    expect(client.getSnapshot().rooms.general!.membersVersion).toBe(1);
+    env.socket.serve({ type: "removed", room: "general", reason: "left" });
+    expect(client.getSnapshot().removedFrom).toEqual([]);
+  });
+});

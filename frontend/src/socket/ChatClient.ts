@@ -71,13 +71,29 @@ export interface RoomView {
   joined: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** Bumped when the room's members change: a member list re-reads them. */
+  membersVersion: number;
+}
+
+/** What the sidebar and header know of a room the user can see. */
+export interface RoomMeta {
+  name: string;
+  visibility: "public" | "private" | "dm";
+  topic: string;
+  owner: string | null;
+  archived: boolean;
+  /** A direct message's members. */
+  members: string[];
 }
 
 export interface ChatSnapshot {
   status: ConnectionStatus;
   user: string | null;
   rooms: Record<string, RoomView>;
-  roomNames: string[];
+  /** Every room the user can see, by name. */
+  directory: Record<string, RoomMeta>;
+  /** Rooms the user was taken out of since (shown once, then forgotten by the UI). */
+  removedFrom: string[];
   outbox: PendingMessage[];
   /** Why the connection ended for good (bad credentials, origin refused...). */
   fatal: { code: number; text: string } | null;
@@ -102,6 +118,7 @@ function emptyRoom(name: string): RoomView {
     joined: false,
     hasOlder: false,
     loadingOlder: false,
+    membersVersion: 0,
   };
 }
 
@@ -132,7 +149,8 @@ export class ChatClient {
     status: "connecting",
     user: null,
     rooms: {},
-    roomNames: [],
+    directory: {},
+    removedFrom: [],
     outbox: [],
     fatal: null,
     notice: null,
@@ -258,8 +276,27 @@ export class ChatClient {
   }
 
   // --- what the UI asks for
-  setRoomNames(names: string[]): void {
-    this.update({ roomNames: [...new Set([...names])].sort() });
+  /** The rooms the server listed (GET /api/rooms), replacing what was known. */
+  setDirectory(rooms: RoomMeta[]): void {
+    this.update({ directory: Object.fromEntries(rooms.map((room) => [room.name, room])) });
+  }
+
+  /** A room the user made or opened (REST answered it): known at once, not only after the event. */
+  addRoom(room: RoomMeta): void {
+    this.update({ directory: { ...this.state.directory, [room.name]: room } });
+  }
+
+  /** The UI has told the user about their removals. */
+  acknowledgeRemovals(): void {
+    this.update({ removedFrom: [] });
+  }
+
+  forget(room: string): void {
+    const directory = Object.fromEntries(Object.entries(this.state.directory).filter(([name]) => name !== room));
+    const rooms = Object.fromEntries(Object.entries(this.state.rooms).filter(([name]) => name !== room));
+    const index = this.openRooms.indexOf(room);
+    if (index >= 0) this.openRooms.splice(index, 1);
+    this.update({ directory, rooms, removedFrom: this.state.removedFrom.filter((r) => r !== room) });
   }
 
   join(room: string): void {
@@ -392,7 +429,31 @@ export class ChatClient {
         }
         break;
       case "room_created":
-        this.setRoomNames([...this.state.roomNames, frame.room]);
+        if (!this.state.directory[frame.room])
+          this.addRoom({ name: frame.room, visibility: "public", topic: "", owner: null, archived: false, members: [] });
+        break;
+      case "room_added":
+        this.addRoom({
+          name: frame.room,
+          visibility: frame.visibility,
+          topic: frame.topic,
+          owner: frame.owner,
+          archived: false,
+          members: frame.members,
+        });
+        break;
+      case "room_updated": {
+        const known = this.state.directory[frame.room];
+        if (known) this.addRoom({ ...known, topic: frame.topic, archived: frame.archived });
+        break;
+      }
+      case "members":
+        this.updateRoom(frame.room, (room) => ({ membersVersion: room.membersVersion + 1 }));
+        break;
+      case "removed":
+        // Nothing more of the room comes; the UI says why and lets it go.
+        this.forget(frame.room);
+        if (frame.reason === "removed") this.update({ removedFrom: [...this.state.removedFrom, frame.room] });
         break;
       case "left":
         break;

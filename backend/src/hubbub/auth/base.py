@@ -21,6 +21,9 @@ class Identity:
     # What the identity was made from, as a fingerprint (never the credential itself): a
     # session, or a socket, ends when that credential is removed or changed.
     credential: str | None = None
+    # Admins may remove anyone from any room and archive any room (they do not read private
+    # rooms or direct messages they are not in).
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,11 @@ class Authenticator(Protocol):
     def reload(self) -> bool:
         """Re-read the credentials if their source changed (a tokens or users file edited while
         the server runs); True when it did, so open sockets are checked again."""
+        ...
+
+    def configured_users(self) -> list[str]:
+        """The users the configuration names (tokens, the users file): they can be invited
+        before they first sign in. Empty where users come from elsewhere (none, jwt)."""
         ...
 
 

@@ -18,6 +18,8 @@ class JwtAuth:
         self._audience = settings.jwt_audience
         self._issuer = settings.jwt_issuer
         self._user_claim = settings.jwt_user_claim
+        self._admin_claim = settings.jwt_admin_claim
+        self._admin_value = settings.jwt_admin_value
         self._key: str | None = None
         self._jwks: pyjwt.PyJWKClient | None = None
         if settings.jwt_secret is not None:
@@ -55,10 +57,25 @@ class JwtAuth:
         user = claims.get(self._user_claim)
         if not isinstance(user, str):
             raise AuthError(f"token has no string claim {self._user_claim!r}")
-        return Identity(user=check_display_name(user), expires_at=float(claims["exp"]))
+        return Identity(
+            user=check_display_name(user), expires_at=float(claims["exp"]), admin=self._is_admin(claims)
+        )
+
+    def _is_admin(self, claims: dict[str, object]) -> bool:
+        """The admin claim (HUBBUB_JWT_ADMIN_CLAIM) is true, equals the admin value, or is a
+        list that holds it (roles, groups)."""
+        if self._admin_claim is None:
+            return False
+        value = claims.get(self._admin_claim)
+        if isinstance(value, list):
+            return self._admin_value in value
+        return value is True or value == self._admin_value
 
     def is_current(self, identity: Identity) -> bool:
         return True  # a token stands until its exp, when the sockets it opened are closed
 
     def reload(self) -> bool:
         return False
+
+    def configured_users(self) -> list[str]:
+        return []

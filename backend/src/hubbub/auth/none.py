@@ -24,3 +24,6 @@ class NoAuth:
 
     def reload(self) -> bool:
         return False
+
+    def configured_users(self) -> list[str]:
+        return []

@@ -24,15 +24,17 @@ _DUMMY_HASH = _hasher.hash("hubbub-dummy-password")
 
 
 def parse_users(text: str | None, path: Path) -> dict[str, str]:
+    """name -> its line after the name: 'argon2 hash' or 'argon2 hash:admin'."""
     users: dict[str, str] = {}
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        name, sep, hashed = line.partition(":")
-        if not sep or not hashed.startswith("$argon2"):
-            raise ValueError(f"{path}:{number}: expected 'name:$argon2...'")
-        users[name] = hashed
+        name, sep, entry = line.partition(":")
+        hashed, _, role = entry.partition(":")
+        if not sep or not hashed.startswith("$argon2") or role not in ("", "admin"):
+            raise ValueError(f"{path}:{number}: expected 'name:$argon2...' or 'name:$argon2...:admin'")
+        users[name] = entry
     return users
 
 
@@ -45,13 +47,16 @@ def _write_users(path: Path, users: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-")
     with os.fdopen(fd, "w") as out:
-        out.writelines(f"{user}:{hashed}\n" for user, hashed in sorted(users.items()))
+        out.writelines(f"{user}:{entry}\n" for user, entry in sorted(users.items()))
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 
-def add_user(path: Path, name: str, password: str, *, must_exist: bool = False) -> None:
-    """Add or replace a user (with must_exist, only replace: a password change)."""
+def add_user(
+    path: Path, name: str, password: str, *, must_exist: bool = False, admin: bool | None = None
+) -> None:
+    """Add or replace a user (with must_exist, only replace: a password change). ``admin``
+    None keeps the user's role as it was (a new user is not an admin)."""
     name = check_display_name(name)
     if ":" in name:
         raise AuthError("user names cannot contain ':'")
@@ -60,7 +65,9 @@ def add_user(path: Path, name: str, password: str, *, must_exist: bool = False) 
     users = read_users(path)
     if must_exist and name not in users:
         raise AuthError(f"no user named {name!r}")
-    users[name] = _hasher.hash(password)
+    if admin is None:
+        admin = users.get(name, "").endswith(":admin")
+    users[name] = _hasher.hash(password) + (":admin" if admin else "")
     _write_users(path, users)
 
 
@@ -71,10 +78,10 @@ def delete_user(path: Path, name: str) -> None:
     _write_users(path, users)
 
 
-def fingerprint(hashed: str) -> str:
-    """What a session keeps of the password it was made from: the hash's digest, which changes
-    with every new password (argon2 salts each hash)."""
-    return hashlib.blake2b(hashed.encode(), digest_size=16, person=b"hubbub-passwd").hexdigest()
+def fingerprint(entry: str) -> str:
+    """What a session keeps of the password it was made from: the digest of its hash and role,
+    which changes with every new password (argon2 salts each hash) and every change of role."""
+    return hashlib.blake2b(entry.encode(), digest_size=16, person=b"hubbub-passwd").hexdigest()
 
 
 class PasswordAuth:
@@ -96,22 +103,26 @@ class PasswordAuth:
             return False
         return True
 
+    def configured_users(self) -> list[str]:
+        return sorted(self._users)
+
     async def login(self, request: LoginRequest) -> Identity:
         self.reload()
         name = request.username or ""
-        hashed = self._users.get(name)
+        entry = self._users.get(name)
+        hashed = entry.partition(":")[0] if entry is not None else None
         try:
             # argon2 is deliberately slow: off the event loop so other users are not held up.
             await asyncio.to_thread(_hasher.verify, hashed or _DUMMY_HASH, request.password or "")
         except (VerificationError, InvalidHashError) as exc:
             raise AuthError("wrong user name or password") from exc
-        if hashed is None:
+        if entry is None:
             raise AuthError("wrong user name or password")
-        return Identity(user=name, credential=fingerprint(hashed))
+        return Identity(user=name, credential=fingerprint(entry), admin=entry.endswith(":admin"))
 
     async def verify_bearer(self, credential: str) -> Identity:
         raise AuthError("auth mode password takes no tokens: log in for a session cookie")
 
     def is_current(self, identity: Identity) -> bool:
-        hashed = self._users.get(identity.user)
-        return hashed is not None and identity.credential == fingerprint(hashed)
+        entry = self._users.get(identity.user)
+        return entry is not None and identity.credential == fingerprint(entry)

@@ -27,10 +27,10 @@ class SessionManager:
         expires_at = time.time() + self._ttl
         if identity.expires_at is not None:
             expires_at = min(expires_at, identity.expires_at)
-        record = SessionRecord(session_id, identity.user, expires_at, identity.credential)
+        record = SessionRecord(session_id, identity.user, expires_at, identity.credential, identity.admin)
         await self._store.create_session(record)
         cookie = self._serializer.dumps(session_id)
-        return cookie, Identity(identity.user, session_id, expires_at, identity.credential)
+        return cookie, Identity(identity.user, session_id, expires_at, identity.credential, identity.admin)
 
     def session_id(self, cookie: str) -> str:
         try:
@@ -45,7 +45,7 @@ class SessionManager:
         record = await self._store.get_session(self.session_id(cookie))
         if record is None:
             raise AuthError("session has expired or was logged out")
-        identity = Identity(record.user, record.id, record.expires_at, record.credential)
+        identity = Identity(record.user, record.id, record.expires_at, record.credential, record.admin)
         self._authenticator.reload()
         if not self._authenticator.is_current(identity):
             await self._store.delete_session(record.id)

@@ -87,6 +87,42 @@ class Broadcast:
 
 
 @dataclass(frozen=True, slots=True)
+class ToUsers:
+    """A JSON frame for every connection of these users (a room they can now see, a change to
+    a room only its members may hear of)."""
+
+    kind: ClassVar[str] = "U"
+    users: tuple[str, ...]
+    frame: str
+
+    def body(self) -> str:
+        return json.dumps([list(self.users), self.frame], separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, body: str) -> ToUsers:
+        users, frame = json.loads(body)
+        return cls(tuple(str(user) for user in users), str(frame))
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRemoved:
+    """A user is no longer a member of a room: every worker takes their connections out of it."""
+
+    kind: ClassVar[str] = "R"
+    room: str
+    user: str
+    reason: str  # "removed" or "left"
+
+    def body(self) -> str:
+        return json.dumps([self.room, self.user, self.reason], separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, body: str) -> MemberRemoved:
+        room, user, reason = json.loads(body)
+        return cls(str(room), str(user), str(reason))
+
+
+@dataclass(frozen=True, slots=True)
 class PresenceSnapshot:
     """One worker's whole presence: room -> users online there through that worker."""
 
@@ -135,7 +171,15 @@ class SessionEnded:
 
 
 Envelope = (
-    StoredMessages | MessageRef | RoomNotice | Broadcast | PresenceSnapshot | PresenceQuery | SessionEnded
+    StoredMessages
+    | MessageRef
+    | RoomNotice
+    | Broadcast
+    | ToUsers
+    | MemberRemoved
+    | PresenceSnapshot
+    | PresenceQuery
+    | SessionEnded
 )
 _PARSERS: dict[str, Callable[[str], Envelope]] = {
     kind.kind: kind.parse
@@ -144,6 +188,8 @@ _PARSERS: dict[str, Callable[[str], Envelope]] = {
         MessageRef,
         RoomNotice,
         Broadcast,
+        ToUsers,
+        MemberRemoved,
         PresenceSnapshot,
         PresenceQuery,
         SessionEnded,

@@ -58,28 +58,35 @@ class Subscriber(Protocol):
 
     def kick(self, code: int, reason: str) -> None: ...
 
+    def removed(self, room: str, reason: str) -> None:
+        """The user is no longer a member of the room: leave it, and say so."""
+        ...
+
 
 class Hub:
     def __init__(self) -> None:
         self._rooms: dict[str, set[Subscriber]] = {}
         self._all: set[Subscriber] = set()
-        self._per_user: Counter[str] = Counter()
+        self._by_user: dict[str, set[Subscriber]] = {}
         self._per_address: Counter[str] = Counter()
 
     def add(self, subscriber: Subscriber) -> None:
         if subscriber not in self._all:
             self._all.add(subscriber)
-            self._per_user[subscriber.user] += 1
+            self._by_user.setdefault(subscriber.user, set()).add(subscriber)
             self._per_address[subscriber.address] += 1
 
     def remove(self, subscriber: Subscriber) -> list[str]:
         """Forget the subscriber; returns the rooms it was still in."""
         if subscriber in self._all:
             self._all.discard(subscriber)
-            for counts, key in ((self._per_user, subscriber.user), (self._per_address, subscriber.address)):
-                counts[key] -= 1
-                if counts[key] <= 0:
-                    del counts[key]
+            mine = self._by_user[subscriber.user]
+            mine.discard(subscriber)
+            if not mine:
+                del self._by_user[subscriber.user]
+            self._per_address[subscriber.address] -= 1
+            if self._per_address[subscriber.address] <= 0:
+                del self._per_address[subscriber.address]
         rooms = [room for room, subscribers in self._rooms.items() if subscriber in subscribers]
         for room in rooms:
             self.unsubscribe(room, subscriber)
@@ -112,6 +119,17 @@ class Hub:
         for subscriber in tuple(self._all):
             subscriber.deliver_global(frame)
 
+    def dispatch_to_users(self, users: tuple[str, ...], frame: str) -> None:
+        for user in users:
+            for subscriber in tuple(self._by_user.get(user, ())):
+                subscriber.deliver_global(frame)
+
+    def remove_member(self, room: str, user: str, reason: str) -> None:
+        """The user's connections leave the room (they were removed from it, or left)."""
+        for subscriber in tuple(self._rooms.get(room, ())):
+            if subscriber.user == user:
+                subscriber.removed(room, reason)
+
     def resync(self) -> None:
         for subscriber in tuple(self._all):
             subscriber.resync()
@@ -133,13 +151,13 @@ class Hub:
         return len(picked)
 
     def connections_of(self, user: str) -> int:
-        return self._per_user[user]
+        return len(self._by_user.get(user, ()))
 
     def connections_from(self, address: str) -> int:
         return self._per_address[address]
 
     def users(self) -> set[str]:
-        return set(self._per_user)
+        return set(self._by_user)
 
     def __len__(self) -> int:
         return len(self._all)

@@ -17,22 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from hubbub import metrics
+from hubbub.auth.base import Identity
 from hubbub.broker import Broker, BrokerUnavailableError
 from hubbub.chat import envelope
 from hubbub.chat.append_batcher import AppendBatcher
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
 from hubbub.chat.presence import Presence
+from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
-from hubbub.contract.events import Event, MessageEvent, PresenceEvent, RoomCreated, TypingEvent, encode
+from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, encode
 from hubbub.settings import Settings
-from hubbub.store import AppendError, Draft, RoomInfo, Store, StoredMessage, UnknownRoomError
+from hubbub.store import AppendError, Draft, Store, StoredMessage
 
 log = logging.getLogger("hubbub.chat")
-
-
-class RoomLimitError(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +54,9 @@ class ChatService:
             notify=self._notify_presence,
             spawn=self._spawn,
         )
+        # Who may see and do what in which room: every room verb below goes through it.
+        self.rooms = Rooms(settings, store, self._publish, self.online_users)
+        self._seen: set[str] = set()
 
     # --- lifecycle
     async def start(self) -> None:
@@ -117,46 +117,48 @@ class ChatService:
         return self._hub.kick_if(predicate, code, reason)
 
     # --- rooms
-    async def rooms(self) -> list[RoomInfo]:
-        return await self._store.rooms()
-
-    async def create_room(self, name: str, created_by: str | None = None) -> bool:
-        """Create the room; False when it existed. Every JSON client hears of a new one.
-        Raises RoomLimitError when the creator has created as many as allowed."""
-        limit = self.settings.max_rooms_per_user
-        if created_by is not None and await self._store.rooms_created_by(created_by) >= limit:
-            if await self._store.room_head(name) is not None:
-                return False
-            raise RoomLimitError(limit)
-        created = await self._store.ensure_room(name, created_by)
-        if created:
-            await self._publish(envelope.Broadcast(encode(RoomCreated(room=name))))
-        return created
-
-    async def history(self, room: str, before: int | None, limit: int) -> tuple[list[StoredMessage], bool]:
+    async def history(
+        self, actor: Identity | None, room: str, before: int | None, limit: int
+    ) -> tuple[list[StoredMessage], bool]:
         """The newest ``limit`` messages before ``before``, oldest first, and whether there are
-        older ones. Raises UnknownRoomError."""
-        if await self._store.room_head(room) is None:
-            raise UnknownRoomError(room)
+        older ones. Raises UnknownRoomError, for a room the actor may not see too."""
+        await self.rooms.visible(actor, room)
         page = await self._store.before(room, before, limit + 1)
         return page[-limit:], len(page) > limit
 
     async def messages_after(self, room: str, after: int, limit: int) -> list[StoredMessage]:
+        """For a connection's own gap fill, in a room it has joined."""
         return await self._store.after(room, after, limit)
+
+    async def remember_users(self, names: list[str]) -> None:
+        """Users the configuration names: known (invitable) before they first sign in."""
+        for name in names:
+            await self._store.touch_user(name)
+
+    async def seen(self, identity: Identity) -> None:
+        """Remember the user (once per worker): they can be found and invited from now on."""
+        if identity.user not in self._seen:
+            await self._store.touch_user(identity.user)
+            if len(self._seen) < 100_000:
+                self._seen.add(identity.user)
 
     # --- in a room
     async def join(self, subscriber: Subscriber, room: str) -> RoomJoin:
-        """Subscribe to the room's events; raises UnknownRoomError, StoreUnavailableError."""
-        head = await self._store.room_head(room)
-        if head is None:
-            raise UnknownRoomError(room)
-        self.enter(subscriber, room)
-        return RoomJoin(head, self._presence.users(room))
+        """Subscribe to the room's events, a member of it from now on if it is public. Raises
+        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError."""
+        info = await self.rooms.enter(subscriber.identity, room)
+        if self._hub.subscribe(room, subscriber):
+            # The others hear of a first arrival; this client gets the list in its answer.
+            self._presence.join(room, subscriber.user)
+        return RoomJoin(info.head, self._presence.users(room))
 
-    def enter(self, subscriber: Subscriber, room: str) -> None:
-        """Subscribe to a room known to exist. The others hear of a first arrival."""
+    async def join_default(self, subscriber: Subscriber) -> None:
+        """A plain-text client's only room, the default one (public, always there): it hears
+        the room from the moment it connects, and is a member by the time it first posts."""
+        room = self.settings.default_room
         if self._hub.subscribe(room, subscriber):
             self._presence.join(room, subscriber.user)
+        await self.rooms.enter(subscriber.identity, room)
 
     def leave(self, subscriber: Subscriber, room: str) -> None:
         if self._hub.unsubscribe(room, subscriber):
@@ -231,6 +233,10 @@ class ChatService:
                 self._spawn(self._dispatch_from_store(room, seq), "hubbub-message-ref")
             case envelope.Broadcast(frame):
                 self._hub.dispatch_global(frame)
+            case envelope.ToUsers(users, frame):
+                self._hub.dispatch_to_users(users, frame)
+            case envelope.MemberRemoved(room, user, reason):
+                self._hub.remove_member(room, user, reason)
             case envelope.PresenceSnapshot():
                 self._presence.on_snapshot(item)
             case envelope.PresenceQuery():

@@ -46,7 +46,6 @@ class Typing(_Command):
 
 
 Command = Annotated[Join | Leave | Send | Typing, Field(discriminator="type")]
-COMMANDS: tuple[type[BaseModel], ...] = (Join, Leave, Send, Typing)
 _command_adapter: TypeAdapter[Join | Leave | Send | Typing] = TypeAdapter(Command)
 
 

@@ -21,6 +21,7 @@ ErrorCode = Literal[
     "rate_limited",
     "store_unavailable",
     "message_rejected",
+    "archived",
 ]
 
 
@@ -111,8 +112,47 @@ class Left(Event):
 
 
 class RoomCreated(Event):
+    """A public room was created (every JSON connection hears of it)."""
+
     type: Literal["room_created"] = "room_created"
     room: str
+
+
+class RoomAdded(Event):
+    """This user can now see the room: created with them in it, invited, or a new DM."""
+
+    type: Literal["room_added"] = "room_added"
+    room: str
+    visibility: Literal["public", "private", "dm"]
+    topic: str
+    owner: str | None
+    members: list[str]  # a DM's members; empty for other rooms
+
+
+class RoomUpdated(Event):
+    """The room's topic changed, or it was archived (read-only) or taken out of the archive."""
+
+    type: Literal["room_updated"] = "room_updated"
+    room: str
+    topic: str
+    archived: bool
+
+
+class MembersChanged(Event):
+    """Who is a member of the room changed (to the room's members)."""
+
+    type: Literal["members"] = "members"
+    room: str
+    added: list[str]
+    removed: list[str]
+
+
+class Removed(Event):
+    """This user is no longer in the room: nothing more of it comes on this connection."""
+
+    type: Literal["removed"] = "removed"
+    room: str
+    reason: Literal["removed", "left"]
 
 
 class ErrorEvent(Event):
@@ -126,20 +166,21 @@ class ErrorEvent(Event):
 
 
 ServerEvent = Annotated[
-    Hello | Joined | MessageEvent | Ack | PresenceEvent | TypingEvent | Left | RoomCreated | ErrorEvent,
+    Hello
+    | Joined
+    | MessageEvent
+    | Ack
+    | PresenceEvent
+    | TypingEvent
+    | Left
+    | RoomCreated
+    | RoomAdded
+    | RoomUpdated
+    | MembersChanged
+    | Removed
+    | ErrorEvent,
     Field(discriminator="type"),
 ]
-EVENTS: tuple[type[Event], ...] = (
-    Hello,
-    Joined,
-    MessageEvent,
-    Ack,
-    PresenceEvent,
-    TypingEvent,
-    Left,
-    RoomCreated,
-    ErrorEvent,
-)
 
 
 def encode(event: Event) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,8 +24,29 @@ class LoginBody(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
 
 
+Visibility = Literal["public", "private", "dm"]
+UserName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class NewRoom(BaseModel):
     name: RoomName
+    visibility: Literal["public", "private"] = "public"
+    topic: Annotated[str, Field(max_length=1000)] = ""
+
+
+class NewDirectMessage(BaseModel):
+    """The other people in it (you are in it too): the same set always answers the same room."""
+
+    users: Annotated[list[UserName], Field(min_length=1, max_length=16)]
+
+
+class RoomChange(BaseModel):
+    topic: Annotated[str, Field(max_length=1000)] | None = None
+    archived: bool | None = None
+
+
+class NewMember(BaseModel):
+    user: UserName
 
 
 class ServerConfig(_Reply):
@@ -40,16 +61,28 @@ class ServerConfig(_Reply):
 class SessionInfo(_Reply):
     user: str
     expires_at: float | None  # seconds since the epoch; null when it never expires
+    admin: bool  # may manage every room's members and archive any room
 
 
 class RoomSummary(_Reply):
     name: str
     head: int  # seq of the newest message, 0 when empty
+    visibility: Visibility
+    topic: str
+    owner: str | None
+    archived: bool
+    member: bool  # the caller is a member
+    members: list[str]  # a direct message's members; empty for other rooms
 
 
-class RoomCreatedReply(_Reply):
-    name: str
+class RoomCreatedReply(RoomSummary):
     created: bool  # false: it existed already
+
+
+class MemberReply(_Reply):
+    user: str
+    role: Literal["owner", "member"]
+    online: bool
 
 
 class HistoryPage(_Reply):

@@ -28,6 +28,11 @@ class TooManyAttemptsError(AuthError):
         super().__init__(f"too many failed attempts; try again in {self.retry_after} s")
 
 
+def too_many(retry_after: float, what: str) -> HTTPException:
+    seconds = max(1, math.ceil(retry_after))
+    return HTTPException(429, f"{what}; try again in {seconds} s", headers={"Retry-After": str(seconds)})
+
+
 def get_runtime(conn: HTTPConnection) -> Runtime:
     runtime: Runtime = conn.app.state.runtime
     return runtime
@@ -104,6 +109,7 @@ async def websocket_identity(websocket: WebSocket, runtime: Runtime) -> Identity
             raise Refusal.of(Close.UNAUTHORIZED)
         identity = await anonymous_identity(websocket, runtime)
     check_caps(runtime, identity, client_address(websocket))
+    await runtime.chat.seen(identity)
     return identity
 
 
@@ -140,6 +146,8 @@ async def require_identity(request: Request) -> Identity | None:
         raise HTTPException(401, str(exc)) from exc
     if identity is None and runtime.settings.auth is not AuthMode.NONE:
         raise HTTPException(401, "credentials required")
+    if identity is not None:
+        await runtime.chat.seen(identity)
     return identity
 
 

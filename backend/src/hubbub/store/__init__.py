@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from hubbub.store.base import (
+    DM,
+    MEMBER,
+    OWNER,
+    PRIVATE,
+    PUBLIC,
     Appended,
     AppendError,
     Draft,
+    Member,
     MessageRejectedError,
+    NewRoom,
+    NotMemberError,
+    RoomArchivedError,
     RoomInfo,
     SessionRecord,
     Store,
@@ -16,10 +25,19 @@ from hubbub.store.base import (
 )
 
 __all__ = [
+    "DM",
+    "MEMBER",
+    "OWNER",
+    "PRIVATE",
+    "PUBLIC",
     "AppendError",
     "Appended",
     "Draft",
+    "Member",
     "MessageRejectedError",
+    "NewRoom",
+    "NotMemberError",
+    "RoomArchivedError",
     "RoomInfo",
     "SessionRecord",
     "Store",

@@ -17,9 +17,25 @@ class UnknownRoomError(AppendError, LookupError):
     """The room does not exist."""
 
 
+class NotMemberError(AppendError):
+    """The author is not a member of the room (or was removed from it meanwhile)."""
+
+
+class RoomArchivedError(AppendError):
+    """The room is archived: read-only."""
+
+
 class MessageRejectedError(AppendError):
     """The store refused this one message (a constraint, a value out of its range, a trigger):
     sending it again will not help. Nothing of it was written."""
+
+
+# check_author's answer -> the error a draft comes back with
+REFUSALS: dict[str, type[AppendError]] = {
+    "unknown": UnknownRoomError,
+    "archived": RoomArchivedError,
+    "not a member": NotMemberError,
+}
 
 
 class StoreUnavailableError(RuntimeError):
@@ -70,10 +86,40 @@ class Draft:
 Appended = tuple[StoredMessage, bool] | AppendError
 
 
+PUBLIC, PRIVATE, DM = "public", "private", "dm"
+OWNER, MEMBER = "owner", "member"
+
+
 @dataclass(frozen=True, slots=True)
 class RoomInfo:
     name: str
     head: int  # sequence number of the newest message, 0 when empty
+    visibility: str = PUBLIC  # public, private or dm
+    topic: str = ""
+    owner: str | None = None
+    archived: bool = False
+    role: str | None = None  # the asking user's role in the room; None when not a member
+    members: tuple[str, ...] = ()  # a direct message's members (other rooms: not listed here)
+
+    @property
+    def member(self) -> bool:
+        return self.role is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRoom:
+    name: str
+    visibility: str
+    owner: str | None
+    members: tuple[str, ...]  # the owner among them; for a DM, all of its members
+    topic: str = ""
+    dm_key: str | None = None  # the same set of users, the same key: one DM per set
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user: str
+    role: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +128,7 @@ class SessionRecord:
     user: str
     expires_at: float
     credential: str | None = None  # fingerprint of what the session was made from
+    admin: bool = False
 
 
 class Store(Protocol):
@@ -91,26 +138,71 @@ class Store(Protocol):
     async def close(self) -> None: ...
     async def ping(self) -> None: ...
 
-    async def ensure_room(self, name: str, created_by: str | None = None) -> bool:
-        """Create the room if missing; True when it was created."""
+    async def ensure_room(self, name: str) -> bool:
+        """Create the public room if missing (the default room); True when it was created."""
+        ...
+
+    async def create_room(self, room: NewRoom) -> RoomInfo | None:
+        """Create the room with its members (the owner as owner); None when the name, or for a
+        DM the key, is taken. The answer is as its owner sees it."""
         ...
 
     async def rooms_created_by(self, user: str) -> int:
         """How many rooms the user has created."""
         ...
 
-    async def rooms(self) -> list[RoomInfo]: ...
+    async def room(self, name: str, user: str | None = None) -> RoomInfo | None:
+        """The room, with ``user``'s role in it; None when it does not exist."""
+        ...
+
+    async def find_dm(self, dm_key: str, user: str) -> RoomInfo | None: ...
+
+    async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
+        """Every public room and every room the user is a member of, by name; archived ones
+        only when asked for. The only listing of rooms: nothing else enumerates them."""
+        ...
+
     async def room_head(self, name: str) -> int | None:
         """Newest sequence number, or None when the room does not exist."""
+        ...
+
+    async def update_room(
+        self, name: str, topic: str | None = None, archived: bool | None = None
+    ) -> None: ...
+
+    async def members(self, room: str) -> list[Member]:
+        """The room's members, owners first, then by name."""
+        ...
+
+    async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
+        """Make the users members; returns those who were not before."""
+        ...
+
+    async def remove_member(self, room: str, user: str) -> bool: ...
+
+    async def count_members(self, room: str) -> int: ...
+
+    async def touch_user(self, name: str) -> None:
+        """Remember that the user exists (signed in or connected): they can be found and invited."""
+        ...
+
+    async def known_users(self, names: Sequence[str]) -> set[str]:
+        """Those of the names the store has seen."""
+        ...
+
+    async def find_users(self, prefix: str, limit: int) -> list[str]:
+        """Known user names starting with the prefix (case-insensitive), by name."""
         ...
 
     async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
         """Store the drafts in order in one transaction, raising StoreUnavailableError (and
         writing none) when the store cannot be reached. Each draft is isolated from the others
         (a savepoint each): a draft whose client_msg_id that author already stored in that
-        room comes back as (stored message, False) instead of being written twice; one for a
-        missing room as UnknownRoomError, one the store refuses for any other reason as
-        MessageRejectedError, and neither fails the rest of the batch."""
+        room comes back as (stored message, False) instead of being written twice. One for a
+        missing room comes back as UnknownRoomError, one whose author is not a member of the
+        room as NotMemberError (checked in the same transaction: a removal that commits first
+        wins), one for an archived room as RoomArchivedError, one the store refuses for any
+        other reason as MessageRejectedError; none of them fails the rest of the batch."""
         ...
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

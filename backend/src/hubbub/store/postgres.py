@@ -8,15 +8,19 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from hubbub.store import postgres_rooms as rooms
 from hubbub.store.base import (
+    MEMBER,
+    REFUSALS,
     Appended,
     Draft,
+    Member,
     MessageRejectedError,
+    NewRoom,
     RoomInfo,
     SessionRecord,
     StoredMessage,
     StoreUnavailableError,
-    UnknownRoomError,
 )
 from hubbub.store.postgres_schema import migrate
 
@@ -71,24 +75,51 @@ class PostgresStore:
         except (*UNAVAILABLE, TimeoutError) as exc:
             raise StoreUnavailableError(str(exc)) from exc
 
-    async def ensure_room(self, name: str, created_by: str | None = None) -> bool:
-        status = await self.pool.execute(
-            "INSERT INTO hubbub_rooms (name, head, created_at, created_by) VALUES ($1, 0, $2, $3) "
-            "ON CONFLICT (name) DO NOTHING",
-            name,
-            int(time.time() * 1000),
-            created_by,
-        )
-        return bool(status == "INSERT 0 1")
+    # --- rooms, members, users (postgres_rooms.py)
+    async def ensure_room(self, name: str) -> bool:
+        return await rooms.ensure_room(self.pool, name)
+
+    async def create_room(self, room: NewRoom) -> RoomInfo | None:
+        return await rooms.create_room(self.pool, room)
 
     async def rooms_created_by(self, user: str) -> int:
         count = await self.pool.fetchval("SELECT count(*) FROM hubbub_rooms WHERE created_by = $1", user)
         return int(count)
 
-    async def rooms(self) -> list[RoomInfo]:
-        rows = await self.pool.fetch("SELECT name, head FROM hubbub_rooms ORDER BY name")
-        return [RoomInfo(r["name"], r["head"]) for r in rows]
+    async def room(self, name: str, user: str | None = None) -> RoomInfo | None:
+        return await rooms.room_info(self.pool, name, user)
 
+    async def find_dm(self, dm_key: str, user: str) -> RoomInfo | None:
+        return await rooms.find_dm(self.pool, dm_key, user)
+
+    async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
+        return await rooms.rooms_for(self.pool, user, archived)
+
+    async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
+        await rooms.update_room(self.pool, name, topic, archived)
+
+    async def members(self, room: str) -> list[Member]:
+        return await rooms.members(self.pool, room)
+
+    async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
+        return await rooms.add_members(self.pool, room, users, role)
+
+    async def remove_member(self, room: str, user: str) -> bool:
+        return await rooms.remove_member(self.pool, room, user)
+
+    async def count_members(self, room: str) -> int:
+        return await rooms.count_members(self.pool, room)
+
+    async def touch_user(self, name: str) -> None:
+        await rooms.touch_user(self.pool, name)
+
+    async def known_users(self, names: Sequence[str]) -> set[str]:
+        return await rooms.known_users(self.pool, names) if names else set()
+
+    async def find_users(self, prefix: str, limit: int) -> list[str]:
+        return await rooms.find_users(self.pool, prefix, limit)
+
+    # --- messages
     async def room_head(self, name: str) -> int | None:
         head = await self.pool.fetchval("SELECT head FROM hubbub_rooms WHERE name = $1", name)
         return None if head is None else int(head)
@@ -142,11 +173,12 @@ class PostgresStore:
 
     @staticmethod
     async def _insert(conn: Conn, draft: Draft) -> Appended:
+        refused = await rooms.check_author(conn, draft.room, draft.author)
+        if refused is not None:
+            return REFUSALS[refused](draft.room)
         head = await conn.fetchval(
             "UPDATE hubbub_rooms SET head = head + 1 WHERE name = $1 RETURNING head", draft.room
         )
-        if head is None:
-            return UnknownRoomError(draft.room)
         message = draft.stored(int(head))
         await conn.execute(
             f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
@@ -178,21 +210,23 @@ class PostgresStore:
     async def create_session(self, record: SessionRecord) -> None:
         async with self.pool.acquire() as conn:
             await conn.execute(
-                'INSERT INTO hubbub_sessions (id, "user", expires_at, credential) VALUES ($1, $2, $3, $4)',
+                'INSERT INTO hubbub_sessions (id, "user", expires_at, credential, admin) '
+                "VALUES ($1, $2, $3, $4, $5)",
                 record.id,
                 record.user,
                 record.expires_at,
                 record.credential,
+                record.admin,
             )
             await conn.execute("DELETE FROM hubbub_sessions WHERE expires_at < $1", time.time())
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = await self.pool.fetchrow(
-            'SELECT id, "user", expires_at, credential FROM hubbub_sessions WHERE id = $1', session_id
+            'SELECT id, "user", expires_at, credential, admin FROM hubbub_sessions WHERE id = $1', session_id
         )
         if row is None or row["expires_at"] < time.time():
             return None
-        return SessionRecord(row["id"], row["user"], row["expires_at"], row["credential"])
+        return SessionRecord(row["id"], row["user"], row["expires_at"], row["credential"], row["admin"])
 
     async def delete_session(self, session_id: str) -> None:
         await self.pool.execute("DELETE FROM hubbub_sessions WHERE id = $1", session_id)

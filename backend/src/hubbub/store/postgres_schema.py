@@ -38,6 +38,30 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE hubbub_rooms ADD COLUMN created_by TEXT",
         "CREATE INDEX hubbub_rooms_created_by ON hubbub_rooms (created_by)",
     ],
+    [  # 2: rooms people can trust: visibility, topic, archive, members, known users, admins
+        "ALTER TABLE hubbub_rooms ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'",
+        "ALTER TABLE hubbub_rooms ADD COLUMN topic TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE hubbub_rooms ADD COLUMN archived BOOLEAN NOT NULL DEFAULT false",
+        "ALTER TABLE hubbub_rooms ADD COLUMN dm_key TEXT",
+        "CREATE UNIQUE INDEX hubbub_rooms_dm_key ON hubbub_rooms (dm_key) WHERE dm_key IS NOT NULL",
+        """CREATE TABLE hubbub_members (
+            room TEXT NOT NULL REFERENCES hubbub_rooms(name),
+            "user" TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'member',
+            joined_at BIGINT NOT NULL,
+            PRIMARY KEY (room, "user")
+        )""",
+        'CREATE INDEX hubbub_members_user ON hubbub_members ("user")',
+        "CREATE TABLE hubbub_users (name TEXT PRIMARY KEY, seen_at BIGINT NOT NULL)",
+        # Existing rooms stay public (the default above); whoever has posted in one is a member.
+        'INSERT INTO hubbub_members (room, "user", role, joined_at) '
+        "SELECT room, author, 'member', min(ts) FROM hubbub_messages GROUP BY room, author",
+        "UPDATE hubbub_members m SET role = 'owner' FROM hubbub_rooms r "
+        'WHERE r.name = m.room AND r.created_by = m."user"',
+        "INSERT INTO hubbub_users (name, seen_at) "
+        "SELECT author, max(ts) FROM hubbub_messages GROUP BY author",
+        "ALTER TABLE hubbub_sessions ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false",
+    ],
 ]
 
 # Several workers may start at once; this advisory lock lets one of them migrate at a time.

@@ -11,15 +11,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hubbub.store import sqlite_rooms as rooms
 from hubbub.store.base import (
+    MEMBER,
+    REFUSALS,
     Appended,
     Draft,
+    Member,
     MessageRejectedError,
+    NewRoom,
     RoomInfo,
     SessionRecord,
     StoredMessage,
     StoreUnavailableError,
-    UnknownRoomError,
 )
 from hubbub.store.sqlite_schema import migrate
 
@@ -81,32 +85,50 @@ class SQLiteStore:
     async def ping(self) -> None:
         await self._run(self.db.execute, "SELECT 1")
 
-    def _ensure_room(self, name: str, created_by: str | None) -> bool:
-        cursor = self.db.execute(
-            "INSERT INTO rooms (name, head, created_at, created_by) VALUES (?, 0, ?, ?) "
-            "ON CONFLICT (name) DO NOTHING",
-            (name, int(time.time() * 1000), created_by),
-        )
-        return cursor.rowcount == 1
+    # --- rooms, members, users (sqlite_rooms.py)
+    async def ensure_room(self, name: str) -> bool:
+        return await self._run(rooms.ensure_room, self.db, name)
 
-    async def ensure_room(self, name: str, created_by: str | None = None) -> bool:
-        return await self._run(self._ensure_room, name, created_by)
-
-    def _rooms_created_by(self, user: str) -> int:
-        return int(self.db.execute("SELECT count(*) FROM rooms WHERE created_by = ?", (user,)).fetchone()[0])
+    async def create_room(self, room: NewRoom) -> RoomInfo | None:
+        return await self._run(rooms.create_room, self.db, room)
 
     async def rooms_created_by(self, user: str) -> int:
-        return await self._run(self._rooms_created_by, user)
+        return await self._run(rooms.rooms_created_by, self.db, user)
 
-    def _rooms(self) -> list[RoomInfo]:
-        return [
-            RoomInfo(name, head)
-            for name, head in self.db.execute("SELECT name, head FROM rooms ORDER BY name")
-        ]
+    async def room(self, name: str, user: str | None = None) -> RoomInfo | None:
+        return await self._run(rooms.room_info, self.db, name, user)
 
-    async def rooms(self) -> list[RoomInfo]:
-        return await self._run(self._rooms)
+    async def find_dm(self, dm_key: str, user: str) -> RoomInfo | None:
+        return await self._run(rooms.find_dm, self.db, dm_key, user)
 
+    async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
+        return await self._run(rooms.rooms_for, self.db, user, archived)
+
+    async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
+        await self._run(rooms.update_room, self.db, name, topic, archived)
+
+    async def members(self, room: str) -> list[Member]:
+        return await self._run(rooms.members, self.db, room)
+
+    async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
+        return await self._run(rooms.add_members, self.db, room, users, role)
+
+    async def remove_member(self, room: str, user: str) -> bool:
+        return await self._run(rooms.remove_member, self.db, room, user)
+
+    async def count_members(self, room: str) -> int:
+        return await self._run(rooms.count_members, self.db, room)
+
+    async def touch_user(self, name: str) -> None:
+        await self._run(rooms.touch_user, self.db, name)
+
+    async def known_users(self, names: Sequence[str]) -> set[str]:
+        return await self._run(rooms.known_users, self.db, names) if names else set()
+
+    async def find_users(self, prefix: str, limit: int) -> list[str]:
+        return await self._run(rooms.find_users, self.db, prefix, limit)
+
+    # --- messages
     def _room_head(self, name: str) -> int | None:
         row = self.db.execute("SELECT head FROM rooms WHERE name = ?", (name,)).fetchone()
         return None if row is None else int(row[0])
@@ -156,11 +178,12 @@ class SQLiteStore:
             ).fetchone()
             if existing is not None:
                 return _row_to_message(existing), False
+        refused = rooms.check_author(db, draft.room, draft.author)
+        if refused is not None:
+            return REFUSALS[refused](draft.room)
         head_row = db.execute(
             "UPDATE rooms SET head = head + 1 WHERE name = ? RETURNING head", (draft.room,)
         ).fetchone()
-        if head_row is None:
-            return UnknownRoomError(draft.room)
         message = draft.stored(int(head_row[0]))
         db.execute(
             f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
@@ -190,8 +213,8 @@ class SQLiteStore:
 
     def _create_session(self, record: SessionRecord) -> None:
         self.db.execute(
-            "INSERT INTO sessions (id, user, expires_at, credential) VALUES (?, ?, ?, ?)",
-            (record.id, record.user, record.expires_at, record.credential),
+            "INSERT INTO sessions (id, user, expires_at, credential, admin) VALUES (?, ?, ?, ?, ?)",
+            (record.id, record.user, record.expires_at, record.credential, int(record.admin)),
         )
         # Housekeeping rides on logins: expired sessions never pile up.
         self.db.execute("DELETE FROM sessions WHERE expires_at < ?", (time.time(),))
@@ -201,11 +224,11 @@ class SQLiteStore:
 
     def _get_session(self, session_id: str) -> SessionRecord | None:
         row = self.db.execute(
-            "SELECT id, user, expires_at, credential FROM sessions WHERE id = ?", (session_id,)
+            "SELECT id, user, expires_at, credential, admin FROM sessions WHERE id = ?", (session_id,)
         ).fetchone()
         if row is None or float(row[2]) < time.time():
             return None
-        return SessionRecord(str(row[0]), str(row[1]), float(row[2]), row[3])
+        return SessionRecord(str(row[0]), str(row[1]), float(row[2]), row[3], bool(row[4]))
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         return await self._run(self._get_session, session_id)

@@ -41,6 +41,29 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE rooms ADD COLUMN created_by TEXT",
         "CREATE INDEX rooms_created_by ON rooms (created_by)",
     ],
+    [  # 2: rooms people can trust: visibility, topic, archive, members, known users, admins
+        "ALTER TABLE rooms ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'",
+        "ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE rooms ADD COLUMN archived INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE rooms ADD COLUMN dm_key TEXT",
+        "CREATE UNIQUE INDEX rooms_dm_key ON rooms (dm_key) WHERE dm_key IS NOT NULL",
+        """CREATE TABLE members (
+            room TEXT NOT NULL REFERENCES rooms(name),
+            user TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'member',
+            joined_at INTEGER NOT NULL,
+            PRIMARY KEY (room, user)
+        )""",
+        "CREATE INDEX members_user ON members (user)",
+        "CREATE TABLE users (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL)",
+        # Existing rooms stay public (the default above); whoever has posted in one is a member.
+        "INSERT INTO members (room, user, role, joined_at) "
+        "SELECT room, author, 'member', min(ts) FROM messages GROUP BY room, author",
+        "UPDATE members SET role = 'owner' WHERE EXISTS "
+        "(SELECT 1 FROM rooms WHERE rooms.name = members.room AND rooms.created_by = members.user)",
+        "INSERT INTO users (name, seen_at) SELECT author, max(ts) FROM messages GROUP BY author",
+        "ALTER TABLE sessions ADD COLUMN admin INTEGER NOT NULL DEFAULT 0",
+    ],
 ]
 
 

@@ -49,6 +49,9 @@ class EchoSession:
     def kick(self, code: int, reason: str) -> None:
         self.conn.kick(Close(code), reason)
 
+    def removed(self, room: str, reason: str) -> None:
+        return None  # in no room
+
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):
             await self.conn.send(item)

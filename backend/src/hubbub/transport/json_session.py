@@ -13,10 +13,26 @@ from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_curso
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close
 from hubbub.contract.commands import Join, Leave, ProtocolError, Send, Typing, parse_command
-from hubbub.contract.events import Ack, ErrorCode, ErrorEvent, Hello, Joined, Left, MessageEvent, encode
+from hubbub.contract.events import (
+    Ack,
+    ErrorCode,
+    ErrorEvent,
+    Hello,
+    Joined,
+    Left,
+    MessageEvent,
+    Removed,
+    encode,
+)
 from hubbub.logs import LineBudget
 from hubbub.ratelimit import TokenBucket
-from hubbub.store import MessageRejectedError, StoreUnavailableError, UnknownRoomError
+from hubbub.store import (
+    MessageRejectedError,
+    NotMemberError,
+    RoomArchivedError,
+    StoreUnavailableError,
+    UnknownRoomError,
+)
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
 
@@ -74,6 +90,12 @@ class JsonSession:
     def kick(self, code: int, reason: str) -> None:
         self.conn.kick(Close(code), reason)
 
+    def removed(self, room: str, reason: str) -> None:
+        """Out of the room at once: whatever of it is still queued is dropped by the writer."""
+        if self.rooms.leave(room):
+            self.chat.leave(self, room)
+            self.conn.offer(encode(Removed(room=room, reason="left" if reason == "left" else "removed")))
+
     # --- writer
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):
@@ -81,6 +103,8 @@ class JsonSession:
         elif isinstance(item, CatchUp):
             if (fill := self.rooms.catch_up(item.room)) is not None:
                 await self._fill(fill)
+        elif item.room not in self.rooms:
+            return  # left or removed since it was queued: nothing more of that room
         elif item.seq is None:
             if item.frame is not None:
                 await self.conn.send(item.frame)
@@ -192,8 +216,12 @@ class JsonSession:
         ref = command.client_msg_id
         try:
             message, created = await self.chat.post(command.room, self.user, command.body, ref)
-        except UnknownRoomError:
+        except (UnknownRoomError, NotMemberError):
+            # Removed meanwhile: to a non-member the room does not exist.
             self._error("unknown_room", f"no room named {command.room!r}", ref=ref)
+            return
+        except RoomArchivedError:
+            self._error("archived", "the room is archived: read-only", ref=ref)
             return
         except MessageRejectedError as exc:
             log.warning("message of %s in %s refused by the store: %s", self.user, command.room, exc)

@@ -57,12 +57,22 @@ class TextSession:
     def kick(self, code: int, reason: str) -> None:
         self.conn.kick(Close(code), reason)
 
+    def removed(self, room: str, reason: str) -> None:
+        # A plain-text client is its one room: out of it, out altogether.
+        if reason != "left":
+            self.conn.kick(Close.POLICY_VIOLATION, "removed from the room")
+
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):
             await self.conn.send(item)
 
     async def _read_loop(self) -> None:
-        self.chat.enter(self, self.room)
+        try:
+            await self.chat.join_default(self)
+        except Exception as exc:
+            log.warning("client #%d cannot enter %s: %r", self.client_id, self.room, exc)
+            self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, try again")
+            return
         max_bytes = self.chat.settings.max_message_bytes
         while (
             not self.conn.closing

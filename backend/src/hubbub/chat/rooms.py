@@ -1,0 +1,268 @@
+"""Rooms and who is in them: the one place that decides who may see and do what in a room.
+
+Every way to a room's content passes through `visible()`: the listing (the store's rooms_for is
+the only query that enumerates rooms), REST history, a WebSocket join and its resume, member
+lists and changes, topics, archiving. Sending is checked once more by the store, inside the
+transaction that stores the message. A room the caller may not see does not exist for them:
+the same UnknownRoomError, hence the same answer, as a name nobody uses.
+
+Public rooms: anyone signed in sees and joins them; joining makes a member. Private rooms and
+direct messages: only their members. The owner (the creator) and admins add and remove
+members and archive; the owner sets the topic; any member may leave. Admins do not see private
+rooms or DMs they are not in: they manage them by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from hubbub.auth.base import Identity
+from hubbub.chat import envelope
+from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
+from hubbub.settings import Settings
+from hubbub.store import DM, OWNER, PRIVATE, PUBLIC, Member, NewRoom, RoomInfo, Store, UnknownRoomError
+
+Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
+
+DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their members>
+DM_SIZE = (2, 8)
+MAX_TOPIC = 250
+USERS_PER_LOOKUP = 20
+
+
+class Forbidden(Exception):
+    """The caller can see the room but may not do this; the message is safe to show."""
+
+
+class RoomRuleError(ValueError):
+    """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
+
+
+class UnknownUserError(LookupError):
+    def __init__(self, users: list[str]) -> None:
+        super().__init__(f"no such user: {', '.join(sorted(users))}")
+
+
+class RoomLimitError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
+
+
+class NotAMemberError(LookupError):
+    def __init__(self, user: str) -> None:
+        super().__init__(f"{user} is not a member of the room")
+
+
+class NameTakenError(Exception):
+    """The name is in use by a room the caller may not see."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    user: str
+    role: str
+    online: bool
+
+
+def dm_name(key: str) -> str:
+    return DM_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+class Rooms:
+    def __init__(
+        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], set[str]]
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._publish = publish
+        self._online = online
+
+    # --- seeing
+    async def visible(self, actor: Identity | None, name: str) -> RoomInfo:
+        """The room as the actor sees it; UnknownRoomError when it does not exist *for them*."""
+        room = await self._store.room(name, actor.user if actor else None)
+        if room is None or (room.visibility != PUBLIC and not room.member):
+            raise UnknownRoomError(name)
+        return room
+
+    async def listing(self, actor: Identity | None, archived: bool = False) -> list[RoomInfo]:
+        return await self._store.rooms_for(actor.user if actor else None, archived)
+
+    async def enter(self, actor: Identity, name: str) -> RoomInfo:
+        """For a join: the room, the actor made a member of it if it is public."""
+        room = await self.visible(actor, name)
+        if not room.member:
+            await self._store.add_members(name, [actor.user])
+            await self._members_changed(room, added=[actor.user])
+        return room
+
+    # --- making rooms
+    async def create(
+        self, actor: Identity | None, name: str, visibility: str, topic: str = ""
+    ) -> tuple[RoomInfo, bool]:
+        """(the room, True) when made; (the room, False) for a public room or one of the
+        actor's that exists. Raises NameTakenError for a room the actor may not see."""
+        if name.startswith(DM_PREFIX):
+            raise RoomRuleError(f"room names starting with {DM_PREFIX!r} are kept for direct messages")
+        if visibility == PRIVATE and actor is None:
+            raise Forbidden("sign in to create a private room")
+        owner = actor.user if actor else None
+        limit = self._settings.max_rooms_per_user
+        if owner is not None and await self._store.rooms_created_by(owner) >= limit:
+            existing = await self._store.room(name, owner)
+            if existing is None or (existing.visibility != PUBLIC and not existing.member):
+                raise RoomLimitError(limit)
+            return existing, False
+        new = NewRoom(name, visibility, owner, (owner,) if owner else (), _one_line(topic))
+        room = await self._store.create_room(new)
+        if room is None:
+            try:
+                return await self.visible(actor, name), False
+            except UnknownRoomError:
+                raise NameTakenError(name) from None
+        if visibility == PUBLIC:
+            await self._publish(envelope.Broadcast(encode(RoomCreated(room=name))))
+        elif owner is not None:
+            await self._tell_added(room, [owner])
+        return room, True
+
+    async def direct(self, actor: Identity, users: list[str]) -> RoomInfo:
+        """The direct message of the actor and these users: the same set, the same room."""
+        members = sorted({actor.user, *users})
+        if not DM_SIZE[0] <= len(members) <= DM_SIZE[1]:
+            raise RoomRuleError(
+                f"a direct message is between {DM_SIZE[0]} and {DM_SIZE[1]} people, you included"
+            )
+        unknown = set(members) - {actor.user} - await self._store.known_users(members)
+        if unknown:
+            raise UnknownUserError(list(unknown))
+        key = "\n".join(members)
+        room = await self._store.find_dm(key, actor.user)
+        if room is not None:
+            return room
+        room = await self._store.create_room(NewRoom(dm_name(key), DM, None, tuple(members), dm_key=key))
+        if room is None:  # made at the same moment elsewhere
+            found = await self._store.find_dm(key, actor.user)
+            assert found is not None
+            return found
+        await self._tell_added(room, members)
+        return room
+
+    # --- members
+    async def members(self, actor: Identity, name: str) -> list[MemberView]:
+        """Online first, then by name. Admins may list any room's (names only)."""
+        await self._manageable(actor, name)
+        online = self._online()
+        found = [MemberView(m.user, m.role, m.user in online) for m in await self._store.members(name)]
+        return sorted(found, key=lambda m: (not m.online, m.role != OWNER, m.user))
+
+    async def add(self, actor: Identity, name: str, user: str) -> bool:
+        """Make the user a member; False when they were one."""
+        room = await self._manageable(actor, name)
+        if room.visibility == DM:
+            raise RoomRuleError("a direct message's members are fixed; start another one")
+        if user == actor.user and room.visibility != PUBLIC and not room.member:
+            # An admin manages a private room; reading it takes an invitation like anyone's.
+            raise Forbidden("ask the room's owner to add you")
+        if user != actor.user and not _manages(actor, room):
+            raise Forbidden("only the room's owner or an admin adds members")
+        if user != actor.user and not await self._store.known_users([user]):
+            raise UnknownUserError([user])
+        if await self._store.count_members(name) >= self._settings.max_members_per_room:
+            raise RoomRuleError(
+                f"the room has {self._settings.max_members_per_room} members, the most allowed"
+            )
+        if not await self._store.add_members(name, [user]):
+            return False
+        await self._members_changed(room, added=[user])
+        await self._tell_added(room, [user])
+        return True
+
+    async def remove(self, actor: Identity, name: str, user: str) -> None:
+        """Take the user out of the room (themself: leave). Their open sockets get `removed`
+        and nothing more of it, on every worker."""
+        room = await self._manageable(actor, name)
+        leaving = user == actor.user
+        if room.visibility == DM:
+            raise RoomRuleError("a direct message's members are fixed")
+        if not leaving and not _manages(actor, room):
+            raise Forbidden("only the room's owner or an admin removes members")
+        if not await self._store.remove_member(name, user):
+            raise NotAMemberError(user)
+        reason: Literal["removed", "left"] = "left" if leaving else "removed"
+        await self._publish(envelope.MemberRemoved(name, user, reason))
+        await self._members_changed(room, removed=[user])
+
+    # --- the room itself
+    async def update(self, actor: Identity, name: str, topic: str | None, archived: bool | None) -> RoomInfo:
+        room = await self._manageable(actor, name)
+        if topic is not None and room.owner != actor.user:
+            raise Forbidden("only the room's owner sets its topic")
+        if archived is not None:
+            if not _manages(actor, room):
+                raise Forbidden("only the room's owner or an admin archives it")
+            if name == self._settings.default_room:
+                raise RoomRuleError("the default room cannot be archived")
+        await self._store.update_room(name, _one_line(topic) if topic is not None else None, archived)
+        updated = await self._store.room(name, actor.user)
+        assert updated is not None
+        frame = encode(RoomUpdated(room=name, topic=updated.topic, archived=updated.archived))
+        if updated.visibility == PUBLIC:
+            await self._publish(envelope.Broadcast(frame))
+        else:
+            users = tuple(m.user for m in await self._store.members(name))
+            await self._publish(envelope.ToUsers(users, frame))
+        return updated
+
+    async def find_users(self, prefix: str) -> list[str]:
+        return await self._store.find_users(prefix, USERS_PER_LOOKUP)
+
+    # --- internals
+    async def _manageable(self, actor: Identity, name: str) -> RoomInfo:
+        """The room, if the actor may see it, or is an admin (who manages rooms by name)."""
+        if actor.admin:
+            room = await self._store.room(name, actor.user)
+            if room is None:
+                raise UnknownRoomError(name)
+            return room
+        return await self.visible(actor, name)
+
+    async def _members_changed(
+        self, room: RoomInfo, added: Sequence[str] = (), removed: Sequence[str] = ()
+    ) -> None:
+        frame = encode(MembersChanged(room=room.name, added=list(added), removed=list(removed)))
+        await self._publish(envelope.RoomNotice(room.name, frame))
+
+    async def _tell_added(self, room: RoomInfo, users: list[str]) -> None:
+        event = RoomAdded(
+            room=room.name,
+            visibility=room.visibility,  # type: ignore[arg-type]
+            topic=room.topic,
+            owner=room.owner,
+            members=list(room.members),
+        )
+        await self._publish(envelope.ToUsers(tuple(users), encode(event)))
+
+
+def _manages(actor: Identity, room: RoomInfo) -> bool:
+    return actor.admin or (room.owner is not None and room.owner == actor.user)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:MAX_TOPIC]
+
+
+__all__ = [
+    "Forbidden",
+    "Member",
+    "MemberView",
+    "NameTakenError",
+    "NotAMemberError",
+    "RoomLimitError",
+    "RoomRuleError",
+    "Rooms",
+    "UnknownUserError",
+]

@@ -1,0 +1,131 @@
+"""REST endpoints for rooms: the list, creating rooms and direct messages, topic and archive,
+members, history, and user names for autocomplete. Who may do what is decided by the chat's
+Rooms (chat/rooms.py); its errors become HTTP answers in routes/errors.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from hubbub.auth import Identity
+from hubbub.contract.events import MessageEvent
+from hubbub.contract.rest import (
+    HistoryPage,
+    MemberReply,
+    NewDirectMessage,
+    NewMember,
+    NewRoom,
+    Problem,
+    RoomChange,
+    RoomCreatedReply,
+    RoomSummary,
+)
+from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address, too_many
+from hubbub.store import RoomInfo
+
+router = APIRouter(
+    prefix="/api",
+    responses={401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}},
+)
+
+
+def summary(room: RoomInfo) -> RoomSummary:
+    return RoomSummary(
+        name=room.name,
+        head=room.head,
+        visibility=room.visibility,  # type: ignore[arg-type]
+        topic=room.topic,
+        owner=room.owner,
+        archived=room.archived,
+        member=room.member,
+        members=list(room.members),
+    )
+
+
+def signed_in(caller: Identity | None) -> Identity:
+    if caller is None:
+        raise HTTPException(401, "sign in first")
+    return caller
+
+
+@router.get("/rooms")
+async def rooms(chat: ChatDep, caller: CallerDep, archived: bool = False) -> list[RoomSummary]:
+    """Public rooms and the caller's rooms and direct messages; archived ones with ?archived=true."""
+    return [summary(room) for room in await chat.rooms.listing(caller, archived)]
+
+
+@router.post(
+    "/rooms",
+    status_code=201,
+    responses={
+        200: {"model": RoomCreatedReply, "description": "the room existed already"},
+        409: {"model": Problem, "description": "the name is not available"},
+        429: {"model": Problem},
+    },
+)
+async def create_room(
+    body: NewRoom, runtime: RuntimeDep, request: Request, response: Response, caller: CallerDep
+) -> RoomCreatedReply:
+    who = caller.user if caller is not None else f"@{client_address(request)}"
+    if wait := await runtime.limiter.take(f"rooms:{who}", runtime.settings.room_creations_per_minute):
+        raise too_many(wait, "too many new rooms")
+    room, created = await runtime.chat.rooms.create(caller, body.name, body.visibility, body.topic)
+    if not created:
+        response.status_code = 200
+    return RoomCreatedReply(**summary(room).model_dump(), created=created)
+
+
+@router.post("/dms", responses={400: {"model": Problem}})
+async def direct_message(body: NewDirectMessage, chat: ChatDep, caller: CallerDep) -> RoomSummary:
+    return summary(await chat.rooms.direct(signed_in(caller), body.users))
+
+
+@router.get("/rooms/{room}")
+async def room_summary(room: str, chat: ChatDep, caller: CallerDep) -> RoomSummary:
+    return summary(await chat.rooms.visible(caller, room))
+
+
+@router.patch("/rooms/{room}", responses={400: {"model": Problem}})
+async def change_room(room: str, body: RoomChange, chat: ChatDep, caller: CallerDep) -> RoomSummary:
+    return summary(await chat.rooms.update(signed_in(caller), room, body.topic, body.archived))
+
+
+@router.get("/rooms/{room}/members")
+async def members(room: str, chat: ChatDep, caller: CallerDep) -> list[MemberReply]:
+    """Online first, then by name."""
+    found = await chat.rooms.members(signed_in(caller), room)
+    return [MemberReply(user=m.user, role=m.role, online=m.online) for m in found]  # type: ignore[arg-type]
+
+
+@router.post("/rooms/{room}/members", status_code=201, responses={200: {"description": "a member already"}})
+async def add_member(
+    room: str, body: NewMember, chat: ChatDep, caller: CallerDep, response: Response
+) -> None:
+    if not await chat.rooms.add(signed_in(caller), room, body.user):
+        response.status_code = 200
+
+
+@router.delete("/rooms/{room}/members/{user}", status_code=204)
+async def remove_member(room: str, user: str, chat: ChatDep, caller: CallerDep) -> None:
+    """Removing yourself is leaving."""
+    await chat.rooms.remove(signed_in(caller), room, user)
+
+
+@router.get("/rooms/{room}/messages")
+async def history(
+    room: str,
+    chat: ChatDep,
+    caller: CallerDep,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> HistoryPage:
+    page, has_more = await chat.history(caller, room, before, limit)
+    return HistoryPage(room=room, messages=[MessageEvent.of(m) for m in page], has_more=has_more)
+
+
+@router.get("/users")
+async def users(chat: ChatDep, caller: CallerDep, q: Annotated[str, Query(max_length=64)] = "") -> list[str]:
+    """Names of known users starting with q (names only), for autocomplete."""
+    signed_in(caller)
+    return await chat.rooms.find_users(q)

@@ -1,0 +1,158 @@
+"""The SQLite store's rooms, members and known users: functions of a connection, each run in
+one hop on the store's thread (see SQLiteStore)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from hubbub.store.base import DM, MEMBER, OWNER, PUBLIC, Member, NewRoom, RoomInfo
+
+_ROOM = (
+    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role "
+    "FROM rooms r LEFT JOIN members m ON m.room = r.name AND m.user = ?"
+)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _info(db: sqlite3.Connection, row: tuple[Any, ...]) -> RoomInfo:
+    name, head, visibility, topic, owner, archived, role = row
+    members: tuple[str, ...] = ()
+    if visibility == DM:
+        members = tuple(
+            u for (u,) in db.execute("SELECT user FROM members WHERE room = ? ORDER BY user", (name,))
+        )
+    return RoomInfo(name, int(head), visibility, topic, owner, bool(archived), role, members)
+
+
+def ensure_room(db: sqlite3.Connection, name: str) -> bool:
+    cursor = db.execute(
+        "INSERT INTO rooms (name, head, created_at, visibility) VALUES (?, 0, ?, ?) "
+        "ON CONFLICT (name) DO NOTHING",
+        (name, _now(), PUBLIC),
+    )
+    return cursor.rowcount == 1
+
+
+def create_room(db: sqlite3.Connection, room: NewRoom) -> RoomInfo | None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = db.execute(
+            "INSERT INTO rooms (name, head, created_at, created_by, visibility, topic, dm_key) "
+            "VALUES (?, 0, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (room.name, _now(), room.owner, room.visibility, room.topic, room.dm_key),
+        )
+        if cursor.rowcount != 1:
+            db.execute("ROLLBACK")
+            return None
+        db.executemany(
+            "INSERT INTO members (room, user, role, joined_at) VALUES (?, ?, ?, ?)",
+            [(room.name, user, OWNER if user == room.owner else MEMBER, _now()) for user in room.members],
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return room_info(db, room.name, room.owner or (room.members[0] if room.members else None))
+
+
+def rooms_created_by(db: sqlite3.Connection, user: str) -> int:
+    return int(db.execute("SELECT count(*) FROM rooms WHERE created_by = ?", (user,)).fetchone()[0])
+
+
+def room_info(db: sqlite3.Connection, name: str, user: str | None) -> RoomInfo | None:
+    row = db.execute(f"{_ROOM} WHERE r.name = ?", (user, name)).fetchone()
+    return None if row is None else _info(db, row)
+
+
+def find_dm(db: sqlite3.Connection, dm_key: str, user: str) -> RoomInfo | None:
+    row = db.execute(f"{_ROOM} WHERE r.dm_key = ?", (user, dm_key)).fetchone()
+    return None if row is None else _info(db, row)
+
+
+def rooms_for(db: sqlite3.Connection, user: str | None, archived: bool) -> list[RoomInfo]:
+    rows = db.execute(
+        f"{_ROOM} WHERE (r.visibility = ? OR m.role IS NOT NULL) AND (? OR r.archived = 0) ORDER BY r.name",
+        (user, PUBLIC, archived),
+    ).fetchall()
+    return [_info(db, row) for row in rows]
+
+
+def update_room(db: sqlite3.Connection, name: str, topic: str | None, archived: bool | None) -> None:
+    if topic is not None:
+        db.execute("UPDATE rooms SET topic = ? WHERE name = ?", (topic, name))
+    if archived is not None:
+        db.execute("UPDATE rooms SET archived = ? WHERE name = ?", (int(archived), name))
+
+
+def members(db: sqlite3.Connection, room: str) -> list[Member]:
+    rows = db.execute(
+        "SELECT user, role FROM members WHERE room = ? ORDER BY role = 'owner' DESC, user", (room,)
+    )
+    return [Member(user, role) for user, role in rows]
+
+
+def add_members(db: sqlite3.Connection, room: str, users: Sequence[str], role: str) -> list[str]:
+    added = []
+    for user in users:
+        cursor = db.execute(
+            "INSERT INTO members (room, user, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (room, user, role, _now()),
+        )
+        if cursor.rowcount == 1:
+            added.append(user)
+    return added
+
+
+def remove_member(db: sqlite3.Connection, room: str, user: str) -> bool:
+    return db.execute("DELETE FROM members WHERE room = ? AND user = ?", (room, user)).rowcount == 1
+
+
+def count_members(db: sqlite3.Connection, room: str) -> int:
+    return int(db.execute("SELECT count(*) FROM members WHERE room = ?", (room,)).fetchone()[0])
+
+
+def touch_user(db: sqlite3.Connection, name: str) -> None:
+    db.execute(
+        "INSERT INTO users (name, seen_at) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
+        (name, _now()),
+    )
+
+
+def known_users(db: sqlite3.Connection, names: Sequence[str]) -> set[str]:
+    marks = ", ".join("?" for _ in names)
+    return {n for (n,) in db.execute(f"SELECT name FROM users WHERE name IN ({marks})", tuple(names))}  # noqa: S608
+
+
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern for names starting with the prefix, its own % and _ taken literally ('!' escapes)."""
+    return prefix.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+
+
+def find_users(db: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
+    rows = db.execute(
+        "SELECT name FROM users WHERE name LIKE ? ESCAPE '!' ORDER BY lower(name), name LIMIT ?",
+        (like_prefix(prefix), limit),
+    )
+    return [name for (name,) in rows]
+
+
+def check_author(db: sqlite3.Connection, room: str, author: str) -> str | None:
+    """Why the author may not post in the room now ("unknown", "archived", "not a member"), or None."""
+    row = db.execute(
+        "SELECT archived, EXISTS (SELECT 1 FROM members WHERE room = ? AND user = ?) "
+        "FROM rooms WHERE name = ?",
+        (room, author, room),
+    ).fetchone()
+    if row is None:
+        return "unknown"
+    if row[0]:
+        return "archived"
+    return None if row[1] else "not a member"

@@ -1,0 +1,82 @@
+"""Rooms people can trust, as two people see them in two browsers."""
+
+from __future__ import annotations
+
+import uuid
+
+from conftest import Target
+from playwright.sync_api import Browser, Page, expect
+from ui import open_as, say
+
+
+def sidebar_rooms(page: Page) -> object:
+    return page.get_by_role("navigation", name="Rooms")
+
+
+def create_room(page: Page, name: str, private: bool) -> None:
+    page.get_by_label("New room").fill(name)
+    if private:
+        page.get_by_label("Private: only people you add").check()
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", level=2, name=f"# {name}")).to_be_visible()
+
+
+def test_a_private_room_is_invisible_until_its_owner_invites(browser: Browser, target: Target) -> None:
+    name = f"hideout-{uuid.uuid4().hex[:6]}"
+    ada = open_as(browser, target.url, "ada")
+    bob = open_as(browser, target.url, "bob")
+    create_room(ada, name, private=True)
+    say(ada, "only for the invited")
+    expect(ada.locator("li.message.own:not(.pending)")).to_have_count(1)
+    bob.reload()  # a fresh list from the server: still not there
+    expect(bob.get_by_test_id("connection-status")).to_have_text("Connected")
+    expect(sidebar_rooms(bob).get_by_role("button", name=f"# {name}")).to_have_count(0)
+    # The owner invites bob from the member list; his sidebar shows the room at once.
+    ada.get_by_role("button", name="Members").click()
+    ada.get_by_label("Add someone").fill("bob")
+    ada.get_by_role("button", name="Add", exact=True).click()
+    expect(ada.get_by_test_id("members")).to_contain_text("bob")
+    invited = sidebar_rooms(bob).get_by_role("button", name=f"# {name} private")
+    expect(invited).to_be_visible()
+    invited.click()
+    expect(bob.get_by_text("only for the invited")).to_be_visible()
+
+
+def test_a_direct_message_between_two_people(browser: Browser, target: Target, room: str) -> None:
+    ada = open_as(browser, target.url, "ada", room)
+    bob = open_as(browser, target.url, "bob", room)
+    expect(ada.get_by_test_id("presence")).to_contain_text("bob")
+    ada.get_by_role("button", name="Message bob").click()
+    expect(ada.get_by_role("heading", level=2, name="bob")).to_be_visible()
+    say(ada, "just between us")
+    direct = bob.get_by_role("navigation", name="Direct messages").get_by_role("button", name="ada")
+    expect(direct).to_be_visible()
+    direct.click()
+    expect(bob.get_by_text("just between us")).to_be_visible()
+    # The same two people always get the same conversation: from bob's side too.
+    bob.get_by_role("button", name="New message").click()
+    bob.get_by_label("To", exact=True).fill("ada")
+    bob.get_by_role("button", name="Open conversation").click()
+    expect(bob.get_by_role("heading", level=2, name="ada")).to_be_visible()
+    expect(bob.get_by_text("just between us")).to_be_visible()
+
+
+def test_removed_while_the_tab_is_open(browser: Browser, target: Target) -> None:
+    name = f"crew-{uuid.uuid4().hex[:6]}"
+    ada = open_as(browser, target.url, "ada")
+    bob = open_as(browser, target.url, "bob")
+    create_room(ada, name, private=True)
+    ada.get_by_role("button", name="Members").click()
+    ada.get_by_label("Add someone").fill("bob")
+    ada.get_by_role("button", name="Add", exact=True).click()
+    sidebar_rooms(bob).get_by_role("button", name=f"# {name} private").click()
+    expect(bob.get_by_role("heading", level=2, name=f"# {name} private")).to_be_visible()
+    say(ada, "before you go")
+    expect(bob.get_by_text("before you go")).to_be_visible()
+    ada.get_by_role("button", name="Remove bob from the room").click()
+    expect(bob.get_by_text(f"You were removed from #{name}")).to_be_visible()
+    expect(sidebar_rooms(bob).get_by_role("button", name=f"# {name} private")).to_have_count(0)
+    expect(bob.get_by_role("heading", level=2, name="# general")).to_be_visible()
+    say(ada, "after you left")
+    expect(ada.locator("li.message.own:not(.pending)", has_text="after you left")).to_be_visible()
+    expect(bob.get_by_text("after you left")).to_have_count(0)
