@@ -197,7 +197,7 @@ async def test_members_topics_and_their_rules(hubbub_server: ServerFactory) -> N
     assert olga.post("/api/rooms/den/members", {"user": "nina"}).status_code == 201
     assert olga.post("/api/rooms/den/members", {"user": "rita"}).status_code == 400  # full: 3 members
     members = olga.get("/api/rooms/den/members").json()
-    assert [m["user"] for m in members][0] == "olga" and {m["role"] for m in members} == {"owner", "member"}
+    assert members[0]["user"] == "olga" and {m["role"] for m in members} == {"owner", "member"}
     assert mike.delete("/api/rooms/den/members/nina").status_code == 403
     assert mike.delete("/api/rooms/den/members/mike").status_code == 204  # leaving
     assert "den" not in mike.room_names()
@@ -245,6 +245,7 @@ async def test_a_new_room_reaches_only_those_who_may_see_it(hubbub_server: Serve
 
 def test_admins_in_every_mode(hubbub_server: ServerFactory, tmp_path: Path) -> None:
     import jwt
+
     from tests.services import hubbub_cli
 
     def is_admin(server: HubbubServer, headers: dict[str, str]) -> bool:
