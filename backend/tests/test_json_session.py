@@ -123,7 +123,7 @@ async def post(chat: ChatService, broker: HeldBroker, *bodies: str) -> list[str]
     """Store each message (nothing is delivered yet); returns their broker payloads."""
     before = len(broker.messages())
     for body in bodies:
-        await chat.post("general", "bob", body)
+        await chat.post("general", Identity("bob"), body)
     return broker.messages()[before:]
 
 

@@ -1,9 +1,10 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, socketUrl } from "./api";
-import { ChatClient, type ChatSnapshot } from "./socket/ChatClient";
+import { browserNotifierEnvironment, Notifier } from "./notifications";
+import { ChatClient, type Alert, type ChatSnapshot } from "./socket/ChatClient";
 
-function browserEnvironment() {
+function browserEnvironment(notifier: Notifier) {
   return {
     createSocket: (url: string) => new WebSocket(url),
     setTimeout: (callback: () => void, ms: number) => window.setTimeout(callback, ms),
@@ -14,12 +15,18 @@ function browserEnvironment() {
     random: () => Math.random(),
     newId: () => crypto.randomUUID(),
     fetchHistory: api.history,
+    fetchRooms: api.rooms,
+    notify: (alert: Alert) => {
+      notifier.notify(alert);
+    },
   };
 }
 
-/** One ChatClient for the lifetime of the chat screen, wired to the browser's online state. */
-export function useChatClient(): [ChatClient, ChatSnapshot] {
-  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment()));
+/** One ChatClient (and its notifier) for the lifetime of the chat screen, wired to the
+ * browser's online state. */
+export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier] {
+  const [notifier] = useState(() => new Notifier(browserNotifierEnvironment(), `hubbub.notifications.${user}`));
+  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier)));
   const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot);
 
   useEffect(() => {
@@ -39,5 +46,5 @@ export function useChatClient(): [ChatClient, ChatSnapshot] {
     };
   }, [client]);
 
-  return [client, snapshot];
+  return [client, snapshot, notifier];
 }

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     )
     max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
     max_members_per_room: int = Field(default=10_000, gt=1)
+    room_mention_max_members: int = Field(
+        default=50, ge=0, description="@room by any member up to this size; beyond, owners and admins only"
+    )
     room_creations_per_minute: float = Field(default=10.0, gt=0)
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a

@@ -1,27 +1,17 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, type RoomSummary, type ServerConfig } from "../api";
-import type { RoomMeta } from "../socket/ChatClient";
+import { attentionCount, metaOf } from "../socket/ChatClient";
 import { useChatClient } from "../useChatClient";
 import { Composer } from "./Composer";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { MemberPanel } from "./MemberPanel";
 import { MessageList } from "./MessageList";
 import { NewMessageDialog } from "./NewMessageDialog";
+import { NotificationSettings } from "./NotificationSettings";
 import { RoomHeader } from "./RoomHeader";
 import { RoomList } from "./RoomList";
 import { roomLabel } from "./roomLabel";
-
-function meta(room: RoomSummary): RoomMeta {
-  return {
-    name: room.name,
-    visibility: room.visibility,
-    topic: room.topic,
-    owner: room.owner,
-    archived: room.archived,
-    members: room.members,
-  };
-}
 
 export function Chat({
   config,
@@ -34,23 +24,20 @@ export function Chat({
   admin: boolean;
   onSignedOut: (reason: string | null) => void;
 }) {
-  const [client, snapshot] = useChatClient();
+  const [client, snapshot, notifier] = useChatClient(user);
+  const notifications = useSyncExternalStore(notifier.subscribe, notifier.getSnapshot);
   const [chosen, setActive] = useState(() => {
     const fromUrl = new URLSearchParams(window.location.search).get("room");
     return fromUrl && new RegExp(config.room_name_pattern).test(fromUrl) ? fromUrl : config.default_room;
   });
   const [membersOpen, setMembersOpen] = useState(false);
+  const [composing, setComposing] = useState(false);
+  const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
   // Taken out of the room on screen: back to the default room.
   const removedFrom = snapshot.removedFrom;
   const active = removedFrom.includes(chosen) ? config.default_room : chosen;
-  const [composing, setComposing] = useState(false);
   const me = snapshot.user ?? user;
-
-  useEffect(() => {
-    void api.rooms().then((rooms) => {
-      client.setDirectory(rooms.map(meta));
-    });
-  }, [client]);
+  const directory = snapshot.directory;
 
   useEffect(() => {
     client.join(active);
@@ -60,16 +47,46 @@ export function Chat({
     window.history.replaceState(null, "", url);
   }, [client, active, config.default_room]);
 
-
   // Credentials refused or the session ended: back to the sign-in screen, saying why.
   const fatal = snapshot.fatal;
   useEffect(() => {
     if (fatal?.code === 4401) onSignedOut(fatal.text);
   }, [fatal, onSignedOut]);
 
+  // The tab's title counts mentions and direct messages: "(3) Hubbub".
+  const waiting = attentionCount(directory);
+  useEffect(() => {
+    document.title = waiting > 0 ? `(${waiting}) Hubbub` : "Hubbub";
+  }, [waiting]);
+
+  // A notification names the room as the sidebar does, and a click on it opens the room.
+  useEffect(() => {
+    notifier.connect(
+      (room) => roomLabel(client.getSnapshot().directory[room], room, me),
+      (room) => {
+        setActive(room);
+      },
+    );
+  }, [notifier, client, me]);
+
+  // Who can be mentioned in the room on screen.
+  const membersVersion = snapshot.rooms[active]?.membersVersion ?? 0;
+  useEffect(() => {
+    const request = { cancelled: false };
+    void api
+      .members(active)
+      .then((found) => {
+        if (!request.cancelled) setMembers({ room: active, names: found.map((m) => m.user) });
+      })
+      .catch(() => undefined);
+    return () => {
+      request.cancelled = true;
+    };
+  }, [active, membersVersion]);
+
   const openRoom = useCallback(
     (room: RoomSummary) => {
-      client.addRoom(meta(room));
+      client.addRoom(metaOf(room));
       setActive(room.name);
       setComposing(false);
     },
@@ -83,10 +100,18 @@ export function Chat({
     [openRoom],
   );
 
+  const markSeen = useCallback(
+    (seq: number) => {
+      client.markRead(active, seq);
+    },
+    [client, active],
+  );
+
   const room = snapshot.rooms[active];
-  const roomMeta = snapshot.directory[active];
+  const roomMeta = directory[active];
   const typing = Object.keys(room?.typing ?? {});
   const outbox = snapshot.outbox.filter((p) => p.room === active);
+  const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
 
   async function signOut() {
     try {
@@ -101,6 +126,7 @@ export function Chat({
       <header className="topbar">
         <h1 className="brand">Hubbub</h1>
         <ConnectionStatus snapshot={snapshot} />
+        <NotificationSettings notifier={notifier} />
         <span className="me">
           Signed in as <strong>{me}</strong>
         </span>
@@ -109,15 +135,15 @@ export function Chat({
         </button>
       </header>
       <RoomList
-        directory={snapshot.directory}
+        directory={directory}
         active={active}
         pattern={config.room_name_pattern}
         users={room?.users ?? []}
         me={me}
+        muted={notifications.muted}
         onSelect={setActive}
         onCreate={async (name, priv) => {
-          const created = await api.createRoom(name, priv ? "private" : "public");
-          openRoom(created);
+          openRoom(await api.createRoom(name, priv ? "private" : "public"));
         }}
         onNewMessage={() => {
           setComposing(true);
@@ -132,6 +158,10 @@ export function Chat({
           admin={admin}
           defaultRoom={config.default_room}
           membersOpen={membersOpen}
+          muted={notifications.muted.includes(active)}
+          onToggleMute={() => {
+            notifier.toggleMute(active);
+          }}
           onToggleMembers={() => {
             setMembersOpen(!membersOpen);
           }}
@@ -164,10 +194,12 @@ export function Chat({
           room={room}
           outbox={outbox}
           me={me}
+          readAtOpen={room?.readMark ?? 0}
           onLoadOlder={() => void client.loadOlder(active, config.history_page_size)}
           onDismiss={(id) => {
             client.dismiss(id);
           }}
+          onSeen={markSeen}
         />
         <p className="typing" aria-live="polite">
           {typing.length === 1 && `${typing[0] ?? ""} is typing…`}
@@ -179,6 +211,7 @@ export function Chat({
           <Composer
             room={roomLabel(roomMeta, active, me)}
             maxBytes={config.max_message_bytes}
+            members={mentionable}
             onSend={(body) => {
               client.send(active, body);
             }}
@@ -194,7 +227,7 @@ export function Chat({
           meta={roomMeta}
           me={me}
           admin={admin}
-          version={room?.membersVersion ?? 0}
+          version={membersVersion}
           onMessage={messageUser}
         />
       )}

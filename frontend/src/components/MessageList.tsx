@@ -1,14 +1,19 @@
-import { useLayoutEffect, useMemo, useRef } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 
 import type { Notice, PendingMessage, RoomView } from "../socket/ChatClient";
 import type { ChatMessage } from "../socket/protocol";
+import { dayKey, dayLabel } from "./days";
 
-type Item =
+type Item = (
   | { kind: "message"; key: string; ts: number; message: ChatMessage }
-  | { kind: "notice"; key: string; ts: number; notice: Notice };
+  | { kind: "notice"; key: string; ts: number; notice: Notice }
+) & {
+  /** Set on the first item of a calendar day: the separator before it. */
+  day?: string;
+};
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
 
 function timeline(room: RoomView | undefined): Item[] {
   if (!room) return [];
@@ -24,6 +29,12 @@ function timeline(room: RoomView | undefined): Item[] {
     while (at > 0 && (items[at - 1]?.ts ?? 0) > notice.ts) at--;
     items.splice(at, 0, { kind: "notice", key: `n${notice.key}`, ts: notice.ts, notice });
   }
+  let last: string | null = null;
+  for (const item of items) {
+    const day = dayKey(item.ts);
+    if (day !== last) item.day = day;
+    last = day;
+  }
   return items;
 }
 
@@ -31,23 +42,34 @@ export function MessageList({
   room,
   outbox,
   me,
+  readAtOpen,
   onLoadOlder,
   onDismiss,
+  onSeen,
 }: {
   room: RoomView | undefined;
   outbox: PendingMessage[];
   me: string;
+  /** The read position when the room was opened: the "new messages" divider goes after it. */
+  readAtOpen: number;
   onLoadOlder: () => void;
   onDismiss: (clientMsgId: string) => void;
+  /** The newest message that has been on screen, while the page is visible. */
+  onSeen: (seq: number) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const previous = useRef({ height: 0, top: 0, first: undefined as number | undefined, count: 0 });
+  const [away, setAway] = useState<number | null>(null); // the newest seq when the reader scrolled up
+  const [now] = useState(() => Date.now()); // "Today" is the day the room was opened
   const items = useMemo(() => timeline(room), [room]);
   const delivered = useMemo(
     () => new Set(room?.messages.filter((m) => m.author === me).map((m) => m.client_msg_id)),
     [room, me],
   );
   const pending = outbox.filter((p) => !delivered.has(p.clientMsgId));
+  const newest = room?.messages[room.messages.length - 1]?.seq ?? 0;
+  const unseenBelow = away === null ? 0 : (room?.messages.filter((m) => m.seq > away && m.author !== me).length ?? 0);
+  const divider = room?.messages.find((m) => m.seq > readAtOpen && m.author !== me)?.seq;
 
   // Keep the view steady: stick to the bottom for new messages, keep position when older ones load.
   useLayoutEffect(() => {
@@ -69,75 +91,146 @@ export function MessageList({
     };
   }, [items, pending.length, room]);
 
+  // Messages count as read once they have been on screen while the page is visible.
+  const visible = useRef(new Set<number>());
+  useEffect(() => {
+    const element = scroller.current;
+    if (!element) return;
+    const report = () => {
+      if (document.visibilityState !== "visible" || visible.current.size === 0) return;
+      onSeen(Math.max(...visible.current));
+    };
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const seq = Number((entry.target as HTMLElement).dataset.seq);
+          if (entry.isIntersecting) visible.current.add(seq);
+          else visible.current.delete(seq);
+        }
+        report();
+      },
+      { root: element, threshold: 0.6 },
+    );
+    for (const node of element.querySelectorAll<HTMLElement>("li[data-seq]")) observer.observe(node);
+    document.addEventListener("visibilitychange", report);
+    return () => {
+      observer.disconnect();
+      document.removeEventListener("visibilitychange", report);
+      visible.current = new Set();
+    };
+  }, [items, onSeen]);
+
+  function jumpToLatest() {
+    const element = scroller.current;
+    if (element) element.scrollTop = element.scrollHeight;
+    setAway(null);
+  }
+
   return (
-    <div
-      className="messages"
-      ref={scroller}
-      onScroll={(e) => {
-        const element = e.currentTarget;
-        // Only a move up is the reader's: our own scrolling (sticking to the bottom, keeping the
-        // place when older messages load) only ever moves down, and while history streams in it can
-        // pass near the top of a list that has barely begun to overflow.
-        const movedUp = element.scrollTop < previous.current.top;
-        previous.current = { ...previous.current, height: element.scrollHeight, top: element.scrollTop };
-        if (movedUp && element.scrollTop < 60 && room?.hasOlder) onLoadOlder();
-      }}
-    >
-      {room?.hasOlder && (
-        <button type="button" className="link older" onClick={onLoadOlder} disabled={room.loadingOlder}>
-          {room.loadingOlder ? "Loading…" : "Load older messages"}
-        </button>
-      )}
-      <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" data-testid="messages">
-        <ol>
-        {items.map((item) =>
-          item.kind === "notice" ? (
-            <li key={item.key} className="notice-line">
-              {item.notice.text}
-            </li>
-          ) : (
-            <MessageRow key={item.key} message={item.message} own={item.message.author === me} />
-          ),
+    <div className="message-area">
+      <div
+        className="messages"
+        ref={scroller}
+        role="region"
+        tabIndex={0}
+        aria-label="Message history"
+        onScroll={(e) => {
+          const element = e.currentTarget;
+          // Only a move up is the reader's: our own scrolling (sticking to the bottom, keeping the
+          // place when older messages load) only ever moves down, and while history streams in it
+          // can pass near the top of a list that has barely begun to overflow.
+          const movedUp = element.scrollTop < previous.current.top;
+          previous.current = { ...previous.current, height: element.scrollHeight, top: element.scrollTop };
+          const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+          if (atBottom) setAway(null);
+          else if (movedUp && away === null) setAway(newest);
+          if (movedUp && element.scrollTop < 60 && room?.hasOlder) onLoadOlder();
+        }}
+      >
+        {room?.hasOlder && (
+          <button type="button" className="link older" onClick={onLoadOlder} disabled={room.loadingOlder}>
+            {room.loadingOlder ? "Loading…" : "Load older messages"}
+          </button>
         )}
-        {pending.map((p) => (
-          <li key={p.clientMsgId} className="message own pending" data-testid="pending-message">
-            <div className="meta">
-              <span className="author">{me}</span>
-              <span className="time">{p.failed ? "not sent" : "sending…"}</span>
-            </div>
-            <p className="body">{p.body}</p>
-            {p.failed && (
-              <p className="error">
-                {p.failed}{" "}
-                <button
-                  type="button"
-                  className="link"
-                  onClick={() => {
-                    onDismiss(p.clientMsgId);
-                  }}
-                >
-                  Dismiss
-                </button>
-              </p>
-            )}
-          </li>
-        ))}
-        </ol>
+        <div role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages" data-testid="messages">
+          <ol>
+            {items.map((item) => {
+              const separator = item.day ? (
+                <li key={`d${item.day}`} className="day">
+                  {dayLabel(item.ts, now)}
+                </li>
+              ) : null;
+              if (item.kind === "notice") {
+                return [
+                  separator,
+                  <li key={item.key} className="notice-line">
+                    {item.notice.text}
+                  </li>,
+                ];
+              }
+              const message = item.message;
+              return [
+                separator,
+                message.seq === divider && readAtOpen > 0 ? (
+                  <li key="new" className="new-divider" data-testid="new-divider">
+                    New messages
+                  </li>
+                ) : null,
+                <MessageRow
+                  key={item.key}
+                  message={message}
+                  own={message.author === me}
+                  mentionsMe={message.author !== me && (message.mentions.includes(me) || message.mentions.includes("@room"))}
+                />,
+              ];
+            })}
+            {pending.map((p) => (
+              <li key={p.clientMsgId} className="message own pending" data-testid="pending-message">
+                <div className="meta">
+                  <span className="author">{me}</span>
+                  <span className="time">{p.failed ? "not sent" : "sending…"}</span>
+                </div>
+                <p className="body">{p.body}</p>
+                {p.failed && (
+                  <p className="error">
+                    {p.failed}{" "}
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => {
+                        onDismiss(p.clientMsgId);
+                      }}
+                    >
+                      Dismiss
+                    </button>
+                  </p>
+                )}
+              </li>
+            ))}
+          </ol>
+        </div>
+        {room && items.length === 0 && pending.length === 0 && room.joined && (
+          <p className="empty">No messages yet. Say hello!</p>
+        )}
       </div>
-      {room && items.length === 0 && pending.length === 0 && room.joined && (
-        <p className="empty">No messages yet. Say hello!</p>
+      {unseenBelow > 0 && (
+        <button type="button" className="jump" onClick={jumpToLatest}>
+          Jump to latest ({unseenBelow} new)
+        </button>
       )}
     </div>
   );
 }
 
-function MessageRow({ message, own }: { message: ChatMessage; own: boolean }) {
+function MessageRow({ message, own, mentionsMe }: { message: ChatMessage; own: boolean; mentionsMe: boolean }) {
   const date = new Date(message.ts);
+  const full = fullFormat.format(date);
+  const classes = ["message", own ? "own" : "", mentionsMe ? "mentions-me" : ""].filter(Boolean).join(" ");
   return (
-    <li className={own ? "message own" : "message"} data-seq={message.seq}>
+    <li className={classes} data-seq={message.seq}>
       <div className="meta">
         <span className="author">{message.author}</span>
-        <time dateTime={date.toISOString()} title={fullFormat.format(date)} className="time">
+        <time dateTime={date.toISOString()} title={full} aria-label={full} className="time">
           {timeFormat.format(date)}
         </time>
       </div>

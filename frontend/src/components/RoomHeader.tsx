@@ -13,6 +13,8 @@ export function RoomHeader({
   admin,
   defaultRoom,
   membersOpen,
+  muted,
+  onToggleMute,
   onToggleMembers,
   onLeft,
 }: {
@@ -22,6 +24,8 @@ export function RoomHeader({
   admin: boolean;
   defaultRoom: string;
   membersOpen: boolean;
+  muted: boolean;
+  onToggleMute: () => void;
   onToggleMembers: () => void;
   onLeft: () => void;
 }) {
@@ -93,6 +97,9 @@ export function RoomHeader({
         )}
         <button type="button" className="link" aria-expanded={membersOpen} onClick={onToggleMembers}>
           Members
+        </button>
+        <button type="button" className="link" aria-pressed={muted} onClick={onToggleMute}>
+          {muted ? "Unmute" : "Mute"}
         </button>
         {(owner || admin) && !isDm && room !== defaultRoom && (
           <button

@@ -1,7 +1,7 @@
 import { useId, useState, type SyntheticEvent } from "react";
 
 import { ApiError } from "../api";
-import type { RoomMeta } from "../socket/ChatClient";
+import { newMeta, type RoomMeta } from "../socket/ChatClient";
 import { roomLabel } from "./roomLabel";
 
 export function RoomList({
@@ -10,6 +10,7 @@ export function RoomList({
   pattern,
   users,
   me,
+  muted,
   onSelect,
   onCreate,
   onNewMessage,
@@ -20,6 +21,7 @@ export function RoomList({
   pattern: string;
   users: string[];
   me: string;
+  muted: string[];
   onSelect: (room: string) => void;
   onCreate: (room: string, priv: boolean) => Promise<void>;
   onNewMessage: () => void;
@@ -52,28 +54,47 @@ export function RoomList({
   const all = Object.values(directory);
   const rooms = all.filter((room) => room.visibility !== "dm");
   if (!directory[active] && !active.startsWith("dm-")) {
-    rooms.push({ name: active, visibility: "public", topic: "", owner: null, archived: false, members: [] });
+    rooms.push(newMeta(active, "public"));
   }
   rooms.sort((a, b) => a.name.localeCompare(b.name));
   const direct = all
     .filter((room) => room.visibility === "dm")
     .sort((a, b) => roomLabel(a, a.name, me).localeCompare(roomLabel(b, b.name, me)));
 
-  const entry = (room: RoomMeta) => (
-    <li key={room.name}>
-      <button
-        type="button"
-        className={room.name === active ? "room active" : "room"}
-        aria-current={room.name === active ? "page" : undefined}
-        onClick={() => {
-          onSelect(room.name);
-        }}
-      >
-        {roomLabel(room, room.name, me)}
-        {room.visibility === "private" && <span className="badge"> private</span>}
-      </button>
-    </li>
-  );
+  const entry = (room: RoomMeta) => {
+    // Direct messages are all for the user: every unread one counts as a mention.
+    const mentions = room.visibility === "dm" ? room.unread : room.mentions;
+    const unread = room.unread > 0 && room.name !== active;
+    const classes = ["room", room.name === active ? "active" : "", unread ? "unread" : ""].filter(Boolean);
+    return (
+      <li key={room.name}>
+        <button
+          type="button"
+          className={classes.join(" ")}
+          aria-current={room.name === active ? "page" : undefined}
+          onClick={() => {
+            onSelect(room.name);
+          }}
+        >
+          {roomLabel(room, room.name, me)}
+          {room.visibility === "private" && <span className="badge"> private</span>}
+          {muted.includes(room.name) && <span className="badge"> muted</span>}
+          {unread && mentions > 0 && (
+            <span className="count mention" data-testid="mention-count">
+              <span className="visually-hidden">, mentions: </span>
+              {mentions > 999 ? "999+" : mentions}
+            </span>
+          )}
+          {unread && mentions === 0 && (
+            <span className="count" data-testid="unread-count">
+              <span className="visually-hidden">, unread: </span>
+              {room.unread > 999 ? "999+" : room.unread}
+            </span>
+          )}
+        </button>
+      </li>
+    );
+  };
 
   return (
     <aside className="sidebar">

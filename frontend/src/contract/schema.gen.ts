@@ -272,7 +272,7 @@ export interface components {
          * @enum {string}
          */
         AuthMode: "none" | "token" | "jwt" | "password";
-        ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"];
+        ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"];
         /**
          * @description How the server closes a WebSocket.
          * @enum {integer}
@@ -466,6 +466,8 @@ export interface components {
             client_msg_id: string | null;
             /** Id */
             id: string;
+            /** Mentions */
+            mentions: string[];
             /** Room */
             room: string;
             /** Seq */
@@ -533,6 +535,36 @@ export interface components {
         Problem: {
             /** Detail */
             detail: string;
+        };
+        /**
+         * Read
+         * @description The user has read the room up to seq (monotonic: a lower seq changes nothing).
+         */
+        Read: {
+            /** Room */
+            room: string;
+            /** Seq */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "read";
+        };
+        /**
+         * ReadEvent
+         * @description This user has read the room up to seq (in another tab, on another device).
+         */
+        ReadEvent: {
+            /** Room */
+            room: string;
+            /** Seq */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "read";
         };
         /** Readiness */
         Readiness: {
@@ -612,16 +644,22 @@ export interface components {
             created: boolean;
             /** Head */
             head: number;
+            /** Last Read */
+            last_read: number;
             /** Member */
             member: boolean;
             /** Members */
             members: string[];
+            /** Mentions */
+            mentions: number;
             /** Name */
             name: string;
             /** Owner */
             owner: string | null;
             /** Topic */
             topic: string;
+            /** Unread */
+            unread: number;
             /**
              * Visibility
              * @enum {string}
@@ -634,16 +672,22 @@ export interface components {
             archived: boolean;
             /** Head */
             head: number;
+            /** Last Read */
+            last_read: number;
             /** Member */
             member: boolean;
             /** Members */
             members: string[];
+            /** Mentions */
+            mentions: number;
             /** Name */
             name: string;
             /** Owner */
             owner: string | null;
             /** Topic */
             topic: string;
+            /** Unread */
+            unread: number;
             /**
              * Visibility
              * @enum {string}
@@ -701,7 +745,7 @@ export interface components {
             /** Version */
             version: string;
         };
-        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["ErrorEvent"];
+        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["ReadEvent"] | components["schemas"]["UnreadEvent"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["ErrorEvent"];
         /** SessionInfo */
         SessionInfo: {
             /** Admin */
@@ -737,6 +781,26 @@ export interface components {
             type: "typing";
             /** User */
             user: string;
+        };
+        /**
+         * UnreadEvent
+         * @description New messages in a room this connection has not joined: how many more are unread (not
+         *     the user's own), and how many of those mention them. Coalesced per room; no bodies.
+         */
+        UnreadEvent: {
+            /** Count */
+            count: number;
+            /** Mentions */
+            mentions: number;
+            /** Room */
+            room: string;
+            /** Seq */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unread";
         };
         /** ValidationError */
         ValidationError: {

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 
 import { fullJitterDelay } from "./backoff";
-import { ChatClient, mergeMessages, type ChatEnvironment, type HistoryPage, type WebSocketLike } from "./ChatClient";
+import {
+  attentionCount,
+  ChatClient,
+  mergeMessages,
+  type Alert,
+  type ChatEnvironment,
+  type HistoryPage,
+  type RoomSummary,
+  type WebSocketLike,
+} from "./ChatClient";
 import type { ChatMessage, ClientFrame } from "./protocol";
 
 class FakeSocket implements WebSocketLike {
@@ -49,6 +58,8 @@ class FakeEnvironment implements ChatEnvironment {
   randomValue = 0.5;
   delays: number[] = [];
   history: (room: string, before: number, limit: number) => HistoryPage = () => ({ messages: [], has_more: false });
+  rooms: RoomSummary[] = [];
+  alerts: Alert[] = [];
 
   createSocket(): WebSocketLike {
     const socket = new FakeSocket();
@@ -75,6 +86,12 @@ class FakeEnvironment implements ChatEnvironment {
   }
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
     return Promise.resolve(this.history(room, before, limit));
+  }
+  fetchRooms(): Promise<RoomSummary[]> {
+    return Promise.resolve(this.rooms);
+  }
+  notify(alert: Alert): void {
+    this.alerts.push(alert);
   }
   advance(ms: number): void {
     this.clock += ms;
@@ -103,6 +120,7 @@ function message(seq: number, body = `m${seq}`, room = "general", clientMsgId: s
     ts: 1_700_000_000_000 + seq,
     client_msg_id: clientMsgId,
     client_id: null,
+    mentions: [],
   };
 }
 
@@ -344,5 +362,85 @@ describe("ChatClient rooms", () => {
     expect(client.getSnapshot().rooms.general!.membersVersion).toBe(1);
     env.socket.serve({ type: "removed", room: "general", reason: "left" });
     expect(client.getSnapshot().removedFrom).toEqual([]);
+  });
+});
+
+function summary(name: string, extra: Partial<RoomSummary> = {}): RoomSummary {
+  return {
+    name,
+    head: 0,
+    visibility: "public",
+    topic: "",
+    owner: null,
+    archived: false,
+    members: [],
+    last_read: 0,
+    unread: 0,
+    mentions: 0,
+    ...extra,
+  };
+}
+
+function mention(seq: number, room: string, mentions: string[], author = "bob"): ChatMessage {
+  return { ...message(seq, `m${seq}`, room), author, mentions };
+}
+
+describe("ChatClient unread and mentions", () => {
+  it("starts from the server's counts and adds what arrives, each message once", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 0 }), summary("ops", { head: 4, last_read: 2, unread: 2, mentions: 1 })];
+    await client.refreshDirectory();
+    expect(client.getSnapshot().directory.ops).toMatchObject({ unread: 2, mentions: 1 });
+    // Not joined on this connection: the server sends counts, never bodies.
+    env.socket.serve({ type: "unread", room: "ops", seq: 6, count: 2, mentions: 1 });
+    env.socket.serve({ type: "unread", room: "ops", seq: 6, count: 2, mentions: 1 }); // the same again
+    expect(client.getSnapshot().directory.ops).toMatchObject({ unread: 4, mentions: 2 });
+    // Joined: messages are counted as they come, not the user's own, not twice.
+    env.socket.serve(mention(1, "general", ["alice"]));
+    env.socket.serve(mention(1, "general", ["alice"]));
+    env.socket.serve(mention(2, "general", [], "alice"));
+    env.socket.serve(mention(3, "general", ["@room"]));
+    expect(client.getSnapshot().directory.general).toMatchObject({ unread: 2, mentions: 2 });
+    expect(env.alerts.map((a) => [a.room, a.mention])).toEqual([
+      ["ops", true],
+      ["general", true],
+      ["general", true],
+    ]);
+  });
+
+  it("reading sends the position, clears what was read, and follows other tabs", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 0 })];
+    await client.refreshDirectory();
+    for (const seq of [1, 2, 3]) env.socket.serve(mention(seq, "general", seq === 3 ? ["alice"] : []));
+    client.markRead("general", 2);
+    expect(env.socket.sent.filter((f) => f.type === "read")).toEqual([{ type: "read", room: "general", seq: 2 }]);
+    expect(client.getSnapshot().directory.general).toMatchObject({ lastRead: 2, unread: 1, mentions: 1 });
+    client.markRead("general", 1); // never backwards
+    expect(env.socket.sent.filter((f) => f.type === "read")).toHaveLength(1);
+    env.socket.serve({ type: "read", room: "general", seq: 3 }); // another tab read the rest
+    expect(client.getSnapshot().directory.general).toMatchObject({ lastRead: 3, unread: 0, mentions: 0 });
+  });
+
+  it("keeps reads made while offline and sends them on the next connection, then counts afresh", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 5, unread: 5 })];
+    await client.refreshDirectory();
+    env.socket.drop(1006);
+    client.markRead("general", 5);
+    expect(client.getSnapshot().directory.general).toMatchObject({ unread: 0 });
+    env.rooms = [summary("general", { head: 7, last_read: 5, unread: 2 })];
+    env.advance(60_000);
+    env.socket.open();
+    await Promise.resolve();
+    expect(env.socket.sent.filter((f) => f.type === "read")).toEqual([{ type: "read", room: "general", seq: 5 }]);
+    expect(client.getSnapshot().directory.general).toMatchObject({ unread: 2 });
+  });
+
+  it("counts every unread direct message for the title, and mentions elsewhere", async () => {
+    const { client, env } = connected();
+    env.rooms = [summary("general", { unread: 9, mentions: 1 }), summary("dm-1", { visibility: "dm", unread: 2 })];
+    await client.refreshDirectory();
+    expect(attentionCount(client.getSnapshot().directory)).toBe(3);
   });
 });

@@ -41,6 +41,32 @@ export interface ChatEnvironment {
   random(): number;
   newId(): string;
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage>;
+  /** The rooms the user can see, with their read positions and counts (GET /api/rooms). */
+  fetchRooms(): Promise<RoomSummary[]>;
+  /** Something deserves the user's attention (a mention, a direct message): the browser's
+   * side decides whether to show a notification (enabled, tab hidden, room not muted). */
+  notify(alert: Alert): void;
+}
+
+export interface RoomSummary {
+  name: string;
+  head: number;
+  visibility: "public" | "private" | "dm";
+  topic: string;
+  owner: string | null;
+  archived: boolean;
+  members: string[];
+  last_read: number;
+  unread: number;
+  mentions: number;
+}
+
+export interface Alert {
+  room: string;
+  /** Who wrote, when known (a message of a joined room). */
+  author: string | null;
+  body: string | null;
+  mention: boolean;
 }
 
 export interface Notice {
@@ -73,6 +99,8 @@ export interface RoomView {
   loadingOlder: boolean;
   /** Bumped when the room's members change: a member list re-reads them. */
   membersVersion: number;
+  /** The read position when the user opened the room: "new messages" start after it. */
+  readMark: number | null;
 }
 
 /** What the sidebar and header know of a room the user can see. */
@@ -84,6 +112,51 @@ export interface RoomMeta {
   archived: boolean;
   /** A direct message's members. */
   members: string[];
+  /** The user's read position, and what is new after it (not their own messages). */
+  lastRead: number;
+  unread: number;
+  mentions: number;
+  /** The newest seq already counted into unread: nothing is counted twice. */
+  countedUpTo: number;
+}
+
+export function metaOf(room: RoomSummary): RoomMeta {
+  return {
+    name: room.name,
+    visibility: room.visibility,
+    topic: room.topic,
+    owner: room.owner,
+    archived: room.archived,
+    members: room.members,
+    lastRead: room.last_read,
+    unread: room.unread,
+    mentions: room.mentions,
+    countedUpTo: room.head,
+  };
+}
+
+/** A room with nothing counted yet (made or heard of just now). */
+export function newMeta(name: string, visibility: RoomMeta["visibility"], extra: Partial<RoomMeta> = {}): RoomMeta {
+  return {
+    name,
+    visibility,
+    topic: "",
+    owner: null,
+    archived: false,
+    members: [],
+    lastRead: 0,
+    unread: 0,
+    mentions: 0,
+    countedUpTo: 0,
+    ...extra,
+  };
+}
+
+/** What the title and a DM-aware badge count: mentions, and every unread direct message. */
+export function attentionCount(directory: Record<string, RoomMeta>): number {
+  let total = 0;
+  for (const room of Object.values(directory)) total += room.visibility === "dm" ? room.unread : room.mentions;
+  return total;
 }
 
 export interface ChatSnapshot {
@@ -119,6 +192,7 @@ function emptyRoom(name: string): RoomView {
     hasOlder: false,
     loadingOlder: false,
     membersVersion: 0,
+    readMark: null,
   };
 }
 
@@ -165,6 +239,8 @@ export class ChatClient {
   private inFlight = new Set<string>();
   private readonly openRooms: string[] = [];
   private lastTypingSent = new Map<string, number>();
+  /** Read positions not yet sent (the connection was down). */
+  private readonly pendingReads = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -276,14 +352,97 @@ export class ChatClient {
   }
 
   // --- what the UI asks for
-  /** The rooms the server listed (GET /api/rooms), replacing what was known. */
+  /** The rooms the server listed (GET /api/rooms), replacing what was known; messages that
+   * arrived meanwhile (past the listed head) are counted on top. */
   setDirectory(rooms: RoomMeta[]): void {
     this.update({ directory: Object.fromEntries(rooms.map((room) => [room.name, room])) });
+    for (const view of Object.values(this.state.rooms)) {
+      const meta = this.state.directory[view.name];
+      if (view.readMark === null && meta) this.updateRoom(view.name, () => ({ readMark: meta.lastRead }));
+      for (const message of view.messages) this.count(message, false);
+    }
   }
 
-  /** A room the user made or opened (REST answered it): known at once, not only after the event. */
+  /** Fetch the list again: on every (re)connection, and when counts cannot be worked out here. */
+  async refreshDirectory(): Promise<void> {
+    try {
+      this.setDirectory((await this.env.fetchRooms()).map(metaOf));
+    } catch {
+      // unreachable for now: the next connection fetches it again
+    }
+  }
+
+  /** A room the user made or opened, or heard of: known at once; its counts kept if known. */
   addRoom(room: RoomMeta): void {
-    this.update({ directory: { ...this.state.directory, [room.name]: room } });
+    const known = this.state.directory[room.name];
+    const merged = known
+      ? { ...known, topic: room.topic, owner: room.owner, archived: room.archived, members: room.members }
+      : room;
+    this.update({ directory: { ...this.state.directory, [room.name]: merged } });
+  }
+
+  private patchMeta(room: string, change: (meta: RoomMeta) => Partial<RoomMeta>): void {
+    const meta = this.state.directory[room];
+    if (meta) this.update({ directory: { ...this.state.directory, [room]: { ...meta, ...change(meta) } } });
+  }
+
+  private mentionsMe(mentions: string[]): boolean {
+    return mentions.includes("@room") || (this.state.user !== null && mentions.includes(this.state.user));
+  }
+
+  /** A message of a joined room arrived: count it once, if it is new to the user. */
+  private count(message: ChatMessage, live: boolean): void {
+    const meta = this.state.directory[message.room];
+    if (!meta || message.seq <= meta.countedUpTo) return;
+    const fresh = message.author !== this.state.user && message.seq > meta.lastRead;
+    const mention = fresh && this.mentionsMe(message.mentions);
+    this.patchMeta(message.room, (m) => ({
+      countedUpTo: message.seq,
+      unread: m.unread + (fresh ? 1 : 0),
+      mentions: m.mentions + (mention ? 1 : 0),
+    }));
+    if (live && fresh && (mention || meta.visibility === "dm")) {
+      this.env.notify({ room: message.room, author: message.author, body: message.body, mention });
+    }
+  }
+
+  /** The user has seen the room up to seq (it was on screen): tell the server, and every tab. */
+  markRead(room: string, seq: number): void {
+    const meta = this.state.directory[room];
+    if (!meta || seq <= meta.lastRead) return;
+    this.applyRead(room, seq);
+    this.pendingReads.set(room, seq);
+    this.flushReads();
+  }
+
+  private flushReads(): void {
+    for (const [room, seq] of this.pendingReads) {
+      if (!this.sendFrame({ type: "read", room, seq })) return;
+      this.pendingReads.delete(room);
+    }
+  }
+
+  private applyRead(room: string, seq: number): void {
+    const meta = this.state.directory[room];
+    if (!meta || seq <= meta.lastRead) return;
+    if (seq >= meta.countedUpTo) {
+      this.patchMeta(room, () => ({ lastRead: seq, unread: 0, mentions: 0 }));
+      return;
+    }
+    // Read part of what was counted: recount from the messages here if they cover it.
+    const loaded = this.state.rooms[room]?.messages ?? [];
+    const first = loaded[0]?.seq;
+    if (first !== undefined && first <= seq + 1) {
+      const after = loaded.filter((m) => m.seq > seq && m.seq <= meta.countedUpTo && m.author !== this.state.user);
+      this.patchMeta(room, () => ({
+        lastRead: seq,
+        unread: after.length,
+        mentions: after.filter((m) => this.mentionsMe(m.mentions)).length,
+      }));
+    } else {
+      this.patchMeta(room, () => ({ lastRead: seq }));
+      void this.refreshDirectory();
+    }
   }
 
   /** The UI has told the user about their removals. */
@@ -299,9 +458,10 @@ export class ChatClient {
     this.update({ directory, rooms, removedFrom: this.state.removedFrom.filter((r) => r !== room) });
   }
 
+  /** Open the room: join it (once per connection), and mark where reading stopped. */
   join(room: string): void {
     if (!this.openRooms.includes(room)) this.openRooms.push(room);
-    if (!this.state.rooms[room]) this.updateRoom(room, () => ({}));
+    this.updateRoom(room, () => ({ readMark: this.state.directory[room]?.lastRead ?? null }));
     this.sendJoin(room);
   }
 
@@ -391,6 +551,9 @@ export class ChatClient {
           notice: null,
         });
         for (const room of this.openRooms) this.sendJoin(room);
+        this.flushReads();
+        // Counts may have moved while away: the list is fetched again on every connection.
+        void this.refreshDirectory();
         break;
       case "joined":
         this.updateRoom(frame.room, (room) => ({
@@ -408,6 +571,23 @@ export class ChatClient {
           cursor: Math.max(room.cursor ?? 0, frame.seq),
           typing: Object.fromEntries(Object.entries(room.typing).filter(([user]) => user !== frame.author)),
         }));
+        this.count(frame, true);
+        break;
+      case "unread": {
+        const meta = this.state.directory[frame.room];
+        if (!meta || frame.seq <= meta.countedUpTo) break;
+        this.patchMeta(frame.room, (m) => ({
+          countedUpTo: frame.seq,
+          unread: m.unread + frame.count,
+          mentions: m.mentions + frame.mentions,
+        }));
+        if (frame.mentions > 0 || meta.visibility === "dm") {
+          this.env.notify({ room: frame.room, author: null, body: null, mention: frame.mentions > 0 });
+        }
+        break;
+      }
+      case "read":
+        this.applyRead(frame.room, frame.seq);
         break;
       case "ack":
         if (frame.client_msg_id) this.settle(frame.client_msg_id);
@@ -429,24 +609,14 @@ export class ChatClient {
         }
         break;
       case "room_created":
-        if (!this.state.directory[frame.room])
-          this.addRoom({ name: frame.room, visibility: "public", topic: "", owner: null, archived: false, members: [] });
+        if (!this.state.directory[frame.room]) this.addRoom(newMeta(frame.room, "public"));
         break;
       case "room_added":
-        this.addRoom({
-          name: frame.room,
-          visibility: frame.visibility,
-          topic: frame.topic,
-          owner: frame.owner,
-          archived: false,
-          members: frame.members,
-        });
+        this.addRoom(newMeta(frame.room, frame.visibility, { topic: frame.topic, owner: frame.owner, members: frame.members }));
         break;
-      case "room_updated": {
-        const known = this.state.directory[frame.room];
-        if (known) this.addRoom({ ...known, topic: frame.topic, archived: frame.archived });
+      case "room_updated":
+        this.patchMeta(frame.room, () => ({ topic: frame.topic, archived: frame.archived }));
         break;
-      }
       case "members":
         this.updateRoom(frame.room, (room) => ({ membersVersion: room.membersVersion + 1 }));
         break;

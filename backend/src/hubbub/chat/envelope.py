@@ -105,6 +105,23 @@ class ToUsers:
 
 
 @dataclass(frozen=True, slots=True)
+class MembersAdded:
+    """Users became members of a room: each worker starts telling their connections of it."""
+
+    kind: ClassVar[str] = "A"
+    room: str
+    users: tuple[str, ...]
+
+    def body(self) -> str:
+        return json.dumps([self.room, list(self.users)], separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, body: str) -> MembersAdded:
+        room, users = json.loads(body)
+        return cls(str(room), tuple(str(user) for user in users))
+
+
+@dataclass(frozen=True, slots=True)
 class MemberRemoved:
     """A user is no longer a member of a room: every worker takes their connections out of it."""
 
@@ -176,6 +193,7 @@ Envelope = (
     | RoomNotice
     | Broadcast
     | ToUsers
+    | MembersAdded
     | MemberRemoved
     | PresenceSnapshot
     | PresenceQuery
@@ -189,6 +207,7 @@ _PARSERS: dict[str, Callable[[str], Envelope]] = {
         RoomNotice,
         Broadcast,
         ToUsers,
+        MembersAdded,
         MemberRemoved,
         PresenceSnapshot,
         PresenceQuery,

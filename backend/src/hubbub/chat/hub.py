@@ -124,6 +124,11 @@ class Hub:
             for subscriber in tuple(self._by_user.get(user, ())):
                 subscriber.deliver_global(frame)
 
+    def connections_not_in(self, room: str, user: str) -> list[Subscriber]:
+        """The user's connections here that have not joined the room."""
+        joined = self._rooms.get(room, ())
+        return [subscriber for subscriber in self._by_user.get(user, ()) if subscriber not in joined]
+
     def remove_member(self, room: str, user: str, reason: str) -> None:
         """The user's connections leave the room (they were removed from it, or left)."""
         for subscriber in tuple(self._rooms.get(room, ())):

@@ -97,6 +97,7 @@ class Rooms:
         if not room.member:
             await self._store.add_members(name, [actor.user])
             await self._members_changed(room, added=[actor.user])
+            await self._publish(envelope.MembersAdded(name, (actor.user,)))
         return room
 
     # --- making rooms
@@ -237,6 +238,7 @@ class Rooms:
         await self._publish(envelope.RoomNotice(room.name, frame))
 
     async def _tell_added(self, room: RoomInfo, users: list[str]) -> None:
+        await self._publish(envelope.MembersAdded(room.name, tuple(users)))
         event = RoomAdded(
             room=room.name,
             visibility=room.visibility,  # type: ignore[arg-type]

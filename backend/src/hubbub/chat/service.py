@@ -19,15 +19,16 @@ from typing import Any
 from hubbub import metrics
 from hubbub.auth.base import Identity
 from hubbub.broker import Broker, BrokerUnavailableError
-from hubbub.chat import envelope
+from hubbub.chat import envelope, mentions
 from hubbub.chat.append_batcher import AppendBatcher
+from hubbub.chat.attention import Attention
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
 from hubbub.chat.presence import Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, encode
 from hubbub.settings import Settings
-from hubbub.store import AppendError, Draft, Store, StoredMessage
+from hubbub.store import ROOM_MENTION, AppendError, Draft, Store, StoredMessage
 
 log = logging.getLogger("hubbub.chat")
 
@@ -56,6 +57,7 @@ class ChatService:
         )
         # Who may see and do what in which room: every room verb below goes through it.
         self.rooms = Rooms(settings, store, self._publish, self.online_users)
+        self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self._seen: set[str] = set()
 
     # --- lifecycle
@@ -167,7 +169,7 @@ class ChatService:
     async def post(
         self,
         room: str,
-        author: str,
+        author: Identity,
         body: str,
         client_msg_id: str | None = None,
         client_id: int | None = None,
@@ -175,13 +177,27 @@ class ChatService:
         """Store, then publish; returns once published. Raises StoreUnavailableError, or an
         AppendError for this message alone, when nothing was stored. Concurrent posts share
         one transaction."""
+        mentions = await self._mentions(room, author, body) if "@" in body else ()
+        draft = Draft(room, author.user, body, client_msg_id, client_id, mentions)
         try:
-            return await self._appender.append(Draft(room, author, body, client_msg_id, client_id))
+            return await self._appender.append(draft)
         except AppendError:
             raise
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise
+
+    async def _mentions(self, room: str, author: Identity, body: str) -> tuple[str, ...]:
+        """The members the body mentions; @room too where the author may use it (any member
+        in a room of up to HUBBUB_ROOM_MENTION_MAX_MEMBERS, else its owner or an admin)."""
+        names = {name for choices in mentions.candidates(body) for name in choices}
+        found = mentions.resolve(body, set(await self._store.members_among(room, sorted(names))))
+        if mentions.mentions_room(body):
+            small = await self._store.count_members(room) <= self.settings.room_mention_max_members
+            info = await self._store.room(room, author.user)
+            if small or author.admin or (info is not None and info.owner == author.user):
+                found.append(ROOM_MENTION)
+        return tuple(found)
 
     async def typing(self, room: str, user: str) -> None:
         await self._publish_notice(room, TypingEvent(room=room, user=user))
@@ -226,6 +242,7 @@ class ChatService:
             case envelope.StoredMessages(messages):
                 for room, seq, frame in messages:
                     self._hub.dispatch(RoomEvent(room, frame, seq=seq))
+                self.attention.messages(messages)
             case envelope.RoomNotice(room, frame, text):
                 # Typing notices are worth nothing late: a backed-up connection skips them.
                 self._hub.dispatch(RoomEvent(room, frame, text=text, droppable=text is None))
@@ -235,8 +252,11 @@ class ChatService:
                 self._hub.dispatch_global(frame)
             case envelope.ToUsers(users, frame):
                 self._hub.dispatch_to_users(users, frame)
+            case envelope.MembersAdded(room, users):
+                self.attention.members_added(room, users)
             case envelope.MemberRemoved(room, user, reason):
                 self._hub.remove_member(room, user, reason)
+                self.attention.member_removed(room, user)
             case envelope.PresenceSnapshot():
                 self._presence.on_snapshot(item)
             case envelope.PresenceQuery():

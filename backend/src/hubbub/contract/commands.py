@@ -45,8 +45,16 @@ class Typing(_Command):
     room: RoomName
 
 
-Command = Annotated[Join | Leave | Send | Typing, Field(discriminator="type")]
-_command_adapter: TypeAdapter[Join | Leave | Send | Typing] = TypeAdapter(Command)
+class Read(_Command):
+    """The user has read the room up to seq (monotonic: a lower seq changes nothing)."""
+
+    type: Literal["read"]
+    room: RoomName
+    seq: Annotated[int, Field(ge=0)]
+
+
+Command = Annotated[Join | Leave | Send | Typing | Read, Field(discriminator="type")]
+_command_adapter: TypeAdapter[Join | Leave | Send | Typing | Read] = TypeAdapter(Command)
 
 
 class ProtocolError(ValueError):
@@ -58,7 +66,7 @@ class ProtocolError(ValueError):
         self.message = message
 
 
-def parse_command(text: str) -> Join | Leave | Send | Typing:
+def parse_command(text: str) -> Join | Leave | Send | Typing | Read:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:

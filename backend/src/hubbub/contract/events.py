@@ -61,6 +61,7 @@ class MessageEvent(Event):
     ts: int
     client_msg_id: str | None
     client_id: int | None  # the number of a /ws/{client_id} plain-text sender
+    mentions: list[str]  # members it mentions, and "@room" for all of them
 
     @classmethod
     def of(cls, message: StoredMessage) -> MessageEvent:
@@ -73,6 +74,7 @@ class MessageEvent(Event):
             ts=message.ts,
             client_msg_id=message.client_msg_id,
             client_id=message.client_id,
+            mentions=list(message.mentions),
         )
 
 
@@ -109,6 +111,25 @@ class Left(Event):
 
     type: Literal["left"] = "left"
     room: str
+
+
+class ReadEvent(Event):
+    """This user has read the room up to seq (in another tab, on another device)."""
+
+    type: Literal["read"] = "read"
+    room: str
+    seq: int
+
+
+class UnreadEvent(Event):
+    """New messages in a room this connection has not joined: how many more are unread (not
+    the user's own), and how many of those mention them. Coalesced per room; no bodies."""
+
+    type: Literal["unread"] = "unread"
+    room: str
+    seq: int  # the newest message's
+    count: int
+    mentions: int
 
 
 class RoomCreated(Event):
@@ -173,6 +194,8 @@ ServerEvent = Annotated[
     | PresenceEvent
     | TypingEvent
     | Left
+    | ReadEvent
+    | UnreadEvent
     | RoomCreated
     | RoomAdded
     | RoomUpdated

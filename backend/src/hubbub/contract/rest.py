@@ -73,6 +73,9 @@ class RoomSummary(_Reply):
     archived: bool
     member: bool  # the caller is a member
     members: list[str]  # a direct message's members; empty for other rooms
+    last_read: int  # the caller's read position (0 when not a member)
+    unread: int  # messages after it, not the caller's own (counted up to 1000)
+    mentions: int  # of those, the ones that mention the caller
 
 
 class RoomCreatedReply(RoomSummary):

@@ -40,6 +40,9 @@ def summary(room: RoomInfo) -> RoomSummary:
         archived=room.archived,
         member=room.member,
         members=list(room.members),
+        last_read=room.last_read,
+        unread=room.unread,
+        mentions=room.mentions,
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from hubbub.store.base import (
+    COUNT_CAP,
     DM,
     MEMBER,
     OWNER,
     PRIVATE,
     PUBLIC,
+    ROOM_MENTION,
     Appended,
     AppendError,
     Draft,
@@ -25,11 +27,13 @@ from hubbub.store.base import (
 )
 
 __all__ = [
+    "COUNT_CAP",
     "DM",
     "MEMBER",
     "OWNER",
     "PRIVATE",
     "PUBLIC",
+    "ROOM_MENTION",
     "AppendError",
     "Appended",
     "Draft",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -52,10 +53,12 @@ class StoredMessage:
     ts: int  # milliseconds since the epoch, UTC
     client_msg_id: str | None = None
     client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
+    mentions: tuple[str, ...] = ()  # members it mentions, and "@room" for all of them
 
     def row(self) -> tuple[Any, ...]:
-        """The values in column order (room, seq, id, author, body, ts, client_msg_id, client_id)."""
-        return astuple(self)
+        """The values in column order: room, seq, id, author, body, ts, client_msg_id,
+        client_id, mentions (as a JSON list)."""
+        return (*astuple(self)[:-1], json.dumps(list(self.mentions)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Draft:
     body: str
     client_msg_id: str | None = None
     client_id: int | None = None
+    mentions: tuple[str, ...] = ()  # resolved before storing: members, or "@room"
 
     def stored(self, seq: int) -> StoredMessage:
         """The message this draft becomes as number `seq` of its room, with a new id, stamped now."""
@@ -79,6 +83,7 @@ class Draft:
             ts=int(time.time() * 1000),
             client_msg_id=self.client_msg_id,
             client_id=self.client_id,
+            mentions=self.mentions,
         )
 
 
@@ -87,6 +92,8 @@ Appended = tuple[StoredMessage, bool] | AppendError
 
 
 PUBLIC, PRIVATE, DM = "public", "private", "dm"
+ROOM_MENTION = "@room"  # a mention of everyone in the room
+COUNT_CAP = 1000  # unread and mention counts stop here: "999+" is all a badge says
 OWNER, MEMBER = "owner", "member"
 
 
@@ -100,6 +107,10 @@ class RoomInfo:
     archived: bool = False
     role: str | None = None  # the asking user's role in the room; None when not a member
     members: tuple[str, ...] = ()  # a direct message's members (other rooms: not listed here)
+    # For a member, from rooms_for: what they have read, and what is new since.
+    last_read: int = 0
+    unread: int = 0  # messages after last_read not written by them (counted up to COUNT_CAP)
+    mentions: int = 0  # of those, the ones that mention them (or @room)
 
     @property
     def member(self) -> bool:
@@ -181,6 +192,19 @@ class Store(Protocol):
     async def remove_member(self, room: str, user: str) -> bool: ...
 
     async def count_members(self, room: str) -> int: ...
+
+    async def members_among(self, room: str, names: Sequence[str]) -> list[str]:
+        """Those of the names who are members of the room (to resolve @mentions)."""
+        ...
+
+    async def member_rooms(self, user: str) -> list[str]:
+        """Every room the user is a member of (to tell them of new messages there)."""
+        ...
+
+    async def mark_read(self, room: str, user: str, seq: int) -> int | None:
+        """Move the user's read position in the room up to seq (never down); returns it, or
+        None when the user is not a member."""
+        ...
 
     async def touch_user(self, name: str) -> None:
         """Remember that the user exists (signed in or connected): they can be found and invited."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     Conn = PoolConnectionProxy[asyncpg.Record]
 
-COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id"
+COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id, mentions"
 
 # Errors that mean "the database is not there right now", as opposed to a bug in a query.
 UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
@@ -45,6 +46,7 @@ def _record_to_message(record: asyncpg.Record) -> StoredMessage:
         ts=record["ts"],
         client_msg_id=record["client_msg_id"],
         client_id=record["client_id"],
+        mentions=tuple(json.loads(record["mentions"])),
     )
 
 
@@ -109,6 +111,15 @@ class PostgresStore:
 
     async def count_members(self, room: str) -> int:
         return await rooms.count_members(self.pool, room)
+
+    async def members_among(self, room: str, names: Sequence[str]) -> list[str]:
+        return await rooms.members_among(self.pool, room, names) if names else []
+
+    async def member_rooms(self, user: str) -> list[str]:
+        return await rooms.member_rooms(self.pool, user)
+
+    async def mark_read(self, room: str, user: str, seq: int) -> int | None:
+        return await rooms.mark_read(self.pool, room, user, seq)
 
     async def touch_user(self, name: str) -> None:
         await rooms.touch_user(self.pool, name)
@@ -182,9 +193,15 @@ class PostgresStore:
         message = draft.stored(int(head))
         await conn.execute(
             f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             *message.row(),
         )
+        mentioned = [user for user in message.mentions if user != message.author]
+        if mentioned:
+            await conn.executemany(
+                'INSERT INTO hubbub_mentions ("user", room, seq) VALUES ($1, $2, $3)',
+                [(user, message.room, message.seq) for user in mentioned],
+            )
         return message, True
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

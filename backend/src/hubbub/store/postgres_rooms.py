@@ -8,13 +8,24 @@ from typing import Any
 
 import asyncpg
 
-from hubbub.store.base import DM, MEMBER, OWNER, PUBLIC, Member, NewRoom, RoomInfo
+from hubbub.store.base import COUNT_CAP, DM, MEMBER, OWNER, PUBLIC, ROOM_MENTION, Member, NewRoom, RoomInfo
 from hubbub.store.sqlite_rooms import like_prefix
 
 _ROOM = (
-    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role "
+    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read "
     'FROM hubbub_rooms r LEFT JOIN hubbub_members m ON m.room = r.name AND m."user" = $1'
 )
+# For the list: what is new for the user ($1) in each room they are a member of, counted up to
+# COUNT_CAP so that a badge never costs more than that many rows.
+_COUNTS = f"""
+    , (SELECT count(*) FROM (SELECT 1 FROM hubbub_messages x
+        WHERE m.role IS NOT NULL AND x.room = r.name AND x.seq > m.last_read AND x.author != $1
+        LIMIT {COUNT_CAP}) AS u) AS unread
+    , (SELECT count(*) FROM (SELECT 1 FROM hubbub_mentions n
+        JOIN hubbub_messages x ON x.room = n.room AND x.seq = n.seq
+        WHERE m.role IS NOT NULL AND n."user" IN ($1, '{ROOM_MENTION}') AND n.room = r.name
+        AND n.seq > m.last_read AND x.author != $1 LIMIT {COUNT_CAP}) AS t) AS mentions
+"""  # noqa: S608 - constants only
 
 
 def _now() -> int:
@@ -37,6 +48,9 @@ async def _info(conn: Any, row: asyncpg.Record) -> RoomInfo:
         bool(row["archived"]),
         row["role"],
         members,
+        int(row["last_read"] or 0),
+        int(row.get("unread") or 0),
+        int(row.get("mentions") or 0),
     )
 
 
@@ -89,8 +103,10 @@ async def find_dm(pool: asyncpg.Pool, dm_key: str, user: str) -> RoomInfo | None
 
 async def rooms_for(pool: asyncpg.Pool, user: str | None, archived: bool) -> list[RoomInfo]:
     async with pool.acquire() as conn:
+        # The counts are only worked out here, where the list needs them.
+        select = _ROOM.replace(" FROM hubbub_rooms r", f"{_COUNTS} FROM hubbub_rooms r")
         rows = await conn.fetch(
-            f"{_ROOM} WHERE (r.visibility = $2 OR m.role IS NOT NULL) AND ($3 OR NOT r.archived) "
+            f"{select} WHERE (r.visibility = $2 OR m.role IS NOT NULL) AND ($3 OR NOT r.archived) "
             "ORDER BY r.name",
             user,
             PUBLIC,
@@ -118,9 +134,11 @@ async def members(pool: asyncpg.Pool, room: str) -> list[Member]:
 
 
 async def add_members(pool: asyncpg.Pool, room: str, users: Sequence[str], role: str) -> list[str]:
+    # A new member has read what came before them: they start with nothing unread.
     rows = await pool.fetch(
-        'INSERT INTO hubbub_members (room, "user", role, joined_at) '
-        'SELECT $1, u, $3, $4 FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING RETURNING "user"',
+        'INSERT INTO hubbub_members (room, "user", role, joined_at, last_read) '
+        "SELECT $1, u, $3, $4, (SELECT head FROM hubbub_rooms WHERE name = $1) "
+        'FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING RETURNING "user"',
         room,
         list(users),
         role,
@@ -128,6 +146,29 @@ async def add_members(pool: asyncpg.Pool, room: str, users: Sequence[str], role:
     )
     added = {r["user"] for r in rows}
     return [user for user in users if user in added]
+
+
+async def members_among(pool: asyncpg.Pool, room: str, names: Sequence[str]) -> list[str]:
+    rows = await pool.fetch(
+        'SELECT "user" FROM hubbub_members WHERE room = $1 AND "user" = ANY($2::text[])', room, list(names)
+    )
+    return [r["user"] for r in rows]
+
+
+async def member_rooms(pool: asyncpg.Pool, user: str) -> list[str]:
+    rows = await pool.fetch('SELECT room FROM hubbub_members WHERE "user" = $1', user)
+    return [r["room"] for r in rows]
+
+
+async def mark_read(pool: asyncpg.Pool, room: str, user: str, seq: int) -> int | None:
+    value = await pool.fetchval(
+        "UPDATE hubbub_members SET last_read = greatest(last_read, $3) "
+        'WHERE room = $1 AND "user" = $2 RETURNING last_read',
+        room,
+        user,
+        seq,
+    )
+    return None if value is None else int(value)
 
 
 async def remove_member(pool: asyncpg.Pool, room: str, user: str) -> bool:

@@ -62,6 +62,18 @@ MIGRATIONS: list[list[str]] = [
         "SELECT author, max(ts) FROM hubbub_messages GROUP BY author",
         "ALTER TABLE hubbub_sessions ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false",
     ],
+    [  # 3: unread and mentions: each member's read position, each message's mentions
+        "ALTER TABLE hubbub_members ADD COLUMN last_read BIGINT NOT NULL DEFAULT 0",
+        # What was there before counts as read: an upgrade does not light every badge.
+        "UPDATE hubbub_members m SET last_read = r.head FROM hubbub_rooms r WHERE r.name = m.room",
+        "ALTER TABLE hubbub_messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]'",
+        """CREATE TABLE hubbub_mentions (
+            "user" TEXT NOT NULL,
+            room TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY ("user", room, seq)
+        )""",
+    ],
 ]
 
 # Several workers may start at once; this advisory lock lets one of them migrate at a time.

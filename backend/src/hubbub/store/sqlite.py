@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import time
@@ -27,12 +28,15 @@ from hubbub.store.base import (
 )
 from hubbub.store.sqlite_schema import migrate
 
-COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id"
+COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id, mentions"
 T = TypeVar("T")
 
 
 def _row_to_message(row: tuple[Any, ...]) -> StoredMessage:
-    return StoredMessage(*row)
+    room, seq, message_id, author, body, ts, client_msg_id, client_id, mentions = row
+    return StoredMessage(
+        room, seq, message_id, author, body, ts, client_msg_id, client_id, tuple(json.loads(mentions))
+    )
 
 
 class SQLiteStore:
@@ -119,6 +123,15 @@ class SQLiteStore:
     async def count_members(self, room: str) -> int:
         return await self._run(rooms.count_members, self.db, room)
 
+    async def members_among(self, room: str, names: Sequence[str]) -> list[str]:
+        return await self._run(rooms.members_among, self.db, room, names) if names else []
+
+    async def member_rooms(self, user: str) -> list[str]:
+        return await self._run(rooms.member_rooms, self.db, user)
+
+    async def mark_read(self, room: str, user: str, seq: int) -> int | None:
+        return await self._run(rooms.mark_read, self.db, room, user, seq)
+
     async def touch_user(self, name: str) -> None:
         await self._run(rooms.touch_user, self.db, name)
 
@@ -186,8 +199,12 @@ class SQLiteStore:
         ).fetchone()
         message = draft.stored(int(head_row[0]))
         db.execute(
-            f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             message.row(),
+        )
+        db.executemany(
+            "INSERT INTO mentions (user, room, seq) VALUES (?, ?, ?)",
+            [(user, message.room, message.seq) for user in message.mentions if user != message.author],
         )
         return message, True
 

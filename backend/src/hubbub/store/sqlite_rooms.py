@@ -8,12 +8,22 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from hubbub.store.base import DM, MEMBER, OWNER, PUBLIC, Member, NewRoom, RoomInfo
+from hubbub.store.base import COUNT_CAP, DM, MEMBER, OWNER, PUBLIC, ROOM_MENTION, Member, NewRoom, RoomInfo
 
 _ROOM = (
-    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role "
+    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read "
     "FROM rooms r LEFT JOIN members m ON m.room = r.name AND m.user = ?"
 )
+# For the list: what is new for the user (?1) in each room they are a member of, counted up to
+# COUNT_CAP so that a badge never costs more than that many rows.
+_COUNTS = f"""
+    , (SELECT count(*) FROM (SELECT 1 FROM messages x
+        WHERE m.role IS NOT NULL AND x.room = r.name AND x.seq > m.last_read AND x.author != ?1
+        LIMIT {COUNT_CAP}))
+    , (SELECT count(*) FROM (SELECT 1 FROM mentions n JOIN messages x ON x.room = n.room AND x.seq = n.seq
+        WHERE m.role IS NOT NULL AND n.user IN (?1, '{ROOM_MENTION}') AND n.room = r.name
+        AND n.seq > m.last_read AND x.author != ?1 LIMIT {COUNT_CAP}))
+"""  # noqa: S608 - constants only
 
 
 def _now() -> int:
@@ -21,13 +31,26 @@ def _now() -> int:
 
 
 def _info(db: sqlite3.Connection, row: tuple[Any, ...]) -> RoomInfo:
-    name, head, visibility, topic, owner, archived, role = row
+    name, head, visibility, topic, owner, archived, role, last_read, *counts = row
     members: tuple[str, ...] = ()
     if visibility == DM:
         members = tuple(
             u for (u,) in db.execute("SELECT user FROM members WHERE room = ? ORDER BY user", (name,))
         )
-    return RoomInfo(name, int(head), visibility, topic, owner, bool(archived), role, members)
+    unread, mentioned = counts or (0, 0)
+    return RoomInfo(
+        name,
+        int(head),
+        visibility,
+        topic,
+        owner,
+        bool(archived),
+        role,
+        members,
+        int(last_read or 0),
+        int(unread),
+        int(mentioned),
+    )
 
 
 def ensure_room(db: sqlite3.Connection, name: str) -> bool:
@@ -77,8 +100,11 @@ def find_dm(db: sqlite3.Connection, dm_key: str, user: str) -> RoomInfo | None:
 
 
 def rooms_for(db: sqlite3.Connection, user: str | None, archived: bool) -> list[RoomInfo]:
+    # The counts are only worked out here, where the list needs them.
+    select = _ROOM.replace(" FROM rooms r", f"{_COUNTS} FROM rooms r").replace("m.user = ?", "m.user = ?1")
     rows = db.execute(
-        f"{_ROOM} WHERE (r.visibility = ? OR m.role IS NOT NULL) AND (? OR r.archived = 0) ORDER BY r.name",
+        f"{select} WHERE (r.visibility = ?2 OR m.role IS NOT NULL) AND (?3 OR r.archived = 0) "
+        "ORDER BY r.name",
         (user, PUBLIC, archived),
     ).fetchall()
     return [_info(db, row) for row in rows]
@@ -101,13 +127,33 @@ def members(db: sqlite3.Connection, room: str) -> list[Member]:
 def add_members(db: sqlite3.Connection, room: str, users: Sequence[str], role: str) -> list[str]:
     added = []
     for user in users:
+        # A new member has read what came before them: they start with nothing unread.
         cursor = db.execute(
-            "INSERT INTO members (room, user, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (room, user, role, _now()),
+            "INSERT INTO members (room, user, role, joined_at, last_read) "
+            "SELECT ?, ?, ?, ?, head FROM rooms WHERE name = ? ON CONFLICT DO NOTHING",
+            (room, user, role, _now(), room),
         )
         if cursor.rowcount == 1:
             added.append(user)
     return added
+
+
+def members_among(db: sqlite3.Connection, room: str, names: Sequence[str]) -> list[str]:
+    marks = ", ".join("?" for _ in names)
+    rows = db.execute(f"SELECT user FROM members WHERE room = ? AND user IN ({marks})", (room, *names))  # noqa: S608
+    return [user for (user,) in rows]
+
+
+def member_rooms(db: sqlite3.Connection, user: str) -> list[str]:
+    return [room for (room,) in db.execute("SELECT room FROM members WHERE user = ?", (user,))]
+
+
+def mark_read(db: sqlite3.Connection, room: str, user: str, seq: int) -> int | None:
+    row = db.execute(
+        "UPDATE members SET last_read = max(last_read, ?) WHERE room = ? AND user = ? RETURNING last_read",
+        (seq, room, user),
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def remove_member(db: sqlite3.Connection, room: str, user: str) -> bool:

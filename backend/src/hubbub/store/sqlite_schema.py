@@ -64,6 +64,18 @@ MIGRATIONS: list[list[str]] = [
         "INSERT INTO users (name, seen_at) SELECT author, max(ts) FROM messages GROUP BY author",
         "ALTER TABLE sessions ADD COLUMN admin INTEGER NOT NULL DEFAULT 0",
     ],
+    [  # 3: unread and mentions: each member's read position, each message's mentions
+        "ALTER TABLE members ADD COLUMN last_read INTEGER NOT NULL DEFAULT 0",
+        # What was there before counts as read: an upgrade does not light every badge.
+        "UPDATE members SET last_read = (SELECT head FROM rooms WHERE rooms.name = members.room)",
+        "ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]'",
+        """CREATE TABLE mentions (
+            user TEXT NOT NULL,
+            room TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (user, room, seq)
+        )""",
+    ],
 ]
 
 

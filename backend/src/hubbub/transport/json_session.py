@@ -8,11 +8,12 @@ import time
 
 from hubbub import metrics
 from hubbub.auth.base import Identity
+from hubbub.chat.attention import ReadBeyondHeadError
 from hubbub.chat.hub import RoomEvent
 from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close
-from hubbub.contract.commands import Join, Leave, ProtocolError, Send, Typing, parse_command
+from hubbub.contract.commands import Join, Leave, ProtocolError, Read, Send, Typing, parse_command
 from hubbub.contract.events import (
     Ack,
     ErrorCode,
@@ -73,6 +74,7 @@ class JsonSession:
         try:
             await self.conn.serve(self.chat, self, self._read_loop, self._write)
         finally:
+            self.chat.attention.unwatch(self)
             await self.conn.closed()
 
     # --- what the chat hands this connection (hub.Subscriber)
@@ -147,6 +149,11 @@ class JsonSession:
             user=self.user, default_room=settings.default_room, max_message_bytes=settings.max_message_bytes
         )
         self.conn.offer(encode(hello))
+        try:
+            # From now on, new messages in its other rooms reach this connection as counts.
+            await self.chat.attention.watch(self)
+        except Exception as exc:  # the store is down: counts come with the next list instead
+            log.warning("cannot watch the rooms of %s: %r", self.user, exc)
         while (text := await self.conn.transport.receive_text(self._on_binary)) is not None:
             try:
                 command = parse_command(text)
@@ -158,6 +165,8 @@ class JsonSession:
                     self._leave(command.room)
                 elif isinstance(command, Typing):
                     await self._typing(command)
+                elif isinstance(command, Read):
+                    await self._read(command)
             except ProtocolError as exc:
                 self._error(exc.code, exc.message)
 
@@ -215,7 +224,7 @@ class JsonSession:
     async def _post(self, command: Send) -> None:
         ref = command.client_msg_id
         try:
-            message, created = await self.chat.post(command.room, self.user, command.body, ref)
+            message, created = await self.chat.post(command.room, self.identity, command.body, ref)
         except (UnknownRoomError, NotMemberError):
             # Removed meanwhile: to a non-member the room does not exist.
             self._error("unknown_room", f"no room named {command.room!r}", ref=ref)
@@ -242,6 +251,14 @@ class JsonSession:
             duplicate=not created,
         )
         self.conn.offer(encode(ack))
+
+    async def _read(self, command: Read) -> None:
+        try:
+            await self.chat.attention.read(self.identity, command.room, command.seq)
+        except UnknownRoomError:
+            raise ProtocolError("unknown_room", f"no room named {command.room!r}") from None
+        except ReadBeyondHeadError as exc:
+            raise ProtocolError("invalid_message", f"seq: {exc}") from None
 
     async def _typing(self, command: Typing) -> None:
         if command.room not in self.rooms:

@@ -93,7 +93,7 @@ class TextSession:
 
     async def _post(self, data: str) -> None:
         try:
-            await self.chat.post(self.room, self.user, data, client_id=self.client_id)
+            await self.chat.post(self.room, self.identity, data, client_id=self.client_id)
         except MessageRejectedError as exc:
             log.warning("message of client #%d refused by the store: %s", self.client_id, exc)
             self.conn.kick(Close.INTERNAL_ERROR, "message not stored: refused by the store")
