@@ -6,7 +6,7 @@ import uuid
 
 from conftest import Target
 from playwright.sync_api import Browser, Page, Playwright, expect
-from ui import open_as, say
+from ui import open_as, say, wait_until
 
 
 def public_room(playwright: Playwright, target: Target) -> str:
@@ -53,7 +53,9 @@ def test_reading_in_one_tab_clears_the_other(
     other = public_room(playwright, target)
     tab_one = open_as(browser, target.url, "ada", other)
     visit(tab_one, room)
-    tab_two = open_as(browser, target.url, "ada", room)
+    tab_two = tab_one.context.new_page()  # the same person, the same session, another tab
+    tab_two.goto(f"{target.url}/?room={room}")
+    expect(tab_two.get_by_test_id("connection-status")).to_have_text("Connected")
     bob = open_as(browser, target.url, "bob", other)
     for i in range(3):
         say(bob, f"news {i}")
@@ -122,5 +124,5 @@ def test_a_notification_for_a_mention_while_the_tab_is_hidden(
     ada.evaluate("window.__hidden = true")
     bob = open_as(browser, target.url, "bob", other)
     say(bob, "@ada are you there?")
-    ada.wait_for_function("window.__shown.length > 0")
+    wait_until(ada, "() => window.__shown.length > 0")
     assert ada.evaluate("window.__shown") == [f"You were mentioned in # {other}"]

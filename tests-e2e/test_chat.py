@@ -42,13 +42,11 @@ def test_keyboard_only(browser: Browser, target: Target, room: str) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{target.url}/?room={room}")
-    page.get_by_label("Display name").wait_for()
-    page.keyboard.press("Tab")
-    expect(page.get_by_label("Display name")).to_be_focused()
+    expect(page.get_by_label("Display name")).to_be_focused()  # where the user starts
     page.keyboard.type("kay")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("connection-status")).to_have_text("Connected")
-    page.locator("textarea").focus()
+    expect(page.locator("textarea")).to_be_focused()  # and then, the message box
     text = unique("typed with keys")
     page.keyboard.type(text)
     page.keyboard.press("Enter")

@@ -47,7 +47,7 @@ def test_a_planted_inline_script_would_not_run(browser: Browser, target: Target,
     )
     page.goto(f"{target.url}/csp-probe")
     expect(page.locator("#text")).to_have_text("planted")
-    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_load_state("load")
     assert page.evaluate("window.pwned") is None
     assert any("script-src" in v for v in contexts), contexts
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 
@@ -15,7 +17,17 @@ def open_as(browser: Browser, base: str, name: str, room: str | None = None, **c
 def sign_in(page: Page, base: str, name: str, room: str | None = None) -> None:
     page.goto(f"{base}/?room={room}" if room else base)
     page.get_by_label("Display name").fill(name)
-    page.get_by_role("button", name="Join the chat").click()
+    join = page.get_by_role("button", name="Join the chat")
+    # One person per name: a test that used this name before may still be leaving (its socket
+    # closing on another worker); the server says so, and the name is free a moment later.
+    status = page.get_by_test_id("connection-status")
+    in_use = page.get_by_role("alert").filter(has_text="in use")
+    for _ in range(40):
+        join.click()
+        expect(status.or_(in_use)).to_be_visible()
+        if status.count():
+            break
+        page.wait_for_timeout(250)
     expect(page.get_by_test_id("connection-status")).to_have_text("Connected")
 
 
@@ -27,6 +39,16 @@ def say(page: Page, text: str) -> None:
     box = page.locator("textarea")
     box.fill(text)
     box.press("Enter")
+
+
+def wait_until(page: Page, script: str, arg: object = None, timeout: float = 15.0) -> None:
+    """Poll a condition in the page. Not page.wait_for_function: that compiles its predicate with
+    eval, which the app's Content-Security-Policy (rightly) refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {script}")
+        page.wait_for_timeout(50)
 
 
 def message_bodies(page: Page) -> list[str]:

@@ -83,6 +83,14 @@ class ChatClient:
                 return frame  # type: ignore[no-any-return]
             self.pending.append(frame)
 
+    async def skip_to(self, type_: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next frame of this type; every frame that came before it is dropped, so what
+        arrives afterwards can be told from what arrived before."""
+        while True:
+            frame = await self.recv(timeout)
+            if frame["type"] == type_:
+                return frame
+
     async def messages(
         self, count: int, room: str = "general", timeout: float = TIMEOUT
     ) -> list[dict[str, Any]]:

@@ -89,8 +89,16 @@ async def test_a_message_the_store_refuses_fails_only_its_sender(
         assert (await senders["c"].expect("ack"))["client_msg_id"] == "c1"
         # The plain-text sender cannot read an error: its own socket closes, no one else's.
         assert (await closed(poisoner))[0] == 1011
-        lines = [await asyncio.wait_for(plain.recv(), 10) for _ in range(4)]
-        assert "Client #8 says: fine" in lines and "Client #c says: good" in lines
+        # What the plain-text client hears; the order of #7 leaving and #8's broadcast is the
+        # scheduler's, so compare as a set.
+        lines = {await asyncio.wait_for(plain.recv(), 10) for _ in range(5)}
+        assert lines == {
+            "Client #a says: first",
+            "Client #c says: good",
+            "You wrote: fine",
+            "Client #8 says: fine",
+            "Client #7 left the chat",
+        }
 
     bodies = [m["body"] for m in await watcher.messages(3)]
     assert bodies == ["first", "good", "fine"]
@@ -626,9 +634,10 @@ async def test_a_request_head_that_never_completes_is_cut_off(hubbub_server: Ser
 
 async def test_bad_frames_do_not_flood_the_log(server: HubbubServer) -> None:
     client = await ChatClient.open(f"{server.ws_url}/api/ws?name=noisy")
-    for _ in range(300):
+    # 100: well within the send queue (256 frames), so the flood is answered, not evicted.
+    for _ in range(100):
         await client.ws.send("not json")
-    for _ in range(300):
+    for _ in range(100):
         await client.expect("error")
     lines = [line for line in server.log().splitlines() if "error for noisy" in line]
     assert 1 <= len(lines) <= 10

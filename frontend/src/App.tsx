@@ -26,7 +26,14 @@ export function App() {
           if (!request.cancelled) setPhase({ kind: "login", config, reason: null });
         }
       } catch (error) {
-        if (!request.cancelled) setPhase({ kind: "unreachable", message: String(error) });
+        if (!request.cancelled)
+          setPhase({
+            kind: "unreachable",
+            message:
+              error instanceof ApiError
+                ? `The server answered: ${error.message}.`
+                : "Check your connection, or whether the server is running, then reload.",
+          });
       }
     })();
     return () => {
@@ -49,7 +56,15 @@ export function App() {
       return (
         <main className="centered">
           <h1>Hubbub</h1>
-          <p role="alert">The chat server cannot be reached: {phase.message}</p>
+          <p role="alert">The chat server cannot be reached. {phase.message}</p>
+          <button
+            type="button"
+            onClick={() => {
+              window.location.reload();
+            }}
+          >
+            Try again
+          </button>
         </main>
       );
     case "login":

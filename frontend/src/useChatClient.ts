@@ -4,7 +4,7 @@ import { api, socketUrl } from "./api";
 import { browserNotifierEnvironment, Notifier } from "./notifications";
 import { ChatClient, type Alert, type ChatSnapshot } from "./socket/ChatClient";
 
-function browserEnvironment(notifier: Notifier) {
+function browserEnvironment(notifier: Notifier, outboxKey: string) {
   return {
     createSocket: (url: string) => new WebSocket(url),
     setTimeout: (callback: () => void, ms: number) => window.setTimeout(callback, ms),
@@ -19,6 +19,14 @@ function browserEnvironment(notifier: Notifier) {
     notify: (alert: Alert) => {
       notifier.notify(alert);
     },
+    loadOutbox: () => window.localStorage.getItem(outboxKey),
+    saveOutbox: (value: string) => {
+      try {
+        window.localStorage.setItem(outboxKey, value);
+      } catch {
+        // storage full or disabled: the outbox still lives as long as the page
+      }
+    },
   };
 }
 
@@ -26,7 +34,9 @@ function browserEnvironment(notifier: Notifier) {
  * browser's online state. */
 export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier] {
   const [notifier] = useState(() => new Notifier(browserNotifierEnvironment(), `hubbub.notifications.${user}`));
-  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier)));
+  // Unsent messages are kept per server and per user: the next sign-in sends them.
+  const outboxKey = `hubbub.outbox.${window.location.host}.${user}`;
+  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier, outboxKey)));
   const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot);
 
   useEffect(() => {
@@ -37,11 +47,25 @@ export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier
     const offline = () => {
       client.setOnline(false);
     };
+    // Back to the tab: if the connection is down, try at once rather than wait out the backoff.
+    const back = () => {
+      if (document.visibilityState === "visible") client.reconnectNow();
+    };
+    // Leaving with messages that were never sent: the browser asks the user first.
+    const leaving = (event: BeforeUnloadEvent) => {
+      if (client.getSnapshot().outbox.some((p) => !p.failed)) event.preventDefault();
+    };
     window.addEventListener("online", online);
     window.addEventListener("offline", offline);
+    window.addEventListener("focus", back);
+    document.addEventListener("visibilitychange", back);
+    window.addEventListener("beforeunload", leaving);
     return () => {
       window.removeEventListener("online", online);
       window.removeEventListener("offline", offline);
+      window.removeEventListener("focus", back);
+      document.removeEventListener("visibilitychange", back);
+      window.removeEventListener("beforeunload", leaving);
       client.stop();
     };
   }, [client]);

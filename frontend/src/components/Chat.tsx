@@ -6,7 +6,7 @@ import { useChatClient } from "../useChatClient";
 import { Composer } from "./Composer";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { MemberPanel } from "./MemberPanel";
-import { MessageList } from "./MessageList";
+import { MessageList, type ScrollPlace } from "./MessageList";
 import { NewMessageDialog } from "./NewMessageDialog";
 import { NotificationSettings } from "./NotificationSettings";
 import { RoomHeader } from "./RoomHeader";
@@ -31,11 +31,14 @@ export function Chat({
     return fromUrl && new RegExp(config.room_name_pattern).test(fromUrl) ? fromUrl : config.default_room;
   });
   const [membersOpen, setMembersOpen] = useState(false);
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  // Where the reader was in each room: kept for this tab, across reloads.
+  const [places] = useState(() => loadPlaces());
   const [composing, setComposing] = useState(false);
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
-  // Taken out of the room on screen: back to the default room.
-  const removedFrom = snapshot.removedFrom;
-  const active = removedFrom.includes(chosen) ? config.default_room : chosen;
+  // The room on screen went away (removed, or a link to no such room): the default room.
+  const lostRooms = snapshot.lostRooms;
+  const active = lostRooms.some((lost) => lost.room === chosen) ? config.default_room : chosen;
   const me = snapshot.user ?? user;
   const directory = snapshot.directory;
 
@@ -65,6 +68,7 @@ export function Chat({
       (room) => roomLabel(client.getSnapshot().directory[room], room, me),
       (room) => {
         setActive(room);
+        setDrawerOpen(false);
       },
     );
   }, [notifier, client, me]);
@@ -84,13 +88,18 @@ export function Chat({
     };
   }, [active, membersVersion]);
 
+  const open = useCallback((room: string) => {
+    setActive(room);
+    setDrawerOpen(false);
+  }, []);
+
   const openRoom = useCallback(
     (room: RoomSummary) => {
       client.addRoom(metaOf(room));
-      setActive(room.name);
+      open(room.name);
       setComposing(false);
     },
-    [client],
+    [client, open],
   );
 
   const messageUser = useCallback(
@@ -98,6 +107,14 @@ export function Chat({
       void api.directMessage([other]).then(openRoom);
     },
     [openRoom],
+  );
+
+  const savePlace = useCallback(
+    (place: ScrollPlace) => {
+      places.set(active, place);
+      savePlaces(places);
+    },
+    [places, active],
   );
 
   const markSeen = useCallback(
@@ -111,6 +128,9 @@ export function Chat({
   const roomMeta = directory[active];
   const typing = Object.keys(room?.typing ?? {});
   const outbox = snapshot.outbox.filter((p) => p.room === active);
+  // Messages written in a room that went away: offered for the room on screen, or discarded.
+  const listed = Object.keys(directory).length > 0;
+  const stranded = snapshot.outbox.filter((p) => p.failed && p.room !== active && listed && !directory[p.room]);
   const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
 
   async function signOut() {
@@ -122,10 +142,26 @@ export function Chat({
   }
 
   return (
-    <div className={membersOpen ? "chat with-members" : "chat"}>
+    <div className={["chat", membersOpen ? "with-members" : "", drawerOpen ? "drawer-open" : ""].join(" ").trim()}>
       <header className="topbar">
+        <button
+          type="button"
+          className="menu"
+          aria-expanded={drawerOpen}
+          aria-controls="room-drawer"
+          onClick={() => {
+            setDrawerOpen(!drawerOpen);
+          }}
+        >
+          Rooms{waiting > 0 ? ` (${waiting})` : ""}
+        </button>
         <h1 className="brand">Hubbub</h1>
-        <ConnectionStatus snapshot={snapshot} />
+        <ConnectionStatus
+          snapshot={snapshot}
+          onReconnect={() => {
+            client.reconnectNow();
+          }}
+        />
         <NotificationSettings notifier={notifier} />
         <span className="me">
           Signed in as <strong>{me}</strong>
@@ -139,9 +175,10 @@ export function Chat({
         active={active}
         pattern={config.room_name_pattern}
         users={room?.users ?? []}
+        live={snapshot.status === "connected"}
         me={me}
         muted={notifications.muted}
-        onSelect={setActive}
+        onSelect={open}
         onCreate={async (name, priv) => {
           openRoom(await api.createRoom(name, priv ? "private" : "public"));
         }}
@@ -150,6 +187,16 @@ export function Chat({
         }}
         onMessage={messageUser}
       />
+      {drawerOpen && (
+        <button
+          type="button"
+          className="backdrop"
+          aria-label="Close the room list"
+          onClick={() => {
+            setDrawerOpen(false);
+          }}
+        />
+      )}
       <main className="conversation" aria-labelledby="room-title">
         <RoomHeader
           room={active}
@@ -172,32 +219,78 @@ export function Chat({
         />
         {fatal && fatal.code !== 4401 && (
           <p className="error banner" role="alert">
-            {fatal.text}
+            {fatal.text}{" "}
+            {fatal.code === 4429 && (
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  client.reconnectNow();
+                }}
+              >
+                Use here
+              </button>
+            )}
           </p>
         )}
-        {removedFrom.length > 0 && (
-          <p className="notice banner" role="status">
-            You were removed from {removedFrom.map((r) => `#${r}`).join(", ")}.{" "}
+        {(lostRooms.length > 0 || stranded.length > 0) && (
+          <div className="notice banner" role="alert">
+            {lostRooms.map((lost) => (
+              <p key={lost.room}>
+                {lost.why === "removed"
+                  ? `You were removed from #${lost.room}.`
+                  : `There is no room #${lost.room}, or you are not in it.`}
+              </p>
+            ))}
+            {stranded.map((p) => (
+              <p key={p.clientMsgId} data-testid="stranded-message">
+                Not sent: “{p.body.length > 80 ? `${p.body.slice(0, 80)}…` : p.body}”{" "}
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => {
+                    client.retry(p.clientMsgId, active);
+                  }}
+                >
+                  Send in {roomLabel(roomMeta, active, me)}
+                </button>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => {
+                    client.dismiss(p.clientMsgId);
+                  }}
+                >
+                  Discard
+                </button>
+              </p>
+            ))}
             <button
               type="button"
               className="link"
               onClick={() => {
-                if (removedFrom.includes(chosen)) setActive(config.default_room);
-                client.acknowledgeRemovals();
+                if (lostRooms.some((lost) => lost.room === chosen)) setActive(config.default_room);
+                client.acknowledgeLostRooms();
               }}
             >
               OK
             </button>
-          </p>
+          </div>
         )}
         <MessageList
+          key={`messages-${active}`}
           room={room}
           outbox={outbox}
           me={me}
           readAtOpen={room?.readMark ?? 0}
+          place={places.get(active) ?? null}
+          onPlace={savePlace}
           onLoadOlder={() => void client.loadOlder(active, config.history_page_size)}
           onDismiss={(id) => {
             client.dismiss(id);
+          }}
+          onRetry={(id) => {
+            client.retry(id);
           }}
           onSeen={markSeen}
         />
@@ -205,10 +298,11 @@ export function Chat({
           {typing.length === 1 && `${typing[0] ?? ""} is typing…`}
           {typing.length > 1 && `${typing.join(", ")} are typing…`}
         </p>
-        {roomMeta?.archived ? (
+        {fatal ? null : roomMeta?.archived ? (
           <p className="notice banner archived-note">This room is archived: you can read it, not write in it.</p>
         ) : (
           <Composer
+            key={`composer-${active}`}
             room={roomLabel(roomMeta, active, me)}
             maxBytes={config.max_message_bytes}
             members={mentionable}
@@ -241,4 +335,23 @@ export function Chat({
       />
     </div>
   );
+}
+
+const PLACES_KEY = "hubbub.places";
+
+function loadPlaces(): Map<string, ScrollPlace> {
+  try {
+    const saved = JSON.parse(window.sessionStorage.getItem(PLACES_KEY) ?? "{}") as Record<string, ScrollPlace>;
+    return new Map(Object.entries(saved));
+  } catch {
+    return new Map();
+  }
+}
+
+function savePlaces(places: Map<string, ScrollPlace>): void {
+  try {
+    window.sessionStorage.setItem(PLACES_KEY, JSON.stringify(Object.fromEntries(places)));
+  } catch {
+    // storage off: places live as long as the page
+  }
 }

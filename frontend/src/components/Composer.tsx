@@ -34,6 +34,11 @@ export function Composer({
   const open = suggestions.length > 0;
   const active = Math.min(choice, suggestions.length - 1);
 
+  // Where the user will type, once the room is open (not on phones: the keyboard would cover it).
+  useLayoutEffect(() => {
+    if (window.matchMedia("(min-width: 701px)").matches) box.current?.focus();
+  }, []);
+
   // Grow with the text, up to the style's max-height.
   useLayoutEffect(() => {
     const element = box.current;

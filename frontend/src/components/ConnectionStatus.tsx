@@ -8,19 +8,29 @@ const LABELS: Record<ChatSnapshot["status"], string> = {
   closed: "Disconnected",
 };
 
-export function ConnectionStatus({ snapshot }: { snapshot: ChatSnapshot }) {
+export function ConnectionStatus({ snapshot, onReconnect }: { snapshot: ChatSnapshot; onReconnect: () => void }) {
   const waiting = snapshot.outbox.filter((p) => !p.failed).length;
+  const retrying = snapshot.status === "reconnecting" || snapshot.status === "offline";
   return (
-    <p className={`status status-${snapshot.status}`} role="status" data-testid="connection-status">
-      <span className="dot" aria-hidden="true" />
-      {LABELS[snapshot.status]}
-      {snapshot.status !== "connected" && snapshot.notice && <span className="sr-detail"> — {snapshot.notice}</span>}
-      {waiting > 0 && snapshot.status !== "connected" && (
-        <span className="sr-detail">
-          {" "}
-          ({waiting} message{waiting === 1 ? "" : "s"} waiting to send)
-        </span>
+    <div className="status-line">
+      <p className={`status status-${snapshot.status}`} role="status" data-testid="connection-status">
+        <span className="dot" aria-hidden="true" />
+        {LABELS[snapshot.status]}
+        {snapshot.status !== "connected" && snapshot.notice && (
+          <span className="sr-detail"> — {snapshot.notice}</span>
+        )}
+        {waiting > 0 && snapshot.status !== "connected" && (
+          <span className="sr-detail">
+            {" "}
+            ({waiting} message{waiting === 1 ? "" : "s"} waiting to send)
+          </span>
+        )}
+      </p>
+      {retrying && (
+        <button type="button" className="link small" onClick={onReconnect}>
+          Reconnect now
+        </button>
       )}
-    </p>
+    </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useId, useState, type SyntheticEvent } from "react";
+import { useEffect, useId, useRef, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type LoginForm, type ServerConfig } from "../api";
 
@@ -23,6 +23,12 @@ export function Login({
   const [busy, setBusy] = useState(false);
   const ids = { name: useId(), secret: useId(), user: useId(), password: useId(), error: useId() };
   const mode = config.auth_mode;
+  const form_ = useRef<HTMLFormElement>(null);
+
+  // Where the user will type: the first field.
+  useEffect(() => {
+    form_.current?.querySelector("input")?.focus();
+  }, []);
 
   async function submit(event: SyntheticEvent) {
     event.preventDefault();
@@ -38,7 +44,8 @@ export function Login({
       // server says what to do.
       else if (caught instanceof ApiError && (caught.status === 409 || caught.status === 429))
         setError(`${caught.message[0]?.toUpperCase() ?? ""}${caught.message.slice(1)}.`);
-      else setError(`Sign-in failed: ${String(caught)}`);
+      else if (caught instanceof ApiError) setError(`Sign-in failed: the server answered ${caught.message}.`);
+      else setError("Sign-in failed: the server could not be reached. Check your connection and try again.");
     } finally {
       setBusy(false);
     }
@@ -55,7 +62,7 @@ export function Login({
 
   return (
     <main className="centered">
-      <form className="card login" onSubmit={(e) => void submit(e)}>
+      <form ref={form_} className="card login" onSubmit={(e) => void submit(e)}>
         <h1>Hubbub</h1>
         <h2>{HEADINGS[mode]}</h2>
         {reason && (

@@ -38,13 +38,25 @@ function timeline(room: RoomView | undefined): Item[] {
   return items;
 }
 
+/** Where the reader was in a room: at the bottom, or with message `anchor` `offset` px from the top. */
+export interface ScrollPlace {
+  atBottom: boolean;
+  anchor: number;
+  offset: number;
+}
+
+const RESTORE_PAGES = 20; // older pages loaded, at most, to find where the reader was
+
 export function MessageList({
   room,
   outbox,
   me,
   readAtOpen,
+  place,
+  onPlace,
   onLoadOlder,
   onDismiss,
+  onRetry,
   onSeen,
 }: {
   room: RoomView | undefined;
@@ -52,8 +64,12 @@ export function MessageList({
   me: string;
   /** The read position when the room was opened: the "new messages" divider goes after it. */
   readAtOpen: number;
+  /** Where the reader left this room (null: first visit, open at the newest). */
+  place: ScrollPlace | null;
+  onPlace: (place: ScrollPlace) => void;
   onLoadOlder: () => void;
   onDismiss: (clientMsgId: string) => void;
+  onRetry: (clientMsgId: string) => void;
   /** The newest message that has been on screen, while the page is visible. */
   onSeen: (seq: number) => void;
 }) {
@@ -71,10 +87,37 @@ export function MessageList({
   const unseenBelow = away === null ? 0 : (room?.messages.filter((m) => m.seq > away && m.author !== me).length ?? 0);
   const divider = room?.messages.find((m) => m.seq > readAtOpen && m.author !== me)?.seq;
 
+  // Back in a room: find where the reader was (loading older pages if need be), once.
+  const restoring = useRef(place && !place.atBottom ? { ...place, pages: 0 } : null);
+
   // Keep the view steady: stick to the bottom for new messages, keep position when older ones load.
   useLayoutEffect(() => {
     const element = scroller.current;
     if (!element) return;
+    const wanted = restoring.current;
+    // Wait for the history to arrive in full: placed any earlier, the view would sit at the
+    // bottom of a shorter list and then stick there as the rest streamed in below.
+    if (wanted && room?.joined && (room.cursor ?? 0) >= room.head) {
+      const anchor = element.querySelector<HTMLElement>(`li[data-seq="${wanted.anchor}"]`);
+      if (anchor) {
+        element.scrollTop = anchor.offsetTop - wanted.offset;
+        restoring.current = null;
+      } else if (room.hasOlder && wanted.pages < RESTORE_PAGES) {
+        if (!room.loadingOlder) {
+          wanted.pages += 1;
+          onLoadOlder();
+        }
+      } else {
+        restoring.current = null;
+      }
+      previous.current = {
+        height: element.scrollHeight,
+        top: element.scrollTop,
+        first: room.messages[0]?.seq,
+        count: items.length + pending.length,
+      };
+      return;
+    }
     const before = previous.current;
     const first = room?.messages[0]?.seq;
     const nearBottom = before.height - before.top - element.clientHeight < 80;
@@ -89,7 +132,7 @@ export function MessageList({
       first,
       count: items.length + pending.length,
     };
-  }, [items, pending.length, room]);
+  }, [items, pending.length, room, onLoadOlder]);
 
   // Messages count as read once they have been on screen while the page is visible.
   const visible = useRef(new Set<number>());
@@ -142,6 +185,7 @@ export function MessageList({
           const movedUp = element.scrollTop < previous.current.top;
           previous.current = { ...previous.current, height: element.scrollHeight, top: element.scrollTop };
           const atBottom = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+          if (!restoring.current) onPlace(placeOf(element, atBottom));
           if (atBottom) setAway(null);
           else if (movedUp && away === null) setAway(newest);
           if (movedUp && element.scrollTop < 60 && room?.hasOlder) onLoadOlder();
@@ -198,10 +242,19 @@ export function MessageList({
                       type="button"
                       className="link"
                       onClick={() => {
+                        onRetry(p.clientMsgId);
+                      }}
+                    >
+                      Retry
+                    </button>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => {
                         onDismiss(p.clientMsgId);
                       }}
                     >
-                      Dismiss
+                      Discard
                     </button>
                   </p>
                 )}
@@ -209,7 +262,7 @@ export function MessageList({
             ))}
           </ol>
         </div>
-        {room && items.length === 0 && pending.length === 0 && room.joined && (
+        {room && room.messages.length === 0 && !room.hasOlder && pending.length === 0 && room.joined && (
           <p className="empty">No messages yet. Say hello!</p>
         )}
       </div>
@@ -220,6 +273,16 @@ export function MessageList({
       )}
     </div>
   );
+}
+
+/** The top-most message on screen, and how far below the top it sits. */
+function placeOf(element: HTMLElement, atBottom: boolean): ScrollPlace {
+  for (const node of element.querySelectorAll<HTMLElement>("li[data-seq]")) {
+    if (node.offsetTop + node.offsetHeight > element.scrollTop) {
+      return { atBottom, anchor: Number(node.dataset.seq), offset: node.offsetTop - element.scrollTop };
+    }
+  }
+  return { atBottom: true, anchor: 0, offset: 0 };
 }
 
 function MessageRow({ message, own, mentionsMe }: { message: ChatMessage; own: boolean; mentionsMe: boolean }) {

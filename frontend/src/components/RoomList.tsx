@@ -9,6 +9,7 @@ export function RoomList({
   active,
   pattern,
   users,
+  live,
   me,
   muted,
   onSelect,
@@ -20,6 +21,8 @@ export function RoomList({
   active: string;
   pattern: string;
   users: string[];
+  /** False while disconnected: who was online is shown greyed, as of the last connection. */
+  live: boolean;
   me: string;
   muted: string[];
   onSelect: (room: string) => void;
@@ -76,7 +79,7 @@ export function RoomList({
             onSelect(room.name);
           }}
         >
-          {roomLabel(room, room.name, me)}
+          <span className="room-name">{roomLabel(room, room.name, me)}</span>
           {room.visibility === "private" && <span className="badge"> private</span>}
           {muted.includes(room.name) && <span className="badge"> muted</span>}
           {unread && mentions > 0 && (
@@ -97,7 +100,7 @@ export function RoomList({
   };
 
   return (
-    <aside className="sidebar">
+    <aside className="sidebar" id="room-drawer">
       <nav aria-labelledby="rooms-heading">
         <h2 id="rooms-heading">Rooms</h2>
         <ul className="rooms">{rooms.map(entry)}</ul>
@@ -141,12 +144,12 @@ export function RoomList({
           New message
         </button>
       </nav>
-      <section aria-labelledby="online-heading" className="presence">
-        <h2 id="online-heading">Online ({users.length})</h2>
+      <section aria-labelledby="online-heading" className={live ? "presence" : "presence stale"}>
+        <h2 id="online-heading">{live ? `Online (${users.length})` : "Online when last connected"}</h2>
         <ul data-testid="presence">
           {users.map((user) => (
             <li key={user}>
-              <span className="dot online" aria-hidden="true" />
+              <span className={live ? "dot online" : "dot"} aria-hidden="true" />
               {user}
               {user === me ? (
                 <span className="muted"> (you)</span>

@@ -301,6 +301,11 @@ export interface components {
              */
             retry_after: number | null;
             /**
+             * Room
+             * @default null
+             */
+            room: string | null;
+            /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */

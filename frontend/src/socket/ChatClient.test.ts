@@ -5,6 +5,7 @@ import {
   attentionCount,
   ChatClient,
   mergeMessages,
+  presenceNotices,
   type Alert,
   type ChatEnvironment,
   type HistoryPage,
@@ -92,6 +93,13 @@ class FakeEnvironment implements ChatEnvironment {
   }
   notify(alert: Alert): void {
     this.alerts.push(alert);
+  }
+  saved: string | null = null;
+  loadOutbox(): string | null {
+    return this.saved;
+  }
+  saveOutbox(value: string): void {
+    this.saved = value;
   }
   advance(ms: number): void {
     this.clock += ms;
@@ -300,6 +308,80 @@ describe("ChatClient outbox", () => {
   });
 });
 
+describe("ChatClient outbox across reloads", () => {
+  it("keeps what waits in storage and sends it, once, from the next page", () => {
+    const { env, client } = connected();
+    env.socket.drop(1006);
+    client.send("general", "written offline");
+    client.stop();
+    const [waiting] = JSON.parse(env.saved ?? "[]") as { clientMsgId: string; body: string }[];
+    expect(waiting?.body).toBe("written offline");
+
+    const next = new FakeEnvironment();
+    next.saved = env.saved;
+    const reloaded = new ChatClient("ws://test/api/ws", next);
+    reloaded.start();
+    next.socket.open();
+    // Its room is joined even though the page has not opened it yet, so that it can be sent.
+    expect(next.socket.sent).toContainEqual({ type: "join", room: "general" });
+    next.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [] });
+    expect(next.socket.sends()).toEqual([
+      { type: "send", room: "general", body: "written offline", client_msg_id: waiting!.clientMsgId },
+    ]);
+    next.socket.serve({ type: "ack", room: "general", client_msg_id: waiting!.clientMsgId, seq: 1, id: "a", ts: 1, duplicate: false });
+    expect(JSON.parse(next.saved ?? "null")).toEqual([]);
+  });
+
+  it("ignores storage it cannot read", () => {
+    const env = new FakeEnvironment();
+    env.saved = '{"not": "a list"';
+    const client = new ChatClient("ws://test/api/ws", env);
+    client.start();
+    expect(client.getSnapshot().outbox).toEqual([]);
+    env.saved = JSON.stringify([{ clientMsgId: 7, room: "general", body: "x" }, "junk"]);
+    const other = new ChatClient("ws://test/api/ws", env);
+    other.start();
+    expect(other.getSnapshot().outbox).toEqual([]);
+  });
+
+  it("fails a message at once when no connection will come, instead of queueing it", () => {
+    const { env, client } = connected();
+    env.socket.drop(4429, "too many connections for this user");
+    client.send("general", "into the void");
+    expect(client.getSnapshot().outbox[0]?.failed).toMatch(/tabs/i);
+    env.advance(60_000);
+    expect(env.sockets).toHaveLength(1); // and nothing reconnects behind the user's back
+    client.reconnectNow(); // "Use here"
+    expect(env.sockets).toHaveLength(2);
+  });
+
+  it("sends a message stranded in a lost room to another room, with the same id", () => {
+    const { env, client } = connected();
+    client.join("ops");
+    env.socket.serve({ type: "joined", room: "ops", head: 0, from: 0, truncated: false, users: [] });
+    client.send("ops", "for ops");
+    const [sent] = env.socket.sends();
+    env.socket.serve({ type: "removed", room: "ops", reason: "removed" });
+    expect(client.getSnapshot().lostRooms).toEqual([{ room: "ops", why: "removed" }]);
+    expect(client.getSnapshot().outbox[0]?.failed).toMatch(/no longer in this room/);
+    client.retry(sent!.client_msg_id!, "general");
+    expect(env.socket.sends()[1]).toEqual({ ...sent, room: "general" });
+  });
+});
+
+describe("ChatClient presence notices", () => {
+  it("never announce the user, and a quick leave-and-return is no news", () => {
+    let notices = presenceNotices([], ["alice", "bob"], [], "alice", 0);
+    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
+    notices = presenceNotices(notices, [], ["bob"], "alice", 1_000);
+    notices = presenceNotices(notices, ["bob"], [], "alice", 2_000);
+    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
+    notices = presenceNotices(notices, [], ["bob"], "alice", 3_000);
+    notices = presenceNotices(notices, ["bob"], [], "alice", 3_000 + 60_000);
+    expect(notices.map((n) => n.text)).toEqual(["bob joined", "bob left", "bob joined"]);
+  });
+});
+
 describe("ChatClient presence and typing", () => {
   it("tracks who is online and shows typing for a few seconds", () => {
     const { env, client } = connected();
@@ -346,14 +428,14 @@ describe("ChatClient rooms", () => {
     const after = client.getSnapshot();
     expect(after.directory.vault).toBeUndefined();
     expect(after.rooms.vault).toBeUndefined();
-    expect(after.removedFrom).toEqual(["vault"]);
+    expect(after.lostRooms).toEqual([{ room: "vault", why: "removed" }]);
     // Not rejoined on the next connection: the room is gone for this user.
     env.socket.drop(1012);
     env.advance(60_000);
     env.socket.open();
     expect(env.socket.sent.filter((f) => f.type === "join").map((f) => f.room)).toEqual(["general"]);
-    client.acknowledgeRemovals();
-    expect(client.getSnapshot().removedFrom).toEqual([]);
+    client.acknowledgeLostRooms();
+    expect(client.getSnapshot().lostRooms).toEqual([]);
   });
 
   it("bumps a room's member version when its members change, and leaving says nothing", () => {
@@ -361,7 +443,7 @@ describe("ChatClient rooms", () => {
     env.socket.serve({ type: "members", room: "general", added: ["bob"], removed: [] });
     expect(client.getSnapshot().rooms.general!.membersVersion).toBe(1);
     env.socket.serve({ type: "removed", room: "general", reason: "left" });
-    expect(client.getSnapshot().removedFrom).toEqual([]);
+    expect(client.getSnapshot().lostRooms).toEqual([]);
   });
 });
 

@@ -46,6 +46,9 @@ export interface ChatEnvironment {
   /** Something deserves the user's attention (a mention, a direct message): the browser's
    * side decides whether to show a notification (enabled, tab hidden, room not muted). */
   notify(alert: Alert): void;
+  /** Where unsent messages wait across reloads (browser storage); null keeps them in memory. */
+  loadOutbox(): string | null;
+  saveOutbox(value: string): void;
 }
 
 export interface RoomSummary {
@@ -61,6 +64,11 @@ export interface RoomSummary {
   mentions: number;
 }
 
+export interface LostRoom {
+  room: string;
+  why: "removed" | "missing";
+}
+
 export interface Alert {
   room: string;
   /** Who wrote, when known (a message of a joined room). */
@@ -73,6 +81,32 @@ export interface Notice {
   key: string;
   ts: number;
   text: string;
+  /** For presence notices: whose, and which way. */
+  user?: string;
+  joined?: boolean;
+}
+
+/** Presence changes, said sparingly: never the user's own, and someone who left and is back
+ * within PRESENCE_FLAP_MS was only reconnecting (the "left" goes, no "joined" comes). */
+export function presenceNotices(
+  notices: Notice[],
+  joined: string[],
+  left: string[],
+  me: string | null,
+  now: number,
+): Notice[] {
+  let result = notices;
+  for (const user of joined) {
+    if (user === me) continue;
+    const flap = result.findLast((n) => n.user === user && n.joined === false && now - n.ts < PRESENCE_FLAP_MS);
+    if (flap) result = result.filter((n) => n !== flap);
+    else result = [...result, { key: `${now}-${user}-joined`, ts: now, text: `${user} joined`, user, joined: true }];
+  }
+  for (const user of left) {
+    if (user === me) continue;
+    result = [...result, { key: `${now}-${user}-left`, ts: now, text: `${user} left`, user, joined: false }];
+  }
+  return result;
 }
 
 export interface PendingMessage {
@@ -97,6 +131,8 @@ export interface RoomView {
   joined: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** The newest seq when the room was last joined: history has caught up once `cursor` reaches it. */
+  head: number;
   /** Bumped when the room's members change: a member list re-reads them. */
   membersVersion: number;
   /** The read position when the user opened the room: "new messages" start after it. */
@@ -165,8 +201,8 @@ export interface ChatSnapshot {
   rooms: Record<string, RoomView>;
   /** Every room the user can see, by name. */
   directory: Record<string, RoomMeta>;
-  /** Rooms the user was taken out of since (shown once, then forgotten by the UI). */
-  removedFrom: string[];
+  /** Rooms that went away under the user: removed from, or never there (a stale link). */
+  lostRooms: LostRoom[];
   outbox: PendingMessage[];
   /** Why the connection ended for good (bad credentials, origin refused...). */
   fatal: { code: number; text: string } | null;
@@ -176,6 +212,11 @@ export interface ChatSnapshot {
 }
 
 const TYPING_SHOW_MS = 4000;
+// The longest wait between two attempts: a restart takes seconds, and the user should not
+// wait half a minute after the server is back (focus, "online" and "Reconnect now" skip it).
+const RECONNECT_CAP_MS = 8000;
+// A user who leaves and is back within this long was reconnecting: no notice either way.
+const PRESENCE_FLAP_MS = 60_000;
 const TYPING_SEND_EVERY_MS = 2000;
 const STORE_RETRY_MS = 2000;
 const OPEN = 1;
@@ -191,6 +232,7 @@ function emptyRoom(name: string): RoomView {
     joined: false,
     hasOlder: false,
     loadingOlder: false,
+    head: 0,
     membersVersion: 0,
     readMark: null,
   };
@@ -224,7 +266,7 @@ export class ChatClient {
     user: null,
     rooms: {},
     directory: {},
-    removedFrom: [],
+    lostRooms: [],
     outbox: [],
     fatal: null,
     notice: null,
@@ -242,6 +284,7 @@ export class ChatClient {
   /** Read positions not yet sent (the connection was down). */
   private readonly pendingReads = new Map<string, number>();
   private stopped = false;
+  private restored = false;
 
   constructor(
     private readonly url: string,
@@ -258,6 +301,8 @@ export class ChatClient {
 
   private update(patch: Partial<ChatSnapshot>): void {
     this.state = { ...this.state, ...patch };
+    // What waits to be sent outlives the page: a reload or a closed tab sends it later.
+    if (patch.outbox !== undefined) this.env.saveOutbox(JSON.stringify(patch.outbox));
     for (const listener of this.listeners) listener();
   }
 
@@ -269,6 +314,41 @@ export class ChatClient {
   // --- lifecycle
   start(): void {
     this.stopped = false;
+    if (!this.restored) {
+      this.restored = true;
+      this.restoreOutbox();
+    }
+    this.connect();
+  }
+
+  private restoreOutbox(): void {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(this.env.loadOutbox() ?? "[]");
+    } catch {
+      return;
+    }
+    if (!Array.isArray(saved)) return;
+    const valid = saved.filter(
+      (p: Partial<PendingMessage>): p is PendingMessage =>
+        typeof p.clientMsgId === "string" && typeof p.room === "string" && typeof p.body === "string",
+    );
+    const known = new Set(this.state.outbox.map((p) => p.clientMsgId));
+    this.update({
+      outbox: [
+        ...this.state.outbox,
+        ...valid.filter((p) => !known.has(p.clientMsgId)).map((p) => ({ ...p, failed: p.failed ?? null })),
+      ],
+    });
+    // Their rooms are joined so that they can be sent.
+    for (const room of new Set(valid.map((p) => p.room))) if (!this.openRooms.includes(room)) this.openRooms.push(room);
+  }
+
+  /** Try again now, not when the backoff says: the user asked, or the network or tab is back. */
+  reconnectNow(): void {
+    if (this.stopped || this.state.status === "connected" || this.state.status === "connecting") return;
+    this.env.clearTimeout(this.reconnectTimer);
+    this.update({ reconnectAttempt: 0, fatal: null, status: "connecting" });
     this.connect();
   }
 
@@ -331,7 +411,7 @@ export class ChatClient {
       return;
     }
     const attempt = this.state.reconnectAttempt;
-    const delay = fullJitterDelay(attempt, 500, 30_000, () => this.env.random());
+    const delay = fullJitterDelay(attempt, 500, RECONNECT_CAP_MS, () => this.env.random());
     this.update({
       rooms,
       status: this.state.status === "offline" ? "offline" : "reconnecting",
@@ -445,9 +525,9 @@ export class ChatClient {
     }
   }
 
-  /** The UI has told the user about their removals. */
-  acknowledgeRemovals(): void {
-    this.update({ removedFrom: [] });
+  /** The UI has told the user about the rooms they lost. */
+  acknowledgeLostRooms(): void {
+    this.update({ lostRooms: [] });
   }
 
   forget(room: string): void {
@@ -455,7 +535,20 @@ export class ChatClient {
     const rooms = Object.fromEntries(Object.entries(this.state.rooms).filter(([name]) => name !== room));
     const index = this.openRooms.indexOf(room);
     if (index >= 0) this.openRooms.splice(index, 1);
-    this.update({ directory, rooms, removedFrom: this.state.removedFrom.filter((r) => r !== room) });
+    this.update({ directory, rooms, lostRooms: this.state.lostRooms.filter((lost) => lost.room !== room) });
+  }
+
+  /** The room is gone for this user: forget it, say why (unless they left it themselves), and
+   * fail what waits to be sent there, so it can be sent elsewhere or discarded. */
+  private lose(room: string, why: LostRoom["why"] | null): void {
+    this.forget(room);
+    if (why) this.update({ lostRooms: [...this.state.lostRooms, { room, why }] });
+    const reason = why === "missing" ? "There is no such room, or you are not in it." : "You are no longer in this room.";
+    // No ack will come for what was on its way there: a retry elsewhere must send it again.
+    for (const p of this.state.outbox) if (p.room === room) this.inFlight.delete(p.clientMsgId);
+    this.update({
+      outbox: this.state.outbox.map((p) => (p.room === room && !p.failed ? { ...p, failed: reason } : p)),
+    });
   }
 
   /** Open the room: join it (once per connection), and mark where reading stopped. */
@@ -476,7 +569,8 @@ export class ChatClient {
       room,
       body,
       ts: this.env.now(),
-      failed: null,
+      // Refused for good (too many tabs, bad credentials): not queued for a connection that will not come.
+      failed: this.state.fatal ? this.state.fatal.text : null,
     };
     this.update({ outbox: [...this.state.outbox, pending] });
     // A message ends a typing spell: typing the next one is news again.
@@ -486,6 +580,16 @@ export class ChatClient {
 
   dismiss(clientMsgId: string): void {
     this.update({ outbox: this.state.outbox.filter((p) => p.clientMsgId !== clientMsgId) });
+  }
+
+  /** Send a failed message again, to the same room or another; the same id makes it safe. */
+  retry(clientMsgId: string, room?: string): void {
+    this.update({
+      outbox: this.state.outbox.map((p) =>
+        p.clientMsgId === clientMsgId ? { ...p, failed: null, room: room ?? p.room } : p,
+      ),
+    });
+    this.flushOutbox();
   }
 
   typing(room: string): void {
@@ -558,6 +662,7 @@ export class ChatClient {
       case "joined":
         this.updateRoom(frame.room, (room) => ({
           joined: true,
+          head: frame.head,
           users: frame.users,
           // First visit: older history exists below what the server sends now.
           hasOlder: room.messages.length === 0 ? frame.from > 0 : room.hasOlder,
@@ -592,15 +697,12 @@ export class ChatClient {
       case "ack":
         if (frame.client_msg_id) this.settle(frame.client_msg_id);
         break;
-      case "presence": {
-        const ts = this.env.now();
-        const notices = [
-          ...frame.joined.map((user) => ({ key: `${ts}-${user}-joined`, ts, text: `${user} joined` })),
-          ...frame.left.map((user) => ({ key: `${ts}-${user}-left`, ts, text: `${user} left` })),
-        ];
-        this.updateRoom(frame.room, (room) => ({ users: frame.users, notices: [...room.notices, ...notices] }));
+      case "presence":
+        this.updateRoom(frame.room, (room) => ({
+          users: frame.users,
+          notices: presenceNotices(room.notices, frame.joined, frame.left, this.state.user, this.env.now()),
+        }));
         break;
-      }
       case "typing":
         if (frame.user !== this.state.user) {
           const until = this.env.now() + TYPING_SHOW_MS;
@@ -622,12 +724,15 @@ export class ChatClient {
         break;
       case "removed":
         // Nothing more of the room comes; the UI says why and lets it go.
-        this.forget(frame.room);
-        if (frame.reason === "removed") this.update({ removedFrom: [...this.state.removedFrom, frame.room] });
+        this.lose(frame.room, frame.reason === "removed" ? "removed" : null);
         break;
       case "left":
         break;
       case "error":
+        if (frame.code === "unknown_room" && frame.room) {
+          this.lose(frame.room, "missing");
+          break;
+        }
         this.onError(frame.code, frame.message, frame.ref ?? null, frame.retry_after ?? 1);
         break;
     }

@@ -32,6 +32,8 @@ from hubbub.store import ROOM_MENTION, AppendError, Draft, Store, StoredMessage
 
 log = logging.getLogger("hubbub.chat")
 
+SEEN_BATCH_SECONDS = 1.0  # users who connected are remembered together, this often
+
 
 @dataclass(frozen=True, slots=True)
 class RoomJoin:
@@ -59,6 +61,7 @@ class ChatService:
         self.rooms = Rooms(settings, store, self._publish, self.online_users)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self._seen: set[str] = set()
+        self._unseen: set[str] = set()
 
     # --- lifecycle
     async def start(self) -> None:
@@ -134,15 +137,32 @@ class ChatService:
 
     async def remember_users(self, names: list[str]) -> None:
         """Users the configuration names: known (invitable) before they first sign in."""
-        for name in names:
-            await self._store.touch_user(name)
+        await self._store.touch_users(names)
 
-    async def seen(self, identity: Identity) -> None:
-        """Remember the user (once per worker): they can be found and invited from now on."""
-        if identity.user not in self._seen:
-            await self._store.touch_user(identity.user)
-            if len(self._seen) < 100_000:
-                self._seen.add(identity.user)
+    async def seen(self, identity: Identity, *, now: bool = False) -> None:
+        """Remember the user (once per worker): they can be found and invited from now on. A
+        sign-in (``now``) writes at once; a connection joins the next batch, so that a wave
+        of reconnecting users costs one write, not one each."""
+        user = identity.user
+        if user in self._seen:
+            return
+        if len(self._seen) < 100_000:
+            self._seen.add(user)
+        if now:
+            await self._store.touch_users([user])
+            return
+        if not self._unseen:
+            self._spawn(self._remember_soon(), "hubbub-users")
+        self._unseen.add(user)
+
+    async def _remember_soon(self) -> None:
+        await asyncio.sleep(SEEN_BATCH_SECONDS)
+        names, self._unseen = sorted(self._unseen), set()
+        try:
+            await self._store.touch_users(names)
+        except Exception as exc:
+            self._seen.difference_update(names)  # tried again when they next connect
+            log.warning("could not remember %d users: %r", len(names), exc)
 
     # --- in a room
     async def join(self, subscriber: Subscriber, room: str) -> RoomJoin:

@@ -60,10 +60,11 @@ _command_adapter: TypeAdapter[Join | Leave | Send | Typing | Read] = TypeAdapter
 class ProtocolError(ValueError):
     """A client frame the server cannot act on; ``code`` is the error event's code."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, room: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.room = room
 
 
 def parse_command(text: str) -> Join | Leave | Send | Typing | Read:

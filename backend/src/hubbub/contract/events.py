@@ -184,6 +184,7 @@ class ErrorEvent(Event):
     message: str
     ref: str | None = None
     retry_after: float | None = None  # seconds, with rate_limited
+    room: str | None = None  # the room the command was about, where it named one
 
 
 ServerEvent = Annotated[

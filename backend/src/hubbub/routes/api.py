@@ -51,14 +51,17 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
         log.info("login refused (%s mode) from %s: %s", runtime.settings.auth.value, address, exc)
         await runtime.login_throttle.failed(name, address)
         raise HTTPException(401, str(exc)) from exc
-    if runtime.settings.auth is AuthMode.NONE and (
-        other := passes_for(identity.user, runtime.chat.online_users())
-    ):
-        # Names are all there is to tell people apart in this mode.
-        log.info("login refused (none mode): %r looks like %r, who is online", identity.user, other)
-        raise HTTPException(409, "that name looks like the name of someone online; pick another")
+    if runtime.settings.auth is AuthMode.NONE:
+        # Names are all there is to tell people apart in this mode: one person per name online.
+        online = runtime.chat.online_users()
+        if identity.user in online:
+            log.info("login refused (none mode): %r is in use", identity.user)
+            raise HTTPException(409, "that name is in use right now; pick another")
+        if other := passes_for(identity.user, online):
+            log.info("login refused (none mode): %r looks like %r, who is online", identity.user, other)
+            raise HTTPException(409, "that name looks like the name of someone online; pick another")
     await runtime.login_throttle.succeeded(name, address)
-    await runtime.chat.seen(identity)
+    await runtime.chat.seen(identity, now=True)
     cookie, identity = await runtime.sessions.open(identity)
     max_age = max(1, int((identity.expires_at or time.time()) - time.time()))
     response.set_cookie(

@@ -206,8 +206,9 @@ class Store(Protocol):
         None when the user is not a member."""
         ...
 
-    async def touch_user(self, name: str) -> None:
-        """Remember that the user exists (signed in or connected): they can be found and invited."""
+    async def touch_users(self, names: Sequence[str]) -> None:
+        """Remember that the users exist (signed in, connected, or configured): they can be
+        found and invited. One write for all of them."""
         ...
 
     async def known_users(self, names: Sequence[str]) -> set[str]:

@@ -121,8 +121,9 @@ class PostgresStore:
     async def mark_read(self, room: str, user: str, seq: int) -> int | None:
         return await rooms.mark_read(self.pool, room, user, seq)
 
-    async def touch_user(self, name: str) -> None:
-        await rooms.touch_user(self.pool, name)
+    async def touch_users(self, names: Sequence[str]) -> None:
+        if names:
+            await rooms.touch_users(self.pool, names)
 
     async def known_users(self, names: Sequence[str]) -> set[str]:
         return await rooms.known_users(self.pool, names) if names else set()

@@ -180,11 +180,11 @@ async def count_members(pool: asyncpg.Pool, room: str) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM hubbub_members WHERE room = $1", room))
 
 
-async def touch_user(pool: asyncpg.Pool, name: str) -> None:
+async def touch_users(pool: asyncpg.Pool, names: Sequence[str]) -> None:
     await pool.execute(
-        "INSERT INTO hubbub_users (name, seen_at) VALUES ($1, $2) "
+        "INSERT INTO hubbub_users (name, seen_at) SELECT u, $2 FROM unnest($1::text[]) AS u "
         "ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
-        name,
+        sorted(set(names)),
         _now(),
     )
 

@@ -132,8 +132,9 @@ class SQLiteStore:
     async def mark_read(self, room: str, user: str, seq: int) -> int | None:
         return await self._run(rooms.mark_read, self.db, room, user, seq)
 
-    async def touch_user(self, name: str) -> None:
-        await self._run(rooms.touch_user, self.db, name)
+    async def touch_users(self, names: Sequence[str]) -> None:
+        if names:
+            await self._run(rooms.touch_users, self.db, names)
 
     async def known_users(self, names: Sequence[str]) -> set[str]:
         return await self._run(rooms.known_users, self.db, names) if names else set()

@@ -164,12 +164,19 @@ def count_members(db: sqlite3.Connection, room: str) -> int:
     return int(db.execute("SELECT count(*) FROM members WHERE room = ?", (room,)).fetchone()[0])
 
 
-def touch_user(db: sqlite3.Connection, name: str) -> None:
-    db.execute(
-        "INSERT INTO users (name, seen_at) VALUES (?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
-        (name, _now()),
-    )
+def touch_users(db: sqlite3.Connection, names: Sequence[str]) -> None:
+    db.execute("BEGIN IMMEDIATE")  # one transaction, one fsync, however many
+    try:
+        db.executemany(
+            "INSERT INTO users (name, seen_at) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
+            [(name, _now()) for name in names],
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def known_users(db: sqlite3.Connection, names: Sequence[str]) -> set[str]:

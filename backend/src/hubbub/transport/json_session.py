@@ -168,27 +168,33 @@ class JsonSession:
                 elif isinstance(command, Read):
                     await self._read(command)
             except ProtocolError as exc:
-                self._error(exc.code, exc.message)
+                self._error(exc.code, exc.message, room=exc.room)
 
     def _on_binary(self) -> None:
         self._error("invalid_message", "binary frames are not supported; send JSON text")
 
     def _error(
-        self, code: ErrorCode, message: str, ref: str | None = None, retry_after: float | None = None
+        self,
+        code: ErrorCode,
+        message: str,
+        ref: str | None = None,
+        retry_after: float | None = None,
+        room: str | None = None,
     ) -> None:
         metrics.CLIENT_ERRORS.labels(code).inc()
         # A client sending nothing but bad frames would otherwise write a log line per frame.
         self._log_budget = self._log_budget or LineBudget()
         if (held := self._log_budget.take()) is not None:
             log.info("error for %s: %s %s%s", self.user, code, message, held)
-        self.conn.offer(encode(ErrorEvent(code=code, message=message, ref=ref, retry_after=retry_after)))
+        event = ErrorEvent(code=code, message=message, ref=ref, retry_after=retry_after, room=room)
+        self.conn.offer(encode(event))
 
     async def _join(self, command: Join) -> None:
         settings = self.chat.settings
         try:
             joined = await self.chat.join(self, command.room)
         except UnknownRoomError:
-            raise ProtocolError("unknown_room", f"no room named {command.room!r}") from None
+            raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise ProtocolError("store_unavailable", "history is unavailable; try again") from None
@@ -227,7 +233,7 @@ class JsonSession:
             message, created = await self.chat.post(command.room, self.identity, command.body, ref)
         except (UnknownRoomError, NotMemberError):
             # Removed meanwhile: to a non-member the room does not exist.
-            self._error("unknown_room", f"no room named {command.room!r}", ref=ref)
+            self._error("unknown_room", f"no room named {command.room!r}", ref=ref, room=command.room)
             return
         except RoomArchivedError:
             self._error("archived", "the room is archived: read-only", ref=ref)
@@ -256,7 +262,7 @@ class JsonSession:
         try:
             await self.chat.attention.read(self.identity, command.room, command.seq)
         except UnknownRoomError:
-            raise ProtocolError("unknown_room", f"no room named {command.room!r}") from None
+            raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
         except ReadBeyondHeadError as exc:
             raise ProtocolError("invalid_message", f"seq: {exc}") from None
 

@@ -1,0 +1,63 @@
+"""The pictures in docs/screenshots/, taken from a real run of the UI.
+
+Every run saves them under test-results/screenshots/; with HUBBUB_UPDATE_SCREENSHOTS=1 they
+replace the ones in docs/screenshots/ (the README shows those).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from conftest import Target
+from playwright.sync_api import Browser, Page, expect
+from ui import say, sign_in
+
+RESULTS = Path(__file__).resolve().parent / "test-results" / "screenshots"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def shoot(page: Page, name: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=RESULTS / name)
+    if os.environ.get("HUBBUB_UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(RESULTS / name, DOCS / name)
+
+
+def test_screenshots(browser: Browser, target: Target) -> None:
+    login = browser.new_context(viewport={"width": 1100, "height": 700}).new_page()
+    login.goto(target.url)
+    login.get_by_label("Display name").wait_for()
+    shoot(login, "login.png")
+
+    ada = browser.new_context(viewport={"width": 1100, "height": 700}, color_scheme="light").new_page()
+    sign_in(ada, target.url, "ada")
+    room = "launch"
+    ada.get_by_label("New room").fill(room)
+    ada.get_by_role("button", name="Create").click()
+    expect(ada.get_by_role("heading", level=2, name=f"# {room}")).to_be_visible()
+    grace = browser.new_context(viewport={"width": 1100, "height": 700}, color_scheme="dark").new_page()
+    sign_in(grace, target.url, "grace", room)
+    say(ada, "Morning! Did the deploy go out?")
+    expect(grace.get_by_text("Did the deploy go out?")).to_be_visible()
+    say(grace, "Yes, one docker run and it was up. @ada the Redis fan-out is next.")
+    expect(ada.get_by_text("Redis fan-out is next.")).to_be_visible()
+    grace.get_by_role("button", name="Message ada").click()
+    say(grace, "Lunch at one?")
+    ada.get_by_role("navigation", name="Direct messages").get_by_role("button", name="grace").wait_for()
+    grace.get_by_role("navigation", name="Rooms").get_by_role("button", name=f"# {room}").click()
+    grace.wait_for_timeout(1100)  # the server relays one typing notice a second per user
+    grace.locator("textarea").fill("typing")
+    expect(ada.get_by_text("grace is typing…")).to_be_visible()
+    shoot(ada, "chat-light.png")
+    grace.locator("textarea").fill("")
+    grace.get_by_role("button", name="Members").click()
+    expect(grace.get_by_test_id("members")).to_contain_text("ada")
+    shoot(grace, "chat-dark.png")
+
+    phone = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True).new_page()
+    sign_in(phone, target.url, "linus", room)
+    expect(phone.get_by_text("Lunch at one?")).to_have_count(0)
+    expect(phone.get_by_text("Did the deploy go out?")).to_be_visible()
+    shoot(phone, "chat-phone.png")
