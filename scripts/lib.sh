@@ -29,7 +29,10 @@ ensure_apt() {
   fi
   log "installing ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local recommends=--no-install-recommends
+  # Browsers come with what their packagers recommend (fonts, themes): tested that way.
+  [ "${APT_WITH_RECOMMENDS:-}" = 1 ] && recommends=--install-recommends
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$recommends" "${missing[@]}" >/dev/null
 }
 
 ensure_python() {

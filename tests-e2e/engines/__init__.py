@@ -1,0 +1,1 @@
+"""The core scenarios in Chromium, Firefox and WebKit, whatever drives each engine here."""
