@@ -22,7 +22,7 @@ def top_message(page: Page) -> str:
             """() => {
               const region = document.querySelector('[role=region][aria-label="Message history"]');
               for (const li of region.querySelectorAll('li[data-seq]'))
-                if (li.offsetTop + li.offsetHeight > region.scrollTop) return li.querySelector('.body').textContent;
+                if (li.offsetTop + li.offsetHeight > region.scrollTop) return li.querySelector('.body').textContent.trim();
             }"""
         )
     )

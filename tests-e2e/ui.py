@@ -52,4 +52,5 @@ def wait_until(page: Page, script: str, arg: object = None, timeout: float = 15.
 
 
 def message_bodies(page: Page) -> list[str]:
-    return page.locator("[data-testid=messages] li.message:not(.pending) .body").all_inner_texts()
+    texts = page.locator("[data-testid=messages] li.message:not(.pending) .body").all_inner_texts()
+    return [text.strip() for text in texts]  # a formatted body is a block: no trailing newline

@@ -16,7 +16,7 @@ from hubbub.auth.base import Identity
 from hubbub.broker.base import PayloadHandler, ReconnectHandler
 from hubbub.chat.service import ChatService
 from hubbub.settings import Settings
-from hubbub.store import create_store
+from hubbub.store import Delete, Edit, React, create_store
 from hubbub.transport.json_session import JsonSession
 
 
@@ -191,3 +191,70 @@ async def test_leaving_stops_delivery_and_bad_input_keeps_the_session(
     client.inbox.put_nowait(None)  # the peer goes
     await asyncio.wait_for(task, 5)
     assert service.connections_of("ann") == 0
+
+
+def changes(broker: HeldBroker) -> list[str]:
+    return [p for p in broker.published if p.startswith("C")]
+
+
+def change_frames(client: FakeTransport) -> list[tuple[str, int, int]]:
+    kinds = {"message_updated", "message_deleted", "reactions"}
+    return [(f["type"], f["seq"], f["change"]) for f in client.sent if f["type"] in kinds]
+
+
+async def test_changes_arrive_in_change_order_once_and_gaps_are_filled(
+    chat: tuple[ChatService, HeldBroker],
+) -> None:
+    service, broker = chat
+    client, task = await joined(service)
+    for payload in await post(service, broker, "one", "two"):
+        broker.deliver(payload)
+    first, second = (m["id"] for m in await client.wait_for(2))
+    bob = Identity("bob")
+    await service.change(bob, "general", first, Edit("one, edited"))  # change 1
+    await service.change(bob, "general", second, React("bob", "👍", True))  # 2
+    await service.change(bob, "general", first, Edit("one, edited twice"))  # 3
+    await service.change(bob, "general", second, Delete())  # 4
+    c1, c2, c3, c4 = changes(broker)
+    # 2 arrives ahead of 1 (workers publish concurrently): the store fills the gap, with each
+    # changed message as it is now; then nothing of 1-4 is sent again, however it arrives.
+    for payload in (c2, c1, c4, c3, c2):
+        broker.deliver(payload)
+    await client.wait_for(1, "message_deleted")
+    await asyncio.sleep(0.05)
+    assert change_frames(client) == [
+        ("message_updated", 1, 3),
+        ("reactions", 1, 3),
+        ("message_deleted", 2, 4),
+    ]
+    updated = next(f for f in client.sent if f["type"] == "message_updated")
+    assert updated["body"] == "one, edited twice"
+    # A lost change with nothing after it to reveal it: the broker's reconnect does.
+    await service.change(bob, "general", first, React("ann", "🎉", True))  # 5, never delivered
+    broker.reconnected()
+    await client.wait_for(2, "reactions")
+    assert change_frames(client)[-1] == ("reactions", 1, 5)
+    task.cancel()
+
+
+async def test_a_change_to_a_message_not_sent_yet_sends_the_message_first(
+    chat: tuple[ChatService, HeldBroker],
+) -> None:
+    service, broker = chat
+    client, task = await joined(service)
+    (stale,) = await post(service, broker, "draft")  # stored, its delivery still on the way
+    message = (await service.messages_after("general", 0, 1))[0]
+    await service.change(Identity("bob"), "general", message.id, Edit("final"))
+    (edit,) = changes(broker)
+    broker.deliver(edit)
+    broker.deliver(stale)  # the original text, late: already sent as it is now
+    sent = await client.wait_for(1)
+    await client.wait_for(1, "message_updated")
+    await asyncio.sleep(0.05)
+    assert (
+        [(m["body"], m["change"]) for m in await client.wait_for(1)]
+        == [("final", 1)]
+        == [(m["body"], m["change"]) for m in sent]
+    )
+    assert change_frames(client) == [("message_updated", 1, 1)]
+    task.cancel()

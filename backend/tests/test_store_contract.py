@@ -11,11 +11,17 @@ import pytest
 
 from hubbub.store import (
     AppendError,
+    Delete,
     Draft,
+    Edit,
     MessageRejectedError,
+    React,
+    Reaction,
+    RoomArchivedError,
     SessionRecord,
     Store,
     StoredMessage,
+    UnknownMessageError,
     UnknownRoomError,
     create_store,
 )
@@ -204,3 +210,78 @@ async def test_sessions(store: Store) -> None:
 
 async def test_ping(store: Store) -> None:
     await store.ping()
+
+
+async def test_edits_tombstones_reactions_and_the_change_feed(store: Store) -> None:
+    await open_room(store, "life")
+    first, _ = await append(store, "life", "alice", "one @bob")
+    second, _ = await append(store, "life", "bob", "two")
+    assert await store.room_changes("life") == 0
+
+    edited = await store.change_message("life", first.id, Edit("one, edited"))
+    assert edited is not None and (edited.body, edited.change) == ("one, edited", 1) and edited.edited_at
+    assert await store.change_message("life", first.id, Edit("one, edited")) is None  # nothing to change
+    assert (await store.change_message("life", second.id, React("carol", "👍", True)) or second).change == 2
+    assert await store.change_message("life", second.id, React("carol", "👍", True)) is None  # idempotent
+    reacted = await store.change_message("life", second.id, React("alice", "👍", True))
+    assert reacted is not None and reacted.reactions == (Reaction("👍", 2, ("carol", "alice")),)
+    taken_back = await store.change_message("life", second.id, React("carol", "👍", False))
+    assert taken_back is not None and taken_back.reactions == (Reaction("👍", 1, ("alice",)),)
+    assert await store.change_message("life", second.id, React("carol", "👍", False)) is None
+
+    gone = await store.change_message("life", second.id, Delete())
+    assert gone is not None and gone.deleted and gone.body == "" and gone.reactions == () and gone.change == 5
+    for change in (Edit("back"), Delete(), React("bob", "🎉", True)):
+        with pytest.raises(UnknownMessageError):
+            await store.change_message("life", second.id, change)
+    with pytest.raises(UnknownMessageError):
+        await store.change_message("life", "no-such-id", Edit("x"))
+    assert await store.room_changes("life") == 5  # refusals and no-ops use no number
+
+    # History keeps the tombstone in place: seq stays gapless, the next message follows.
+    third, _ = await append(store, "life", "carol", "three")
+    assert [(m.seq, m.deleted, m.body) for m in await store.after("life", 0, 10)] == [
+        (1, False, "one, edited"),
+        (2, True, ""),
+        (3, False, "three"),
+    ]
+    assert third.seq == 3 and third.change == 0
+    # The feed: messages changed after a change number, as they are now, by seq.
+    assert [(m.seq, m.change) for m in await store.changed_since("life", 0, 0, 10, 10)] == [(1, 1), (2, 5)]
+    assert [m.seq for m in await store.changed_since("life", 1, 0, 10, 10)] == [2]
+    assert [m.seq for m in await store.changed_since("life", 0, 1, 10, 10)] == [2]  # after seq 1
+    assert await store.changed_since("life", 5, 0, 10, 10) == []
+    assert (await store.message("life", first.id) or first).body == "one, edited"
+
+    # In an archived room, nothing changes.
+    await store.update_room("life", archived=True)
+    with pytest.raises(RoomArchivedError):
+        await store.change_message("life", first.id, Edit("late"))
+
+
+async def test_concurrent_changes_are_numbered_gapless(store: Store) -> None:
+    await open_room(store, "busy")
+    message, _ = await append(store, "busy", "alice", "react to me")
+    results = await asyncio.gather(
+        *(
+            store.change_message("busy", message.id, React(f"u{i % 5}", e, True))
+            for i in range(5)
+            for e in "👍🎉"
+        )
+    )
+    numbers = sorted(r.change for r in results if r is not None)
+    assert numbers == list(range(1, 11))
+    final = await store.message("busy", message.id)
+    assert final is not None and {r.emoji: r.count for r in final.reactions} == {"👍": 5, "🎉": 5}
+
+
+async def test_bot_tokens(store: Store) -> None:
+    await store.add_bot("deploybot", "hash-1")
+    assert await store.bot_for_token("hash-1") == "deploybot"
+    await store.add_bot("deploybot", "hash-2")  # a new token: the old one stops working
+    assert await store.bot_for_token("hash-1") is None
+    assert await store.bot_for_token("hash-2") == "deploybot"
+    assert await store.revoke_bot("deploybot") is True
+    assert await store.revoke_bot("deploybot") is False
+    assert await store.bot_for_token("hash-2") is None
+    assert await store.bots() == [("deploybot", True)]

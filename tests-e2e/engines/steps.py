@@ -108,7 +108,7 @@ def say(driver: Driver, text: str) -> None:
     wait_for(
         driver,
         """(t) => [...document.querySelectorAll('li.message.own:not(.pending) .body')]
-                  .some((b) => b.textContent === t)""",
+                  .some((b) => b.textContent.trim() === t)""",
         text,
         what=f"own message {text!r} acknowledged",
     )
@@ -117,7 +117,7 @@ def say(driver: Driver, text: str) -> None:
 def wait_message(driver: Driver, text: str) -> None:
     wait_for(
         driver,
-        "(t) => [...document.querySelectorAll('li.message .body')].some((b) => b.textContent === t)",
+        "(t) => [...document.querySelectorAll('li.message .body')].some((b) => b.textContent.trim() === t)",
         text,
         what=f"message {text!r}",
     )
@@ -135,7 +135,9 @@ def stored_outbox(driver: Driver) -> list[str]:
 
 def bodies(driver: Driver) -> list[str]:
     return list(
-        driver.evaluate("() => [...document.querySelectorAll('li.message .body')].map((b) => b.textContent)")
+        driver.evaluate(
+            "() => [...document.querySelectorAll('li.message .body')].map((b) => b.textContent.trim())"
+        )
     )
 
 

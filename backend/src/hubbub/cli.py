@@ -1,14 +1,17 @@
-"""The `hubbub` command: serve, add-user, check-config."""
+"""The `hubbub` command: serve, add-user (passwd, del-user), add-bot (revoke-bot, bots),
+check-config."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
@@ -16,6 +19,9 @@ from pydantic import ValidationError
 from hubbub import __version__
 from hubbub.logs import install_redaction
 from hubbub.settings import Settings
+
+if TYPE_CHECKING:
+    from hubbub.store import Store
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -115,6 +121,62 @@ def del_user(args: argparse.Namespace) -> None:
     print(f"user {args.name} removed from {path}; their sessions and sockets end")
 
 
+def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
+    """Run the work against the configured store (the server may be running: both stores take
+    concurrent writers)."""
+    from hubbub.store import create_store
+
+    settings = load_settings()
+
+    async def run() -> None:
+        store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
+        await store.start()
+        try:
+            await work(store)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def add_bot(args: argparse.Namespace) -> None:
+    from hubbub.auth.base import AuthError
+    from hubbub.auth.names import normal_name
+    from hubbub.chat.bots import Bots
+
+    try:
+        name = normal_name(args.name)
+    except AuthError as exc:
+        sys.exit(f"hubbub: {exc}")
+
+    async def work(store: Store) -> None:
+        token = await Bots(load_settings(), store).add(name)
+        # The token on stdout alone (scripts capture it); the rest on stderr.
+        print(
+            f"bot {name}: its token follows, shown only now. Invite it to rooms like a user.", file=sys.stderr
+        )
+        print(token)
+
+    _with_store(work)
+
+
+def revoke_bot(args: argparse.Namespace) -> None:
+    async def work(store: Store) -> None:
+        if not await store.revoke_bot(args.name):
+            sys.exit(f"hubbub: no bot named {args.name!r} with a working token")
+        print(f"bot {args.name}: token revoked")
+
+    _with_store(work)
+
+
+def list_bots(_args: argparse.Namespace) -> None:
+    async def work(store: Store) -> None:
+        for name, revoked in await store.bots():
+            print(f"{name}\t{'revoked' if revoked else 'active'}")
+
+    _with_store(work)
+
+
 def masked_url(url: str | None) -> str | None:
     """The URL with its password, if any, replaced by ***."""
     if url is None:
@@ -165,6 +227,14 @@ def parser() -> argparse.ArgumentParser:
             )
         user.add_argument("--users-file", type=Path, default=None)
         user.set_defaults(func=func)
+
+    bot = commands.add_parser("add-bot", help="make a bot (or a new token for one) and print its token")
+    bot.add_argument("name")
+    bot.set_defaults(func=add_bot)
+    revoke = commands.add_parser("revoke-bot", help="a bot's token stops working")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=revoke_bot)
+    commands.add_parser("bots", help="list the bots").set_defaults(func=list_bots)
 
     check = commands.add_parser("check-config", help="validate the settings and print them")
     check.set_defaults(func=check_config)

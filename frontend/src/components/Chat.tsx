@@ -12,6 +12,13 @@ import { NotificationSettings } from "./NotificationSettings";
 import { RoomHeader } from "./RoomHeader";
 import { RoomList } from "./RoomList";
 import { roomLabel } from "./roomLabel";
+import type { ChatMessage } from "../socket/protocol";
+
+/** A reply's start: the message quoted, its author mentioned. */
+function quoteOf(message: ChatMessage): string {
+  const lines = message.body.split("\n").slice(0, 6);
+  return `${lines.map((line) => `> ${line}`).join("\n")}\n\n@${message.author} `;
+}
 
 export function Chat({
   config,
@@ -35,6 +42,8 @@ export function Chat({
   // Where the reader was in each room: kept for this tab, across reloads.
   const [places] = useState(() => loadPlaces());
   const [composing, setComposing] = useState(false);
+  const [editing, setEditing] = useState<number | null>(null);
+  const [quote, setQuote] = useState({ text: "", n: 0 });
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
   // The room on screen went away (removed, or a link to no such room): the default room.
   const lostRooms = snapshot.lostRooms;
@@ -233,6 +242,22 @@ export function Chat({
             )}
           </p>
         )}
+        {snapshot.status === "connected" && snapshot.notice && (
+          <div className="notice banner" role="alert" data-testid="chat-notice">
+            <p>
+              {snapshot.notice}{" "}
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  client.clearNotice();
+                }}
+              >
+                OK
+              </button>
+            </p>
+          </div>
+        )}
         {(lostRooms.length > 0 || stranded.length > 0) && (
           <div className="notice banner" role="alert">
             {lostRooms.map((lost) => (
@@ -293,6 +318,27 @@ export function Chat({
             client.retry(id);
           }}
           onSeen={markSeen}
+          actions={{
+            me,
+            moderator: admin || roomMeta?.owner === me,
+            onEdit: (message, body) => {
+              client.edit(active, message.id, body);
+            },
+            onDelete: (message) => {
+              client.remove(active, message.id);
+            },
+            onReact: (message, emoji, on) => {
+              client.react(active, message.id, emoji, on);
+            },
+            onQuote: (message) => {
+              setQuote((q) => ({ text: quoteOf(message), n: q.n + 1 }));
+            },
+            editing,
+            setEditing: (seq) => {
+              setEditing(seq);
+              if (seq === null) document.querySelector<HTMLTextAreaElement>(".composer textarea")?.focus();
+            },
+          }}
         />
         <p className="typing" aria-live="polite">
           {typing.length === 1 && `${typing[0] ?? ""} is typing…`}
@@ -311,6 +357,11 @@ export function Chat({
             }}
             onTyping={() => {
               client.typing(active);
+            }}
+            insert={quote}
+            onEditLast={() => {
+              const last = room?.messages.findLast((m) => m.author === me && !m.bot && !m.deleted);
+              if (last) setEditing(last.seq);
             }}
           />
         )}

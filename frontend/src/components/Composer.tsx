@@ -10,6 +10,8 @@ export function Composer({
   members,
   onSend,
   onTyping,
+  insert,
+  onEditLast,
 }: {
   room: string;
   maxBytes: number;
@@ -17,6 +19,10 @@ export function Composer({
   members: string[];
   onSend: (body: string) => void;
   onTyping: () => void;
+  /** Text to put before what is typed (a reply's quote); a new `n` inserts it again. */
+  insert?: { text: string; n: number };
+  /** Up arrow in an empty box: edit the user's last message. */
+  onEditLast?: () => void;
 }) {
   const [text, setText] = useState("");
   const [caret, setCaret] = useState(0);
@@ -38,6 +44,19 @@ export function Composer({
   useLayoutEffect(() => {
     if (window.matchMedia("(min-width: 701px)").matches) box.current?.focus();
   }, []);
+
+  const inserted = useRef(insert?.n ?? 0);
+  useLayoutEffect(() => {
+    if (!insert || insert.n === inserted.current) return;
+    inserted.current = insert.n;
+    setText((current) => insert.text + current);
+    const element = box.current;
+    element?.focus();
+    requestAnimationFrame(() => {
+      const end = element?.value.length ?? 0;
+      element?.setSelectionRange(end, end);
+    });
+  }, [insert]);
 
   // Grow with the text, up to the style's max-height.
   useLayoutEffect(() => {
@@ -87,6 +106,11 @@ export function Composer({
         setDismissed(text);
         return;
       }
+    }
+    if (event.key === "ArrowUp" && text === "" && onEditLast) {
+      event.preventDefault();
+      onEditLast();
+      return;
     }
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) submit(event);
   }
@@ -146,7 +170,10 @@ export function Composer({
       <p id={hintId} className={tooLong ? "error hint" : "visually-hidden"}>
         {tooLong
           ? "This message is too long to send."
-          : "Enter sends, Shift+Enter starts a new line. Type @ to mention someone."}
+          : "Enter sends, Shift+Enter starts a new line. Type @ to mention someone. Up arrow edits your last message."}
+      </p>
+      <p className="format-tip" aria-hidden="true">
+        **bold** · _italic_ · ~~strike~~ · `code` · ```code block``` · &gt; quote · links as they are
       </p>
     </form>
   );

@@ -1,4 +1,4 @@
-import type { ChatSnapshot } from "../socket/ChatClient";
+import { isChange, type ChatSnapshot } from "../socket/ChatClient";
 
 const LABELS: Record<ChatSnapshot["status"], string> = {
   connecting: "Connecting…",
@@ -9,7 +9,7 @@ const LABELS: Record<ChatSnapshot["status"], string> = {
 };
 
 export function ConnectionStatus({ snapshot, onReconnect }: { snapshot: ChatSnapshot; onReconnect: () => void }) {
-  const waiting = snapshot.outbox.filter((p) => !p.failed).length;
+  const waiting = snapshot.outbox.filter((p) => !p.failed && !isChange(p)).length;
   const retrying = snapshot.status === "reconnecting" || snapshot.status === "offline";
   return (
     <div className="status-line">

@@ -1,8 +1,10 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 
-import type { Notice, PendingMessage, RoomView } from "../socket/ChatClient";
+import { isChange, type Notice, type PendingMessage, type RoomView } from "../socket/ChatClient";
 import type { ChatMessage } from "../socket/protocol";
 import { dayKey, dayLabel } from "./days";
+import { MessageRow, type MessageActions } from "./MessageRow";
+import { withPending } from "./pendingChanges";
 
 type Item = (
   | { kind: "message"; key: string; ts: number; message: ChatMessage }
@@ -11,9 +13,6 @@ type Item = (
   /** Set on the first item of a calendar day: the separator before it. */
   day?: string;
 };
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
 
 function timeline(room: RoomView | undefined): Item[] {
   if (!room) return [];
@@ -58,6 +57,7 @@ export function MessageList({
   onDismiss,
   onRetry,
   onSeen,
+  actions,
 }: {
   room: RoomView | undefined;
   outbox: PendingMessage[];
@@ -72,6 +72,7 @@ export function MessageList({
   onRetry: (clientMsgId: string) => void;
   /** The newest message that has been on screen, while the page is visible. */
   onSeen: (seq: number) => void;
+  actions: MessageActions;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const previous = useRef({ height: 0, top: 0, first: undefined as number | undefined, count: 0 });
@@ -82,7 +83,8 @@ export function MessageList({
     () => new Set(room?.messages.filter((m) => m.author === me).map((m) => m.client_msg_id)),
     [room, me],
   );
-  const pending = outbox.filter((p) => !delivered.has(p.clientMsgId));
+  const pending = outbox.filter((p) => !isChange(p) && !delivered.has(p.clientMsgId));
+  const changes = outbox.filter(isChange);
   const newest = room?.messages[room.messages.length - 1]?.seq ?? 0;
   const unseenBelow = away === null ? 0 : (room?.messages.filter((m) => m.seq > away && m.author !== me).length ?? 0);
   const divider = room?.messages.find((m) => m.seq > readAtOpen && m.author !== me)?.seq;
@@ -222,9 +224,9 @@ export function MessageList({
                 ) : null,
                 <MessageRow
                   key={item.key}
-                  message={message}
-                  own={message.author === me}
+                  shown={withPending(message, changes, me)}
                   mentionsMe={message.author !== me && (message.mentions.includes(me) || message.mentions.includes("@room"))}
+                  actions={actions}
                 />,
               ];
             })}
@@ -283,21 +285,4 @@ function placeOf(element: HTMLElement, atBottom: boolean): ScrollPlace {
     }
   }
   return { atBottom: true, anchor: 0, offset: 0 };
-}
-
-function MessageRow({ message, own, mentionsMe }: { message: ChatMessage; own: boolean; mentionsMe: boolean }) {
-  const date = new Date(message.ts);
-  const full = fullFormat.format(date);
-  const classes = ["message", own ? "own" : "", mentionsMe ? "mentions-me" : ""].filter(Boolean).join(" ");
-  return (
-    <li className={classes} data-seq={message.seq}>
-      <div className="meta">
-        <span className="author">{message.author}</span>
-        <time dateTime={date.toISOString()} title={full} aria-label={full} className="time">
-          {timeFormat.format(date)}
-        </time>
-      </div>
-      <p className="body">{message.body}</p>
-    </li>
-  );
 }

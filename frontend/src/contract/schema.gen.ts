@@ -179,7 +179,11 @@ export interface paths {
         /** History */
         get: operations["history_api_rooms__room__messages_get"];
         put?: never;
-        post?: never;
+        /**
+         * Post Message
+         * @description Post as a bot (Authorization: Bearer <bot token>).
+         */
+        post: operations["post_message_api_rooms__room__messages_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -268,16 +272,78 @@ export interface components {
             type: "ack";
         };
         /**
+         * Applied
+         * @description Answers an edit, delete or react that carried a ``ref``: done (``change`` is null when
+         *     there was nothing to change, as for a reaction already there).
+         */
+        Applied: {
+            /** Change */
+            change: number | null;
+            /** Id */
+            id: string;
+            /** Ref */
+            ref: string;
+            /** Room */
+            room: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "applied";
+        };
+        /**
          * AuthMode
          * @enum {string}
          */
         AuthMode: "none" | "token" | "jwt" | "password";
-        ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"];
+        ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
          * @enum {integer}
          */
         CloseCode: CloseCode;
+        /**
+         * Delete
+         * @description Delete a message: its author, the room's owner or an admin.
+         */
+        Delete: {
+            /** Id */
+            id: string;
+            /**
+             * Ref
+             * @default null
+             */
+            ref?: string | null;
+            /** Room */
+            room: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "delete";
+        };
+        /**
+         * Edit
+         * @description Replace the body of one's own message.
+         */
+        Edit: {
+            /** Body */
+            body: string;
+            /** Id */
+            id: string;
+            /**
+             * Ref
+             * @default null
+             */
+            ref?: string | null;
+            /** Room */
+            room: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "edit";
+        };
         /**
          * ErrorEvent
          * @description A command failed; the connection stays open. ``ref`` is a failed send's client_msg_id.
@@ -287,7 +353,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived";
+            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived" | "unknown_message" | "forbidden";
             /** Message */
             message: string;
             /**
@@ -353,7 +419,8 @@ export interface components {
         };
         /**
          * Join
-         * @description Subscribe to a room; ``after`` is the resume cursor (the last seq the client has).
+         * @description Subscribe to a room; ``after`` is the resume cursor (the last seq the client has),
+         *     ``changes_after`` the change cursor (the last change number it has applied).
          */
         Join: {
             /**
@@ -361,6 +428,11 @@ export interface components {
              * @default null
              */
             after?: number | null;
+            /**
+             * Changes After
+             * @default null
+             */
+            changes_after?: number | null;
             /** Room */
             room: string;
             /**
@@ -374,6 +446,8 @@ export interface components {
          * @description Answers ``join``: ``head`` is the newest seq, ``from`` the cursor the server sends after.
          */
         Joined: {
+            /** Changes */
+            changes: number;
             /** From */
             from: number;
             /** Head */
@@ -457,6 +531,25 @@ export interface components {
             type: "members";
         };
         /**
+         * MessageDeleted
+         * @description A message was deleted: it stays in history as a tombstone with the same seq.
+         */
+        MessageDeleted: {
+            /** Change */
+            change: number;
+            /** Id */
+            id: string;
+            /** Room */
+            room: string;
+            /** Seq */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message_deleted";
+        };
+        /**
          * MessageEvent
          * @description A stored message. ``seq`` is per room, from 1, gapless; ``ts`` is ms since the epoch.
          */
@@ -465,14 +558,24 @@ export interface components {
             author: string;
             /** Body */
             body: string;
+            /** Bot */
+            bot: boolean;
+            /** Change */
+            change: number;
             /** Client Id */
             client_id: number | null;
             /** Client Msg Id */
             client_msg_id: string | null;
+            /** Deleted */
+            deleted: boolean;
+            /** Edited At */
+            edited_at: number | null;
             /** Id */
             id: string;
             /** Mentions */
             mentions: string[];
+            /** Reactions */
+            reactions: components["schemas"]["ReactionCount"][];
             /** Room */
             room: string;
             /** Seq */
@@ -484,6 +587,39 @@ export interface components {
              * @enum {string}
              */
             type: "message";
+        };
+        /**
+         * MessageUpdated
+         * @description A message was edited. Apply it when ``change`` is at least the message's own.
+         */
+        MessageUpdated: {
+            /** Body */
+            body: string;
+            /** Change */
+            change: number;
+            /** Edited At */
+            edited_at: number;
+            /** Id */
+            id: string;
+            /** Room */
+            room: string;
+            /** Seq */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message_updated";
+        };
+        /**
+         * NewBotMessage
+         * @description What a bot posts: the same client_msg_id again answers the stored message, not a copy.
+         */
+        NewBotMessage: {
+            /** Body */
+            body: string;
+            /** Client Msg Id */
+            client_msg_id: string;
         };
         /**
          * NewDirectMessage
@@ -540,6 +676,60 @@ export interface components {
         Problem: {
             /** Detail */
             detail: string;
+        };
+        /**
+         * React
+         * @description Add (on) or take back (off) this user's reaction with one emoji; both are idempotent.
+         */
+        React: {
+            /** Emoji */
+            emoji: string;
+            /** Id */
+            id: string;
+            /** On */
+            on: boolean;
+            /**
+             * Ref
+             * @default null
+             */
+            ref?: string | null;
+            /** Room */
+            room: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "react";
+        };
+        /** ReactionCount */
+        ReactionCount: {
+            /** Count */
+            count: number;
+            /** Emoji */
+            emoji: string;
+            /** Users */
+            users: string[];
+        };
+        /**
+         * ReactionsEvent
+         * @description A message's reactions, all of them, after one was added or taken back.
+         */
+        ReactionsEvent: {
+            /** Change */
+            change: number;
+            /** Id */
+            id: string;
+            /** Reactions */
+            reactions: components["schemas"]["ReactionCount"][];
+            /** Room */
+            room: string;
+            /** Seq */
+            seq: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reactions";
         };
         /**
          * Read
@@ -750,7 +940,7 @@ export interface components {
             /** Version */
             version: string;
         };
-        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["ReadEvent"] | components["schemas"]["UnreadEvent"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["ErrorEvent"];
+        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["ReadEvent"] | components["schemas"]["UnreadEvent"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["MessageUpdated"] | components["schemas"]["MessageDeleted"] | components["schemas"]["ReactionsEvent"] | components["schemas"]["Applied"] | components["schemas"]["ErrorEvent"];
         /** SessionInfo */
         SessionInfo: {
             /** Admin */
@@ -1569,6 +1759,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_message_api_rooms__room__messages_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBotMessage"];
+            };
+        };
+        responses: {
+            /** @description that client_msg_id was stored before: the message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEvent"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageEvent"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such room, or the bot is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the room is archived */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

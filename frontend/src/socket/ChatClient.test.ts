@@ -129,6 +129,11 @@ function message(seq: number, body = `m${seq}`, room = "general", clientMsgId: s
     client_msg_id: clientMsgId,
     client_id: null,
     mentions: [],
+    bot: false,
+    edited_at: null,
+    deleted: false,
+    reactions: [],
+    change: 0,
   };
 }
 
@@ -138,7 +143,7 @@ function connected(): { env: FakeEnvironment; client: ChatClient } {
   client.start();
   client.join("general");
   env.socket.open();
-  env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: ["alice"] });
+  env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: ["alice"], changes: 0 });
   return { env, client };
 }
 
@@ -207,7 +212,7 @@ describe("ChatClient resume", () => {
     env.socket.drop(1012);
     env.advance(30_000);
     env.socket.open();
-    expect(env.socket.sent).toContainEqual({ type: "join", room: "general", after: 2 });
+    expect(env.socket.sent).toContainEqual({ type: "join", room: "general", after: 2, changes_after: 0 });
   });
 
   it("joins without a cursor on a first visit and knows older history exists", () => {
@@ -217,13 +222,13 @@ describe("ChatClient resume", () => {
     client.join("general");
     env.socket.open();
     expect(env.socket.sent).toEqual([{ type: "join", room: "general" }]);
-    env.socket.serve({ type: "joined", room: "general", head: 80, from: 30, truncated: false, users: [] });
+    env.socket.serve({ type: "joined", room: "general", head: 80, from: 30, truncated: false, users: [], changes: 0 });
     expect(client.getSnapshot().rooms.general?.hasOlder).toBe(true);
   });
 
   it("pages older history in and keeps order", async () => {
     const { env, client } = connected();
-    env.socket.serve({ type: "joined", room: "general", head: 60, from: 50, truncated: false, users: [] });
+    env.socket.serve({ type: "joined", room: "general", head: 60, from: 50, truncated: false, users: [], changes: 0 });
     for (let seq = 51; seq <= 60; seq++) env.socket.serve(message(seq));
     env.history = (_room, before, limit) => ({
       messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
@@ -260,8 +265,8 @@ describe("ChatClient outbox", () => {
     env.advance(30_000);
     env.socket.open();
     expect(env.socket.sends()).toEqual([]); // not before the room is joined again
-    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [] });
-    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [] });
+    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [], changes: 0 });
+    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [], changes: 0 });
     expect(env.socket.sends().map((f) => f.body)).toEqual(["typed offline 1", "typed offline 2"]);
     const [first, second] = env.socket.sends();
     env.socket.serve({ type: "ack", room: "general", client_msg_id: first!.client_msg_id, seq: 1, id: "a", ts: 1, duplicate: false });
@@ -276,7 +281,7 @@ describe("ChatClient outbox", () => {
     env.socket.drop(1006);
     env.advance(30_000);
     env.socket.open();
-    env.socket.serve({ type: "joined", room: "general", head: 1, from: 0, truncated: false, users: [] });
+    env.socket.serve({ type: "joined", room: "general", head: 1, from: 0, truncated: false, users: [], changes: 0 });
     const [resent] = env.socket.sends();
     expect(resent).toEqual(sent);
     env.socket.serve({ type: "ack", room: "general", client_msg_id: sent!.client_msg_id, seq: 1, id: "a", ts: 1, duplicate: true });
@@ -308,6 +313,82 @@ describe("ChatClient outbox", () => {
   });
 });
 
+describe("ChatClient edits, deletes and reactions", () => {
+  const changes = (env: FakeEnvironment) => env.socket.sent.filter((f) => ["edit", "delete", "react"].includes(f.type));
+  const body = (client: ChatClient, seq: number) => client.getSnapshot().rooms.general?.messages.find((m) => m.seq === seq);
+
+  it("applies each change once, the newest winning whatever the order, and resumes after the last", () => {
+    const { env, client } = connected();
+    env.socket.serve(message(1));
+    env.socket.serve(message(2));
+    env.socket.serve({ type: "message_updated", room: "general", id: "uuid-1", seq: 1, body: "second edit", edited_at: 5, change: 4 });
+    // An older edit arriving late (a catch-up overlapping the live feed) changes nothing.
+    env.socket.serve({ type: "message_updated", room: "general", id: "uuid-1", seq: 1, body: "first edit", edited_at: 3, change: 2 });
+    expect(body(client, 1)).toMatchObject({ body: "second edit", edited_at: 5, change: 4 });
+    const reactions = [{ emoji: "🎉", count: 2, users: ["alice", "bob"] }];
+    env.socket.serve({ type: "reactions", room: "general", id: "uuid-1", seq: 1, reactions, change: 5 });
+    expect(body(client, 1)).toMatchObject({ body: "second edit", reactions, change: 5 });
+    env.socket.serve({ type: "message_deleted", room: "general", id: "uuid-2", seq: 2, change: 6 });
+    expect(body(client, 2)).toMatchObject({ body: "", deleted: true, reactions: [], change: 6 });
+    // A change to a message not held here moves the cursor all the same.
+    env.socket.serve({ type: "reactions", room: "general", id: "uuid-0", seq: 0, reactions, change: 7 });
+    env.socket.drop(1012);
+    env.advance(30_000);
+    env.socket.open();
+    expect(env.socket.sent).toContainEqual({ type: "join", room: "general", after: 2, changes_after: 7 });
+    // History paged in later, fresher than the copy here, replaces it; an older one does not.
+    expect(mergeMessages([{ ...message(1), change: 3 }], [{ ...message(1, "newer"), change: 4 }])[0]?.body).toBe("newer");
+    expect(mergeMessages([{ ...message(1), change: 4 }], [{ ...message(1, "older"), change: 3 }])[0]?.body).toBe("m1");
+  });
+
+  it("keeps changes made offline and sends them once, in order, after the room is joined again", () => {
+    const { env, client } = connected();
+    env.socket.serve(message(1));
+    env.socket.drop(1006);
+    client.edit("general", "uuid-1", "fixed typo");
+    client.react("general", "uuid-1", "👍", true);
+    client.remove("general", "uuid-1");
+    expect(client.getSnapshot().outbox.map((p) => p.kind)).toEqual(["edit", "react", "delete"]);
+    env.advance(30_000);
+    env.socket.open();
+    expect(changes(env)).toEqual([]); // not before the join
+    env.socket.serve({ type: "joined", room: "general", head: 1, from: 1, truncated: false, users: [], changes: 0 });
+    const sent = changes(env);
+    expect(sent.map((f) => f.type)).toEqual(["edit", "react", "delete"]);
+    expect(sent[0]).toMatchObject({ room: "general", id: "uuid-1", body: "fixed typo" });
+    expect(sent[1]).toMatchObject({ id: "uuid-1", emoji: "👍", on: true });
+    const refs = sent.map((f) => ("ref" in f ? f.ref : null));
+    expect(new Set(refs).size).toBe(3);
+    env.socket.serve({ type: "applied", ref: refs[0], room: "general", id: "uuid-1", change: 1 });
+    env.socket.serve({ type: "applied", ref: refs[1], room: "general", id: "uuid-1", change: null });
+    // The delete was stored, but the answer was lost with the connection: sent again, the
+    // server says it is gone, which is what was asked.
+    env.socket.drop(1006);
+    env.advance(30_000);
+    env.socket.open();
+    env.socket.serve({ type: "joined", room: "general", head: 1, from: 1, truncated: false, users: [], changes: 3 });
+    const again = changes(env);
+    expect(again.map((f) => f.type)).toEqual(["delete"]);
+    env.socket.serve({ type: "error", code: "unknown_message", message: "no message", ref: "ref" in again[0]! ? again[0].ref : null, room: "general" });
+    expect(client.getSnapshot().outbox).toEqual([]);
+    expect(client.getSnapshot().notice).toBeNull();
+  });
+
+  it("says why a change was refused and lets it go; a reaction toggled back before it went is not sent", () => {
+    const { env, client } = connected();
+    env.socket.serve(message(1));
+    client.edit("general", "uuid-1", "not mine");
+    const [edit] = changes(env);
+    env.socket.serve({ type: "error", code: "forbidden", message: "only its author may edit a message", ref: edit && "ref" in edit ? edit.ref : null, room: "general" });
+    expect(client.getSnapshot().outbox).toEqual([]);
+    expect(client.getSnapshot().notice).toBe("Could not edit the message: only its author may edit a message");
+    env.socket.drop(1006);
+    client.react("general", "uuid-1", "🎉", true);
+    client.react("general", "uuid-1", "🎉", false);
+    expect(client.getSnapshot().outbox).toEqual([]);
+  });
+});
+
 describe("ChatClient outbox across reloads", () => {
   it("keeps what waits in storage and sends it, once, from the next page", () => {
     const { env, client } = connected();
@@ -324,7 +405,7 @@ describe("ChatClient outbox across reloads", () => {
     next.socket.open();
     // Its room is joined even though the page has not opened it yet, so that it can be sent.
     expect(next.socket.sent).toContainEqual({ type: "join", room: "general" });
-    next.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [] });
+    next.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: [], changes: 0 });
     expect(next.socket.sends()).toEqual([
       { type: "send", room: "general", body: "written offline", client_msg_id: waiting!.clientMsgId },
     ]);
@@ -358,7 +439,7 @@ describe("ChatClient outbox across reloads", () => {
   it("sends a message stranded in a lost room to another room, with the same id", () => {
     const { env, client } = connected();
     client.join("ops");
-    env.socket.serve({ type: "joined", room: "ops", head: 0, from: 0, truncated: false, users: [] });
+    env.socket.serve({ type: "joined", room: "ops", head: 0, from: 0, truncated: false, users: [], changes: 0 });
     client.send("ops", "for ops");
     const [sent] = env.socket.sends();
     env.socket.serve({ type: "removed", room: "ops", reason: "removed" });
@@ -422,7 +503,7 @@ describe("ChatClient rooms", () => {
     expect(client.getSnapshot().directory.vault).toMatchObject({ topic: "new plans", archived: true });
 
     client.join("vault");
-    env.socket.serve({ type: "joined", room: "vault", head: 1, from: 0, truncated: false, users: ["alice"] });
+    env.socket.serve({ type: "joined", room: "vault", head: 1, from: 0, truncated: false, users: ["alice"], changes: 0 });
     env.socket.serve(message(1, "secret", "vault"));
     env.socket.serve({ type: "removed", room: "vault", reason: "removed" });
     const after = client.getSnapshot();

@@ -109,13 +109,25 @@ export function presenceNotices(
   return result;
 }
 
+/** Something the user did that waits for the server: a new message (no `kind`), or a change
+ * to message `target` (its id). Sent in order, each once per connection, until answered; the
+ * same id (`client_msg_id`, or `ref` for a change) makes sending it again safe. */
 export interface PendingMessage {
   clientMsgId: string;
   room: string;
+  /** The message's body, or an edit's new body ("" for deletes and reactions). */
   body: string;
   ts: number;
   /** Set when the server refused it for good (too large, invalid): shown, never resent. */
   failed: string | null;
+  kind?: "edit" | "delete" | "react";
+  target?: string;
+  emoji?: string;
+  on?: boolean;
+}
+
+export function isChange(pending: PendingMessage): boolean {
+  return pending.kind !== undefined;
 }
 
 export interface RoomView {
@@ -128,6 +140,8 @@ export interface RoomView {
   typing: Record<string, number>;
   /** Highest seq received: the resume cursor. */
   cursor: number | null;
+  /** Highest change number applied (edits, deletes, reactions): the change cursor. */
+  changes: number | null;
   joined: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
@@ -229,6 +243,7 @@ function emptyRoom(name: string): RoomView {
     users: [],
     typing: {},
     cursor: null,
+    changes: null,
     joined: false,
     hasOlder: false,
     loadingOlder: false,
@@ -238,7 +253,8 @@ function emptyRoom(name: string): RoomView {
   };
 }
 
-/** Merge messages into a sorted, duplicate-free list (by seq). */
+/** Merge messages into a sorted, duplicate-free list (by seq); of two copies of one message,
+ * the one with the later change (edit, delete, reaction) wins. */
 export function mergeMessages(existing: ChatMessage[], incoming: ChatMessage[]): ChatMessage[] {
   if (incoming.length === 0) return existing;
   const last = existing[existing.length - 1];
@@ -251,13 +267,35 @@ export function mergeMessages(existing: ChatMessage[], incoming: ChatMessage[]):
   for (const message of existing) bySeq.set(message.seq, message);
   let added = false;
   for (const message of incoming) {
-    if (!bySeq.has(message.seq)) {
+    const known = bySeq.get(message.seq);
+    if (known === undefined || message.change > known.change) {
       bySeq.set(message.seq, message);
       added = true;
     }
   }
   if (!added) return existing;
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+const VERBS: Record<NonNullable<PendingMessage["kind"]>, string> = {
+  edit: "edit the message",
+  delete: "delete the message",
+  react: "react to the message",
+};
+
+/** The frame that sends a pending message or change. */
+function frameOf(pending: PendingMessage): ClientFrame {
+  const common = { room: pending.room, ref: pending.clientMsgId };
+  switch (pending.kind) {
+    case "edit":
+      return { type: "edit", id: pending.target ?? "", body: pending.body, ...common };
+    case "delete":
+      return { type: "delete", id: pending.target ?? "", ...common };
+    case "react":
+      return { type: "react", id: pending.target ?? "", emoji: pending.emoji ?? "", on: pending.on ?? true, ...common };
+    default:
+      return { type: "send", room: pending.room, body: pending.body, client_msg_id: pending.clientMsgId };
+  }
 }
 
 export class ChatClient {
@@ -525,6 +563,11 @@ export class ChatClient {
     }
   }
 
+  /** The user has read what went wrong (a change the server refused). */
+  clearNotice(): void {
+    this.update({ notice: null });
+  }
+
   /** The UI has told the user about the rooms they lost. */
   acknowledgeLostRooms(): void {
     this.update({ lostRooms: [] });
@@ -559,8 +602,12 @@ export class ChatClient {
   }
 
   private sendJoin(room: string): void {
-    const cursor = this.state.rooms[room]?.cursor ?? null;
-    this.sendFrame(cursor === null ? { type: "join", room } : { type: "join", room, after: cursor });
+    const view = this.state.rooms[room];
+    const cursor = view?.cursor ?? null;
+    const changes = view?.changes ?? null;
+    if (cursor === null) this.sendFrame({ type: "join", room });
+    else if (changes === null) this.sendFrame({ type: "join", room, after: cursor });
+    else this.sendFrame({ type: "join", room, after: cursor, changes_after: changes });
   }
 
   send(room: string, body: string): void {
@@ -575,6 +622,36 @@ export class ChatClient {
     this.update({ outbox: [...this.state.outbox, pending] });
     // A message ends a typing spell: typing the next one is news again.
     this.lastTypingSent.delete(room);
+    this.flushOutbox();
+  }
+
+  /** Replace the body of one of the user's messages. */
+  edit(room: string, id: string, body: string): void {
+    this.queueChange({ room, body, kind: "edit", target: id });
+  }
+
+  /** Delete a message (the user's own; any, as the room's owner or an admin). */
+  remove(room: string, id: string): void {
+    this.queueChange({ room, body: "", kind: "delete", target: id });
+  }
+
+  /** Add (on) or take back the user's reaction to a message. */
+  react(room: string, id: string, emoji: string, on: boolean): void {
+    // Toggling back before the first went out: the two cancel, nothing is sent.
+    const opposite = this.state.outbox.find(
+      (p) =>
+        p.kind === "react" && p.target === id && p.emoji === emoji && p.on !== on && !this.inFlight.has(p.clientMsgId),
+    );
+    if (opposite) {
+      this.dismiss(opposite.clientMsgId);
+      return;
+    }
+    this.queueChange({ room, body: "", kind: "react", target: id, emoji, on });
+  }
+
+  private queueChange(change: Omit<PendingMessage, "clientMsgId" | "ts" | "failed">): void {
+    const pending: PendingMessage = { ...change, clientMsgId: this.env.newId(), ts: this.env.now(), failed: null };
+    this.update({ outbox: [...this.state.outbox, pending] });
     this.flushOutbox();
   }
 
@@ -622,13 +699,7 @@ export class ChatClient {
       if (pending.failed || this.inFlight.has(pending.clientMsgId) || this.retryTimers.has(pending.clientMsgId))
         continue;
       if (!this.state.rooms[pending.room]?.joined) continue;
-      const frame: ClientFrame = {
-        type: "send",
-        room: pending.room,
-        body: pending.body,
-        client_msg_id: pending.clientMsgId,
-      };
-      if (!this.sendFrame(frame)) return;
+      if (!this.sendFrame(frameOf(pending))) return;
       this.inFlight.add(pending.clientMsgId);
     }
   }
@@ -667,6 +738,7 @@ export class ChatClient {
           // First visit: older history exists below what the server sends now.
           hasOlder: room.messages.length === 0 ? frame.from > 0 : room.hasOlder,
           cursor: room.cursor ?? frame.from,
+          changes: room.changes ?? frame.changes,
         }));
         this.flushOutbox();
         break;
@@ -696,6 +768,26 @@ export class ChatClient {
         break;
       case "ack":
         if (frame.client_msg_id) this.settle(frame.client_msg_id);
+        break;
+      case "applied":
+        this.settle(frame.ref);
+        break;
+      case "message_updated":
+        this.applyChange(frame.room, frame.seq, frame.change, () => ({
+          body: frame.body,
+          edited_at: frame.edited_at,
+        }));
+        break;
+      case "message_deleted":
+        this.applyChange(frame.room, frame.seq, frame.change, () => ({
+          body: "",
+          deleted: true,
+          reactions: [],
+          mentions: [],
+        }));
+        break;
+      case "reactions":
+        this.applyChange(frame.room, frame.seq, frame.change, () => ({ reactions: frame.reactions }));
         break;
       case "presence":
         this.updateRoom(frame.room, (room) => ({
@@ -738,6 +830,20 @@ export class ChatClient {
     }
   }
 
+  /** A change to message `seq`: applied unless the copy here is already as new; the room's
+   * change cursor moves past it either way. */
+  private applyChange(room: string, seq: number, change: number, patch: () => Partial<ChatMessage>): void {
+    this.updateRoom(room, (view) => {
+      const at = view.messages.findIndex((m) => m.seq === seq);
+      const known = at >= 0 ? view.messages[at] : undefined;
+      const messages =
+        known && change >= known.change
+          ? view.messages.map((m, i) => (i === at ? { ...m, ...patch(), change } : m))
+          : view.messages;
+      return { messages, changes: Math.max(view.changes ?? 0, change) };
+    });
+  }
+
   private settle(clientMsgId: string): void {
     this.inFlight.delete(clientMsgId);
     this.update({ outbox: this.state.outbox.filter((p) => p.clientMsgId !== clientMsgId) });
@@ -746,6 +852,15 @@ export class ChatClient {
   private onError(code: string, message: string, ref: string | null, retryAfter: number): void {
     if (ref === null) {
       this.update({ notice: message });
+      return;
+    }
+    const pending = this.state.outbox.find((p) => p.clientMsgId === ref);
+    if (pending?.kind && code !== "rate_limited" && code !== "store_unavailable") {
+      // A change refused: a delete of what is already gone is done; anything else is said and let go.
+      this.settle(ref);
+      if (!(pending.kind === "delete" && code === "unknown_message")) {
+        this.update({ notice: `Could not ${VERBS[pending.kind]}: ${message}` });
+      }
       return;
     }
     if (code === "rate_limited") {

@@ -36,6 +36,26 @@ class StoredMessages:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageChanged:
+    """A stored message was edited, deleted or reacted to: its room, the change number, the
+    message's seq, and the frame JSON clients get (never plain-text ones)."""
+
+    kind: ClassVar[str] = "C"
+    room: str
+    change: int
+    seq: int
+    frame: str
+
+    def body(self) -> str:
+        return f"{self.room} {self.change} {self.seq} {self.frame}"
+
+    @classmethod
+    def parse(cls, body: str) -> MessageChanged:
+        room, change, seq, frame = body.split(" ", 3)
+        return cls(room, int(change), int(seq), frame)
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRef:
     """A stored message too large for the broker: receivers read it from the store."""
 
@@ -189,6 +209,7 @@ class SessionEnded:
 
 Envelope = (
     StoredMessages
+    | MessageChanged
     | MessageRef
     | RoomNotice
     | Broadcast
@@ -203,6 +224,7 @@ _PARSERS: dict[str, Callable[[str], Envelope]] = {
     kind.kind: kind.parse
     for kind in (
         StoredMessages,
+        MessageChanged,
         MessageRef,
         RoomNotice,
         Broadcast,

@@ -14,7 +14,7 @@ from hubbub.contract import tutorial
 class RoomEvent:
     """One event for one room, encoded once for every subscriber of this worker."""
 
-    __slots__ = ("_text", "droppable", "frame", "room", "seq")
+    __slots__ = ("_text", "change", "droppable", "frame", "room", "seq")
 
     def __init__(
         self,
@@ -23,18 +23,20 @@ class RoomEvent:
         seq: int | None = None,
         text: str | None = None,
         droppable: bool = False,
+        change: int | None = None,
     ) -> None:
         self.room = room
         self.droppable = droppable  # may be skipped for a connection that is falling behind
         self.frame = frame  # JSON frame for protocol clients; None when they have no use for it
-        self.seq = seq  # set for stored chat messages
+        self.seq = seq  # set for stored chat messages, and for changes: the changed message's
+        self.change = change  # set for a change to a stored message (edit, delete, reaction)
         self._text = text
 
     @property
     def text(self) -> str | None:
         """The line plain-text clients get. For a stored message it is made from its frame on
         first use, and shared after: only a worker with plain-text clients in the room pays."""
-        if self._text is None and self.seq is not None and self.frame is not None:
+        if self._text is None and self.seq is not None and self.change is None and self.frame is not None:
             data = json.loads(self.frame)
             self._text = tutorial.chat_line(data["author"], data["client_id"], data["body"])
         return self._text

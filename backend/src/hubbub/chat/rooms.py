@@ -2,9 +2,10 @@
 
 Every way to a room's content passes through `visible()`: the listing (the store's rooms_for is
 the only query that enumerates rooms), REST history, a WebSocket join and its resume, member
-lists and changes, topics, archiving. Sending is checked once more by the store, inside the
-transaction that stores the message. A room the caller may not see does not exist for them:
-the same UnknownRoomError, hence the same answer, as a name nobody uses.
+lists and changes, topics, archiving, and every change to a message (`changeable()`). Sending
+is checked once more by the store, inside the transaction that stores the message. A room the
+caller may not see does not exist for them: the same UnknownRoomError, hence the same answer, as
+a name nobody uses (and a message in it, the same UnknownMessageError as a message nobody wrote).
 
 Public rooms: anyone signed in sees and joins them; joining makes a member. Private rooms and
 direct messages: only their members. The owner (the creator) and admins add and remove
@@ -23,7 +24,22 @@ from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
 from hubbub.settings import Settings
-from hubbub.store import DM, OWNER, PRIVATE, PUBLIC, Member, NewRoom, RoomInfo, Store, UnknownRoomError
+from hubbub.store import (
+    DM,
+    OWNER,
+    PRIVATE,
+    PUBLIC,
+    Delete,
+    Edit,
+    Member,
+    MessageChange,
+    NewRoom,
+    RoomInfo,
+    Store,
+    StoredMessage,
+    UnknownMessageError,
+    UnknownRoomError,
+)
 
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 
@@ -99,6 +115,30 @@ class Rooms:
             await self._members_changed(room, added=[actor.user])
             await self._publish(envelope.MembersAdded(name, (actor.user,)))
         return room
+
+    # --- changing a message
+    async def changeable(
+        self, actor: Identity, name: str, message_id: str, change: MessageChange
+    ) -> StoredMessage:
+        """The message, if the actor may make this change to it: edit their own; delete their
+        own, or any as the room's owner or an admin; react as a member. A message in a room the
+        actor cannot see raises UnknownMessageError, exactly as one that does not exist (or was
+        deleted); Forbidden when they can see it but may not."""
+        try:
+            room = await self.visible(actor, name)
+        except UnknownRoomError:
+            raise UnknownMessageError(message_id) from None
+        message = await self._store.message(name, message_id)
+        if message is None or message.deleted:
+            raise UnknownMessageError(message_id)
+        mine = message.author == actor.user and not message.bot
+        if isinstance(change, Edit) and not mine:
+            raise Forbidden("only its author may edit a message")
+        if isinstance(change, Delete) and not (mine or room.owner == actor.user or actor.admin):
+            raise Forbidden("only its author, the room's owner or an admin may delete a message")
+        if not room.member and not (isinstance(change, Delete) and actor.admin):
+            raise Forbidden("join the room first")
+        return message
 
     # --- making rooms
     async def create(

@@ -22,13 +22,23 @@ from hubbub.broker import Broker, BrokerUnavailableError
 from hubbub.chat import envelope, mentions
 from hubbub.chat.append_batcher import AppendBatcher
 from hubbub.chat.attention import Attention
+from hubbub.chat.bots import Bots
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
 from hubbub.chat.presence import Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
-from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, encode
+from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.settings import Settings
-from hubbub.store import ROOM_MENTION, AppendError, Draft, Store, StoredMessage
+from hubbub.store import (
+    ROOM_MENTION,
+    AppendError,
+    Draft,
+    MessageChange,
+    RoomArchivedError,
+    Store,
+    StoredMessage,
+    UnknownMessageError,
+)
 
 log = logging.getLogger("hubbub.chat")
 
@@ -39,6 +49,7 @@ SEEN_BATCH_SECONDS = 1.0  # users who connected are remembered together, this of
 class RoomJoin:
     head: int  # seq of the room's newest message
     users: list[str]  # who is online in it now
+    changes: int  # the room's newest change number
 
 
 class ChatService:
@@ -60,6 +71,7 @@ class ChatService:
         # Who may see and do what in which room: every room verb below goes through it.
         self.rooms = Rooms(settings, store, self._publish, self.online_users)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
+        self.bots = Bots(settings, store)
         self._seen: set[str] = set()
         self._unseen: set[str] = set()
 
@@ -172,7 +184,9 @@ class ChatService:
         if self._hub.subscribe(room, subscriber):
             # The others hear of a first arrival; this client gets the list in its answer.
             self._presence.join(room, subscriber.user)
-        return RoomJoin(info.head, self._presence.users(room))
+        # Read after subscribing: a change after this number reaches the subscriber live.
+        changes = await self._store.room_changes(room)
+        return RoomJoin(info.head, self._presence.users(room), changes)
 
     async def join_default(self, subscriber: Subscriber) -> None:
         """A plain-text client's only room, the default one (public, always there): it hears
@@ -193,12 +207,13 @@ class ChatService:
         body: str,
         client_msg_id: str | None = None,
         client_id: int | None = None,
+        bot: bool = False,
     ) -> tuple[StoredMessage, bool]:
         """Store, then publish; returns once published. Raises StoreUnavailableError, or an
         AppendError for this message alone, when nothing was stored. Concurrent posts share
         one transaction."""
         mentions = await self._mentions(room, author, body) if "@" in body else ()
-        draft = Draft(room, author.user, body, client_msg_id, client_id, mentions)
+        draft = Draft(room, author.user, body, client_msg_id, client_id, mentions, bot)
         try:
             return await self._appender.append(draft)
         except AppendError:
@@ -206,6 +221,35 @@ class ChatService:
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise
+
+    async def change(
+        self, actor: Identity, room: str, message_id: str, change: MessageChange
+    ) -> StoredMessage | None:
+        """Edit, delete or react to a stored message, if the actor may (Rooms.changeable), then
+        publish the change; returns the message as it now is, or None when nothing changed.
+        Raises UnknownMessageError, Forbidden, RoomArchivedError, StoreUnavailableError."""
+        await self.rooms.changeable(actor, room, message_id, change)
+        try:
+            message = await self._store.change_message(room, message_id, change)
+        except (UnknownMessageError, RoomArchivedError):
+            raise
+        except Exception:
+            metrics.STORE_ERRORS.inc()
+            raise
+        if message is not None:
+            await self._publish(
+                envelope.MessageChanged(room, message.change, message.seq, change_frame(message, change))
+            )
+        return message
+
+    async def changes_head(self, room: str) -> int:
+        return await self._store.room_changes(room)
+
+    async def changed_since(
+        self, room: str, after_change: int, after_seq: int, limit: int
+    ) -> list[StoredMessage]:
+        """For a connection's own change catch-up, in a room it has joined."""
+        return await self._store.changed_since(room, after_change, after_seq, 2**62, limit)
 
     async def _mentions(self, room: str, author: Identity, body: str) -> tuple[str, ...]:
         """The members the body mentions; @room too where the author may use it (any member
@@ -263,6 +307,8 @@ class ChatService:
                 for room, seq, frame in messages:
                     self._hub.dispatch(RoomEvent(room, frame, seq=seq))
                 self.attention.messages(messages)
+            case envelope.MessageChanged(room, change, seq, frame):
+                self._hub.dispatch(RoomEvent(room, frame, seq=seq, change=change))
             case envelope.RoomNotice(room, frame, text):
                 # Typing notices are worth nothing late: a backed-up connection skips them.
                 self._hub.dispatch(RoomEvent(room, frame, text=text, droppable=text is None))

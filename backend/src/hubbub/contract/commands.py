@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+import emoji
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from hubbub.contract.events import ErrorCode
 from hubbub.settings import ROOM_NAME_PATTERN
 
 RoomName = Annotated[str, Field(pattern=ROOM_NAME_PATTERN)]
+MessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -19,11 +21,13 @@ class _Command(BaseModel):
 
 
 class Join(_Command):
-    """Subscribe to a room; ``after`` is the resume cursor (the last seq the client has)."""
+    """Subscribe to a room; ``after`` is the resume cursor (the last seq the client has),
+    ``changes_after`` the change cursor (the last change number it has applied)."""
 
     type: Literal["join"]
     room: RoomName
     after: Annotated[int, Field(ge=0)] | None = None
+    changes_after: Annotated[int, Field(ge=0)] | None = None
 
 
 class Leave(_Command):
@@ -45,6 +49,42 @@ class Typing(_Command):
     room: RoomName
 
 
+class Edit(_Command):
+    """Replace the body of one's own message."""
+
+    type: Literal["edit"]
+    room: RoomName
+    id: MessageId
+    body: Annotated[str, Field(min_length=1)]
+    ref: ClientMsgId | None = None  # echoed in the answer (applied or error)
+
+
+class Delete(_Command):
+    """Delete a message: its author, the room's owner or an admin."""
+
+    type: Literal["delete"]
+    room: RoomName
+    id: MessageId
+    ref: ClientMsgId | None = None
+
+
+def _one_emoji(value: str) -> str:
+    if not emoji.is_emoji(value):
+        raise ValueError("must be one emoji")
+    return value
+
+
+class React(_Command):
+    """Add (on) or take back (off) this user's reaction with one emoji; both are idempotent."""
+
+    type: Literal["react"]
+    room: RoomName
+    id: MessageId
+    emoji: Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_one_emoji)]
+    on: bool
+    ref: ClientMsgId | None = None
+
+
 class Read(_Command):
     """The user has read the room up to seq (monotonic: a lower seq changes nothing)."""
 
@@ -53,8 +93,9 @@ class Read(_Command):
     seq: Annotated[int, Field(ge=0)]
 
 
-Command = Annotated[Join | Leave | Send | Typing | Read, Field(discriminator="type")]
-_command_adapter: TypeAdapter[Join | Leave | Send | Typing | Read] = TypeAdapter(Command)
+AnyCommand = Join | Leave | Send | Typing | Read | Edit | Delete | React
+Command = Annotated[AnyCommand, Field(discriminator="type")]
+_command_adapter: TypeAdapter[AnyCommand] = TypeAdapter(Command)
 
 
 class ProtocolError(ValueError):
@@ -67,7 +108,7 @@ class ProtocolError(ValueError):
         self.room = room
 
 
-def parse_command(text: str) -> Join | Leave | Send | Typing | Read:
+def parse_command(text: str) -> AnyCommand:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubbub.store import StoredMessage
+from hubbub.store import Delete, Edit, MessageChange, StoredMessage
 
 ErrorCode = Literal[
     "invalid_json",
@@ -22,6 +22,8 @@ ErrorCode = Literal[
     "store_unavailable",
     "message_rejected",
     "archived",
+    "unknown_message",
+    "forbidden",
 ]
 
 
@@ -47,6 +49,19 @@ class Joined(Event):
     from_: int = Field(serialization_alias="from")
     truncated: bool
     users: list[str]
+    changes: int  # the room's newest change number: the change cursor from here on
+
+
+class ReactionCount(BaseModel):
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+
+    emoji: str
+    count: int
+    users: list[str]  # the first 50 who reacted, in order
+
+    @classmethod
+    def all(cls, message: StoredMessage) -> list[ReactionCount]:
+        return [cls(emoji=r.emoji, count=r.count, users=list(r.users)) for r in message.reactions]
 
 
 class MessageEvent(Event):
@@ -62,6 +77,11 @@ class MessageEvent(Event):
     client_msg_id: str | None
     client_id: int | None  # the number of a /ws/{client_id} plain-text sender
     mentions: list[str]  # members it mentions, and "@room" for all of them
+    bot: bool  # posted by a bot
+    edited_at: int | None  # ms since the epoch of the last edit
+    deleted: bool  # a tombstone: body "", no reactions
+    reactions: list[ReactionCount]
+    change: int  # the room's change number of the last change to it (0: never changed)
 
     @classmethod
     def of(cls, message: StoredMessage) -> MessageEvent:
@@ -75,7 +95,81 @@ class MessageEvent(Event):
             client_msg_id=message.client_msg_id,
             client_id=message.client_id,
             mentions=list(message.mentions),
+            bot=message.bot,
+            edited_at=message.edited_at,
+            deleted=message.deleted,
+            reactions=ReactionCount.all(message),
+            change=message.change,
         )
+
+
+class MessageUpdated(Event):
+    """A message was edited. Apply it when ``change`` is at least the message's own."""
+
+    type: Literal["message_updated"] = "message_updated"
+    room: str
+    id: str
+    seq: int
+    body: str
+    edited_at: int
+    change: int
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> MessageUpdated:
+        return cls(
+            room=message.room,
+            id=message.id,
+            seq=message.seq,
+            body=message.body,
+            edited_at=message.edited_at or 0,
+            change=message.change,
+        )
+
+
+class MessageDeleted(Event):
+    """A message was deleted: it stays in history as a tombstone with the same seq."""
+
+    type: Literal["message_deleted"] = "message_deleted"
+    room: str
+    id: str
+    seq: int
+    change: int
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> MessageDeleted:
+        return cls(room=message.room, id=message.id, seq=message.seq, change=message.change)
+
+
+class ReactionsEvent(Event):
+    """A message's reactions, all of them, after one was added or taken back."""
+
+    type: Literal["reactions"] = "reactions"
+    room: str
+    id: str
+    seq: int
+    reactions: list[ReactionCount]
+    change: int
+
+    @classmethod
+    def of(cls, message: StoredMessage) -> ReactionsEvent:
+        return cls(
+            room=message.room,
+            id=message.id,
+            seq=message.seq,
+            reactions=ReactionCount.all(message),
+            change=message.change,
+        )
+
+
+class Applied(Event):
+    """Answers an edit, delete or react that carried a ``ref``: done (``change`` is null when
+    there was nothing to change, as for a reaction already there)."""
+
+    type: Literal["applied"] = "applied"
+    ref: str
+    room: str
+    id: str
+    change: int | None
 
 
 class Ack(Event):
@@ -202,6 +296,10 @@ ServerEvent = Annotated[
     | RoomUpdated
     | MembersChanged
     | Removed
+    | MessageUpdated
+    | MessageDeleted
+    | ReactionsEvent
+    | Applied
     | ErrorEvent,
     Field(discriminator="type"),
 ]
@@ -209,3 +307,22 @@ ServerEvent = Annotated[
 
 def encode(event: Event) -> str:
     return event.model_dump_json(by_alias=True)
+
+
+def change_frame(message: StoredMessage, change: MessageChange) -> str:
+    """The frame telling JSON clients of a change just made to a message."""
+    if isinstance(change, Delete):
+        return encode(MessageDeleted.of(message))
+    if isinstance(change, Edit):
+        return encode(MessageUpdated.of(message))
+    return encode(ReactionsEvent.of(message))
+
+
+def catch_up_frames(message: StoredMessage) -> list[str]:
+    """The frames that bring a client that has an earlier state of the message up to date
+    (for a resume or a gap in the change feed): all of them carry its latest change number."""
+    if message.deleted:
+        return [encode(MessageDeleted.of(message))]
+    frames = [encode(MessageUpdated.of(message))] if message.edited_at is not None else []
+    frames.append(encode(ReactionsEvent.of(message)))
+    return frames

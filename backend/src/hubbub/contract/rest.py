@@ -94,6 +94,15 @@ class HistoryPage(_Reply):
     has_more: bool
 
 
+class NewBotMessage(BaseModel):
+    """What a bot posts: the same client_msg_id again answers the stored message, not a copy."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    body: Annotated[str, Field(min_length=1)]
+    client_msg_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
 class Health(_Reply):
     status: Literal["ok"] = "ok"
 

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -39,8 +39,33 @@ REFUSALS: dict[str, type[AppendError]] = {
 }
 
 
+class UnknownMessageError(LookupError):
+    """No such message in the room, or it was deleted."""
+
+
 class StoreUnavailableError(RuntimeError):
     """The store cannot be reached or failed; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """Everyone who reacted to a message with one emoji: ``users`` in the order they did, the
+    first REACTION_USERS_SHOWN of them (``count`` counts them all)."""
+
+    emoji: str
+    count: int
+    users: tuple[str, ...]
+
+
+REACTION_USERS_SHOWN = 50
+
+
+def reactions_to_json(reactions: Sequence[Reaction]) -> str:
+    return json.dumps([[r.emoji, r.count, list(r.users)] for r in reactions], separators=(",", ":"))
+
+
+def reactions_from_json(text: str) -> tuple[Reaction, ...]:
+    return tuple(Reaction(str(e), int(c), tuple(str(u) for u in users)) for e, c, users in json.loads(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +79,83 @@ class StoredMessage:
     client_msg_id: str | None = None
     client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
     mentions: tuple[str, ...] = ()  # members it mentions, and "@room" for all of them
+    bot: bool = False  # posted by a bot (POST /api/rooms/{room}/messages)
+    # What changed since it was posted (docs/protocol.md, "Edits, deletes and reactions"):
+    edited_at: int | None = None  # ms since the epoch of the last edit
+    deleted: bool = False  # a tombstone: no body, no reactions, no mentions
+    reactions: tuple[Reaction, ...] = ()
+    change: int = 0  # the room's change number of the last change to it; 0 when never changed
 
     def row(self) -> tuple[Any, ...]:
-        """The values in column order: room, seq, id, author, body, ts, client_msg_id,
-        client_id, mentions (as a JSON list)."""
-        return (*astuple(self)[:-1], json.dumps(list(self.mentions)))
+        """The values of a new message in INSERT_COLUMNS order."""
+        return (
+            self.room,
+            self.seq,
+            self.id,
+            self.author,
+            self.body,
+            self.ts,
+            self.client_msg_id,
+            self.client_id,
+            json.dumps(list(self.mentions)),
+            self.bot,
+        )
+
+
+# A new message's columns, and every column a message is read with.
+INSERT_COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id, mentions, bot"
+COLUMNS = INSERT_COLUMNS + ", edited_at, deleted, reactions, change_seq"
+
+
+def message_from_row(row: Sequence[Any]) -> StoredMessage:
+    """A StoredMessage from a row of COLUMNS (from either store)."""
+    room, seq, message_id, author, body, ts, client_msg_id, client_id, mentions, bot = row[:10]
+    edited_at, deleted, reactions, change = row[10:]
+    return StoredMessage(
+        room=room,
+        seq=int(seq),
+        id=message_id,
+        author=author,
+        body=body,
+        ts=int(ts),
+        client_msg_id=client_msg_id,
+        client_id=None if client_id is None else int(client_id),
+        mentions=tuple(json.loads(mentions)),
+        bot=bool(bot),
+        edited_at=None if edited_at is None else int(edited_at),
+        deleted=bool(deleted),
+        reactions=reactions_from_json(reactions),
+        change=int(change),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    user: str
+    emoji: str
+    on: bool
+
+
+MessageChange = Edit | Delete | React
+
+
+def aggregate_reactions(rows: Sequence[tuple[str, str]]) -> tuple[Reaction, ...]:
+    """(emoji, user) pairs in the order they were made -> one Reaction per emoji, in the order
+    each emoji was first used."""
+    users: dict[str, list[str]] = {}
+    for emoji, user in rows:
+        users.setdefault(emoji, []).append(user)
+    return tuple(Reaction(e, len(u), tuple(u[:REACTION_USERS_SHOWN])) for e, u in users.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +168,7 @@ class Draft:
     client_msg_id: str | None = None
     client_id: int | None = None
     mentions: tuple[str, ...] = ()  # resolved before storing: members, or "@room"
+    bot: bool = False
 
     def stored(self, seq: int) -> StoredMessage:
         """The message this draft becomes as number `seq` of its room, with a new id, stamped now."""
@@ -84,6 +182,7 @@ class Draft:
             client_msg_id=self.client_msg_id,
             client_id=self.client_id,
             mentions=self.mentions,
+            bot=self.bot,
         )
 
 
@@ -236,6 +335,48 @@ class Store(Protocol):
 
     async def before(self, room: str, before_seq: int | None, limit: int) -> list[StoredMessage]:
         """The newest `limit` messages with seq < before_seq (all when None), oldest first."""
+        ...
+
+    async def message(self, room: str, message_id: str) -> StoredMessage | None:
+        """The message with that id in that room (a tombstone too), or None."""
+        ...
+
+    async def change_message(self, room: str, message_id: str, change: MessageChange) -> StoredMessage | None:
+        """Apply the change in one transaction, giving it the room's next change number: an
+        edit replaces the body (stamping edited_at), a delete leaves a tombstone (body,
+        reactions and mentions gone; the seq stays), a reaction is added or taken back. Returns
+        the message as it now is, or None when nothing changed (the same body, a reaction
+        already there or already gone): no change number is used then. Raises
+        UnknownMessageError for a missing or deleted message, RoomArchivedError in an archived
+        room. Change numbers per room are gapless and commit in order, like seq."""
+        ...
+
+    async def room_changes(self, room: str) -> int:
+        """The room's newest change number (0 when nothing was ever changed)."""
+        ...
+
+    async def changed_since(
+        self, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+    ) -> list[StoredMessage]:
+        """Messages with after_seq < seq <= upto_seq changed after change number after_change,
+        by seq, as they now are."""
+        ...
+
+    async def add_bot(self, name: str, token_hash: str) -> None:
+        """A bot and the hash of its token; for an existing bot, a new token (the old one
+        stops working) and it is no longer revoked."""
+        ...
+
+    async def revoke_bot(self, name: str) -> bool:
+        """Its token stops working; False when there is no such bot (or it was revoked)."""
+        ...
+
+    async def bot_for_token(self, token_hash: str) -> str | None:
+        """The name of the bot with that token hash, unless revoked."""
+        ...
+
+    async def bots(self) -> list[tuple[str, bool]]:
+        """Every bot by name, and whether it is revoked."""
         ...
 
     async def create_session(self, record: SessionRecord) -> None: ...

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import asyncpg
 
+from hubbub.store import postgres_changes as changes
 from hubbub.store import postgres_rooms as rooms
 from hubbub.store.base import (
+    COLUMNS,
+    INSERT_COLUMNS,
     MEMBER,
     REFUSALS,
     Appended,
     Draft,
     Member,
+    MessageChange,
     MessageRejectedError,
     NewRoom,
     RoomInfo,
     SessionRecord,
     StoredMessage,
     StoreUnavailableError,
+    message_from_row,
 )
 from hubbub.store.postgres_schema import migrate
 
@@ -30,24 +34,13 @@ if TYPE_CHECKING:
 
     Conn = PoolConnectionProxy[asyncpg.Record]
 
-COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id, mentions"
 
 # Errors that mean "the database is not there right now", as opposed to a bug in a query.
 UNAVAILABLE = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 def _record_to_message(record: asyncpg.Record) -> StoredMessage:
-    return StoredMessage(
-        room=record["room"],
-        seq=record["seq"],
-        id=record["id"],
-        author=record["author"],
-        body=record["body"],
-        ts=record["ts"],
-        client_msg_id=record["client_msg_id"],
-        client_id=record["client_id"],
-        mentions=tuple(json.loads(record["mentions"])),
-    )
+    return message_from_row(tuple(record.values()))
 
 
 class PostgresStore:
@@ -193,8 +186,8 @@ class PostgresStore:
         )
         message = draft.stored(int(head))
         await conn.execute(
-            f"INSERT INTO hubbub_messages ({COLUMNS}) "  # noqa: S608
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            f"INSERT INTO hubbub_messages ({INSERT_COLUMNS}) "  # noqa: S608
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             *message.row(),
         )
         mentioned = [user for user in message.mentions if user != message.author]
@@ -224,6 +217,44 @@ class PostgresStore:
             limit,
         )
         return [_record_to_message(r) for r in reversed(rows)]
+
+    # --- the message lifecycle and bots (postgres_changes.py)
+    async def message(self, room: str, message_id: str) -> StoredMessage | None:
+        async with self.pool.acquire() as conn:
+            return await changes.message(conn, room, message_id)
+
+    async def change_message(self, room: str, message_id: str, change: MessageChange) -> StoredMessage | None:
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await changes.change_message(conn, room, message_id, change)
+        except UNAVAILABLE as exc:
+            raise StoreUnavailableError(str(exc)) from exc
+
+    async def room_changes(self, room: str) -> int:
+        async with self.pool.acquire() as conn:
+            return await changes.room_changes(conn, room)
+
+    async def changed_since(
+        self, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+    ) -> list[StoredMessage]:
+        async with self.pool.acquire() as conn:
+            return await changes.changed_since(conn, room, after_change, after_seq, upto_seq, limit)
+
+    async def add_bot(self, name: str, token_hash: str) -> None:
+        async with self.pool.acquire() as conn:
+            await changes.add_bot(conn, name, token_hash)
+
+    async def revoke_bot(self, name: str) -> bool:
+        async with self.pool.acquire() as conn:
+            return await changes.revoke_bot(conn, name)
+
+    async def bot_for_token(self, token_hash: str) -> str | None:
+        async with self.pool.acquire() as conn:
+            return await changes.bot_for_token(conn, token_hash)
+
+    async def bots(self) -> list[tuple[str, bool]]:
+        async with self.pool.acquire() as conn:
+            return await changes.bots(conn)
 
     async def create_session(self, record: SessionRecord) -> None:
         async with self.pool.acquire() as conn:

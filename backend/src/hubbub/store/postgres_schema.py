@@ -74,6 +74,29 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY ("user", room, seq)
         )""",
     ],
+    [  # 4: messages that live: edits, tombstones, reactions, a change feed per room; bots
+        "ALTER TABLE hubbub_messages ADD COLUMN bot BOOLEAN NOT NULL DEFAULT false",
+        "ALTER TABLE hubbub_messages ADD COLUMN edited_at BIGINT",
+        "ALTER TABLE hubbub_messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT false",
+        "ALTER TABLE hubbub_messages ADD COLUMN reactions TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE hubbub_messages ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0",
+        "CREATE INDEX hubbub_messages_changes ON hubbub_messages (room, change_seq) WHERE change_seq > 0",
+        "ALTER TABLE hubbub_rooms ADD COLUMN change_head BIGINT NOT NULL DEFAULT 0",
+        """CREATE TABLE hubbub_reactions (
+            room TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            emoji TEXT NOT NULL,
+            "user" TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            PRIMARY KEY (room, seq, emoji, "user")
+        )""",
+        """CREATE TABLE hubbub_bots (
+            name TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        )""",
+    ],
 ]
 
 # Several workers may start at once; this advisory lock lets one of them migrate at a time.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 import time
@@ -12,31 +11,29 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hubbub.store import sqlite_changes as changes
 from hubbub.store import sqlite_rooms as rooms
 from hubbub.store.base import (
+    COLUMNS,
+    INSERT_COLUMNS,
     MEMBER,
     REFUSALS,
     Appended,
     Draft,
     Member,
+    MessageChange,
     MessageRejectedError,
     NewRoom,
     RoomInfo,
     SessionRecord,
     StoredMessage,
     StoreUnavailableError,
+    message_from_row,
 )
 from hubbub.store.sqlite_schema import migrate
 
-COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id, mentions"
 T = TypeVar("T")
-
-
-def _row_to_message(row: tuple[Any, ...]) -> StoredMessage:
-    room, seq, message_id, author, body, ts, client_msg_id, client_id, mentions = row
-    return StoredMessage(
-        room, seq, message_id, author, body, ts, client_msg_id, client_id, tuple(json.loads(mentions))
-    )
+_row_to_message = message_from_row
 
 
 class SQLiteStore:
@@ -200,7 +197,7 @@ class SQLiteStore:
         ).fetchone()
         message = draft.stored(int(head_row[0]))
         db.execute(
-            f"INSERT INTO messages ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"INSERT INTO messages ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             message.row(),
         )
         db.executemany(
@@ -228,6 +225,45 @@ class SQLiteStore:
         )
         rows.reverse()
         return rows
+
+    # --- the message lifecycle and bots (sqlite_changes.py)
+    async def message(self, room: str, message_id: str) -> StoredMessage | None:
+        return await self._run(changes.message, self.db, room, message_id)
+
+    async def change_message(self, room: str, message_id: str, change: MessageChange) -> StoredMessage | None:
+        return await self._run(self._in_transaction, changes.change_message, room, message_id, change)
+
+    def _in_transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db, *args)
+            db.execute("COMMIT")
+            return result
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    async def room_changes(self, room: str) -> int:
+        return await self._run(changes.room_changes, self.db, room)
+
+    async def changed_since(
+        self, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+    ) -> list[StoredMessage]:
+        return await self._run(changes.changed_since, self.db, room, after_change, after_seq, upto_seq, limit)
+
+    async def add_bot(self, name: str, token_hash: str) -> None:
+        await self._run(self._in_transaction, changes.add_bot, name, token_hash)
+
+    async def revoke_bot(self, name: str) -> bool:
+        return await self._run(changes.revoke_bot, self.db, name)
+
+    async def bot_for_token(self, token_hash: str) -> str | None:
+        return await self._run(changes.bot_for_token, self.db, token_hash)
+
+    async def bots(self) -> list[tuple[str, bool]]:
+        return await self._run(changes.bots, self.db)
 
     def _create_session(self, record: SessionRecord) -> None:
         self.db.execute(

@@ -76,6 +76,29 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (user, room, seq)
         )""",
     ],
+    [  # 4: messages that live: edits, tombstones, reactions, a change feed per room; bots
+        "ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE messages ADD COLUMN edited_at INTEGER",
+        "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE messages ADD COLUMN reactions TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE messages ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX messages_changes ON messages (room, change_seq) WHERE change_seq > 0",
+        "ALTER TABLE rooms ADD COLUMN change_head INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE reactions (
+            room TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            emoji TEXT NOT NULL,
+            user TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (room, seq, emoji, user)
+        )""",
+        """CREATE TABLE bots (
+            name TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        )""",
+    ],
 ]
 
 

@@ -6,16 +6,29 @@ from __future__ import annotations
 import logging
 import time
 
-from hubbub import metrics
+from hubbub import metrics, store
 from hubbub.auth.base import Identity
 from hubbub.chat.attention import ReadBeyondHeadError
 from hubbub.chat.hub import RoomEvent
+from hubbub.chat.rooms import Forbidden
 from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close
-from hubbub.contract.commands import Join, Leave, ProtocolError, Read, Send, Typing, parse_command
+from hubbub.contract.commands import (
+    Delete,
+    Edit,
+    Join,
+    Leave,
+    ProtocolError,
+    React,
+    Read,
+    Send,
+    Typing,
+    parse_command,
+)
 from hubbub.contract.events import (
     Ack,
+    Applied,
     ErrorCode,
     ErrorEvent,
     Hello,
@@ -23,15 +36,18 @@ from hubbub.contract.events import (
     Left,
     MessageEvent,
     Removed,
+    catch_up_frames,
     encode,
 )
 from hubbub.logs import LineBudget
 from hubbub.ratelimit import TokenBucket
 from hubbub.store import (
+    MessageChange,
     MessageRejectedError,
     NotMemberError,
     RoomArchivedError,
     StoreUnavailableError,
+    UnknownMessageError,
     UnknownRoomError,
 )
 from hubbub.transport.base import Transport
@@ -49,6 +65,7 @@ class JsonSession:
         "_last_typing",
         "_log_budget",
         "address",
+        "changes",
         "chat",
         "conn",
         "identity",
@@ -65,7 +82,8 @@ class JsonSession:
         self.chat = chat
         self.conn = Connection(transport, identity.user, chat.settings, identity.expires_at)
         self._log_budget: LineBudget | None = None
-        self.rooms = Sequencer()
+        self.rooms = Sequencer()  # per room: the seq of the last message sent
+        self.changes = Sequencer()  # per room: the last change number sent (or caught up to)
         settings = chat.settings
         self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self._last_typing: dict[str, float] = {}
@@ -95,6 +113,7 @@ class JsonSession:
     def removed(self, room: str, reason: str) -> None:
         """Out of the room at once: whatever of it is still queued is dropped by the writer."""
         if self.rooms.leave(room):
+            self.changes.leave(room)
             self.chat.leave(self, room)
             self.conn.offer(encode(Removed(room=room, reason="left" if reason == "left" else "removed")))
 
@@ -105,8 +124,11 @@ class JsonSession:
         elif isinstance(item, CatchUp):
             if (fill := self.rooms.catch_up(item.room)) is not None:
                 await self._fill(fill)
+                await self._fill_changes(item.room)
         elif item.room not in self.rooms:
             return  # left or removed since it was queued: nothing more of that room
+        elif item.change is not None and item.seq is not None:
+            await self._change(item.room, item.change, item.seq, item.frame)
         elif item.seq is None:
             if item.frame is not None:
                 await self.conn.send(item.frame)
@@ -142,6 +164,54 @@ class JsonSession:
             if len(page) < CATCH_UP_PAGE:
                 return
 
+    async def _change(self, room: str, change: int, seq: int, frame: str | None) -> None:
+        """A change to message ``seq``: in change order, each once, like messages. The message
+        itself goes first if it has not (read from the store, so as it is now)."""
+        cursor = self.rooms.cursor(room)
+        if cursor is not None and seq > cursor:
+            await self._fill(Fill(room, cursor, seq))
+        verdict = self.changes.offer(room, change)
+        if isinstance(verdict, Fill):
+            await self._fill_changes(room)
+            verdict = self.changes.offer(room, change)
+        if verdict is Verdict.SEND and frame is not None:
+            await self.conn.send(frame)
+            self.changes.sent(room, change)
+
+    async def _fill_changes(self, room: str) -> None:
+        """Bring the client's copy of every message it has up to date with the changes after
+        its change cursor, as they now are (several edits of one message send one), and move
+        the cursor to the room's change head as read before: every change up to it is then in
+        what was sent, and anything later arrives live."""
+        cursor = self.changes.cursor(room)
+        if cursor is None:
+            return
+        try:
+            head = await self.chat.changes_head(room)
+            after_seq = 0
+            while head > cursor and room in self.changes:
+                page = await self.chat.changed_since(room, cursor, after_seq, CATCH_UP_PAGE)
+                for message in page:
+                    sent_upto = self.rooms.cursor(room)
+                    if sent_upto is None:
+                        return
+                    if message.seq > sent_upto:
+                        # Not sent yet: it goes now, from the store, with its changes in it.
+                        await self._fill(Fill(room, sent_upto, message.seq))
+                        continue
+                    for frame in catch_up_frames(message):
+                        await self.conn.send(frame)
+                if len(page) < CATCH_UP_PAGE:
+                    break
+                after_seq = page[-1].seq
+        except Exception as exc:
+            metrics.STORE_ERRORS.inc()
+            log.warning("changes unavailable for %s in %s: %r", self.user, room, exc)
+            self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, reconnect to resume")
+            return
+        if room in self.changes and head > cursor:
+            self.changes.sent(room, head)
+
     # --- reader
     async def _read_loop(self) -> None:
         settings = self.chat.settings
@@ -167,6 +237,8 @@ class JsonSession:
                     await self._typing(command)
                 elif isinstance(command, Read):
                     await self._read(command)
+                else:
+                    await self._change_message(command)
             except ProtocolError as exc:
                 self._error(exc.code, exc.message, room=exc.room)
 
@@ -202,15 +274,31 @@ class JsonSession:
             joined.head, command.after, settings.history_page_size, settings.resume_max_messages
         )
         self.rooms.join(command.room, cursor)
+        # A client that did not say what it has (a first visit, or one that predates changes)
+        # starts at the head: what it is sent is as the store has it now.
+        changes = joined.changes
+        if command.after is not None and command.changes_after is not None:
+            changes = min(command.changes_after, joined.changes)
+        self.changes.join(command.room, changes)
         room = command.room
         self.conn.offer(
-            encode(Joined(room=room, head=joined.head, from_=cursor, truncated=truncated, users=joined.users))
+            encode(
+                Joined(
+                    room=room,
+                    head=joined.head,
+                    from_=cursor,
+                    truncated=truncated,
+                    users=joined.users,
+                    changes=joined.changes,
+                )
+            )
         )
         self.conn.offer(CatchUp(command.room))
 
     def _leave(self, room: str) -> None:
         if not self.rooms.leave(room):
             raise ProtocolError("not_joined", f"not in room {room!r}")
+        self.changes.leave(room)
         self.chat.leave(self, room)
         self.conn.offer(encode(Left(room=room)))
 
@@ -257,6 +345,44 @@ class JsonSession:
             duplicate=not created,
         )
         self.conn.offer(encode(ack))
+
+    async def _change_message(self, command: Edit | Delete | React) -> None:
+        # No join needed: who may change what is the room's rule (Rooms.changeable), and a
+        # room the user cannot see answers as a message that does not exist.
+        room, ref = command.room, command.ref
+        change: MessageChange
+        if isinstance(command, Edit):
+            if len(command.body.encode()) > self.chat.settings.max_message_bytes:
+                self._error("too_large", "message body is too large", ref=ref, room=room)
+                return
+            change = store.Edit(command.body)
+        elif isinstance(command, Delete):
+            change = store.Delete()
+        else:
+            change = store.React(self.user, command.emoji, command.on)
+        # Edits and reactions spend the same allowance as messages.
+        wait = self._bucket.try_take()
+        if wait:
+            self._error("rate_limited", "too many changes; slow down", ref=ref, retry_after=wait, room=room)
+            return
+        try:
+            message = await self.chat.change(self.identity, room, command.id, change)
+        except UnknownMessageError:
+            self._error("unknown_message", f"no message {command.id!r} in {room!r}", ref=ref, room=room)
+            return
+        except Forbidden as exc:
+            self._error("forbidden", str(exc), ref=ref, room=room)
+            return
+        except RoomArchivedError:
+            self._error("archived", "the room is archived: read-only", ref=ref, room=room)
+            return
+        except (StoreUnavailableError, OSError) as exc:
+            log.warning("store unavailable for a change by %s: %s", self.user, exc)
+            self._error("store_unavailable", "not changed; try again", ref=ref, room=room)
+            return
+        if ref is not None:
+            change_no = None if message is None else message.change
+            self.conn.offer(encode(Applied(ref=ref, room=room, id=command.id, change=change_no)))
 
     async def _read(self, command: Read) -> None:
         try:

@@ -1,0 +1,75 @@
+"""What bots and scripts call: POST a message into a room where the bot is a member, with the
+token `hubbub add-bot NAME` printed. The same in every auth mode: a bot token is not a user's
+credential, and a user's credential is not a bot token."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Response
+
+from hubbub.chat.bots import BotAuthError
+from hubbub.contract.commands import RoomName
+from hubbub.contract.events import MessageEvent
+from hubbub.contract.rest import NewBotMessage, Problem
+from hubbub.routes.deps import ChatDep, too_many
+from hubbub.store import (
+    MessageRejectedError,
+    NotMemberError,
+    RoomArchivedError,
+    StoreUnavailableError,
+    UnknownRoomError,
+)
+
+log = logging.getLogger("hubbub.bots")
+
+router = APIRouter(prefix="/api", tags=["bots"])
+
+
+@router.post(
+    "/rooms/{room}/messages",
+    status_code=201,
+    responses={
+        200: {"model": MessageEvent, "description": "that client_msg_id was stored before: the message"},
+        401: {"model": Problem},
+        404: {"model": Problem, "description": "no such room, or the bot is not a member"},
+        409: {"model": Problem, "description": "the room is archived"},
+        413: {"model": Problem},
+        429: {"model": Problem},
+    },
+)
+async def post_message(
+    room: RoomName,
+    body: NewBotMessage,
+    chat: ChatDep,
+    response: Response,
+    authorization: Annotated[str | None, Header()] = None,
+) -> MessageEvent:
+    """Post as a bot (Authorization: Bearer <bot token>)."""
+    try:
+        bot = await chat.bots.identify(authorization)
+    except BotAuthError:
+        raise HTTPException(
+            401, "a valid bot token is required", headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+    if len(body.body.encode()) > chat.settings.max_message_bytes:
+        raise HTTPException(413, "message body is too large")
+    if wait := chat.bots.wait(bot.user):
+        raise too_many(wait, "too many messages")
+    try:
+        message, created = await chat.post(room, bot, body.body, body.client_msg_id, bot=True)
+    except (UnknownRoomError, NotMemberError):
+        # Where the bot is not a member, the room does not exist for it.
+        raise HTTPException(404, f"no room named {room!r}") from None
+    except RoomArchivedError:
+        raise HTTPException(409, "the room is archived: read-only") from None
+    except MessageRejectedError as exc:
+        log.warning("message of bot %s in %s refused by the store: %s", bot.user, room, exc)
+        raise HTTPException(422, "the server could not store this message") from None
+    except (StoreUnavailableError, OSError) as exc:
+        log.warning("store unavailable for a message of bot %s: %s", bot.user, exc)
+        raise HTTPException(503, "message not stored; try again", headers={"Retry-After": "1"}) from None
+    if not created:
+        response.status_code = 200
+    return MessageEvent.of(message)

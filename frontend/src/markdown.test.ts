@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+
+import { renderBody } from "./markdown";
+import { XSS_PAYLOADS } from "./test-data/xss-payloads";
+
+// Everything the renderer may make; anything else in the output is a hole.
+const ALLOWED = new Set(["P", "BR", "STRONG", "EM", "S", "CODE", "PRE", "DIV", "BUTTON", "BLOCKQUOTE", "UL", "OL", "LI", "A", "SPAN"]);
+const ATTRIBUTES: Record<string, ReadonlySet<string>> = {
+  A: new Set(["href", "target", "rel"]),
+  DIV: new Set(["class"]),
+  BUTTON: new Set(["type", "class", "data-copy"]),
+  PRE: new Set(["tabindex"]),
+  SPAN: new Set(["class"]),
+  OL: new Set(["start"]),
+};
+
+function rendered(body: string, mentions: string[] = []): HTMLElement {
+  const host = document.createElement("div");
+  host.innerHTML = renderBody(body, mentions);
+  return host;
+}
+
+function problems(host: HTMLElement): string[] {
+  const found: string[] = [];
+  for (const element of host.querySelectorAll("*")) {
+    if (!ALLOWED.has(element.tagName)) found.push(`element ${element.tagName}`);
+    for (const attribute of element.attributes) {
+      if (!ATTRIBUTES[element.tagName]?.has(attribute.name)) found.push(`${element.tagName}[${attribute.name}]`);
+    }
+    if (element.tagName === "A") {
+      const href = element.getAttribute("href") ?? "";
+      if (!/^(https?:|mailto:)/i.test(href)) found.push(`link to ${href}`);
+      if (element.getAttribute("rel") !== "noopener noreferrer nofollow") found.push("link without rel");
+      if (element.getAttribute("target") !== "_blank") found.push("link in the same tab");
+    }
+  }
+  return found;
+}
+
+describe("message formatting", () => {
+  it.each(XSS_PAYLOADS.map((payload, index) => [index, payload] as const))(
+    "renders OWASP payload %i as inert text",
+    (_index, payload) => {
+      const host = rendered(payload, ["@room"]);
+      expect(problems(host)).toEqual([]);
+      // What was typed is still there to read, as text (entities read as what they stand for).
+      const decoder = document.createElement("textarea");
+      decoder.innerHTML = payload;
+      const words = `${payload} ${decoder.value}`.match(/[A-Za-z]{5,}/g) ?? [];
+      const visible = host.textContent.toLowerCase();
+      const readable =
+        visible.includes(payload.slice(0, 10).toLowerCase()) || words.some((word) => visible.includes(word.toLowerCase()));
+      expect(readable).toBe(true);
+    },
+  );
+
+  it("formats the chat subset", () => {
+    const host = rendered("**bold** _italic_ ~~gone~~ `code`\n\n> quoted\n\n- one\n- two\n\n1. first\n\n```\nline <b>1</b>\n```");
+    expect(host.querySelector("strong")?.textContent).toBe("bold");
+    expect(host.querySelector("em")?.textContent).toBe("italic");
+    expect(host.querySelector("s")?.textContent).toBe("gone");
+    expect(host.querySelector("p > code")?.textContent).toBe("code");
+    expect(host.querySelector("blockquote")?.textContent.trim()).toBe("quoted");
+    expect([...host.querySelectorAll("ul > li")].map((li) => li.textContent)).toEqual(["one", "two"]);
+    expect(host.querySelector("ol > li")?.textContent).toBe("first");
+    expect(host.querySelector(".code-block pre code")?.textContent).toBe("line <b>1</b>\n");
+    expect(host.querySelector(".code-block button[data-copy]")?.textContent).toBe("Copy");
+    expect(problems(host)).toEqual([]);
+  });
+
+  it("links bare URLs, opening in a new tab, and nothing else", () => {
+    const host = rendered("see https://example.com/a?b=1&c=2 and example.com and [x](https://evil.example)");
+    const links = [...host.querySelectorAll("a")];
+    // A link always shows where it goes: written links [text](url) stay text, their URL linked.
+    expect(links.map((a) => a.getAttribute("href"))).toEqual(["https://example.com/a?b=1&c=2", "https://evil.example"]);
+    expect(links.every((a) => a.textContent === a.getAttribute("href"))).toBe(true);
+    expect(host.textContent).toContain("[x](https://evil.example)");
+    expect(problems(host)).toEqual([]);
+  });
+
+  it("keeps headings, rules and images as text", () => {
+    const host = rendered("# not a heading\n\n---\n\n![alt](https://example.com/i.png)");
+    expect(host.querySelector("h1, hr, img")).toBeNull();
+    expect(host.textContent).toContain("# not a heading");
+    expect(host.textContent).toContain("![alt](https://example.com/i.png)");
+  });
+
+  it("highlights the mentions the server resolved, not every @", () => {
+    const host = rendered("hi @ada and @bob, @room", ["ada", "@room"]);
+    expect([...host.querySelectorAll(".mention")].map((m) => m.textContent)).toEqual(["@ada", "@room"]);
+    const spaced = rendered("thanks @Mary Ann!", ["Mary Ann"]);
+    expect(spaced.querySelector(".mention")?.textContent).toBe("@Mary Ann");
+  });
+});
