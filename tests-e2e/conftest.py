@@ -26,18 +26,9 @@ from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Play
 from pytest_redis import factories
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "backend"))
+from engines.drivers import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from tests.services import HubbubServer, wait_for
 
-DEBIAN_CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EXTERNAL_URL = os.environ.get("HUBBUB_E2E_BASE_URL")
 
 expect.set_options(timeout=15_000)

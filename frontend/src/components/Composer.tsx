@@ -1,5 +1,6 @@
 import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type SyntheticEvent } from "react";
 
+import { useAutoGrow } from "./autoGrow";
 import { matchMembers, mentionQuery } from "./mentionQuery";
 
 const encoder = new TextEncoder();
@@ -28,7 +29,7 @@ export function Composer({
   const [caret, setCaret] = useState(0);
   const [choice, setChoice] = useState(0);
   const [dismissed, setDismissed] = useState<string | null>(null);
-  const box = useRef<HTMLTextAreaElement>(null);
+  const box = useAutoGrow(text);
   const id = useId();
   const hintId = useId();
   const listId = useId();
@@ -43,7 +44,7 @@ export function Composer({
   // Where the user will type, once the room is open (not on phones: the keyboard would cover it).
   useLayoutEffect(() => {
     if (window.matchMedia("(min-width: 701px)").matches) box.current?.focus();
-  }, []);
+  }, [box]);
 
   const inserted = useRef(insert?.n ?? 0);
   useLayoutEffect(() => {
@@ -56,15 +57,8 @@ export function Composer({
       const end = element?.value.length ?? 0;
       element?.setSelectionRange(end, end);
     });
-  }, [insert]);
+  }, [insert, box]);
 
-  // Grow with the text, up to the style's max-height.
-  useLayoutEffect(() => {
-    const element = box.current;
-    if (!element) return;
-    element.style.height = "auto";
-    element.style.height = `${element.scrollHeight + 2}px`;
-  }, [text]);
 
   function submit(event?: SyntheticEvent) {
     event?.preventDefault();

@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEve
 
 import { renderBody } from "../markdown";
 import type { ChatMessage } from "../socket/protocol";
+import { useAutoGrow } from "./autoGrow";
 import { EmojiPicker } from "./EmojiPicker";
 import type { Shown } from "./pendingChanges";
 
@@ -242,19 +243,13 @@ function Body({ body, mentions }: { body: string; mentions: string[] }) {
 
 function EditBox({ body, onSave, onCancel }: { body: string; onSave: (body: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(body);
-  const box = useRef<HTMLTextAreaElement>(null);
+  const box = useAutoGrow(text);
   useLayoutEffect(() => {
     const element = box.current;
     if (!element) return;
     element.focus();
     element.setSelectionRange(element.value.length, element.value.length);
-  }, []);
-  useLayoutEffect(() => {
-    const element = box.current;
-    if (!element) return;
-    element.style.height = "auto";
-    element.style.height = `${element.scrollHeight + 2}px`;
-  }, [text]);
+  }, [box]);
   function save() {
     const trimmed = text.trim();
     if (trimmed) onSave(trimmed);
