@@ -383,3 +383,8 @@ def test_bots_post_the_same_in_every_auth_mode(
     assert httpx.post(url, json=message, headers=olga).status_code == 401
     history = httpx.get(f"{url}?limit=10", headers=olga).json()["messages"]
     assert [(m["author"], m["bot"], m["body"]) for m in history] == [("deploybot", True, "shipped")]
+    if mode == "none":
+        # Where a name is all it takes, nobody signs in as a bot, or as a name that passes for one.
+        for name in ("deploybot", "DeployBot"):
+            refused = httpx.post(f"{server.url}/api/login", json={"name": name})
+            assert refused.status_code == 409 and "bot" in refused.json()["detail"], (name, refused.text)

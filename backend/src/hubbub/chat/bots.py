@@ -65,6 +65,10 @@ class Bots:
             )
         return bucket.try_take()
 
+    async def names(self) -> set[str]:
+        """Every bot's name, revoked ones too: in auth mode none nobody may sign in as one."""
+        return {name for name, _revoked in await self._store.bots()}
+
     async def add(self, name: str) -> str:
         """Make the bot (or give it a new token); returns the token, which is shown only now."""
         token = new_token()

@@ -57,6 +57,10 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
         if identity.user in online:
             log.info("login refused (none mode): %r is in use", identity.user)
             raise HTTPException(409, "that name is in use right now; pick another")
+        bots = await runtime.chat.bots.names()
+        if identity.user in bots or passes_for(identity.user, bots):
+            log.info("login refused (none mode): %r is, or looks like, a bot's name", identity.user)
+            raise HTTPException(409, "that name is a bot's; pick another")
         if other := passes_for(identity.user, online):
             log.info("login refused (none mode): %r looks like %r, who is online", identity.user, other)
             raise HTTPException(409, "that name looks like the name of someone online; pick another")

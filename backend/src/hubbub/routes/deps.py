@@ -125,6 +125,9 @@ async def anonymous_identity(websocket: WebSocket, runtime: Runtime) -> Identity
         raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
     if passes_for(identity.user, runtime.chat.online_users()) is not None:
         raise Refusal.of(Close.UNAUTHORIZED, "that name looks like the name of someone online")
+    bots = await runtime.chat.bots.names()
+    if identity.user in bots or passes_for(identity.user, bots) is not None:
+        raise Refusal.of(Close.UNAUTHORIZED, "that name is a bot's")
     return identity
 
 
