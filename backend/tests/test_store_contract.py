@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.store import (
+    MAX_REACTION_KINDS,
     AppendError,
     Delete,
     Draft,
@@ -21,6 +22,7 @@ from hubbub.store import (
     SessionRecord,
     Store,
     StoredMessage,
+    TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
     create_store,
@@ -273,6 +275,42 @@ async def test_concurrent_changes_are_numbered_gapless(store: Store) -> None:
     assert numbers == list(range(1, 11))
     final = await store.message("busy", message.id)
     assert final is not None and {r.emoji: r.count for r in final.reactions} == {"👍": 5, "🎉": 5}
+
+
+async def test_a_message_takes_a_bounded_number_of_different_reactions(store: Store) -> None:
+    await open_room(store, "party")
+    message, _ = await append(store, "party", "alice", "react away")
+    kinds = [
+        "😀",
+        "😁",
+        "😂",
+        "🤣",
+        "😃",
+        "😄",
+        "😅",
+        "😆",
+        "😉",
+        "😊",
+        "😋",
+        "😎",
+        "😍",
+        "😘",
+        "🥰",
+        "😗",
+        "😙",
+        "🥲",
+        "😚",
+        "🙂",
+    ]
+    assert len(kinds) == MAX_REACTION_KINDS
+    for emoji in kinds:
+        assert await store.change_message("party", message.id, React("alice", emoji, True)) is not None
+    with pytest.raises(TooManyReactionsError):
+        await store.change_message("party", message.id, React("bob", "🤔", True))
+    # One already there can still be joined; taking one back makes room for another.
+    assert await store.change_message("party", message.id, React("bob", "😀", True)) is not None
+    assert await store.change_message("party", message.id, React("alice", "🙂", False)) is not None
+    assert await store.change_message("party", message.id, React("bob", "🤔", True)) is not None
 
 
 async def test_bot_tokens(store: Store) -> None:

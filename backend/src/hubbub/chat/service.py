@@ -37,6 +37,7 @@ from hubbub.store import (
     RoomArchivedError,
     Store,
     StoredMessage,
+    TooManyReactionsError,
     UnknownMessageError,
 )
 
@@ -231,7 +232,7 @@ class ChatService:
         await self.rooms.changeable(actor, room, message_id, change)
         try:
             message = await self._store.change_message(room, message_id, change)
-        except (UnknownMessageError, RoomArchivedError):
+        except (UnknownMessageError, RoomArchivedError, TooManyReactionsError):
             raise
         except Exception:
             metrics.STORE_ERRORS.inc()

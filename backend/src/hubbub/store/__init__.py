@@ -5,6 +5,7 @@ from __future__ import annotations
 from hubbub.store.base import (
     COUNT_CAP,
     DM,
+    MAX_REACTION_KINDS,
     MEMBER,
     OWNER,
     PRIVATE,
@@ -28,6 +29,7 @@ from hubbub.store.base import (
     Store,
     StoredMessage,
     StoreUnavailableError,
+    TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
@@ -35,6 +37,7 @@ from hubbub.store.base import (
 __all__ = [
     "COUNT_CAP",
     "DM",
+    "MAX_REACTION_KINDS",
     "MEMBER",
     "OWNER",
     "PRIVATE",
@@ -58,6 +61,7 @@ __all__ = [
     "Store",
     "StoreUnavailableError",
     "StoredMessage",
+    "TooManyReactionsError",
     "UnknownMessageError",
     "UnknownRoomError",
     "create_store",

@@ -43,6 +43,14 @@ class UnknownMessageError(LookupError):
     """No such message in the room, or it was deleted."""
 
 
+class TooManyReactionsError(Exception):
+    """The message has MAX_REACTION_KINDS different emoji already: a new one is refused (one
+    already there can still be added to)."""
+
+
+MAX_REACTION_KINDS = 20  # different emoji on one message: every reactions frame carries them all
+
+
 class StoreUnavailableError(RuntimeError):
     """The store cannot be reached or failed; nothing was written."""
 
@@ -348,7 +356,8 @@ class Store(Protocol):
         the message as it now is, or None when nothing changed (the same body, a reaction
         already there or already gone): no change number is used then. Raises
         UnknownMessageError for a missing or deleted message, RoomArchivedError in an archived
-        room. Change numbers per room are gapless and commit in order, like seq."""
+        room, TooManyReactionsError for a new emoji past MAX_REACTION_KINDS. Change numbers
+        per room are gapless and commit in order, like seq."""
         ...
 
     async def room_changes(self, room: str) -> int:

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 
 from hubbub.store.base import (
     COLUMNS,
+    MAX_REACTION_KINDS,
     Delete,
     Edit,
     MessageChange,
     React,
     RoomArchivedError,
     StoredMessage,
+    TooManyReactionsError,
     UnknownMessageError,
     aggregate_reactions,
     message_from_row,
@@ -59,6 +61,14 @@ async def change_message(
         updates, args = "body = '', deleted = true, reactions = '[]', mentions = '[]'", []
     elif isinstance(change, React):
         if change.on:
+            kinds = {
+                str(row[0])
+                for row in await conn.fetch(
+                    "SELECT DISTINCT emoji FROM hubbub_reactions WHERE room = $1 AND seq = $2", room, seq
+                )
+            }
+            if change.emoji not in kinds and len(kinds) >= MAX_REACTION_KINDS:
+                raise TooManyReactionsError(message_id)
             status = await conn.execute(
                 'INSERT INTO hubbub_reactions (room, seq, emoji, "user", at) VALUES ($1, $2, $3, $4, $5) '
                 "ON CONFLICT DO NOTHING",

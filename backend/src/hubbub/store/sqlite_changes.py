@@ -8,12 +8,14 @@ import time
 
 from hubbub.store.base import (
     COLUMNS,
+    MAX_REACTION_KINDS,
     Delete,
     Edit,
     MessageChange,
     React,
     RoomArchivedError,
     StoredMessage,
+    TooManyReactionsError,
     UnknownMessageError,
     aggregate_reactions,
     message_from_row,
@@ -51,6 +53,14 @@ def change_message(
         updates, args = "body = '', deleted = 1, reactions = '[]', mentions = '[]'", []
     elif isinstance(change, React):
         if change.on:
+            kinds = {
+                str(row[0])
+                for row in db.execute(
+                    "SELECT DISTINCT emoji FROM reactions WHERE room = ? AND seq = ?", (room, seq)
+                )
+            }
+            if change.emoji not in kinds and len(kinds) >= MAX_REACTION_KINDS:
+                raise TooManyReactionsError(message_id)
             cursor = db.execute(
                 "INSERT OR IGNORE INTO reactions (room, seq, emoji, user, at) VALUES (?, ?, ?, ?, ?)",
                 (room, seq, change.emoji, change.user, now),

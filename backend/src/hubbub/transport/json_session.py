@@ -47,6 +47,7 @@ from hubbub.store import (
     NotMemberError,
     RoomArchivedError,
     StoreUnavailableError,
+    TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
@@ -375,6 +376,12 @@ class JsonSession:
             return
         except RoomArchivedError:
             self._error("archived", "the room is archived: read-only", ref=ref, room=room)
+            return
+        except TooManyReactionsError:
+            limit = store.MAX_REACTION_KINDS
+            self._error(
+                "forbidden", f"a message takes at most {limit} different reactions", ref=ref, room=room
+            )
             return
         except (StoreUnavailableError, OSError) as exc:
             log.warning("store unavailable for a change by %s: %s", self.user, exc)
