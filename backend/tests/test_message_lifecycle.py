@@ -350,7 +350,7 @@ def test_bots_post_the_same_in_every_auth_mode(
     import jwt
 
     data = tmp_path / mode
-    env = {"HUBBUB_AUTH": mode}
+    env = {"HUBBUB_AUTH": mode, "HUBBUB_LOG_LEVEL": "debug"}
     secret = "jwt-secret-for-tests-0123456789abcdef"
     if mode == "password":
         assert (
@@ -383,6 +383,9 @@ def test_bots_post_the_same_in_every_auth_mode(
     assert httpx.post(url, json=message, headers=olga).status_code == 401
     history = httpx.get(f"{url}?limit=10", headers=olga).json()["messages"]
     assert [(m["author"], m["bot"], m["body"]) for m in history] == [("deploybot", True, "shipped")]
+    # Nothing of the token reaches the server's log, even at debug, even sent where it does not belong.
+    httpx.get(f"{server.url}/api/rooms?token={made.stdout.strip()}", headers=bot)
+    assert made.stdout.strip()[4:] not in server.log()
     if mode == "none":
         # Where a name is all it takes, nobody signs in as a bot, or as a name that passes for one.
         for name in ("deploybot", "DeployBot"):

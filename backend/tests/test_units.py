@@ -85,6 +85,8 @@ def test_token_bucket_allows_burst_then_rate() -> None:
         ("/api/ws?q=1&TOKEN=abc", "/api/ws?q=1&TOKEN=[redacted]"),
         ("/ws?access_token=a.b.c", "/ws?access_token=[redacted]"),
         ("/ws?name=token", "/ws?name=token"),
+        ("body was 'hbb_3q2-x_Yk9ZtB0aQ' by mistake", "body was '[redacted]' by mistake"),
+        ("hbb_ alone is not a token", "hbb_ alone is not a token"),
     ],
 )
 def test_redact(line: str, expected: str) -> None:

@@ -28,6 +28,7 @@ _HEADER = re.compile(
     r"(?i)\b(cookie|set-cookie|authorization|proxy-authorization)(['\"]?\s*[:=,]\s*(?:b?['\"])?)([^\r\n'\"]+)"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BOT_TOKEN = re.compile(r"\bhbb_[A-Za-z0-9_-]{8,}")  # chat/bots.py's tokens, wherever they appear
 # The tutorial's /items/{id}/ws answer: "Session cookie or query token value is: {credential}".
 _ITEM_ECHO = re.compile(r"(value is: )([^'\"\r\n]+)")
 _known: set[str] = set()
@@ -66,6 +67,7 @@ def redact(text: str) -> str:
     text = _QUERY_PARAM.sub(_param, text)
     text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _ITEM_ECHO.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _BOT_TOKEN.sub(REDACTED, text)
     return _JWT.sub(REDACTED, text)
 
 
