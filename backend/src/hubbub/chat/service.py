@@ -250,7 +250,7 @@ class ChatService:
         self, room: str, after_change: int, after_seq: int, limit: int
     ) -> list[StoredMessage]:
         """For a connection's own change catch-up, in a room it has joined."""
-        return await self._store.changed_since(room, after_change, after_seq, 2**62, limit)
+        return await self._store.changed_since(room, after_change, after_seq, limit)
 
     async def _mentions(self, room: str, author: Identity, body: str) -> tuple[str, ...]:
         """The members the body mentions; @room too where the author may use it (any member

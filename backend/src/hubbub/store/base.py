@@ -365,9 +365,9 @@ class Store(Protocol):
         ...
 
     async def changed_since(
-        self, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+        self, room: str, after_change: int, after_seq: int, limit: int
     ) -> list[StoredMessage]:
-        """Messages with after_seq < seq <= upto_seq changed after change number after_change,
+        """Messages with seq > after_seq changed after change number after_change,
         by seq, as they now are."""
         ...
 

@@ -235,10 +235,10 @@ class PostgresStore:
             return await changes.room_changes(conn, room)
 
     async def changed_since(
-        self, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+        self, room: str, after_change: int, after_seq: int, limit: int
     ) -> list[StoredMessage]:
         async with self.pool.acquire() as conn:
-            return await changes.changed_since(conn, room, after_change, after_seq, upto_seq, limit)
+            return await changes.changed_since(conn, room, after_change, after_seq, limit)
 
     async def add_bot(self, name: str, token_hash: str) -> None:
         async with self.pool.acquire() as conn:

@@ -116,15 +116,14 @@ async def room_changes(conn: Conn, room: str) -> int:
 
 
 async def changed_since(
-    conn: Conn, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+    conn: Conn, room: str, after_change: int, after_seq: int, limit: int
 ) -> list[StoredMessage]:
     rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM hubbub_messages "  # noqa: S608
-        "WHERE room = $1 AND change_seq > $2 AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5",
+        "WHERE room = $1 AND change_seq > $2 AND seq > $3 ORDER BY seq LIMIT $4",
         room,
         after_change,
         after_seq,
-        upto_seq,
         limit,
     )
     return [message_from_row(tuple(row.values())) for row in rows]

@@ -249,9 +249,9 @@ class SQLiteStore:
         return await self._run(changes.room_changes, self.db, room)
 
     async def changed_since(
-        self, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+        self, room: str, after_change: int, after_seq: int, limit: int
     ) -> list[StoredMessage]:
-        return await self._run(changes.changed_since, self.db, room, after_change, after_seq, upto_seq, limit)
+        return await self._run(changes.changed_since, self.db, room, after_change, after_seq, limit)
 
     async def add_bot(self, name: str, token_hash: str) -> None:
         await self._run(self._in_transaction, changes.add_bot, name, token_hash)

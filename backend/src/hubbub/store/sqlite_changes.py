@@ -92,12 +92,12 @@ def room_changes(db: sqlite3.Connection, room: str) -> int:
 
 
 def changed_since(
-    db: sqlite3.Connection, room: str, after_change: int, after_seq: int, upto_seq: int, limit: int
+    db: sqlite3.Connection, room: str, after_change: int, after_seq: int, limit: int
 ) -> list[StoredMessage]:
     rows = db.execute(
         f"SELECT {COLUMNS} FROM messages "  # noqa: S608
-        "WHERE room = ? AND change_seq > ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-        (room, after_change, after_seq, upto_seq, limit),
+        "WHERE room = ? AND change_seq > ? AND seq > ? ORDER BY seq LIMIT ?",
+        (room, after_change, after_seq, limit),
     )
     return [message_from_row(row) for row in rows]
 
