@@ -62,15 +62,17 @@ class HubbubServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"server-{self.port}.log"
         env = {**os.environ, "HUBBUB_DATA_DIR": str(self.data_dir), **self.env}
-        command = [sys.executable, "-m", "hubbub.cli", "serve", "--port", str(self.port)]
-        if self.workers > 1:
-            command += ["--workers", str(self.workers)]
-        command += self.args
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(self.command(), env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
             wait_for(self.ready, 20, f"hubbub on port {self.port} (log: {self.log_path})")
         return self
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "hubbub.cli", "serve", "--port", str(self.port)]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
+        return command + self.args
 
     def ready(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
@@ -93,6 +95,24 @@ class HubbubServer:
             self.proc.kill()
             self.proc.wait()
             raise
+
+
+@dataclass
+class GunicornServer(HubbubServer):
+    """The image's way of serving: gunicorn with docker/gunicorn.conf.py (Hubbub's worker)."""
+
+    def command(self) -> list[str]:
+        config = Path(__file__).resolve().parents[2] / "docker" / "gunicorn.conf.py"
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(config),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            *self.args,
+        ]
 
 
 def hubbub_cli(

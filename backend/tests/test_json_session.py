@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,27 @@ from hubbub.broker.base import PayloadHandler, ReconnectHandler
 from hubbub.chat.service import ChatService
 from hubbub.settings import Settings
 from hubbub.store import Delete, Edit, React, create_store
+from hubbub.transport.frames import text_frame
 from hubbub.transport.json_session import JsonSession
 
 
-class FakeTransport:
-    """What a session sees of a WebSocket: frames pushed in by the test, frames sent kept."""
+def payload_of(frame: bytes) -> bytes:
+    """The payload of one unmasked server frame (transport/frames.py)."""
+    n = frame[1]
+    return frame[2:] if n < 126 else frame[4:] if n == 126 else frame[10:]
 
-    def __init__(self) -> None:
+
+class FakeTransport:
+    """What a session sees of a WebSocket: frames pushed in by the test, frames sent kept, as
+    parsed JSON and as the bytes on the wire. ``has_room`` says whether the socket takes a
+    direct write now (a real one: while its buffer is below the high-water mark)."""
+
+    def __init__(self, has_room: Callable[[], bool] = lambda: True) -> None:
         self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self.sent: list[dict[str, Any]] = []
+        self.wire: list[bytes] = []
+        self.direct = self.queued = 0  # frames written each way
+        self.has_room = has_room
         self.closed_with: tuple[int, str] | None = None
         self._changed = asyncio.Event()
 
@@ -41,7 +54,20 @@ class FakeTransport:
     async def send(self, text: str) -> None:
         if not self.connected:
             raise ConnectionError("closed")
-        self.sent.append(json.loads(text))
+        await asyncio.sleep(0)  # a real send may wait for room: others run meanwhile
+        self.queued += 1
+        self._record(text_frame(text))
+
+    def write_now(self, frame: bytes) -> bool:
+        if not self.connected or not self.has_room():
+            return False
+        self.direct += 1
+        self._record(frame)
+        return True
+
+    def _record(self, frame: bytes) -> None:
+        self.wire.append(frame)
+        self.sent.append(json.loads(payload_of(frame)))
         self._changed.set()
 
     async def close(self, code: int, reason: str) -> None:
@@ -104,16 +130,20 @@ async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
     await service.stop()
 
 
-async def connect(chat: ChatService, user: str) -> tuple[FakeTransport, asyncio.Task[None]]:
-    transport = FakeTransport()
+async def connect(
+    chat: ChatService, user: str, has_room: Callable[[], bool] = lambda: True
+) -> tuple[FakeTransport, asyncio.Task[None]]:
+    transport = FakeTransport(has_room)
     task = asyncio.create_task(JsonSession(transport, chat, Identity(user), "127.0.0.1").run())
     await transport.wait_for(1, "hello")
     return transport, task
 
 
-async def joined(chat: ChatService, user: str = "ann") -> tuple[FakeTransport, asyncio.Task[None]]:
+async def joined(
+    chat: ChatService, user: str = "ann", has_room: Callable[[], bool] = lambda: True
+) -> tuple[FakeTransport, asyncio.Task[None]]:
     """A connected client that has joined the default room."""
-    client, task = await connect(chat, user)
+    client, task = await connect(chat, user, has_room)
     client.command(type="join", room="general")
     await client.wait_for(1, "joined")
     return client, task
@@ -258,3 +288,54 @@ async def test_a_change_to_a_message_not_sent_yet_sends_the_message_first(
     )
     assert change_frames(client) == [("message_updated", 1, 1)]
     task.cancel()
+
+
+async def test_direct_queued_and_switching_writes_put_the_same_bytes_on_the_wire(
+    chat: tuple[ChatService, HeldBroker],
+) -> None:
+    """Three connections of one user in one room: one whose socket always has room (every
+    frame written directly), one whose socket never has (every frame through the queue and
+    ASGI send), one that has room at random (switching at every frame). Through reordered,
+    repeated and lost deliveries, gap fills, changes and a broker reconnect, all three must
+    put the very same bytes on the wire."""
+    service, broker = chat
+    coin = random.Random(14)
+    clients = [
+        await joined(service, "ann", lambda: True),
+        await joined(service, "ann", lambda: False),
+        await joined(service, "ann", lambda: coin.random() < 0.5),
+    ]
+    await asyncio.sleep(0.2)  # presence notices of the joins are out
+    for client, _task in clients:
+        client.wire.clear()
+    payloads = await post(service, broker, *(f"m{i}" for i in range(1, 41)))
+    order = list(range(40))
+    coin.shuffle(order)
+    for i in order[:30]:  # ten are lost: filled from the store, the last ones at the reconnect
+        broker.deliver(payloads[i])
+        if i % 3 == 0:
+            broker.deliver(payloads[i])  # and some arrive twice
+    messages = await service.messages_after("general", 0, 40)
+    bob = Identity("bob")
+    for message in messages[::7]:
+        await service.change(bob, "general", message.id, Edit(message.body + " (edited)"))
+        await service.change(bob, "general", message.id, React("bob", "👍", True))
+    await service.change(bob, "general", messages[3].id, Delete())
+    change_payloads = changes(broker)
+    coin.shuffle(change_payloads)
+    for payload in change_payloads[:-2]:
+        broker.deliver(payload)
+    broker.reconnected()
+    for client, _task in clients:
+        await client.wait_for(40)
+        await client.wait_for(1, "message_deleted")
+    await asyncio.sleep(0.1)  # anything sent twice would be here by now
+    always, never, switching = (client for client, _task in clients)
+    assert len(always.wire) > 50
+    assert always.wire == never.wire == switching.wire
+    # Gap fills and catch-ups are read from the store by the writer: those are queued anyway.
+    assert always.direct > 0 and never.direct == 0
+    assert switching.direct > 0 and switching.queued > always.queued
+    assert bodies([f for f in always.sent if f["type"] == "message"]) == [f"m{i}" for i in range(1, 41)]
+    for _client, task in clients:
+        task.cancel()

@@ -168,24 +168,6 @@ def test_send_queue_is_bounded_in_items_and_in_size() -> None:
     assert by_size.put("d" * 50) and not by_size.put("e")
 
 
-async def test_send_queue_wakes_its_waiting_consumer_in_order() -> None:
-    queue: SendQueue[str] = SendQueue(max_items=10, max_size=100, size_of=len)
-    got: list[str] = []
-
-    async def consume() -> None:
-        while len(got) < 3:
-            got.append(await queue.get())
-
-    consumer = asyncio.create_task(consume())
-    await asyncio.sleep(0)  # the consumer now waits on an empty queue
-    queue.put("one")
-    queue.put("two")
-    await asyncio.sleep(0)
-    queue.put("three")
-    await asyncio.wait_for(consumer, 1)
-    assert got == ["one", "two", "three"] and len(queue) == 0
-
-
 def test_server_processes_collect_young_garbage_less_often() -> None:
     before = gc.get_threshold()
     try:

@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         default=None, description="built UI; default: the copy bundled in the package"
     )
     log_level: str = "info"
+    direct_writes: bool = Field(
+        default=True,
+        description="fan-out writes each frame's bytes straight to the socket when it has room "
+        "(Hubbub's uvicorn protocol); off: every frame through ASGI send",
+    )
     sqlite_synchronous: Literal["normal", "full"] = Field(
         default="full", description="full: an ack survives power loss; normal: a crash of the process"
     )

@@ -14,7 +14,7 @@ from hubbub.contract import tutorial
 class RoomEvent:
     """One event for one room, encoded once for every subscriber of this worker."""
 
-    __slots__ = ("_text", "change", "droppable", "frame", "room", "seq")
+    __slots__ = ("_text", "change", "droppable", "frame", "frame_wire", "room", "seq", "text_wire")
 
     def __init__(
         self,
@@ -31,6 +31,9 @@ class RoomEvent:
         self.seq = seq  # set for stored chat messages, and for changes: the changed message's
         self.change = change  # set for a change to a stored message (edit, delete, reaction)
         self._text = text
+        # Its frame and text as WebSocket bytes, made once by the transport for every connection.
+        self.frame_wire: bytes | None = None
+        self.text_wire: bytes | None = None
 
     @property
     def text(self) -> str | None:

@@ -28,7 +28,7 @@ async def chat_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     metrics.CONNECTIONS.labels("chat").inc()
     try:
-        transport = StarletteTransport(websocket)
+        transport = StarletteTransport(websocket, runtime.settings.direct_writes)
         session = JsonSession(transport, runtime.chat, identity, client_address(websocket))
         await session.run()
     finally:

@@ -158,7 +158,7 @@ async def broadcast_chat(websocket: WebSocket, client_id: str) -> None:
     await websocket.accept()
     metrics.CONNECTIONS.labels("tutorial_chat").inc()
     try:
-        transport = StarletteTransport(websocket)
+        transport = StarletteTransport(websocket, runtime.settings.direct_writes)
         await TextSession(transport, runtime.chat, identity, client_address(websocket), number).run()
     finally:
         metrics.CONNECTIONS.labels("tutorial_chat").dec()

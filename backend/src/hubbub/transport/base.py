@@ -7,6 +7,8 @@ from typing import Protocol
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from hubbub.transport.ws_protocol import DIRECT_WRITES, DirectWrites
+
 
 class Transport(Protocol):
     """One accepted WebSocket. One task receives, one task sends; either may close."""
@@ -25,14 +27,24 @@ class Transport(Protocol):
         """Send a text frame; raises if the connection is gone."""
         ...
 
+    def write_now(self, frame: bytes) -> bool:
+        """Write an encoded text frame (transport/frames.py) without waiting, if the socket
+        takes it now; False when it does not (then nothing was written: use ``send``)."""
+        ...
+
     async def close(self, code: int, reason: str) -> None: ...
 
 
 class StarletteTransport:
-    __slots__ = ("_websocket",)
+    """Starlette's WebSocket, and the server's direct writes where it offers them (Hubbub's
+    uvicorn protocol does; other ASGI servers and the TestClient send everything through ASGI)."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    __slots__ = ("_direct", "_websocket")
+
+    def __init__(self, websocket: WebSocket, direct_writes: bool = True) -> None:
         self._websocket = websocket
+        direct = websocket.scope.get("extensions", {}).get(DIRECT_WRITES) if direct_writes else None
+        self._direct: DirectWrites | None = direct
 
     @property
     def connected(self) -> bool:
@@ -50,6 +62,10 @@ class StarletteTransport:
 
     async def send(self, text: str) -> None:
         await self._websocket.send({"type": "websocket.send", "text": text})
+
+    def write_now(self, frame: bytes) -> bool:
+        direct = self._direct
+        return direct is not None and direct.write(frame)
 
     async def close(self, code: int, reason: str) -> None:
         await self._websocket.close(code, reason)

@@ -1,10 +1,18 @@
-"""One accepted WebSocket's way out: a bounded send queue drained by its own writer task,
-posts in flight beside the reader, and a close from the server side that never waits on a
-stalled peer. Sessions (JSON chat, plain text) each own one and tell it how to read and write.
+"""One accepted WebSocket's way out: frames written at once while the socket has room, else a
+bounded send queue drained by a writer task; posts in flight beside the reader; and a close
+from the server side that never waits on a stalled peer. Sessions (JSON chat, plain text) each
+own one and tell it how to write an item now and how to write one that has to wait.
 
-Fan-out only ever puts into queues, so a slow or stalled client delays nobody else; past its
-queue (in frames or in bytes) it is closed with 4408 and recovers what it missed by resuming
-from its last sequence.
+Fan-out never waits on a connection. An item offered to a connection with nothing pending is
+written at once if the session can (its bytes go straight to the socket, see ws_protocol.py);
+an item that cannot go at once (the socket's buffer is full, a gap has to be filled from the
+store, a catch-up) starts the queue, and everything after it queues behind it until the writer
+has sent it all, so the order on the wire is the order of offers, whichever way each went.
+Past its queue (in frames or in bytes) a connection is closed with 4408 and recovers what it
+missed by resuming from its last sequence.
+
+A connection with nothing pending holds no queue, no writer task and no post slots: an idle
+connection costs only what it is.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +44,8 @@ POSTS_IN_FLIGHT = 32
 
 QueueItem = str | RoomEvent | CatchUp
 Writer = Callable[[QueueItem], Awaitable[None]]
+# Writes the item now if it can without waiting; True when it is done with (sent, or dropped).
+WriteNow = Callable[[QueueItem], bool]
 
 
 def queued_size(item: QueueItem) -> int:
@@ -42,18 +53,30 @@ def queued_size(item: QueueItem) -> int:
     bytes; counting bytes would encode every frame once more). A catch-up pages itself."""
     if isinstance(item, str):
         return len(item)
-    if isinstance(item, RoomEvent) and item.frame is not None:
-        return len(item.frame)
+    if isinstance(item, RoomEvent):
+        text = item.frame if item.frame is not None else item.text
+        return 0 if text is None else len(text)
     return 0
+
+
+async def _write_nothing(item: QueueItem) -> None:
+    return None
+
+
+def _write_nothing_now(item: QueueItem) -> bool:
+    return True
 
 
 class Connection:
     __slots__ = (
         "_closer",
         "_expiry",
-        "_post_slots",
+        "_max_items",
+        "_max_size",
+        "_post_waiters",
         "_posts",
-        "_sent",
+        "_write",
+        "_write_now",
         "_writer",
         "closing",
         "peer_gone",
@@ -63,10 +86,18 @@ class Connection:
     )
 
     def __init__(
-        self, transport: Transport, user: str, settings: Settings, expires_at: float | None = None
+        self,
+        transport: Transport,
+        user: str,
+        settings: Settings,
+        expires_at: float | None,
+        write: Writer,
+        write_now: WriteNow,
     ) -> None:
         self.transport = transport
         self.user = user
+        self._write = write
+        self._write_now = write_now
         # A session or a token that expires takes its sockets with it, then and there.
         self._expiry = (
             None
@@ -75,30 +106,46 @@ class Connection:
                 max(0.0, expires_at - time.time()), self.kick, Close.UNAUTHORIZED, "session expired"
             )
         )
-        self.queue: SendQueue[QueueItem] = SendQueue(
-            settings.send_queue_size, settings.send_queue_bytes, queued_size
-        )
+        self._max_items = settings.send_queue_size
+        self._max_size = settings.send_queue_bytes
+        # Made when the first item has to wait, and let go when the writer has sent it all.
+        self.queue: SendQueue[QueueItem] | None = None
+        self._writer: asyncio.Task[None] | None = None
         self.closing = False
         self.peer_gone = False
-        self._sent = 0  # frames sent since the counter was last updated
-        self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
-        self._posts: set[asyncio.Task[None]] = set()
-        self._post_slots = asyncio.Semaphore(POSTS_IN_FLIGHT)
+        self._posts: set[asyncio.Task[None]] | None = None
+        self._post_waiters: deque[asyncio.Future[None]] | None = None
 
     # --- out
     def offer(self, item: QueueItem) -> None:
         if self.closing or self.peer_gone:
             return
-        if isinstance(item, RoomEvent) and item.droppable and self.queue.half_full():
+        queue = self.queue
+        if queue is None:
+            if self._write_now(item):
+                return
+            queue = self.queue = SendQueue(self._max_items, self._max_size, queued_size)
+        elif isinstance(item, RoomEvent) and item.droppable and queue.half_full():
             return
-        if not self.queue.put(item):
+        if not queue.put(item):
             metrics.SLOW_CONSUMERS.inc()
             self.kick(Close.SLOW_CONSUMER)
+            return
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain(queue), name="hubbub-writer")
+
+    def write_frame(self, frame: bytes) -> bool:
+        """For sessions' write_now: the encoded frame straight to the socket, if it has room."""
+        if self.transport.write_now(frame):
+            metrics.FRAMES_DIRECT.add()
+            return True
+        return False
 
     async def send(self, text: str) -> None:
+        """For sessions' write: a frame that may wait for the socket to have room."""
         await self.transport.send(text)
-        self._sent += 1
+        metrics.FRAMES_QUEUED.add()
 
     def kick(self, code: Close, reason: str | None = None) -> None:
         """Close from the server side, once, without waiting on a peer that may be stalled."""
@@ -120,14 +167,28 @@ class Connection:
         """Run a post beside the reader; waits while POSTS_IN_FLIGHT are pending.
 
         Posts complete in the order they started: the store commits them in that order."""
-        await self._post_slots.acquire()
+        while self._posts is not None and len(self._posts) >= POSTS_IN_FLIGHT:
+            if self._post_waiters is None:
+                self._post_waiters = deque()
+            waiter = asyncio.get_running_loop().create_future()
+            self._post_waiters.append(waiter)
+            await waiter
+        if self._posts is None:
+            self._posts = set()
         task = asyncio.create_task(post, name="hubbub-post")
         self._posts.add(task)
         task.add_done_callback(self._post_done)
 
     def _post_done(self, task: asyncio.Task[None]) -> None:
-        self._posts.discard(task)
-        self._post_slots.release()
+        posts = self._posts
+        assert posts is not None
+        posts.discard(task)
+        if self._post_waiters:
+            waiter = self._post_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+        if not posts and not self._post_waiters:
+            self._posts = self._post_waiters = None
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("post for %s failed", self.user, exc_info=exc)
             self.kick(Close.INTERNAL_ERROR)
@@ -138,12 +199,9 @@ class Connection:
         chat: ChatService,
         subscriber: Subscriber,
         read_loop: Callable[[], Awaitable[None]],
-        write: Writer,
     ) -> None:
-        """Be one of the chat's connections, the writer running beside the reader, until the
-        peer goes or the server closes it."""
+        """Be one of the chat's connections until the peer goes or the server closes it."""
         chat.connect(subscriber)
-        self._writer = asyncio.create_task(self._guarded_writer(write), name="hubbub-writer")
         try:
             await read_loop()
             if self._posts:
@@ -153,10 +211,14 @@ class Connection:
             self.closing = True
             if self._expiry is not None:
                 self._expiry.cancel()
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._writer
+            if (writer := self._writer) is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await writer
             chat.disconnect(subscriber)
+            # The session's methods hold the session, which holds this: let go of them so the
+            # two are freed as soon as the session is, not at the next cycle collection.
+            self._write, self._write_now = _write_nothing, _write_nothing_now
 
     async def closed(self) -> None:
         """Wait for a close the server started to finish."""
@@ -164,18 +226,15 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self._closer
 
-    async def _guarded_writer(self, write: Writer) -> None:
-        queue = self.queue
+    async def _drain(self, queue: SendQueue[QueueItem]) -> None:
+        """Send what is queued, in order, then go: the next item finds the way clear again.
+
+        Each item is first tried the quick way, so a queue formed behind a full socket or a
+        gap fill goes back to direct writes as soon as those are possible."""
         try:
-            while True:
-                item: QueueItem | None = await queue.get()
-                # Drain what is already queued before waiting again: under load one wake-up of
-                # this task sends many frames, instead of one task switch per frame.
-                while item is not None:
-                    await write(item)
-                    item = queue.get_nowait()
-                metrics.FRAMES_SENT.inc(self._sent)
-                self._sent = 0
+            while (item := queue.get_nowait()) is not None:
+                if not self._write_now(item):
+                    await self._write(item)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -186,3 +245,9 @@ class Connection:
                 # The peer has gone, but what it sent before going may still be unread: the
                 # reader goes on with that; there is just nobody left to write to.
                 self.peer_gone = True
+        finally:
+            # No await between the queue found empty and this: an offer in between is not
+            # possible, so nothing is left behind in a queue without a writer.
+            if self._writer is asyncio.current_task():
+                self._writer = None
+                self.queue = None

@@ -13,6 +13,7 @@ from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
+from hubbub.transport.frames import text_frame
 
 Answer = Callable[[str], list[str]]
 
@@ -28,12 +29,14 @@ class EchoSession:
         self.session_id = identity.session_id
         self.address = address
         self.chat = chat
-        self.conn = Connection(transport, identity.user, chat.settings, identity.expires_at)
+        self.conn = Connection(
+            transport, identity.user, chat.settings, identity.expires_at, self._write, self._write_now
+        )
         self._answer = answer
 
     async def run(self) -> None:
         try:
-            await self.conn.serve(self.chat, self, self._read_loop, self._write)
+            await self.conn.serve(self.chat, self, self._read_loop)
         finally:
             await self.conn.closed()
 
@@ -51,6 +54,9 @@ class EchoSession:
 
     def removed(self, room: str, reason: str) -> None:
         return None  # in no room
+
+    def _write_now(self, item: QueueItem) -> bool:
+        return isinstance(item, str) and self.conn.write_frame(text_frame(item))
 
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):

@@ -53,6 +53,7 @@ from hubbub.store import (
 )
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
+from hubbub.transport.frames import event_frame, text_frame
 
 log = logging.getLogger("hubbub.protocol")
 
@@ -81,7 +82,9 @@ class JsonSession:
         self.session_id = identity.session_id
         self.address = address
         self.chat = chat
-        self.conn = Connection(transport, identity.user, chat.settings, identity.expires_at)
+        self.conn = Connection(
+            transport, identity.user, chat.settings, identity.expires_at, self._write, self._write_now
+        )
         self._log_budget: LineBudget | None = None
         self.rooms = Sequencer()  # per room: the seq of the last message sent
         self.changes = Sequencer()  # per room: the last change number sent (or caught up to)
@@ -91,7 +94,7 @@ class JsonSession:
 
     async def run(self) -> None:
         try:
-            await self.conn.serve(self.chat, self, self._read_loop, self._write)
+            await self.conn.serve(self.chat, self, self._read_loop)
         finally:
             self.chat.attention.unwatch(self)
             await self.conn.closed()
@@ -119,6 +122,41 @@ class JsonSession:
             self.conn.offer(encode(Removed(room=room, reason="left" if reason == "left" else "removed")))
 
     # --- writer
+    def _write_now(self, item: QueueItem) -> bool:
+        """What ``_write`` would do with the item, done now if it needs no waiting: True when
+        the item is done with (written, or nothing to write); False, with nothing changed, when
+        it needs ``_write`` (a gap to fill from the store, a catch-up, a socket without room).
+        A room's frames are the bytes encoded once for every connection."""
+        conn = self.conn
+        if isinstance(item, str):
+            return conn.write_frame(text_frame(item))
+        if isinstance(item, CatchUp):
+            return False
+        room = item.room
+        if room not in self.rooms or item.frame is None:
+            return True
+        seq = item.seq
+        if item.change is not None and seq is not None:
+            cursor = self.rooms.cursor(room)
+            if cursor is not None and seq > cursor:
+                return False  # the message itself has not been sent yet
+            verdict = self.changes.offer(room, item.change)
+            if verdict is Verdict.SEND:
+                if not conn.write_frame(event_frame(item)):
+                    return False
+                self.changes.sent(room, item.change)
+                return True
+            return verdict is Verdict.DROP
+        if seq is None:
+            return conn.write_frame(event_frame(item))
+        verdict = self.rooms.offer(room, seq)
+        if verdict is Verdict.SEND:
+            if not conn.write_frame(event_frame(item)):
+                return False
+            self.rooms.sent(room, seq)
+            return True
+        return verdict is Verdict.DROP
+
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):
             await self.conn.send(item)

@@ -1,14 +1,13 @@
-"""One connection's outgoing frames: bounded in count and in size, drained by one writer task.
+"""One connection's frames that could not be written at once: bounded in count and in size.
 
-Fan-out puts into every subscriber's queue for every message, so this is on the hot path:
-asyncio.Queue's machinery for many producers waiting on a full queue is not needed here
-(producers never wait: a full queue means the connection is cut off), and leaving it out makes
-both a put and a writer's wake-up cheaper, and every idle connection smaller.
+A connection only has one while something waits (connection.py), and its writer task is the
+one consumer, started for it: asyncio.Queue's machinery for waiting producers and consumers is
+not needed (producers never wait: a full queue means the connection is cut off, and the writer
+never waits on an empty one: it ends), and leaving it out makes a put cheaper.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -17,7 +16,7 @@ T = TypeVar("T")
 
 
 class SendQueue(Generic[T]):
-    __slots__ = ("_items", "_max_items", "_max_size", "_size", "_size_of", "_waiter")
+    __slots__ = ("_items", "_max_items", "_max_size", "_size", "_size_of")
 
     def __init__(self, max_items: int, max_size: int, size_of: Callable[[T], int]) -> None:
         self._items: deque[T] = deque()
@@ -25,7 +24,6 @@ class SendQueue(Generic[T]):
         self._max_size = max_size
         self._size_of = size_of
         self._size = 0
-        self._waiter: asyncio.Future[None] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -46,20 +44,7 @@ class SendQueue(Generic[T]):
             return False
         self._items.append(item)
         self._size += size
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
         return True
-
-    async def get(self) -> T:
-        """The oldest item, waiting for one if there is none. For one consumer at a time."""
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._take()
 
     def get_nowait(self) -> T | None:
         return self._take() if self._items else None

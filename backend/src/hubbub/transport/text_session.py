@@ -14,6 +14,7 @@ from hubbub.ratelimit import TokenBucket
 from hubbub.store import MessageRejectedError
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
+from hubbub.transport.frames import event_line, text_frame
 
 log = logging.getLogger("hubbub.tutorial")
 
@@ -31,22 +32,23 @@ class TextSession:
         self.chat = chat
         self.client_id = client_id
         self.room = chat.settings.default_room
-        self.conn = Connection(transport, identity.user, chat.settings, identity.expires_at)
+        self.conn = Connection(
+            transport, identity.user, chat.settings, identity.expires_at, self._write, self._write_now
+        )
         settings = chat.settings
         self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
 
     async def run(self) -> None:
         try:
-            await self.conn.serve(self.chat, self, self._read_loop, self._write)
+            await self.conn.serve(self.chat, self, self._read_loop)
         finally:
             await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
             await self.conn.closed()
 
     # --- what the chat hands this connection (hub.Subscriber)
     def deliver(self, event: RoomEvent) -> None:
-        text = event.text
-        if text is not None:
-            self.conn.offer(text)
+        if event.text is not None:
+            self.conn.offer(event)
 
     def deliver_global(self, frame: str) -> None:
         return None
@@ -62,9 +64,20 @@ class TextSession:
         if reason != "left":
             self.conn.kick(Close.POLICY_VIOLATION, "removed from the room")
 
+    def _write_now(self, item: QueueItem) -> bool:
+        if isinstance(item, str):  # its own lines ("You wrote: ..."): for this client alone
+            return self.conn.write_frame(text_frame(item))
+        if (
+            isinstance(item, RoomEvent) and (text := item.text) is not None
+        ):  # the room's lines: encoded once for all clients
+            return self.conn.write_frame(event_line(item, text))
+        return True
+
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):
             await self.conn.send(item)
+        elif isinstance(item, RoomEvent) and (text := item.text) is not None:
+            await self.conn.send(text)
 
     async def _read_loop(self) -> None:
         try:

@@ -7,6 +7,10 @@ acknowledging the zero-window probes, so the socket, its buffers and the app's s
 connection would live on indefinitely. TCP_USER_TIMEOUT makes the kernel reset a connection
 whose sent data stayed unacknowledged, or whose receive window stayed shut, for that long.
 Idle connections are not affected: with nothing unacknowledged the timer does not run.
+
+It also offers the app a direct way out for server-to-client text frames, the ASGI scope
+extension ``hubbub.direct_writes`` (see DirectWrites): fan-out writes a frame's bytes, encoded
+once, straight to the socket, instead of going through one ASGI ``send`` per connection.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ import logging
 import socket
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+from websockets.protocol import State
 
 log = logging.getLogger("hubbub.ws_protocol")
+
+DIRECT_WRITES = "hubbub.direct_writes"  # the ASGI scope extension's key
 
 
 def deadline_ms(ping_interval: float | None, ping_timeout: float | None) -> int | None:
@@ -39,3 +47,57 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, timeout)
         except OSError as exc:  # not TCP (a Unix socket): nothing to bound
             log.debug("TCP_USER_TIMEOUT not set: %s", exc)
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        # The app's task is created but has not run yet: it finds the extension in its scope.
+        if self.response.status_code == 101:
+            self.direct_writes = DirectWrites(self)
+            self.scope["extensions"][DIRECT_WRITES] = self.direct_writes  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # It refers to this protocol, which refers to it through the scope: a cycle that only
+        # the garbage collector would break, holding the connection's buffers until it runs.
+        if (direct := getattr(self, "direct_writes", None)) is not None:
+            direct.detach()
+
+
+class DirectWrites:
+    """Write an encoded frame (transport/frames.py) to one connection's socket, now.
+
+    ``write`` takes the frame and returns True only when the socket is open for data frames
+    and its transport is below its high-water mark; otherwise it does nothing and returns
+    False, and the caller sends through ASGI as before, where a full buffer waits. So a frame
+    is written directly only where uvicorn's own ``send`` would have written it at once, and
+    what is buffered per connection stays bounded the same way. Frames are never fragmented,
+    and a connection that negotiated an extension (permessage-deflate) is never written to.
+
+    uvicorn's websockets protocol sends frames through websockets' Sans-I/O state machine;
+    writing beside it is safe because a server's data frames change none of its state: only
+    ``conn.state`` (OPEN until a close is sent or received) decides whether a frame may go.
+    """
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+        self._protocol: WebSocketsSansIOProtocol | None = protocol
+
+    def detach(self) -> None:
+        """The connection is gone: nothing more is written."""
+        self._protocol = None
+
+    def write(self, frame: bytes) -> bool:
+        protocol = self._protocol
+        if protocol is None:
+            return False
+        conn = protocol.conn
+        if (
+            conn.state is not State.OPEN
+            or conn.extensions
+            or protocol.disconnected
+            or not protocol.writable.is_set()
+        ):
+            return False
+        protocol.transport.write(frame)
+        return True
