@@ -35,7 +35,7 @@ async def test_send_ack_and_fanout(server: HubbubServer) -> None:
         assert isinstance(message["ts"], int)
 
     await bob.close()
-    assert "bob" not in (await alice.expect("presence", lambda f: "bob" in f["left"]))["users"]
+    assert "bob" not in (await alice.expect("presence", lambda f: "bob" in f["left"]))["joined"]
     await alice.close()
 
 
@@ -159,7 +159,7 @@ async def test_typing_and_presence(server: HubbubServer) -> None:
     await bob2.join()
     await bob2.close()
     await bob.close()
-    assert "bob" not in (await alice.expect("presence", lambda f: "bob" in f["left"]))["users"]
+    assert "bob" not in (await alice.expect("presence", lambda f: "bob" in f["left"]))["joined"]
     frames = await alice.quiet(0.5)
     assert [f for f in frames if f["type"] == "presence"] == []
 
@@ -261,13 +261,18 @@ async def test_join_storm_is_coalesced_and_evicts_nobody(hubbub_server: ServerFa
     frames, not 300: nobody's send queue overflows."""
     server = hubbub_server({"HUBBUB_SEND_QUEUE_SIZE": "64", "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000"})
     clients = await asyncio.gather(*[ChatClient.open(chat_url(server, f"u{i}")) for i in range(300)])
-    await asyncio.gather(*[c.join() for c in clients])
+    joins = await asyncio.gather(*[c.join() for c in clients])
     await asyncio.sleep(0.5)
     first = clients[0]
     frames = await first.quiet(0.5)
     presence = [f for f in frames if f["type"] == "presence"]
     assert 1 <= len(presence) < 30
-    assert len(presence[-1]["users"]) == 300
+    # Each frame is who came and went: applied to the join's list, they make everyone.
+    online = set(joins[0]["users"])
+    for frame in presence:
+        assert frame.keys() == {"type", "room", "joined", "left"}
+        online = (online | set(frame["joined"])) - set(frame["left"])
+    assert online == {f"u{i}" for i in range(300)}
     await clients[-1].say("everyone still here?")
     for client in clients[::50]:
         assert (await client.messages(1))[0]["body"] == "everyone still here?"

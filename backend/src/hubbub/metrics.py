@@ -43,26 +43,26 @@ TASKS = Gauge(
 
 class PerTurnCount:
     """Counts on the hot path: adds up in a plain int and hands the sum to the counter once per
-    event-loop turn, instead of taking the counter's lock (and, under gunicorn, writing its
-    file) once per frame of a fan-out."""
+    event-loop turn (and whenever metrics are rendered), instead of taking the counter's lock
+    (and, under gunicorn, writing its file) once per frame of a fan-out."""
 
-    __slots__ = ("_child", "_loop", "_pending")
+    __slots__ = ("_child", "_pending")
 
     def __init__(self, child: Counter) -> None:
         self._child = child
         self._pending = 0
-        self._loop: asyncio.AbstractEventLoop | None = None  # the loop a flush is due on
 
-    def add(self, n: int = 1) -> None:
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # none due (or due on a loop that has gone: tests make many)
-            self._loop = loop
-            loop.call_soon(self._flush)
-        self._pending += n
+    def add(self) -> None:
+        self._pending += 1
+        if self._pending == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
 
-    def _flush(self) -> None:
-        n, self._pending, self._loop = self._pending, 0, None
-        self._child.inc(n)
+    def flush(self) -> None:
+        # Also from render(): a flush that was due on a loop that has since closed (tests run
+        # many) would otherwise leave the count pending, and no new one would be scheduled.
+        n, self._pending = self._pending, 0
+        if n:
+            self._child.inc(n)
 
 
 FRAMES_DIRECT = PerTurnCount(FRAMES_SENT.labels("direct"))
@@ -70,6 +70,8 @@ FRAMES_QUEUED = PerTurnCount(FRAMES_SENT.labels("queued"))
 
 
 def render() -> tuple[bytes, str]:
+    FRAMES_DIRECT.flush()
+    FRAMES_QUEUED.flush()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -652,7 +652,9 @@ export interface components {
         };
         /**
          * PresenceEvent
-         * @description Who is online in the room changed; ``users`` is the whole list.
+         * @description Who is online in the room changed: who came and who went since the last presence frame
+         *     (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
+         *     they give who is online now; a name already there (or already gone) changes nothing.
          */
         PresenceEvent: {
             /** Joined */
@@ -666,8 +668,6 @@ export interface components {
              * @enum {string}
              */
             type: "presence";
-            /** Users */
-            users: string[];
         };
         /**
          * Problem

@@ -5,6 +5,7 @@ import {
   attentionCount,
   ChatClient,
   mergeMessages,
+  applyPresence,
   presenceNotices,
   type Alert,
   type ChatEnvironment,
@@ -463,16 +464,24 @@ describe("ChatClient presence notices", () => {
   });
 });
 
+describe("applyPresence", () => {
+  it("applies comings and goings to the list, each name once, sorted", () => {
+    expect(applyPresence(["carol", "alice"], ["bob", "alice"], [])).toEqual(["alice", "bob", "carol"]);
+    expect(applyPresence(["alice", "bob"], [], ["bob", "dave"])).toEqual(["alice"]);
+    expect(applyPresence([], ["x"], ["x"])).toEqual([]);
+  });
+});
+
 describe("ChatClient presence and typing", () => {
   it("tracks who is online and shows typing for a few seconds", () => {
     const { env, client } = connected();
-    env.socket.serve({ type: "presence", room: "general", users: ["alice", "bob"], joined: ["bob"], left: [] });
+    env.socket.serve({ type: "presence", room: "general", joined: ["bob"], left: [] });
     expect(client.getSnapshot().rooms.general!.users).toEqual(["alice", "bob"]);
     env.socket.serve({ type: "typing", room: "general", user: "bob" });
     expect(Object.keys(client.getSnapshot().rooms.general!.typing)).toEqual(["bob"]);
     env.advance(5000);
     expect(client.getSnapshot().rooms.general!.typing).toEqual({});
-    env.socket.serve({ type: "presence", room: "general", users: ["alice"], joined: [], left: ["bob"] });
+    env.socket.serve({ type: "presence", room: "general", joined: [], left: ["bob"] });
     expect(client.getSnapshot().rooms.general!.users).toEqual(["alice"]);
     expect(client.getSnapshot().rooms.general!.notices.map((n) => n.text)).toEqual(["bob joined", "bob left"]);
   });

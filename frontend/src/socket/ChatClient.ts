@@ -88,6 +88,15 @@ export interface Notice {
 
 /** Presence changes, said sparingly: never the user's own, and someone who left and is back
  * within PRESENCE_FLAP_MS was only reconnecting (the "left" goes, no "joined" comes). */
+/** Who is online after a presence frame: its comings and goings applied to the list so far
+ * (the join reply's, then each frame's), sorted; a name already there or already gone is a no-op. */
+export function applyPresence(users: readonly string[], joined: readonly string[], left: readonly string[]): string[] {
+  const online = new Set(users);
+  for (const user of joined) online.add(user);
+  for (const user of left) online.delete(user);
+  return [...online].sort();
+}
+
 export function presenceNotices(
   notices: Notice[],
   joined: string[],
@@ -791,7 +800,7 @@ export class ChatClient {
         break;
       case "presence":
         this.updateRoom(frame.room, (room) => ({
-          users: frame.users,
+          users: applyPresence(room.users, frame.joined, frame.left),
           notices: presenceNotices(room.notices, frame.joined, frame.left, this.state.user, this.env.now()),
         }));
         break;

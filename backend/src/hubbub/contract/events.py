@@ -185,11 +185,12 @@ class Ack(Event):
 
 
 class PresenceEvent(Event):
-    """Who is online in the room changed; ``users`` is the whole list."""
+    """Who is online in the room changed: who came and who went since the last presence frame
+    (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
+    they give who is online now; a name already there (or already gone) changes nothing."""
 
     type: Literal["presence"] = "presence"
     room: str
-    users: list[str]
     joined: list[str]
     left: list[str]
 

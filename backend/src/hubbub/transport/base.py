@@ -39,12 +39,15 @@ class StarletteTransport:
     """Starlette's WebSocket, and the server's direct writes where it offers them (Hubbub's
     uvicorn protocol does; other ASGI servers and the TestClient send everything through ASGI)."""
 
-    __slots__ = ("_direct", "_websocket")
+    __slots__ = ("_websocket", "write_now")
 
     def __init__(self, websocket: WebSocket, direct_writes: bool = True) -> None:
         self._websocket = websocket
-        direct = websocket.scope.get("extensions", {}).get(DIRECT_WRITES) if direct_writes else None
-        self._direct: DirectWrites | None = direct
+        direct: DirectWrites | None = (
+            websocket.scope.get("extensions", {}).get(DIRECT_WRITES) if direct_writes else None
+        )
+        # The extension's own method, not one that calls it: this is called once per delivery.
+        self.write_now: Callable[[bytes], bool] = _never if direct is None else direct.write
 
     @property
     def connected(self) -> bool:
@@ -63,9 +66,9 @@ class StarletteTransport:
     async def send(self, text: str) -> None:
         await self._websocket.send({"type": "websocket.send", "text": text})
 
-    def write_now(self, frame: bytes) -> bool:
-        direct = self._direct
-        return direct is not None and direct.write(frame)
-
     async def close(self, code: int, reason: str) -> None:
         await self._websocket.close(code, reason)
+
+
+def _never(frame: bytes) -> bool:
+    return False

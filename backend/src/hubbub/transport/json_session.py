@@ -128,32 +128,33 @@ class JsonSession:
         it needs ``_write`` (a gap to fill from the store, a catch-up, a socket without room).
         A room's frames are the bytes encoded once for every connection."""
         conn = self.conn
-        if isinstance(item, str):
-            return conn.write_frame(text_frame(item))
-        if isinstance(item, CatchUp):
-            return False
-        room = item.room
-        if room not in self.rooms or item.frame is None:
-            return True
-        seq = item.seq
-        if item.change is not None and seq is not None:
-            cursor = self.rooms.cursor(room)
-            if cursor is not None and seq > cursor:
-                return False  # the message itself has not been sent yet
-            verdict = self.changes.offer(room, item.change)
+        if type(item) is not RoomEvent:
+            if isinstance(item, str):
+                return conn.write_frame(text_frame(item))
+            return False  # a catch-up reads the store
+        room, seq, change = item.room, item.seq, item.change
+        if item.frame is None:
+            return True  # nothing for this protocol (deliver() does not even offer it)
+        if change is None and seq is not None:  # a message, the common case
+            verdict = self.rooms.offer(room, seq)
             if verdict is Verdict.SEND:
                 if not conn.write_frame(event_frame(item)):
                     return False
-                self.changes.sent(room, item.change)
+                self.rooms.sent(room, seq)
                 return True
             return verdict is Verdict.DROP
-        if seq is None:
+        if room not in self.rooms:
+            return True
+        if seq is None or change is None:  # presence, typing, room notices
             return conn.write_frame(event_frame(item))
-        verdict = self.rooms.offer(room, seq)
+        cursor = self.rooms.cursor(room)
+        if cursor is not None and seq > cursor:
+            return False  # a change to a message not sent yet: the message goes first
+        verdict = self.changes.offer(room, change)
         if verdict is Verdict.SEND:
             if not conn.write_frame(event_frame(item)):
                 return False
-            self.rooms.sent(room, seq)
+            self.changes.sent(room, change)
             return True
         return verdict is Verdict.DROP
 

@@ -51,7 +51,9 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         # The app's task is created but has not run yet: it finds the extension in its scope.
-        if self.response.status_code == 101:
+        # Frames are encoded for no extension: a connection that negotiated one (deflate, when
+        # it is on) does not get direct writes.
+        if self.response.status_code == 101 and not self.conn.extensions:
             self.direct_writes = DirectWrites(self)
             self.scope["extensions"][DIRECT_WRITES] = self.direct_writes  # type: ignore[assignment]
 
@@ -91,13 +93,7 @@ class DirectWrites:
         protocol = self._protocol
         if protocol is None:
             return False
-        conn = protocol.conn
-        if (
-            conn.state is not State.OPEN
-            or conn.extensions
-            or protocol.disconnected
-            or not protocol.writable.is_set()
-        ):
+        if protocol.conn.state is not State.OPEN or protocol.disconnected or not protocol.writable.is_set():
             return False
         protocol.transport.write(frame)
         return True
