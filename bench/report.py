@@ -64,7 +64,7 @@ def _integrity_of_all(result: dict[str, Any], tries: list[dict[str, Any]]) -> st
 
 # Sections other benchmark scripts write into the same file (bench/durability.py): a new report
 # of bench/run.py keeps them as they are.
-KEPT_SECTIONS = ("## Durability",)
+KEPT_SECTIONS = ("## Where the time and the memory go", "## Durability")
 
 
 def kept_sections(path: Path) -> str:
@@ -171,6 +171,32 @@ def write_report(results: dict[str, Any], path: Path, command: str) -> None:
             f"| {server} | {_fmt(one)} | {_ratio(one, base1)} | {_fmt(five)} | {_ratio(five, base5)} |"
         )
     lines.append("")
+
+    if _servers(results, "scale-20000"):
+        lines += [
+            "## 20,000 connections on one process",
+            "",
+            "20,000 connections (or as many as the machine's hard limit on open files leaves room for),",
+            "every one receiving, then one sender sends 100 messages as fast as the server takes them.",
+            "RSS is the server's peak during the run; it includes what the connections hold while idle.",
+            "",
+            "| server | connections | peak RSS MiB | peak RSS KiB / conn | CPU µs / delivery | vs websockets | p99 ms "
+            "| lost / dup / disorder |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        base = runs.get(("scale-20000", BASELINE), {}).get("cpu_us_per_delivery")
+        for server in _servers(results, "scale-20000"):
+            r = runs[("scale-20000", server)]
+            peak = r.get("rss_peak_kib")
+            per_conn = None if peak is None else peak / max(1, r.get("connections", 1))
+            cpu = r.get("cpu_us_per_delivery")
+            lines.append(
+                f"| {server} | {r.get('connections', 0):,} | {_fmt(None if peak is None else peak / 1024)} | "
+                f"{_fmt(per_conn)} | "
+                f"{_fmt(cpu, 2)} | {_ratio(cpu, base)} | {_fmt(r.get('latency_ms', {}).get('p99'), 0)} | "
+                f"{_integrity(r)} |"
+            )
+        lines.append("")
 
     lines += [
         "## Stalled clients among 1000 healthy ones",

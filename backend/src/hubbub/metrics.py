@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 
 from prometheus_client import (
@@ -21,10 +20,15 @@ CONNECTIONS = Gauge(
     multiprocess_mode="livesum",
 )
 MESSAGES_STORED = Counter("hubbub_messages_stored_total", "Chat messages stored")
-FRAMES_SENT = Counter(
-    "hubbub_frames_sent_total",
-    "WebSocket frames sent to clients; path: direct (written at once) or queued (by the writer)",
-    ["path"],
+# Frames written at once are not counted one by one: that would be most of the work per
+# delivery after the write itself. What is counted is what did not go that way.
+FRAMES_QUEUED = Counter(
+    "hubbub_frames_queued_total",
+    "Frames that waited for their connection's socket and were sent by its writer task",
+)
+DIRECT_WRITE_CONNECTIONS = Counter(
+    "hubbub_direct_write_connections_total",
+    "Connections whose frames are written straight to the socket while it has room",
 )
 REFUSED = Counter("hubbub_connections_refused_total", "WebSocket connections refused", ["reason"])
 SLOW_CONSUMERS = Counter(
@@ -41,37 +45,7 @@ TASKS = Gauge(
 )
 
 
-class PerTurnCount:
-    """Counts on the hot path: adds up in a plain int and hands the sum to the counter once per
-    event-loop turn (and whenever metrics are rendered), instead of taking the counter's lock
-    (and, under gunicorn, writing its file) once per frame of a fan-out."""
-
-    __slots__ = ("_child", "_pending")
-
-    def __init__(self, child: Counter) -> None:
-        self._child = child
-        self._pending = 0
-
-    def add(self) -> None:
-        self._pending += 1
-        if self._pending == 1:
-            asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        # Also from render(): a flush that was due on a loop that has since closed (tests run
-        # many) would otherwise leave the count pending, and no new one would be scheduled.
-        n, self._pending = self._pending, 0
-        if n:
-            self._child.inc(n)
-
-
-FRAMES_DIRECT = PerTurnCount(FRAMES_SENT.labels("direct"))
-FRAMES_QUEUED = PerTurnCount(FRAMES_SENT.labels("queued"))
-
-
 def render() -> tuple[bytes, str]:
-    FRAMES_DIRECT.flush()
-    FRAMES_QUEUED.flush()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

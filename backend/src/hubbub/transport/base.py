@@ -7,6 +7,7 @@ from typing import Protocol
 
 from starlette.websockets import WebSocket, WebSocketState
 
+from hubbub import metrics
 from hubbub.transport.ws_protocol import DIRECT_WRITES, DirectWrites
 
 
@@ -48,6 +49,8 @@ class StarletteTransport:
         )
         # The extension's own method, not one that calls it: this is called once per delivery.
         self.write_now: Callable[[bytes], bool] = _never if direct is None else direct.write
+        if direct is not None:
+            metrics.DIRECT_WRITE_CONNECTIONS.inc()
 
     @property
     def connected(self) -> bool:

@@ -135,17 +135,10 @@ class Connection:
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain(queue), name="hubbub-writer")
 
-    def write_frame(self, frame: bytes) -> bool:
-        """For sessions' write_now: the encoded frame straight to the socket, if it has room."""
-        if self.transport.write_now(frame):
-            metrics.FRAMES_DIRECT.add()
-            return True
-        return False
-
     async def send(self, text: str) -> None:
         """For sessions' write: a frame that may wait for the socket to have room."""
         await self.transport.send(text)
-        metrics.FRAMES_QUEUED.add()
+        metrics.FRAMES_QUEUED.inc()
 
     def kick(self, code: Close, reason: str | None = None) -> None:
         """Close from the server side, once, without waiting on a peer that may be stalled."""

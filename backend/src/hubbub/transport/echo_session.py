@@ -56,7 +56,7 @@ class EchoSession:
         return None  # in no room
 
     def _write_now(self, item: QueueItem) -> bool:
-        return isinstance(item, str) and self.conn.write_frame(text_frame(item))
+        return isinstance(item, str) and self.conn.transport.write_now(text_frame(item))
 
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):

@@ -130,7 +130,7 @@ class JsonSession:
         conn = self.conn
         if type(item) is not RoomEvent:
             if isinstance(item, str):
-                return conn.write_frame(text_frame(item))
+                return conn.transport.write_now(text_frame(item))
             return False  # a catch-up reads the store
         room, seq, change = item.room, item.seq, item.change
         if item.frame is None:
@@ -138,7 +138,7 @@ class JsonSession:
         if change is None and seq is not None:  # a message, the common case
             verdict = self.rooms.offer(room, seq)
             if verdict is Verdict.SEND:
-                if not conn.write_frame(event_frame(item)):
+                if not conn.transport.write_now(event_frame(item)):
                     return False
                 self.rooms.sent(room, seq)
                 return True
@@ -146,13 +146,13 @@ class JsonSession:
         if room not in self.rooms:
             return True
         if seq is None or change is None:  # presence, typing, room notices
-            return conn.write_frame(event_frame(item))
+            return conn.transport.write_now(event_frame(item))
         cursor = self.rooms.cursor(room)
         if cursor is not None and seq > cursor:
             return False  # a change to a message not sent yet: the message goes first
         verdict = self.changes.offer(room, change)
         if verdict is Verdict.SEND:
-            if not conn.write_frame(event_frame(item)):
+            if not conn.transport.write_now(event_frame(item)):
                 return False
             self.changes.sent(room, change)
             return True

@@ -66,11 +66,11 @@ class TextSession:
 
     def _write_now(self, item: QueueItem) -> bool:
         if isinstance(item, str):  # its own lines ("You wrote: ..."): for this client alone
-            return self.conn.write_frame(text_frame(item))
+            return self.conn.transport.write_now(text_frame(item))
         if (
             isinstance(item, RoomEvent) and (text := item.text) is not None
         ):  # the room's lines: encoded once for all clients
-            return self.conn.write_frame(event_line(item, text))
+            return self.conn.transport.write_now(event_line(item, text))
         return True
 
     async def _write(self, item: QueueItem) -> None:
