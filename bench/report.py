@@ -278,7 +278,7 @@ def merge(files: list[Path]) -> tuple[dict[str, Any], str]:
         redone = {r["scenario"] for r in data["runs"]}
         merged["runs"] = [r for r in merged["runs"] if r["scenario"] not in redone] + data["runs"]
         saturation = "tutorial_saturation_messages_per_second"
-        if saturation in data:
+        if data.get(saturation):  # a file without latency runs has none (or None)
             # The latency runs' rates came from this file's saturation run, not the earlier one's.
             merged[saturation] = data[saturation]
         merged["started"] += f" (and {data['started']} for {', '.join(sorted(redone))})"

@@ -69,6 +69,16 @@ async def test_presence_counts_connections_and_merges_workers() -> None:
         ("general", "alice", False),
         ("general", "bob", False),
     ]
+    # Online through another worker first: this worker's first and last tab change nothing.
+    presence.on_snapshot(envelope.PresenceSnapshot("w3", {"general": ["carol"]}))
+    presence.join("general", "carol")
+    presence.leave("general", "carol")
+    await settle()
+    presence.join("general", "dave")  # nowhere else: news, both ways
+    await settle()
+    presence.leave("general", "dave")
+    await settle()
+    assert changes[4:] == [("general", "carol", True), ("general", "dave", True), ("general", "dave", False)]
 
 
 def test_token_bucket_allows_burst_then_rate() -> None:

@@ -10,6 +10,7 @@ they resemble, case folded, after Unicode's confusables data) with a name alread
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -48,8 +49,10 @@ def chosen_name(name: str | None) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65536)
 def skeleton(name: str) -> str:
-    """What the name looks like: letters that resemble ASCII ones mapped to them, case folded."""
+    """What the name looks like: letters that resemble ASCII ones mapped to them, case folded.
+    Cached: a connection in auth mode none compares its name with everyone online's."""
     return "".join(_lookalike(char) for char in unicodedata.normalize("NFKC", name).casefold())
 
 

@@ -75,25 +75,26 @@ class Presence:
         return sorted(self._union(room))
 
     def join(self, room: str, user: str) -> None:
-        """One more local connection of ``user`` in ``room``."""
-        report = self._tracking([room])
+        """One more local connection of ``user`` in ``room``. Constant time: a wave of n joins
+        must not cost n times the room's size."""
         counts = self._local.setdefault(room, Counter())
         counts[user] += 1
-        report()
         if counts[user] == 1:
+            if not self._online_elsewhere(room, user):
+                self._changed(room, user, True)
             self._publish_soon()
 
     def leave(self, room: str, user: str) -> None:
         counts = self._local.get(room)
         if counts is None or counts[user] == 0:
             return
-        report = self._tracking([room])
         counts[user] -= 1
         if counts[user] == 0:
             del counts[user]
             if not counts:
                 del self._local[room]
-            report()
+            if not self._online_elsewhere(room, user):
+                self._changed(room, user, False)
             self._publish_soon()
 
     def everyone(self) -> set[str]:
@@ -139,6 +140,11 @@ class Presence:
                 report()
 
     # --- internals
+    def _online_elsewhere(self, room: str, user: str) -> bool:
+        """Whether another worker has the user in the room (so this worker's count for it going
+        from 0 to 1, or back, changes nothing in the merged view)."""
+        return any(user in rooms.get(room, ()) for _expires, rooms in self._remote.values())
+
     def _union(self, room: str) -> set[str]:
         users = set(self._local.get(room, ()))
         for _expires, rooms in self._remote.values():
