@@ -49,12 +49,16 @@ def redis_url(redis_proc: object) -> str:
 ServerFactory = Callable[..., HubbubServer]
 
 
-@pytest.fixture
-def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Starts `hubbub serve` processes with the given HUBBUB_* environment; stops them after."""
-    servers: list[HubbubServer] = []
+class Servers:
+    """Starts `hubbub serve` processes with the given HUBBUB_* environment; stops them all at
+    the end of the fixture's scope."""
 
-    def start(
+    def __init__(self, base: Path) -> None:
+        self._base = base
+        self._started: list[HubbubServer] = []
+
+    def __call__(
+        self,
         env: dict[str, str] | None = None,
         data_dir: Path | None = None,
         workers: int = 1,
@@ -63,19 +67,38 @@ def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
     ) -> HubbubServer:
         server = HubbubServer(
             env={"HUBBUB_LOG_LEVEL": "info", **(env or {})},
-            data_dir=data_dir or tmp_path / f"data{len(servers)}",
+            data_dir=data_dir or self._base / f"data{len(self._started)}",
             workers=workers,
             args=args or [],
         )
-        servers.append(server)
+        self._started.append(server)
         return server.start(wait=wait)
 
-    yield start
-    for server in servers:
-        server.stop()
+    def stop_all(self) -> None:
+        for server in self._started:
+            server.stop()
 
 
 @pytest.fixture
-def server(hubbub_server: ServerFactory) -> HubbubServer:
-    """A server with the embedded defaults: auth none, SQLite, memory broker."""
-    return hubbub_server()
+def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Servers of this test's own: for a test that restarts, stops or breaks its server, or
+    needs one configured for it alone."""
+    servers = Servers(tmp_path)
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture(scope="module")
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """Servers shared by the tests of one module: each test uses names and rooms of its own,
+    and leaves the server as it found it (no restart, no stop)."""
+    servers = Servers(tmp_path_factory.mktemp("servers"))
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture(scope="module")
+def server(module_server: ServerFactory) -> HubbubServer:
+    """A server with the embedded defaults (auth none, SQLite, memory broker), shared by the
+    module's tests."""
+    return module_server()

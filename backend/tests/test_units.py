@@ -20,32 +20,60 @@ from hubbub.settings import Settings
 from hubbub.transport.send_queue import SendQueue
 
 
+class FakeClock:
+    """A clock the test moves: what expires, locks and refills does so when the test says."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class PresenceHarness:
+    """A Presence whose timers run when the test settles them, with a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, str, bool]] = []
+        self.frames: list[PresenceEvent] = []
+        self.published: list[envelope.Envelope] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.clock = FakeClock()
+        self.presence = Presence(
+            "w1",
+            heartbeat=10.0,
+            publish=self._publish,
+            notify=self._notify,
+            spawn=lambda coro, name: self.tasks.append(asyncio.create_task(coro, name=name)),
+            notify_delay=0.0,
+            publish_delay=0.0,
+            clock=self.clock,
+        )
+
+    def _notify(self, room: str, event: PresenceEvent) -> None:
+        self.frames.append(event)
+        self.changes.extend((room, user, True) for user in event.joined)
+        self.changes.extend((room, user, False) for user in event.left)
+
+    async def _publish(self, item: envelope.Envelope) -> None:
+        self.published.append(item)
+
+    async def settle(self) -> None:
+        while self.tasks:
+            await self.tasks.pop(0)
+
+
 async def test_presence_counts_connections_and_merges_workers() -> None:
-    changes: list[tuple[str, str, bool]] = []
-    published: list[envelope.Envelope] = []
-
-    def notify(room: str, event: PresenceEvent) -> None:
-        changes.extend((room, user, True) for user in event.joined)
-        changes.extend((room, user, False) for user in event.left)
-
-    async def publish(item: envelope.Envelope) -> None:
-        published.append(item)
-
-    tasks: list[asyncio.Task[None]] = []
-    presence = Presence(
-        "w1",
-        heartbeat=0.0,  # so peers' views expire at once
-        publish=publish,
-        notify=notify,
-        spawn=lambda coro, name: tasks.append(asyncio.create_task(coro, name=name)),
-        notify_delay=0.0,
-        publish_delay=0.0,
+    harness = PresenceHarness()
+    presence, settle, changes, published = (
+        harness.presence,
+        harness.settle,
+        harness.changes,
+        harness.published,
     )
-
-    async def settle() -> None:
-        while tasks:
-            await tasks.pop(0)
-
     presence.join("general", "alice")
     await settle()
     assert published == [envelope.PresenceSnapshot("w1", {"general": ["alice"]})]
@@ -60,7 +88,10 @@ async def test_presence_counts_connections_and_merges_workers() -> None:
     await settle()
     assert presence.users("general") == ["alice", "bob"]  # still online on w2
     presence.on_snapshot(envelope.PresenceSnapshot("w1", {"general": ["ghost"]}))  # our own echo
-    presence.expire()  # w2's view is stale now
+    presence.expire()
+    assert presence.users("general") == ["alice", "bob"]  # w2's view is fresh
+    harness.clock.advance(30.001)  # three heartbeats without a word from w2
+    presence.expire()
     await settle()
     assert presence.users("general") == []
     assert changes == [
@@ -81,11 +112,43 @@ async def test_presence_counts_connections_and_merges_workers() -> None:
     assert changes[4:] == [("general", "carol", True), ("general", "dave", True), ("general", "dave", False)]
 
 
+async def test_a_reconnect_within_one_notification_is_no_news() -> None:
+    """A reload is a leave and a join. Told within one notification window, on one worker or
+    through two, it must not come out as a "joined" about someone who never left."""
+    harness = PresenceHarness()
+    presence = harness.presence
+    presence.join("general", "bob")
+    await harness.settle()
+    assert harness.changes == [("general", "bob", True)]
+    # Same worker: the old socket leaves, the new one joins, before the window closes.
+    presence.leave("general", "bob")
+    presence.join("general", "bob")
+    await harness.settle()
+    # Two workers: the old socket leaves here while w2 reports the new one, in one window.
+    presence.leave("general", "bob")
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {"general": ["bob"]}))
+    await harness.settle()
+    assert harness.changes == [("general", "bob", True)]
+    assert [f.joined + f.left for f in harness.frames] == [["bob"]]
+    # Three flips in one window are one.
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {}))
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {"general": ["bob"]}))
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {}))
+    await harness.settle()
+    assert harness.changes == [("general", "bob", True), ("general", "bob", False)]
+
+
 def test_token_bucket_allows_burst_then_rate() -> None:
-    bucket = TokenBucket(rate=1000.0, burst=3)
+    clock = FakeClock()
+    bucket = TokenBucket(rate=4.0, burst=3, clock=clock)
     assert [bucket.try_take() for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = bucket.try_take()
-    assert 0 < wait <= 0.001
+    assert bucket.try_take() == 0.25  # a token every quarter second
+    clock.advance(0.125)
+    assert bucket.try_take() == 0.125  # half a token so far
+    clock.advance(0.125)
+    assert bucket.try_take() == 0.0
+    clock.advance(3600)  # a long pause refills the burst, no more
+    assert [bucket.try_take() for _ in range(4)] == [0.0, 0.0, 0.0, 0.25]
 
 
 @pytest.mark.parametrize(

@@ -140,13 +140,12 @@ def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
 
 
 def add_bot(args: argparse.Namespace) -> None:
-    from hubbub.auth.base import AuthError
-    from hubbub.auth.names import normal_name
+    from hubbub.auth.names import NameError_, normal_name
     from hubbub.chat.bots import Bots
 
     try:
         name = normal_name(args.name)
-    except AuthError as exc:
+    except NameError_ as exc:
         sys.exit(f"hubbub: {exc}")
 
     async def work(store: Store) -> None:

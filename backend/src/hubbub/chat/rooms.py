@@ -23,6 +23,7 @@ from typing import Any, Literal
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
+from hubbub.contract.rest import DM_MAX_PEOPLE
 from hubbub.settings import Settings
 from hubbub.store import (
     DM,
@@ -44,7 +45,7 @@ from hubbub.store import (
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 
 DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their members>
-DM_SIZE = (2, 8)
+DM_SIZE = (2, DM_MAX_PEOPLE)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
 
