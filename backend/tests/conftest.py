@@ -102,3 +102,10 @@ def server(module_server: ServerFactory) -> HubbubServer:
     """A server with the embedded defaults (auth none, SQLite, memory broker), shared by the
     module's tests."""
     return module_server()
+
+
+@pytest.fixture
+def fresh_server(hubbub_server: ServerFactory) -> HubbubServer:
+    """A server with the embedded defaults for this test alone: for tests of the default room,
+    which every plain-text client of /ws/{client_id} is in."""
+    return hubbub_server()

@@ -29,7 +29,9 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
         "operations": [
             {
                 "include-path": "/api/dms",
-                "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "404", "429"]}},
+                "checks": {
+                    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "404", "429"]}
+                },
             }
         ]
     }

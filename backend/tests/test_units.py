@@ -14,7 +14,7 @@ from hubbub.chat import envelope
 from hubbub.chat.presence import Presence
 from hubbub.contract.events import PresenceEvent
 from hubbub.contract.tutorial import chat_line
-from hubbub.logs import RedactedLogRecord, redact
+from hubbub.logs import LineBudget, RedactedLogRecord, redact
 from hubbub.ratelimit import TokenBucket
 from hubbub.settings import Settings
 from hubbub.transport.send_queue import SendQueue
@@ -138,6 +138,16 @@ async def test_a_reconnect_within_one_notification_is_no_news() -> None:
     assert harness.changes == [("general", "bob", True), ("general", "bob", False)]
 
 
+async def test_a_join_storm_costs_one_presence_frame_per_window() -> None:
+    harness = PresenceHarness()
+    for i in range(300):
+        harness.presence.join("general", f"u{i}")
+    harness.presence.leave("general", "u7")
+    await harness.settle()
+    (frame,) = harness.frames
+    assert frame.joined == sorted(f"u{i}" for i in range(300) if i != 7) and frame.left == []
+
+
 def test_token_bucket_allows_burst_then_rate() -> None:
     clock = FakeClock()
     bucket = TokenBucket(rate=4.0, burst=3, clock=clock)
@@ -149,6 +159,17 @@ def test_token_bucket_allows_burst_then_rate() -> None:
     assert bucket.try_take() == 0.0
     clock.advance(3600)  # a long pause refills the burst, no more
     assert [bucket.try_take() for _ in range(4)] == [0.0, 0.0, 0.0, 0.25]
+
+
+def test_a_line_budget_lets_a_burst_through_then_one_a_second_and_says_what_it_held() -> None:
+    clock = FakeClock()
+    budget = LineBudget(per_second=1.0, burst=5, clock=clock)
+    assert [budget.take() for _ in range(100)] == [""] * 5 + [None] * 95
+    clock.advance(1.0)
+    assert budget.take() == " (95 similar lines held back)"
+    assert budget.take() is None
+    clock.advance(1.0)
+    assert budget.take() == " (1 similar lines held back)"
 
 
 @pytest.mark.parametrize(
