@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -20,19 +23,48 @@ def postgres_url() -> Iterator[str]:
         yield server.url
 
 
+async def _create_database(server_url: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def _drop_database(url: str) -> None:
+    server_url, name = url.rsplit("/", 1)
+    admin = await asyncpg.connect(f"{server_url}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @contextlib.asynccontextmanager
 async def fresh_database(server_url: str) -> AsyncIterator[str]:
     """A new empty database on the session's PostgreSQL server; dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    url = await _create_database(server_url)
     try:
-        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        admin = await asyncpg.connect(server_url)
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        await _drop_database(url)
+
+
+@contextlib.contextmanager
+def fresh_database_sync(server_url: str) -> Iterator[str]:
+    """fresh_database for fixtures that are not coroutines (those shared by a module)."""
+
+    def run(coroutine: Any) -> Any:
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:  # whatever loop runs here
+            return thread.submit(asyncio.run, coroutine).result()
+
+    url = run(_create_database(server_url))
+    try:
+        yield url
+    finally:
+        run(_drop_database(url))
 
 
 @pytest.fixture
@@ -41,7 +73,7 @@ async def fresh_postgres(postgres_url: str) -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def redis_url(redis_proc: object) -> str:
     return f"redis://{redis_proc.host}:{redis_proc.port}/0"  # type: ignore[attr-defined]
 
