@@ -16,6 +16,16 @@ from tests.services import HubbubServer, postgres_server
 
 redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", timeout=10)
 
+# Fixtures whose servers a module's tests share: those tests run in one process (pytest-xdist
+# --dist loadgroup), the others wherever there is room.
+SHARED = {"server", "servers", "module_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("reliability"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:

@@ -53,7 +53,7 @@ def credentials_for(mode: str, server: HubbubServer) -> dict[str, str]:
 
 @pytest.mark.parametrize("mode", ["none", "token", "password", "jwt"])
 def test_answers_agree_with_the_published_schema(
-    module_server: ServerFactory, tmp_path: Path, mode: str
+    hubbub_server: ServerFactory, tmp_path: Path, mode: str
 ) -> None:
     env = {"HUBBUB_AUTH": mode}
     if mode == "token":
@@ -64,7 +64,7 @@ def test_answers_agree_with_the_published_schema(
     if mode == "password":
         made = hubbub_cli(data, "add-user", "sam", "--password-stdin", stdin="schema password\n")
         assert made.returncode == 0, made.stderr
-    server = module_server(env, data_dir=data)
+    server = hubbub_server(env, data_dir=data)
     headers = credentials_for(mode, server)
     schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json", config=CONFIG)
     failures: dict[str, str] = {}

@@ -291,3 +291,31 @@ async def test_join_storm_evicts_nobody_and_presence_adds_up(hubbub_server: Serv
     for client in clients[::50]:
         assert (await client.messages(1))[0]["body"] == "everyone still here?"
     assert "4408 too slow" not in server.log()  # the eviction line (a bare 4408 may be a port)
+
+
+def test_head_is_answered_as_get_without_a_body(server: HubbubServer) -> None:
+    for path in ("/", "/rooms/general", "/healthz", "/readyz", "/api/config", "/api/openapi.json"):
+        got, head = httpx.get(f"{server.url}{path}"), httpx.head(f"{server.url}{path}")
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers["content-security-policy"] == got.headers["content-security-policy"], path
+
+
+def test_a_method_a_path_does_not_take_is_405_with_every_method_it_does(server: HubbubServer) -> None:
+    allowed = {
+        ("GET", "/api/login"): "POST",
+        ("GET", "/api/logout"): "POST",
+        ("GET", "/api/dms"): "POST",
+        ("PUT", "/api/rooms"): "GET, HEAD, POST",
+        ("DELETE", "/api/rooms/general"): "GET, HEAD, PATCH",
+        ("PUT", "/api/rooms/general/members"): "GET, HEAD, POST",
+        ("POST", "/api/rooms/general/members/someone"): "DELETE",
+        ("DELETE", "/healthz"): "GET, HEAD",
+    }
+    for (method, path), allow in allowed.items():
+        answer = httpx.request(method, f"{server.url}{path}")
+        assert (answer.status_code, answer.headers.get("allow")) == (405, allow), (method, path)
+    # The UI's own routes are GETs of any other path; the server's own prefixes are not the UI's.
+    assert httpx.get(f"{server.url}/rooms/anything").headers["content-type"].startswith("text/html")
+    assert httpx.get(f"{server.url}/api/nothing").status_code == 404
+    assert httpx.post(f"{server.url}/nothing").status_code == 404

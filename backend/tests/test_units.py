@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -12,12 +13,17 @@ from pydantic import ValidationError
 from hubbub.app import GC_GEN0_THRESHOLD, tune_gc_for_fanout
 from hubbub.chat import envelope
 from hubbub.chat.presence import Presence
+from hubbub.cli import ws_protocol
+from hubbub.contract.close import Close
 from hubbub.contract.events import PresenceEvent
 from hubbub.contract.tutorial import chat_line
 from hubbub.logs import LineBudget, RedactedLogRecord, redact
 from hubbub.ratelimit import TokenBucket
 from hubbub.settings import Settings
+from hubbub.transport.capabilities import protocol_unavailable
 from hubbub.transport.send_queue import SendQueue
+from hubbub.web.hosts import AllowedHosts
+from tests.services import hubbub_cli
 
 
 class FakeClock:
@@ -270,3 +276,37 @@ def test_server_processes_collect_young_garbage_less_often() -> None:
         assert gc.get_threshold() == (GC_GEN0_THRESHOLD, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_an_unfit_uvicorn_gets_its_own_protocol_and_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    assert protocol_unavailable() is None  # the uvicorn pyproject.toml pins
+    assert ws_protocol(None) == "hubbub.transport.ws_protocol:WebSocketProtocol"
+    assert caplog.records == []
+    for old in ("0.34.0", "0.52.0"):
+        reason = protocol_unavailable(old)
+        assert reason is not None and old in reason
+        assert ws_protocol(reason) == "auto"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and "direct writes" in warnings[0].getMessage()
+
+
+def test_add_bot_with_a_bad_name_says_so_in_one_line(tmp_path: Path) -> None:
+    result = hubbub_cli(tmp_path, "add-bot", "bad name!")
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.startswith("hubbub: display name must be") and result.stderr.count("\n") == 1
+
+
+async def test_hosts_refuse_a_websocket_with_the_close_enum_where_no_http_answer_can_go() -> None:
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def never(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("refused requests never reach the app")
+
+    hosts = AllowedHosts(never, Settings())  # type: ignore[arg-type]
+    scope = {"type": "websocket", "headers": [(b"host", b"rebind.evil")], "extensions": {}}
+    await hosts(scope, None, send)  # type: ignore[arg-type]
+    assert sent == [{"type": "websocket.close", "code": Close.POLICY_VIOLATION, "reason": "unknown host"}]
+    assert type(sent[0]["code"]) is Close
