@@ -17,11 +17,11 @@ from starlette.types import ASGIApp
 from hubbub import __version__
 from hubbub.contract.schema import add_websocket_schemas
 from hubbub.logs import install_redaction
+from hubbub.model import StoreUnavailableError
 from hubbub.routes import api, bots, chat_ws, errors, ops, rooms, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import mount_ui
-from hubbub.store import StoreUnavailableError
 from hubbub.web.stack import docs_page, guard, invalid_request
 
 log = logging.getLogger("hubbub")

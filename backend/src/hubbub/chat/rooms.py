@@ -23,23 +23,29 @@ from typing import Any, Literal
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
-from hubbub.settings import Settings
-from hubbub.store import (
+from hubbub.model import (
     DM,
     OWNER,
     PRIVATE,
     PUBLIC,
     Delete,
     Edit,
+    Forbidden,
     Member,
     MessageChange,
+    NameTakenError,
     NewRoom,
+    NotAMemberError,
     RoomInfo,
-    Store,
+    RoomLimitError,
+    RoomRuleError,
     StoredMessage,
     UnknownMessageError,
     UnknownRoomError,
+    UnknownUserError,
 )
+from hubbub.settings import Settings
+from hubbub.store import Store
 
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 
@@ -47,33 +53,6 @@ DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their membe
 DM_SIZE = (2, 8)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
-
-
-class Forbidden(Exception):
-    """The caller can see the room but may not do this; the message is safe to show."""
-
-
-class RoomRuleError(ValueError):
-    """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
-
-
-class UnknownUserError(LookupError):
-    def __init__(self, users: list[str]) -> None:
-        super().__init__(f"no such user: {', '.join(sorted(users))}")
-
-
-class RoomLimitError(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
-
-
-class NotAMemberError(LookupError):
-    def __init__(self, user: str) -> None:
-        super().__init__(f"{user} is not a member of the room")
-
-
-class NameTakenError(Exception):
-    """The name is in use by a room the caller may not see."""
 
 
 @dataclass(frozen=True, slots=True)

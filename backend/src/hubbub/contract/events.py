@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubbub.store import Delete, Edit, MessageChange, StoredMessage
+from hubbub.model import Delete, Edit, MessageChange, StoredMessage
 
 ErrorCode = Literal[
     "invalid_json",

@@ -13,14 +13,14 @@ from hubbub.chat.bots import BotAuthError
 from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
 from hubbub.contract.rest import NewBotMessage, Problem
-from hubbub.routes.deps import ChatDep, too_many
-from hubbub.store import (
+from hubbub.model import (
     MessageRejectedError,
     NotMemberError,
     RoomArchivedError,
     StoreUnavailableError,
     UnknownRoomError,
 )
+from hubbub.routes.deps import ChatDep, too_many
 
 log = logging.getLogger("hubbub.bots")
 

@@ -17,7 +17,7 @@ from hubbub.chat.rooms import (
     RoomRuleError,
     UnknownUserError,
 )
-from hubbub.store import UnknownRoomError
+from hubbub.model import UnknownRoomError
 
 ANSWERS: dict[type[Exception], int] = {
     Forbidden: 403,

@@ -1,8 +1,8 @@
-"""Message stores, chosen by URL scheme."""
+"""Message stores, chosen by URL scheme: one Store (database.py) over SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
-from hubbub.store.base import (
+from hubbub.model import (
     COUNT_CAP,
     DM,
     MAX_REACTION_KINDS,
@@ -26,14 +26,15 @@ from hubbub.store.base import (
     RoomArchivedError,
     RoomInfo,
     SessionRecord,
-    Store,
     StoredMessage,
     StoreUnavailableError,
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
+from hubbub.store.base import Store
 
+# The domain's names stay importable from here (they lived here before hubbub.model).
 __all__ = [
     "COUNT_CAP",
     "DM",

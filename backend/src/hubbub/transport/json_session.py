@@ -8,7 +8,6 @@ import time
 
 from hubbub import metrics, store
 from hubbub.auth.base import Identity
-from hubbub.chat.attention import ReadBeyondHeadError
 from hubbub.chat.hub import RoomEvent
 from hubbub.chat.rooms import Forbidden
 from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
@@ -40,17 +39,18 @@ from hubbub.contract.events import (
     encode,
 )
 from hubbub.logs import LineBudget
-from hubbub.ratelimit import TokenBucket
-from hubbub.store import (
+from hubbub.model import (
     MessageChange,
     MessageRejectedError,
     NotMemberError,
+    ReadBeyondHeadError,
     RoomArchivedError,
     StoreUnavailableError,
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
+from hubbub.ratelimit import TokenBucket
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
 from hubbub.transport.frames import event_frame, text_frame
