@@ -22,6 +22,7 @@ from hubbub.routes import api, bots, chat_ws, errors, ops, rooms, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import mount_ui
+from hubbub.store import SchemaTooNewError
 from hubbub.web.stack import docs_page, guard, invalid_request
 
 log = logging.getLogger("hubbub")
@@ -43,7 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        try:
+            await runtime.start()
+        except SchemaTooNewError as exc:
+            log.critical("hubbub cannot start: %s", exc)
+            raise
         log.info(
             "hubbub %s ready: auth=%s store=%s broker=%s",
             __version__,

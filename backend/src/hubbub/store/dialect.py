@@ -48,9 +48,13 @@ class Dialect(Protocol):
         """Until the transaction ends, no other process migrates (or reads the version)."""
         ...
 
+    def legacy_version(self, conn: Connection) -> int | None:
+        """For a database made before Alembic, its old schema version (0 to 4); else None."""
+        ...
+
     def adopt_legacy(self, conn: Connection) -> int | None:
         """For a database made before Alembic: rename what the old code named otherwise, and
-        return its old schema version (0 to 4). None for any other database."""
+        return its old schema version. None for any other database."""
         ...
 
 
@@ -64,11 +68,17 @@ class SQLiteDialect:
     def lock_schema(self, conn: Connection) -> None:
         """Nothing to do: migrations run in a BEGIN IMMEDIATE transaction."""
 
-    def adopt_legacy(self, conn: Connection) -> int | None:
+    def legacy_version(self, conn: Connection) -> int | None:
         names = set(inspect(conn).get_table_names())
         if "rooms" not in names or "hubbub_rooms" in names:
             return None
-        version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+    def adopt_legacy(self, conn: Connection) -> int | None:
+        version = self.legacy_version(conn)
+        if version is None:
+            return None
+        names = set(inspect(conn).get_table_names())
         for table in LEGACY_TABLES:
             if table in names:
                 conn.exec_driver_sql(f'ALTER TABLE "{table}" RENAME TO "hubbub_{table}"')
@@ -107,13 +117,21 @@ class PostgresDialect:
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
-    def adopt_legacy(self, conn: Connection) -> int | None:
+    def legacy_version(self, conn: Connection) -> int | None:
         # Its tables had today's names already; its version was in a table of its own.
         names = set(inspect(conn).get_table_names())
         if "hubbub_rooms" not in names or "hubbub_alembic_version" in names:
             return None
-        version = 0  # the first release had no version table
-        if "hubbub_schema" in names:
-            version = int(conn.execute(text("SELECT max(version) FROM hubbub_schema")).scalar() or 0)
-            conn.execute(text("DROP TABLE hubbub_schema"))
+        if "hubbub_schema" not in names:
+            return 0  # the first release kept no version
+        return int(conn.execute(text("SELECT max(version) FROM hubbub_schema")).scalar() or 0)
+
+    def adopt_legacy(self, conn: Connection) -> int | None:
+        version = self.legacy_version(conn)
+        if version is not None:
+            conn.execute(text("DROP TABLE IF EXISTS hubbub_schema"))
         return version
+
+
+def dialect_of(conn: Connection) -> Dialect:
+    return SQLiteDialect() if conn.dialect.name == "sqlite" else PostgresDialect()

@@ -81,3 +81,13 @@ class PostgresRunner:
 class PostgresStore(DatabaseStore):
     def __init__(self, url: str) -> None:
         super().__init__(PostgresRunner(url))
+
+
+async def schema_version(url: str) -> schema.SchemaVersion:
+    """The database's schema version, read without changing anything."""
+    engine = create_async_engine(async_url(url))
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(schema.version)
+    finally:
+        await engine.dispose()

@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, select
 
-from hubbub.store.dialect import Dialect
+from hubbub.store.dialect import Dialect, dialect_of
 
 VERSION_TABLE = "hubbub_alembic_version"
 LEGACY_REVISIONS = ("0000", "0001", "0002", "0003", "0004")  # old schema version -> revision
@@ -66,8 +66,13 @@ def _context(conn: Connection) -> MigrationContext:
 
 
 def version(conn: Connection) -> SchemaVersion:
-    """The database's revision (a legacy database's, as it would be adopted) and this Hubbub's newest."""
+    """The database's revision (a database made before Alembic: the one it would be adopted
+    at) and this Hubbub's newest. Reads only."""
     current = _context(conn).get_current_revision()
+    if current is None:
+        legacy = dialect_of(conn).legacy_version(conn)
+        if legacy is not None:
+            current = LEGACY_REVISIONS[legacy] if legacy < len(LEGACY_REVISIONS) else f"legacy {legacy}"
     return SchemaVersion(current, head())
 
 

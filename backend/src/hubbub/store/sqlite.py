@@ -27,8 +27,8 @@ class SQLiteRunner:
     """All SQLite work happens on one thread of its own, one whole unit of work per hop, over
     one connection: a batch of messages costs one round trip from the event loop, not one per
     statement. A write begins with BEGIN IMMEDIATE, taking the database's write lock up front,
-    so sequence numbers commit in order across processes; reads begin a plain (deferred)
-    transaction, a consistent snapshot that blocks nobody."""
+    so sequence numbers commit in order across processes. Statements run on the driver itself
+    (work/sql.py)."""
 
     dialect: Dialect = SQLiteDialect()
 
@@ -88,9 +88,17 @@ class SQLiteRunner:
             conn.info[_WRITE] = False
         self._conn = conn
 
-    def _in_transaction(self, write: bool, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    def _call(self, write: bool, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         conn = self.conn
-        conn.info[_WRITE] = write
+        if not write:
+            # A read is a statement or two that each see a committed state (the driver's
+            # autocommit): nothing to begin or end, as fast as SQLite answers.
+            try:
+                return work(conn, *args, **kwargs)
+            finally:
+                if conn.in_transaction():  # begun by a statement run through SQLAlchemy
+                    conn.rollback()
+        conn.info[_WRITE] = True
         try:
             with conn.begin():
                 return work(conn, *args, **kwargs)
@@ -110,11 +118,11 @@ class SQLiteRunner:
         await self.read(schema.ping)
 
     async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        result: T = await self._hop(partial(self._in_transaction, False, work, *args, **kwargs))
+        result: T = await self._hop(partial(self._call, False, work, *args, **kwargs))
         return result
 
     async def write(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        result: T = await self._hop(partial(self._in_transaction, True, work, *args, **kwargs))
+        result: T = await self._hop(partial(self._call, True, work, *args, **kwargs))
         return result
 
 
@@ -126,3 +134,17 @@ def _close(conn: Connection) -> None:
 class SQLiteStore(DatabaseStore):
     def __init__(self, path: str, synchronous: str = "full") -> None:
         super().__init__(SQLiteRunner(path, synchronous))
+
+
+async def schema_version(path: str) -> schema.SchemaVersion:
+    """The database's schema version, read without changing anything."""
+
+    def read() -> schema.SchemaVersion:
+        engine = create_engine(f"sqlite+pysqlite:///{path}")
+        try:
+            with engine.connect() as conn:
+                return schema.version(conn)
+        finally:
+            engine.dispose()
+
+    return await asyncio.to_thread(read)

@@ -5,10 +5,11 @@ connection already in the transaction its runner began (see store/database.py)."
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any, assert_never
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, select, true, update
 from sqlalchemy import exc as sa_exc
 
 from hubbub.model import (
@@ -31,7 +32,7 @@ from hubbub.model import (
 )
 from hubbub.store.dialect import Dialect
 from hubbub.store.tables import members, mentions, messages, reactions, rooms
-from hubbub.store.work.sql import now_ms
+from hubbub.store.work.sql import Statement, now_ms, run, run_many, savepoint
 
 _m = messages.c
 # Every column a message is read with, in the order message_from_row takes them.
@@ -83,11 +84,51 @@ def message_from_row(row: Row[Any] | Sequence[Any]) -> StoredMessage:
     )
 
 
-def _select(
-    conn: Connection, *where: Any, order: Any = _m.seq, limit: int | None = None
-) -> list[StoredMessage]:
-    query = select(*COLUMNS).where(*where).order_by(order).limit(limit)
-    return [message_from_row(row) for row in conn.execute(query)]
+def _page(*where: Any, newest_first: bool = False) -> Statement:
+    order = _m.seq.desc() if newest_first else _m.seq
+    return Statement(select(*COLUMNS).where(*where).order_by(order).limit(bindparam("limit")))
+
+
+def _messages(conn: Connection, statement: Statement, **params: Any) -> list[StoredMessage]:
+    return [message_from_row(row) for row in run(conn, statement, **params).rows]
+
+
+_room = _m.room == bindparam("room")
+FIND = _page(_room, _m.author == bindparam("author"), _m.client_msg_id == bindparam("client_msg_id"))
+AFTER = _page(_room, _m.seq > bindparam("after"))
+BEFORE = _page(_room, _m.seq < bindparam("before"), newest_first=True)
+BY_ID = _page(_room, _m.id == bindparam("id"))
+CHANGED_SINCE = _page(_room, _m.change_seq > bindparam("after_change"), _m.seq > bindparam("after"))
+# Whether the room is archived, and the author a member (read in the appending transaction: a
+# removal that commits first wins); no row when there is no such room.
+AUTHOR = Statement(
+    select(
+        rooms.c.archived,
+        exists().where(members.c.room == bindparam("room"), members.c.user == bindparam("author")),
+    ).where(rooms.c.name == bindparam("room"))
+)
+NEXT_SEQ = Statement(
+    update(rooms)
+    .where(rooms.c.name == bindparam("room"))
+    .values(head=rooms.c.head + 1)
+    .returning(rooms.c.head)
+)
+INSERT_COLUMNS = (
+    "room",
+    "seq",
+    "id",
+    "author",
+    "body",
+    "ts",
+    "client_msg_id",
+    "client_id",
+    "mentions",
+    "bot",
+)
+INSERT = Statement(insert(messages).values({name: bindparam(name) for name in INSERT_COLUMNS}))
+MENTION = Statement(
+    insert(mentions).values(user=bindparam("user"), room=bindparam("room"), seq=bindparam("seq"))
+)
 
 
 # --- appending
@@ -98,13 +139,14 @@ def append_many(conn: Connection, dialect: Dialect, drafts: Sequence[Draft]) -> 
     results: list[Appended] = []
     for draft in drafts:
         try:
-            with conn.begin_nested():
+            with savepoint(conn):
                 results.append(_find(conn, draft) or _append_one(conn, draft))
         except Exception as exc:
             if dialect.failed(exc):
                 raise
             # Lost an idempotency race to another worker: its message is the answer.
-            existing = _find(conn, draft) if isinstance(exc, sa_exc.IntegrityError) else None
+            raced = isinstance(exc, sa_exc.IntegrityError | sqlite3.IntegrityError)
+            existing = _find(conn, draft) if raced else None
             results.append(existing or MessageRejectedError(f"{type(exc).__name__}: {exc}"))
     return results
 
@@ -112,77 +154,92 @@ def append_many(conn: Connection, dialect: Dialect, drafts: Sequence[Draft]) -> 
 def _find(conn: Connection, draft: Draft) -> tuple[StoredMessage, bool] | None:
     if draft.client_msg_id is None:
         return None
-    found = _select(
-        conn, _m.room == draft.room, _m.author == draft.author, _m.client_msg_id == draft.client_msg_id
-    )
+    key = {"room": draft.room, "author": draft.author, "client_msg_id": draft.client_msg_id}
+    found = _messages(conn, FIND, **key, limit=1)
     return (found[0], False) if found else None
 
 
 def _append_one(conn: Connection, draft: Draft) -> Appended:
-    # The author's membership is checked in this transaction: a removal that commits first wins.
-    member = select(members.c.user).where(members.c.room == draft.room, members.c.user == draft.author)
-    room = conn.execute(select(rooms.c.archived, member.exists()).where(rooms.c.name == draft.room)).first()
+    room = run(conn, AUTHOR, room=draft.room, author=draft.author).first()
     if room is None:
         return UnknownRoomError(draft.room)
-    if room.archived:
+    archived, member = room
+    if archived:
         return RoomArchivedError(draft.room)
-    if not room[1]:
+    if not member:
         return NotMemberError(draft.room)
-    head = conn.execute(
-        update(rooms).where(rooms.c.name == draft.room).values(head=rooms.c.head + 1).returning(rooms.c.head)
-    ).scalar_one()
-    message = draft.stored(int(head))
-    conn.execute(
-        insert(messages).values(
-            room=message.room,
-            seq=message.seq,
-            id=message.id,
-            author=message.author,
-            body=message.body,
-            ts=message.ts,
-            client_msg_id=message.client_msg_id,
-            client_id=message.client_id,
-            mentions=json.dumps(list(message.mentions)),
-            bot=message.bot,
-        )
-    )
+    message = draft.stored(int(run(conn, NEXT_SEQ, room=draft.room).scalar()))
+    row = {name: getattr(message, name) for name in INSERT_COLUMNS}
+    run(conn, INSERT, **{**row, "mentions": json.dumps(list(message.mentions))})
     mentioned = [user for user in message.mentions if user != message.author]
-    if mentioned:
-        conn.execute(
-            insert(mentions), [{"user": u, "room": message.room, "seq": message.seq} for u in mentioned]
-        )
+    run_many(conn, MENTION, [{"user": user, "room": message.room, "seq": message.seq} for user in mentioned])
     return message, True
 
 
 # --- reading
 def after(conn: Connection, room: str, after_seq: int, limit: int) -> list[StoredMessage]:
-    return _select(conn, _m.room == room, _m.seq > after_seq, limit=limit)
+    return _messages(conn, AFTER, room=room, after=after_seq, limit=limit)
 
 
 def before(conn: Connection, room: str, before_seq: int | None, limit: int) -> list[StoredMessage]:
     bound = FAR_AWAY if before_seq is None else before_seq
-    page = _select(conn, _m.room == room, _m.seq < bound, order=_m.seq.desc(), limit=limit)
+    page = _messages(conn, BEFORE, room=room, before=bound, limit=limit)
     page.reverse()
     return page
 
 
 def message(conn: Connection, room: str, message_id: str) -> StoredMessage | None:
-    found = _select(conn, _m.room == room, _m.id == message_id)
+    found = _messages(conn, BY_ID, room=room, id=message_id, limit=1)
     return found[0] if found else None
 
 
+CHANGE_HEAD = Statement(select(rooms.c.change_head).where(rooms.c.name == bindparam("room")))
+
+
 def room_changes(conn: Connection, room: str) -> int:
-    head = conn.execute(select(rooms.c.change_head).where(rooms.c.name == room)).scalar()
+    head = run(conn, CHANGE_HEAD, room=room).scalar()
     return 0 if head is None else int(head)
 
 
 def changed_since(
     conn: Connection, room: str, after_change: int, after_seq: int, limit: int
 ) -> list[StoredMessage]:
-    return _select(conn, _m.room == room, _m.change_seq > after_change, _m.seq > after_seq, limit=limit)
+    return _messages(conn, CHANGED_SINCE, room=room, after_change=after_change, after=after_seq, limit=limit)
 
 
 # --- changing
+CHANGE_STATE = Statement(
+    select(rooms.c.archived, rooms.c.change_head).where(rooms.c.name == bindparam("room"))
+)
+SET_CHANGE_HEAD = Statement(
+    update(rooms).where(rooms.c.name == bindparam("room")).values(change_head=bindparam("number"))
+)
+_this = (_m.room == bindparam("room"), _m.seq == bindparam("seq"))
+_numbered: dict[str, Any] = {"change_seq": bindparam("number")}
+EDITED = Statement(
+    update(messages).where(*_this).values(body=bindparam("body"), edited_at=bindparam("at"), **_numbered)
+)
+DELETED = Statement(
+    update(messages).where(*_this).values(body="", deleted=true(), reactions="[]", mentions="[]", **_numbered)
+)
+REACTED = Statement(update(messages).where(*_this).values(reactions=bindparam("reactions"), **_numbered))
+DROP_MENTIONS = Statement(
+    delete(mentions).where(mentions.c.room == bindparam("room"), mentions.c.seq == bindparam("seq"))
+)
+_r = reactions.c
+_on_message = (_r.room == bindparam("room"), _r.seq == bindparam("seq"))
+_mine = (*_on_message, _r.emoji == bindparam("emoji"), _r.user == bindparam("user"))
+DROP_REACTIONS = Statement(delete(reactions).where(*_on_message))
+HAS_REACTION = Statement(select(_r.user).where(*_mine))
+REACTION_KINDS = Statement(select(_r.emoji).where(*_on_message).distinct())
+ADD_REACTION = Statement(
+    insert(reactions).values({c: bindparam(c) for c in ("room", "seq", "emoji", "user", "at", "change_seq")})
+)
+TAKE_BACK = Statement(delete(reactions).where(*_mine))
+# In the order people reacted: by the change number that added each (see migration 0005).
+REACTIONS = Statement(select(_r.emoji, _r.user).where(*_on_message).order_by(_r.change_seq, _r.at, _r.user))
+
+
 def change_message(
     conn: Connection, dialect: Dialect, room: str, message_id: str, change: MessageChange
 ) -> StoredMessage | None:
@@ -191,62 +248,36 @@ def change_message(
     current = message(conn, room, message_id)
     if current is None or current.deleted:
         raise UnknownMessageError(message_id)
-    found = conn.execute(select(rooms.c.archived, rooms.c.change_head).where(rooms.c.name == room)).one()
-    if found.archived:
+    archived, change_head = run(conn, CHANGE_STATE, room=room).rows[0]
+    if archived:
         raise RoomArchivedError(room)
-    number = int(found.change_head) + 1  # used only if something changes
-    now = now_ms()
-    seq = current.seq
-    values: dict[str, Any]
+    number = int(change_head) + 1  # used only if something changes
+    this = {"room": room, "seq": current.seq}
     match change:
         case Edit(body):
             if body == current.body:
                 return None
-            values = {"body": body, "edited_at": now}
+            run(conn, EDITED, **this, number=number, body=body, at=now_ms())
         case Delete():
-            conn.execute(delete(reactions).where(reactions.c.room == room, reactions.c.seq == seq))
-            conn.execute(delete(mentions).where(mentions.c.room == room, mentions.c.seq == seq))
-            values = {"body": "", "deleted": True, "reactions": "[]", "mentions": "[]"}
-        case React():
-            if not _react(conn, room, message_id, seq, change, number, now):
-                return None
-            values = {"reactions": reactions_to_json(_reactions(conn, room, seq))}
+            run(conn, DROP_REACTIONS, **this)
+            run(conn, DROP_MENTIONS, **this)
+            run(conn, DELETED, **this, number=number)
+        case React(user, emoji, on):
+            mine = {**this, "emoji": emoji, "user": user}
+            if not on:
+                if run(conn, TAKE_BACK, **mine).rowcount == 0:
+                    return None
+            else:
+                # No other transaction adds one meanwhile: they all hold the room's lock.
+                if run(conn, HAS_REACTION, **mine).rows:
+                    return None
+                kinds = set(run(conn, REACTION_KINDS, **this).scalars())
+                if emoji not in kinds and len(kinds) >= MAX_REACTION_KINDS:
+                    raise TooManyReactionsError(message_id)
+                run(conn, ADD_REACTION, **mine, at=now_ms(), change_seq=number)
+            shown = aggregate_reactions([(e, u) for e, u in run(conn, REACTIONS, **this).rows])
+            run(conn, REACTED, **this, number=number, reactions=reactions_to_json(shown))
         case _:
             assert_never(change)
-    conn.execute(update(rooms).where(rooms.c.name == room).values(change_head=number))
-    conn.execute(update(messages).where(_m.room == room, _m.seq == seq).values(**values, change_seq=number))
+    run(conn, SET_CHANGE_HEAD, room=room, number=number)
     return message(conn, room, message_id)
-
-
-def _react(
-    conn: Connection, room: str, message_id: str, seq: int, change: React, number: int, now: int
-) -> bool:
-    """Add or take back one reaction; False when it was already there, or already gone. No
-    other transaction adds one meanwhile: they all hold the room's lock."""
-    r = reactions.c
-    mine = (r.room == room, r.seq == seq, r.emoji == change.emoji, r.user == change.user)
-    if not change.on:
-        return conn.execute(delete(reactions).where(*mine)).rowcount > 0
-    if conn.execute(select(r.user).where(*mine)).first() is not None:
-        return False
-    kinds = set(conn.execute(select(r.emoji).where(r.room == room, r.seq == seq).distinct()).scalars())
-    if change.emoji not in kinds and len(kinds) >= MAX_REACTION_KINDS:
-        raise TooManyReactionsError(message_id)
-    row = {
-        "room": room,
-        "seq": seq,
-        "emoji": change.emoji,
-        "user": change.user,
-        "at": now,
-        "change_seq": number,
-    }
-    conn.execute(insert(reactions).values(row))
-    return True
-
-
-def _reactions(conn: Connection, room: str, seq: int) -> tuple[Reaction, ...]:
-    r = reactions.c
-    pairs = conn.execute(
-        select(r.emoji, r.user).where(r.room == room, r.seq == seq).order_by(r.change_seq, r.at, r.user)
-    )
-    return aggregate_reactions([(emoji, user) for emoji, user in pairs])
