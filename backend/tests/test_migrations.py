@@ -81,8 +81,11 @@ def describe(conn: Connection) -> dict[str, Any]:
     found = inspect(conn)
     tables: dict[str, Any] = {}
     for table in sorted(found.get_table_names()):
+        key = found.get_pk_constraint(table)["constrained_columns"]
+        # SQLite lets a TEXT PRIMARY KEY hold NULL unless it says NOT NULL: the first
+        # release's tables did not say it, Alembic's do. Nothing ever writes a NULL key.
         columns = [
-            (c["name"], str(c["type"]), c["nullable"], str(c.get("default")).strip("()"))
+            (c["name"], str(c["type"]), c["nullable"] and c["name"] not in key, str(c.get("default")).strip("()"))
             for c in found.get_columns(table)
         ]
         indexes = sorted(
@@ -90,13 +93,13 @@ def describe(conn: Connection) -> dict[str, Any]:
                 i["name"],
                 tuple(i["column_names"]),
                 bool(i["unique"]),
-                str(sorted(i.get("dialect_options", {}).items())),
+                str(sorted((k, str(v)) for k, v in i.get("dialect_options", {}).items())),
             )
             for i in found.get_indexes(table)
         )
         tables[table] = {
             "columns": columns,
-            "key": found.get_pk_constraint(table)["constrained_columns"],
+            "key": key,
             "indexes": indexes,
             "unique": sorted(tuple(u["column_names"]) for u in found.get_unique_constraints(table)),
             "references": sorted(

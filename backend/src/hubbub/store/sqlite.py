@@ -76,16 +76,15 @@ class SQLiteRunner:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITE) else "BEGIN")
 
         conn = engine.connect()
+        conn.info[_WRITE] = True
         try:
-            conn.info[_WRITE] = True
             with conn.begin():
                 schema.upgrade(conn, self.dialect)
         except BaseException:
             conn.close()
             engine.dispose()
             raise
-        finally:
-            conn.info[_WRITE] = False
+        conn.info[_WRITE] = False
         self._conn = conn
 
     def _call(self, write: bool, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
