@@ -85,7 +85,12 @@ def describe(conn: Connection) -> dict[str, Any]:
         # SQLite lets a TEXT PRIMARY KEY hold NULL unless it says NOT NULL: the first
         # release's tables did not say it, Alembic's do. Nothing ever writes a NULL key.
         columns = [
-            (c["name"], str(c["type"]), c["nullable"] and c["name"] not in key, str(c.get("default")).strip("()"))
+            (
+                c["name"],
+                str(c["type"]),
+                c["nullable"] and c["name"] not in key,
+                str(c.get("default")).strip("()"),
+            )
             for c in found.get_columns(table)
         ]
         indexes = sorted(

@@ -8,16 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp
 
 from hubbub import __version__
 from hubbub.contract.schema import add_websocket_schemas
 from hubbub.logs import install_redaction
-from hubbub.model import StoreUnavailableError
 from hubbub.routes import api, bots, chat_ws, errors, ops, rooms, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
@@ -84,11 +83,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.exception_handler(StoreUnavailableError)
-    async def store_unavailable(_request: Request, exc: StoreUnavailableError) -> JSONResponse:
-        log.warning("store unavailable: %s", exc)
-        return JSONResponse({"detail": "history store unavailable"}, status_code=503)
 
     app.include_router(ops.router)
     app.include_router(api.router)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
@@ -36,6 +36,7 @@ from hubbub.model import (
     NameTakenError,
     NewRoom,
     NotAMemberError,
+    React,
     RoomInfo,
     RoomLimitError,
     RoomRuleError,
@@ -111,10 +112,17 @@ class Rooms:
         if message is None or message.deleted:
             raise UnknownMessageError(message_id)
         mine = message.author == actor.user and not message.bot
-        if isinstance(change, Edit) and not mine:
-            raise Forbidden("only its author may edit a message")
-        if isinstance(change, Delete) and not (mine or room.owner == actor.user or actor.admin):
-            raise Forbidden("only its author, the room's owner or an admin may delete a message")
+        match change:
+            case Edit():
+                if not mine:
+                    raise Forbidden("only its author may edit a message")
+            case Delete():
+                if not (mine or room.owner == actor.user or actor.admin):
+                    raise Forbidden("only its author, the room's owner or an admin may delete a message")
+            case React():
+                pass  # any member
+            case _:
+                assert_never(change)
         if not room.member and not (isinstance(change, Delete) and actor.admin):
             raise Forbidden("join the room first")
         return message
