@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, select
 
 from hubbub.store.dialect import Dialect, dialect_of
+
+if TYPE_CHECKING:  # Alembic is imported when a database is opened, not with every import of the store
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
 VERSION_TABLE = "hubbub_alembic_version"
 LEGACY_REVISIONS = ("0000", "0001", "0002", "0003", "0004")  # old schema version -> revision
@@ -43,6 +44,8 @@ class SchemaVersion:
 
 
 def config(conn: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "hubbub:migrations")
     if conn is not None:
@@ -52,6 +55,8 @@ def config(conn: Connection | None = None) -> Config:
 
 @functools.cache
 def scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config())
 
 
@@ -62,6 +67,8 @@ def head() -> str:
 
 
 def _context(conn: Connection) -> MigrationContext:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
 
 
@@ -77,6 +84,8 @@ def version(conn: Connection) -> SchemaVersion:
 
 
 def _check_known(current: str | None) -> None:
+    from alembic.util import CommandError
+
     if current is None:
         return
     try:
@@ -101,6 +110,8 @@ def upgrade(conn: Connection, dialect: Dialect) -> SchemaVersion:
             )
         _context(conn).stamp(scripts(), LEGACY_REVISIONS[legacy])
     _check_known(_context(conn).get_current_revision())
+    from alembic import command
+
     command.upgrade(config(conn), "head")
     return version(conn)
 

@@ -18,6 +18,7 @@ from hubbub.model import StoreUnavailableError
 from hubbub.store import schema
 from hubbub.store.database import DatabaseStore, P, Work
 from hubbub.store.dialect import Dialect, SQLiteDialect
+from hubbub.store.work.sql import driver_of
 
 T = TypeVar("T")
 _WRITE = "hubbub_write"  # Connection.info flag: the next transaction begins IMMEDIATE
@@ -73,7 +74,8 @@ class SQLiteRunner:
 
         @event.listens_for(engine, "begin")
         def begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITE) else "BEGIN")
+            if not driver_of(conn).in_transaction:  # else it is _call's, already begun
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITE) else "BEGIN")
 
         conn = engine.connect()
         conn.info[_WRITE] = True
@@ -97,12 +99,23 @@ class SQLiteRunner:
             finally:
                 if conn.in_transaction():  # begun by a statement run through SQLAlchemy
                     conn.rollback()
-        conn.info[_WRITE] = True
+        # BEGIN and COMMIT straight on the driver too: through SQLAlchemy's Connection they
+        # cost more than a one-message batch's statements (most batches, at rest).
+        driver = driver_of(conn)
+        driver.execute("BEGIN IMMEDIATE")
         try:
-            with conn.begin():
-                return work(conn, *args, **kwargs)
-        finally:
-            conn.info[_WRITE] = False
+            result = work(conn, *args, **kwargs)
+        except BaseException:
+            if conn.in_transaction():
+                conn.rollback()
+            if driver.in_transaction:
+                driver.execute("ROLLBACK")
+            raise
+        if conn.in_transaction():  # a statement ran through SQLAlchemy: its commit is ours
+            conn.commit()
+        else:
+            driver.execute("COMMIT")
+        return result
 
     async def start(self) -> None:
         await self._hop(self._open)

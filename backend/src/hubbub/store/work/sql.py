@@ -93,7 +93,8 @@ class Done:
         return [row[0] for row in self.rows]
 
 
-def _driver(conn: Connection) -> sqlite3.Connection:
+def driver_of(conn: Connection) -> sqlite3.Connection:
+    """SQLite's own connection under SQLAlchemy's."""
     driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
     return driver
 
@@ -105,7 +106,7 @@ def run(conn: Connection, statement: Statement, /, **params: Any) -> Done:
         return Done([tuple(row) for row in result] if result.returns_rows else [], result.rowcount)
     args = tuple(params[n] if n in params else compiled.defaults[n] for n in compiled.names)
     if conn.dialect.name == "sqlite":
-        cursor = _driver(conn).execute(compiled.sql, args)
+        cursor = driver_of(conn).execute(compiled.sql, args)
         return Done(cursor.fetchall(), cursor.rowcount)
     result = conn.exec_driver_sql(compiled.sql, args)
     return Done([tuple(row) for row in result] if result.returns_rows else [], result.rowcount)
@@ -118,7 +119,7 @@ def run_many(conn: Connection, statement: Statement, rows: Sequence[Mapping[str,
     compiled = statement.compiled(conn)
     args = [tuple(row[n] if n in row else compiled.defaults[n] for n in compiled.names) for row in rows]
     if conn.dialect.name == "sqlite":
-        _driver(conn).executemany(compiled.sql, args)
+        driver_of(conn).executemany(compiled.sql, args)
     else:
         conn.exec_driver_sql(compiled.sql, args)
 
@@ -130,7 +131,7 @@ def savepoint(conn: Connection) -> Iterator[None]:
         with conn.begin_nested():
             yield
         return
-    driver = _driver(conn)
+    driver = driver_of(conn)
     driver.execute("SAVEPOINT hubbub")
     try:
         yield
