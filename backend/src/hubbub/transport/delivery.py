@@ -24,28 +24,40 @@ class Action(Enum):
     FILL_CHANGES = "fill changes"  # bring the changes up to date from the store first
 
 
+# Module-level names for the members: Action.X is an attribute lookup through the Enum's
+# metaclass (~130 ns on CPython 3.11), and this runs once per delivery.
+SEND_MESSAGE, SEND_CHANGE, SEND, DROP, FILL_CHANGES = (
+    Action.SEND_MESSAGE,
+    Action.SEND_CHANGE,
+    Action.SEND,
+    Action.DROP,
+    Action.FILL_CHANGES,
+)
+_SENDABLE, _DUPLICATE = Verdict.SEND, Verdict.DROP  # the same, for the sequencer's verdicts
+
+
 def decide(event: RoomEvent, messages: Sequencer, changes: Sequencer) -> Action | Fill:
     """The next step for the event: an Action, or a Fill of messages from the store to do
     first (then decide again)."""
     room, seq, change = event.room, event.seq, event.change
     if event.frame is None:
-        return Action.DROP  # nothing for this protocol
+        return DROP  # nothing for this protocol
     if change is None and seq is not None:  # a message, the common case
         verdict = messages.offer(room, seq)
-        if verdict is Verdict.SEND:
-            return Action.SEND_MESSAGE
-        return Action.DROP if verdict is Verdict.DROP else verdict
+        if verdict is _SENDABLE:
+            return SEND_MESSAGE
+        return verdict if isinstance(verdict, Fill) else DROP
     if room not in messages:
-        return Action.DROP
+        return DROP
     if seq is None or change is None:  # presence, typing, room notices
-        return Action.SEND
+        return SEND
     cursor = messages.cursor(room)
     if cursor is not None and seq > cursor:
         return Fill(room, cursor, seq)  # a change to a message not sent yet: the message first
     verdict = changes.offer(room, change)
-    if verdict is Verdict.SEND:
-        return Action.SEND_CHANGE
-    return Action.DROP if verdict is Verdict.DROP else Action.FILL_CHANGES
+    if verdict is _SENDABLE:
+        return SEND_CHANGE
+    return DROP if verdict is _DUPLICATE else FILL_CHANGES
 
 
 # A change may need the messages up to it, then the changes before it, then goes: three steps.

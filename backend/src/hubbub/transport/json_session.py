@@ -55,7 +55,15 @@ from hubbub.model import (
 from hubbub.ratelimit import TokenBucket
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
-from hubbub.transport.delivery import MOST_STEPS, Action, decide
+from hubbub.transport.delivery import (
+    DROP,
+    FILL_CHANGES,
+    MOST_STEPS,
+    SEND_CHANGE,
+    SEND_MESSAGE,
+    Action,
+    decide,
+)
 from hubbub.transport.frames import event_frame, text_frame
 
 log = logging.getLogger("hubbub.protocol")
@@ -136,9 +144,14 @@ class JsonSession:
                 return conn.transport.write_now(text_frame(item))
             return False  # a catch-up reads the store
         action = decide(item, self.rooms, self.changes)
-        if action is Action.DROP:
+        if action is SEND_MESSAGE:  # the common case first, and its cursor moved right here
+            if not conn.transport.write_now(event_frame(item)):
+                return False
+            self.rooms.sent(item.room, item.seq)  # type: ignore[arg-type]  # a message has one
             return True
-        if type(action) is Fill or action is Action.FILL_CHANGES:
+        if action is DROP:
+            return True
+        if action is FILL_CHANGES or type(action) is Fill:
             return False
         if not conn.transport.write_now(event_frame(item)):
             return False
@@ -147,9 +160,9 @@ class JsonSession:
 
     def _sent(self, event: RoomEvent, action: Action | Fill) -> None:
         """The event was written: the cursor it moves, moves."""
-        if action is Action.SEND_MESSAGE and event.seq is not None:
+        if action is SEND_MESSAGE and event.seq is not None:
             self.rooms.sent(event.room, event.seq)
-        elif action is Action.SEND_CHANGE and event.change is not None:
+        elif action is SEND_CHANGE and event.change is not None:
             self.changes.sent(event.room, event.change)
 
     async def _write(self, item: QueueItem) -> None:
