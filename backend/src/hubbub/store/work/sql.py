@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -24,12 +24,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement, Executable
 
 
-@dataclass(frozen=True, slots=True)
 class _Compiled:
-    sql: str
-    names: tuple[str, ...]  # the bind parameters, in the order the SQL takes them
-    defaults: Mapping[str, Any]  # values bound in the construct itself (literals)
-    expanding: bool  # an IN list of as many parameters as values: SQLAlchemy renders it per call
+    __slots__ = ("defaults", "expanding", "names", "sql")
+
+    def __init__(self, sql: str, names: tuple[str, ...], defaults: dict[str, Any], expanding: bool) -> None:
+        self.sql = sql
+        self.names = names  # the bind parameters, in the order the SQL takes them
+        self.defaults = defaults  # values bound in the construct itself (literals)
+        self.expanding = expanding  # an IN list of as many parameters as values: rendered per call
+
+    def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = {**self.defaults, **params} if self.defaults else params
+        return tuple(map(values.__getitem__, self.names))
 
 
 Insert = Callable[[Table], postgresql.Insert | sqlite.Insert]
@@ -76,12 +82,14 @@ class Statement:
         return found
 
 
-@dataclass(frozen=True, slots=True)
 class Done:
     """What running a statement came to: the rows it returned, the rows it changed."""
 
-    rows: list[tuple[Any, ...]]
-    rowcount: int
+    __slots__ = ("rowcount", "rows")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
 
     def first(self) -> tuple[Any, ...] | None:
         return self.rows[0] if self.rows else None
@@ -93,22 +101,28 @@ class Done:
         return [row[0] for row in self.rows]
 
 
+_drivers: weakref.WeakKeyDictionary[Connection, sqlite3.Connection] = weakref.WeakKeyDictionary()
+
+
 def driver_of(conn: Connection) -> sqlite3.Connection:
-    """SQLite's own connection under SQLAlchemy's."""
-    driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-    return driver
+    """SQLite's own connection under SQLAlchemy's (looked up once per connection: through
+    SQLAlchemy's pool proxies it costs as much as a short statement)."""
+    driver = _drivers.get(conn)
+    if driver is None:
+        driver = _drivers[conn] = conn.connection.driver_connection  # type: ignore[assignment]
+    return driver  # type: ignore[return-value]
 
 
 def run(conn: Connection, statement: Statement, /, **params: Any) -> Done:
-    compiled = statement.compiled(conn)
+    dialect = conn.dialect.name
+    compiled = statement._compiled.get(dialect) or statement.compiled(conn)
     if compiled.expanding:
-        result = conn.execute(statement.construct(conn.dialect.name), params)
+        result = conn.execute(statement.construct(dialect), params)
         return Done([tuple(row) for row in result] if result.returns_rows else [], result.rowcount)
-    args = tuple(params[n] if n in params else compiled.defaults[n] for n in compiled.names)
-    if conn.dialect.name == "sqlite":
-        cursor = driver_of(conn).execute(compiled.sql, args)
+    if dialect == "sqlite":
+        cursor = driver_of(conn).execute(compiled.sql, compiled.args(params))
         return Done(cursor.fetchall(), cursor.rowcount)
-    result = conn.exec_driver_sql(compiled.sql, args)
+    result = conn.exec_driver_sql(compiled.sql, compiled.args(params))
     return Done([tuple(row) for row in result] if result.returns_rows else [], result.rowcount)
 
 
@@ -117,32 +131,43 @@ def run_many(conn: Connection, statement: Statement, rows: Sequence[Mapping[str,
     if not rows:
         return
     compiled = statement.compiled(conn)
-    args = [tuple(row[n] if n in row else compiled.defaults[n] for n in compiled.names) for row in rows]
+    args = [compiled.args(row) for row in rows]
     if conn.dialect.name == "sqlite":
         driver_of(conn).executemany(compiled.sql, args)
     else:
         conn.exec_driver_sql(compiled.sql, args)
 
 
-@contextlib.contextmanager
-def savepoint(conn: Connection) -> Iterator[None]:
-    """What runs inside is undone, alone, if it raises."""
-    if conn.dialect.name != "sqlite":
-        with conn.begin_nested():
-            yield
-        return
-    driver = driver_of(conn)
-    driver.execute("SAVEPOINT hubbub")
-    try:
-        yield
-    except BaseException:
+class savepoint:
+    """What runs inside is undone, alone, if it raises. (A class: a generator-based context
+    manager costs more than the statements it wraps, once per message.)"""
+
+    __slots__ = ("_conn", "_nested")
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._nested: Any = None
+
+    def __enter__(self) -> None:
+        if self._conn.dialect.name != "sqlite":
+            self._nested = self._conn.begin_nested()
+            self._nested.__enter__()
+            return
+        driver_of(self._conn).execute("SAVEPOINT hubbub")
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if self._nested is not None:
+            self._nested.__exit__(kind, exc, tb)
+            return
+        driver = driver_of(self._conn)
+        if kind is None:
+            driver.execute("RELEASE hubbub")
+            return
         # The error that got here is the one to tell; the transaction ends with it anyway if
         # the database cannot even roll back to the savepoint.
         with contextlib.suppress(sqlite3.Error):
             driver.execute("ROLLBACK TO hubbub")
             driver.execute("RELEASE hubbub")
-        raise
-    driver.execute("RELEASE hubbub")
 
 
 def now_ms() -> int:
