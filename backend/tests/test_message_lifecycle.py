@@ -332,7 +332,8 @@ async def test_bots_post_where_they_are_members(servers: tuple[HubbubServer, Hub
             )
         )
     codes = [answer.status_code for answer in answers]
-    assert set(codes) == {201, 429} and 20 <= codes.count(201) < 60
+    # The burst is 20, less the one `first` spent on this server, plus whatever refilled meanwhile.
+    assert set(codes) == {201, 429} and 19 <= codes.count(201) < 60
     limited = next(answer for answer in answers if answer.status_code == 429)
     assert int(limited.headers["retry-after"]) >= 1 and "too many" in limited.json()["detail"]
 

@@ -21,8 +21,8 @@ from hubbub.contract.rest import (
     RoomCreatedReply,
     RoomSummary,
 )
+from hubbub.model import RoomInfo
 from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address, too_many
-from hubbub.store import RoomInfo
 
 router = APIRouter(
     prefix="/api",
