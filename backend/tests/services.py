@@ -159,7 +159,7 @@ async def poison_messages(database_url: str, body: str) -> None:
         db = sqlite3.connect(database_url.split(":///", 1)[1])
         with db:
             db.execute(
-                "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.body = ? "
+                "CREATE TRIGGER poison BEFORE INSERT ON hubbub_messages WHEN NEW.body = ? "
                 "BEGIN SELECT RAISE(ABORT, 'poisoned message'); END".replace("?", _sql_text(body))
             )
         db.close()

@@ -122,9 +122,9 @@ async def test_a_message_costs_no_write_per_member(hubbub_server: ServerFactory)
         return tuple(  # type: ignore[return-value]
             db.execute(sql).fetchone()[0]
             for sql in (
-                "SELECT count(*) FROM mentions",
-                "SELECT total(last_read) FROM members",
-                "SELECT count(*) FROM members",
+                "SELECT count(*) FROM hubbub_mentions",
+                "SELECT total(last_read) FROM hubbub_members",
+                "SELECT count(*) FROM hubbub_members",
             )
         )
 

@@ -25,10 +25,10 @@ from hubbub.store import (
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
-    create_store,
 )
 from tests.conftest import fresh_database
 from tests.services import poison_messages
+from tests.stores import create_store
 
 
 async def append(

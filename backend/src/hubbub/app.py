@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp
 
 from hubbub import __version__
@@ -21,7 +21,7 @@ from hubbub.routes import api, bots, chat_ws, errors, ops, rooms, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import UI
-from hubbub.store import StoreUnavailableError
+from hubbub.store import SchemaTooNewError
 from hubbub.web import fallbacks
 from hubbub.web.stack import docs_page, guard, invalid_request
 
@@ -44,7 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        try:
+            await runtime.start()
+        except SchemaTooNewError as exc:
+            log.critical("hubbub cannot start: %s", exc)
+            raise
         log.info(
             "hubbub %s ready: auth=%s store=%s broker=%s",
             __version__,
@@ -80,11 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.exception_handler(StoreUnavailableError)
-    async def store_unavailable(_request: Request, exc: StoreUnavailableError) -> JSONResponse:
-        log.warning("store unavailable: %s", exc)
-        return JSONResponse({"detail": "history store unavailable"}, status_code=503)
 
     app.include_router(ops.router)
     app.include_router(api.router)

@@ -1,5 +1,5 @@
 """The `hubbub` command: serve, add-user (passwd, del-user), add-bot (revoke-bot, bots),
-check-config."""
+migrate, db-version, check-config."""
 
 from __future__ import annotations
 
@@ -190,6 +190,24 @@ def list_bots(_args: argparse.Namespace) -> None:
     _with_store(work)
 
 
+def db_version(_args: argparse.Namespace) -> None:
+    from hubbub.store import schema_version
+
+    settings = load_settings()
+    found = asyncio.run(schema_version(settings.effective_database_url))
+    print(f"{found.current or 'empty'} (this Hubbub: {found.head})")
+
+
+def migrate(_args: argparse.Namespace) -> None:
+    """What a server does when it starts, without serving: safe while servers run."""
+
+    async def work(_store: Store) -> None:
+        return None
+
+    _with_store(work)
+    db_version(_args)
+
+
 def masked_url(url: str | None) -> str | None:
     """The URL with its password, if any, replaced by ***."""
     if url is None:
@@ -248,6 +266,10 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(func=revoke_bot)
     commands.add_parser("bots", help="list the bots").set_defaults(func=list_bots)
+
+    commands.add_parser("migrate", help="bring the database's schema up to date").set_defaults(func=migrate)
+    version = commands.add_parser("db-version", help="print the database's schema revision, changing nothing")
+    version.set_defaults(func=db_version)
 
     check = commands.add_parser("check-config", help="validate the settings and print them")
     check.set_defaults(func=check_config)

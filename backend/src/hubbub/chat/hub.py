@@ -168,6 +168,3 @@ class Hub:
 
     def users(self) -> set[str]:
         return set(self._by_user)
-
-    def __len__(self) -> int:
-        return len(self._all)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hubbub.store import ROOM_MENTION
+from hubbub.model import ROOM_MENTION
 
 MAX_MENTIONS = 20  # `@`s read per message: a message cannot make the server look up thousands
 _AT = re.compile(r"(?<![\w@])@([\w][\w.-]*(?: [\w][\w.-]*){0,3})")

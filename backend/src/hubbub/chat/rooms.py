@@ -18,29 +18,36 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
 from hubbub.contract.rest import DM_MAX_PEOPLE
-from hubbub.settings import Settings
-from hubbub.store import (
+from hubbub.model import (
     DM,
     OWNER,
     PRIVATE,
     PUBLIC,
     Delete,
     Edit,
+    Forbidden,
     Member,
     MessageChange,
+    NameTakenError,
     NewRoom,
+    NotAMemberError,
+    React,
     RoomInfo,
-    Store,
+    RoomLimitError,
+    RoomRuleError,
     StoredMessage,
     UnknownMessageError,
     UnknownRoomError,
+    UnknownUserError,
 )
+from hubbub.settings import Settings
+from hubbub.store import Store
 
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 
@@ -48,33 +55,6 @@ DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their membe
 DM_SIZE = (2, DM_MAX_PEOPLE)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
-
-
-class Forbidden(Exception):
-    """The caller can see the room but may not do this; the message is safe to show."""
-
-
-class RoomRuleError(ValueError):
-    """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
-
-
-class UnknownUserError(LookupError):
-    def __init__(self, users: list[str]) -> None:
-        super().__init__(f"no such user: {', '.join(sorted(users))}")
-
-
-class RoomLimitError(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
-
-
-class NotAMemberError(LookupError):
-    def __init__(self, user: str) -> None:
-        super().__init__(f"{user} is not a member of the room")
-
-
-class NameTakenError(Exception):
-    """The name is in use by a room the caller may not see."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +113,17 @@ class Rooms:
         if message is None or message.deleted:
             raise UnknownMessageError(message_id)
         mine = message.author == actor.user and not message.bot
-        if isinstance(change, Edit) and not mine:
-            raise Forbidden("only its author may edit a message")
-        if isinstance(change, Delete) and not (mine or room.owner == actor.user or actor.admin):
-            raise Forbidden("only its author, the room's owner or an admin may delete a message")
+        match change:
+            case Edit():
+                if not mine:
+                    raise Forbidden("only its author may edit a message")
+            case Delete():
+                if not (mine or room.owner == actor.user or actor.admin):
+                    raise Forbidden("only its author, the room's owner or an admin may delete a message")
+            case React():
+                pass  # any member
+            case _:
+                assert_never(change)
         if not room.member and not (isinstance(change, Delete) and actor.admin):
             raise Forbidden("join the room first")
         return message

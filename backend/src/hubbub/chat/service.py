@@ -28,18 +28,18 @@ from hubbub.chat.presence import Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
-from hubbub.settings import Settings
-from hubbub.store import (
+from hubbub.model import (
     ROOM_MENTION,
     AppendError,
     Draft,
     MessageChange,
     RoomArchivedError,
-    Store,
     StoredMessage,
     TooManyReactionsError,
     UnknownMessageError,
 )
+from hubbub.settings import Settings
+from hubbub.store import Store
 
 log = logging.getLogger("hubbub.chat")
 

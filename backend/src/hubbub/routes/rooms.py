@@ -24,8 +24,8 @@ from hubbub.contract.rest import (
     RoomSummary,
     UserName,
 )
+from hubbub.model import RoomInfo
 from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address, too_many
-from hubbub.store import RoomInfo
 
 router = APIRouter(
     prefix="/api",

@@ -10,8 +10,8 @@ from hubbub.chat.hub import RoomEvent
 from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
 from hubbub.contract.close import Close
+from hubbub.model import MessageRejectedError
 from hubbub.ratelimit import TokenBucket
-from hubbub.store import MessageRejectedError
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
 from hubbub.transport.frames import event_line, text_frame

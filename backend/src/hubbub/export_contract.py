@@ -1,10 +1,11 @@
 """Writes the contract document the UI's types are generated from:
 
-    python -m hubbub.contract.export frontend/src/contract/openapi.json
+    python -m hubbub.export_contract frontend/src/contract/openapi.json
 
 It is the app's own OpenAPI document (REST, plus the WebSocket frames and close codes as
 components), built without starting anything, with keys sorted so the file only changes when
-the contract does.
+the contract does. It sits beside app.py, above contract/: the contract is what the app is
+built from, and needs nothing of it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def document() -> dict[str, Any]:
 
 def main() -> None:
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m hubbub.contract.export OUT.json")
+        sys.exit("usage: python -m hubbub.export_contract OUT.json")
     text = json.dumps(document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     Path(sys.argv[1]).write_text(text)
 
