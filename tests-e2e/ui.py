@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -48,6 +49,15 @@ def wait_until(page: Page, script: str, arg: object = None, timeout: float = 15.
     while not page.evaluate(script, arg):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {script}")
+        page.wait_for_timeout(50)
+
+
+def wait_until_true(condition: Callable[[], bool], page: Page, what: str, timeout: float = 15.0) -> None:
+    """Poll a condition the test computes (between polls the page runs on)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
         page.wait_for_timeout(50)
 
 

@@ -20,8 +20,9 @@ from hubbub.logs import install_redaction
 from hubbub.routes import api, bots, chat_ws, errors, ops, rooms, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
-from hubbub.static import mount_ui
+from hubbub.static import UI
 from hubbub.store import SchemaTooNewError
+from hubbub.web import fallbacks
 from hubbub.web.stack import docs_page, guard, invalid_request
 
 log = logging.getLogger("hubbub")
@@ -91,7 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(chat_ws.router)
     app.include_router(tutorial.router)
-    mount_ui(app, settings.static_dir)
+    ui = UI(settings.static_dir)
+    ui.mount_assets(app)
+    fallbacks.install(app, ui)
     return app
 
 

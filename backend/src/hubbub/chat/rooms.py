@@ -23,6 +23,7 @@ from typing import Any, Literal, assert_never
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
+from hubbub.contract.rest import DM_MAX_PEOPLE
 from hubbub.model import (
     DM,
     OWNER,
@@ -51,7 +52,7 @@ from hubbub.store import Store
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 
 DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their members>
-DM_SIZE = (2, 8)
+DM_SIZE = (2, DM_MAX_PEOPLE)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
 

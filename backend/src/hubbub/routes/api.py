@@ -13,6 +13,7 @@ from hubbub.auth import AuthError, LoginRequest
 from hubbub.auth.none import name_refusal
 from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.contract.rest import (
+    BODY_ERRORS,
     LoginBody,
     Problem,
     ServerConfig,
@@ -38,7 +39,7 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
     )
 
 
-@router.post("/login", responses={409: {"model": Problem}, 429: {"model": Problem}})
+@router.post("/login", responses={**BODY_ERRORS, 409: {"model": Problem}, 429: {"model": Problem}})
 async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response: Response) -> SessionInfo:
     address = client_address(request)
     name = body.username or body.name

@@ -13,7 +13,7 @@ from hubbub.chat.bots import BotAuthError
 from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
 from hubbub.contract.refusals import About, answer
-from hubbub.contract.rest import NewBotMessage, Problem
+from hubbub.contract.rest import BODY_ERRORS, NewBotMessage, Problem
 from hubbub.model import AppendError, MessageRejectedError, StoreUnavailableError
 from hubbub.routes.deps import ChatDep, too_many
 
@@ -26,6 +26,7 @@ router = APIRouter(prefix="/api", tags=["bots"])
     "/rooms/{room}/messages",
     status_code=201,
     responses={
+        **BODY_ERRORS,
         200: {"model": MessageEvent, "description": "that client_msg_id was stored before: the message"},
         401: {"model": Problem},
         404: {"model": Problem, "description": "no such room, or the bot is not a member"},
