@@ -4,6 +4,67 @@
  */
 
 export interface paths {
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback
+         * @description The redirect URI: the provider sends the browser back here with a code (or an error).
+         */
+        get: operations["callback_api_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login
+         * @description Start signing in at the identity provider (a browser goes here; the UI's button).
+         */
+        get: operations["login_api_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End Hubbub's session; the answer says where to sign out of the identity provider too
+         *     (HUBBUB_OIDC_END_SESSION), or null.
+         */
+        post: operations["logout_api_auth_oidc_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -295,7 +356,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password";
+        AuthMode: "none" | "token" | "jwt" | "password" | "oidc";
         ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
@@ -935,6 +996,8 @@ export interface components {
             history_page_size: number;
             /** Max Message Bytes */
             max_message_bytes: number;
+            /** Oidc Provider Name */
+            oidc_provider_name: string | null;
             /** Room Name Pattern */
             room_name_pattern: string;
             /** Version */
@@ -949,6 +1012,15 @@ export interface components {
             expires_at: number | null;
             /** User */
             user: string;
+        };
+        /**
+         * SignOutReply
+         * @description Hubbub's session has ended; where the browser goes next to sign out of the identity
+         *     provider too (null: nowhere, it is done).
+         */
+        SignOutReply: {
+            /** End Session Url */
+            end_session_url: string | null;
         };
         /**
          * @description Close codes after which reconnecting cannot help: the user or the operator must act.
@@ -1019,6 +1091,105 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    callback_api_auth_oidc_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+                iss?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: {
+                session?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed in (a session cookie is set): to the page the sign-in started from; else /?sign_in_error=<SignInError> */
+            303: {
+                headers: {
+                    /** @description where the browser goes */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_api_auth_oidc_login_get: {
+        parameters: {
+            query?: {
+                /** @description a path here to land on afterwards */
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the identity provider's sign-in page; or, when the sign-in cannot start, back to the app: /?sign_in_error=<SignInError> (unreachable, not_configured) */
+            303: {
+                headers: {
+                    /** @description where the browser goes */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout_api_auth_oidc_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: {
+                session?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignOutReply"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     config_api_config_get: {
         parameters: {
             query?: never;
@@ -1070,7 +1241,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description too many or too few people */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1137,6 +1308,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1331,6 +1511,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomCreatedReply"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1607,6 +1796,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1796,6 +1994,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageEvent"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
