@@ -74,10 +74,33 @@ class Client:
         return {**env, **more}
 
 
+def client_metadata(redirect_uri: str, public: bool = False) -> dict[str, Any]:
+    root = redirect_uri.split("/api/", 1)[0]
+    return {
+        "redirect_uris": [redirect_uri],
+        "post_logout_redirect_uris": [f"{root}/"],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none" if public else "client_secret_basic",
+    }
+
+
+def static_client(redirect_uri: str) -> tuple[Client, dict[str, Any]]:
+    """A confidential client configured into the provider from its start (it survives a stop
+    and start of the provider), and its metadata for OidcProvider(clients=[...])."""
+    client = Client(f"static-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex + uuid.uuid4().hex)
+    return client, {
+        **client_metadata(redirect_uri),
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+    }
+
+
 @dataclass
 class OidcProvider:
     port: int = field(default_factory=free_port)
     keys: list[SigningKey] = field(default_factory=lambda: [SigningKey.new()])
+    clients: list[dict[str, Any]] = field(default_factory=list)  # there from the start
     proc: subprocess.Popen[bytes] | None = None
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hubbub-oidc-")))
 
@@ -99,6 +122,7 @@ class OidcProvider:
                     "host": HOST,
                     "port": self.port,
                     "jwks": {"keys": [key.private_jwk() for key in self.keys]},
+                    "clients": self.clients,
                 }
             )
         )
@@ -130,18 +154,7 @@ class OidcProvider:
 
     def register_client(self, redirect_uri: str, public: bool = False) -> Client:
         """A client of its own (dynamic client registration), as an operator would set one up."""
-        root = redirect_uri.split("/api/", 1)[0]
-        answer = httpx.post(
-            f"{self.issuer}/reg",
-            json={
-                "redirect_uris": [redirect_uri],
-                "post_logout_redirect_uris": [f"{root}/"],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "none" if public else "client_secret_basic",
-            },
-            timeout=10,
-        )
+        answer = httpx.post(f"{self.issuer}/reg", json=client_metadata(redirect_uri, public), timeout=10)
         assert answer.status_code == 201, answer.text
         made = answer.json()
         return Client(made["client_id"], None if public else made["client_secret"])

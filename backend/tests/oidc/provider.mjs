@@ -4,10 +4,12 @@
 //   node provider.mjs CONFIG.json
 //
 // CONFIG: {"issuer": "http://127.0.0.2:PORT", "host": "127.0.0.2", "port": PORT,
-//          "jwks": {"keys": [private JWKs]}}: the tests make the keys, so they can also mint
-// tokens "from" this provider that it would never send (expired, for another audience).
+//          "jwks": {"keys": [private JWKs]}, "clients": [client metadata]}: the tests make the
+// keys, so they can also mint tokens "from" this provider that it would never send (expired,
+// for another audience).
 //
-// Clients register themselves (dynamic client registration, POST /reg), each test its own.
+// Clients register themselves (dynamic client registration, POST /reg), each test its own; the
+// "clients" of CONFIG are there from the start (for a provider that is stopped and started).
 // A few endpoints under /__test/ let a test set the scene; no provider has them:
 //   POST /__test/accounts   {"id": ..., "claims": {...}}   an account: its id is what the login
 //                           page takes (any password), its claims what userinfo answers
@@ -88,6 +90,7 @@ async function findAccount(_ctx, id) {
 function makeProvider(jwks) {
   const provider = new Provider(config.issuer, {
     adapter: TestAdapter,
+    clients: config.clients ?? [],
     findAccount,
     jwks,
     claims: {
