@@ -41,6 +41,7 @@ export const api = {
   me: () => unwrap(client.GET("/api/me")),
   login: (form: LoginForm) => unwrap(client.POST("/api/login", { body: form })),
   logout: () => unwrap(client.POST("/api/logout")),
+  oidcLogout: () => unwrap(client.POST("/api/auth/oidc/logout")),
   rooms: () => unwrap(client.GET("/api/rooms")),
   createRoom: (name: string, visibility: NonNullable<Visibility> = "public", topic = "") =>
     unwrap(client.POST("/api/rooms", { body: { name, visibility, topic } })),

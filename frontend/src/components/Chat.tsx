@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, type RoomSummary, type ServerConfig } from "../api";
+import { signOut } from "../signIn";
 import { attentionCount, metaOf } from "../socket/ChatClient";
 import { useChatClient } from "../useChatClient";
 import { Composer } from "./Composer";
@@ -142,9 +143,9 @@ export function Chat({
   const stranded = snapshot.outbox.filter((p) => p.failed && p.room !== active && listed && !directory[p.room]);
   const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
 
-  async function signOut() {
+  async function signOutHere() {
     try {
-      await api.logout();
+      await signOut(config.auth_mode); // in auth mode oidc, on to the provider's sign-out
     } finally {
       onSignedOut(null);
     }
@@ -175,7 +176,7 @@ export function Chat({
         <span className="me">
           Signed in as <strong>{me}</strong>
         </span>
-        <button type="button" className="link" onClick={() => void signOut()}>
+        <button type="button" className="link" onClick={() => void signOutHere()}>
           Sign out
         </button>
       </header>

@@ -1014,6 +1014,13 @@ export interface components {
             user: string;
         };
         /**
+         * SignInError
+         * @description Why a sign-in through the identity provider did not end signed in: the callback sends
+         *         the browser to ``/?sign_in_error=<this>``, and the UI says it in words.
+         * @enum {string}
+         */
+        SignInError: "expired" | "denied" | "provider_error" | "unreachable" | "invalid_token" | "name_taken" | "name_invalid" | "email_domain" | "not_configured" | "server_error";
+        /**
          * SignOutReply
          * @description Hubbub's session has ended; where the browser goes next to sign out of the identity
          *     provider too (null: nowhere, it is done).
