@@ -194,6 +194,21 @@ async def test_tokens_anyone_presents_fetch_keys_at_most_so_often() -> None:
     assert idp.count("/jwks") == 4
 
 
+async def test_tokens_anyone_presents_do_not_keep_asking_a_provider_that_is_down() -> None:
+    idp, clock = FakeIdp(), FakeClock()
+    idp.down = True
+    provider = provider_for(idp, clock)
+    for _ in range(5):
+        with pytest.raises(ProviderUnreachableError):
+            await provider.keys("any", trusted=False)
+    assert len(idp.requests) == 1
+    idp.down = False
+    await provider.keys(idp.keys[0].kid, trusted=True)  # a sign-in asks at once
+    clock.now += UNTRUSTED_REFRESH_SECONDS
+    await provider.keys(idp.keys[0].kid, trusted=False)
+    assert idp.count("/jwks") == 1
+
+
 async def test_many_waiting_share_one_fetch() -> None:
     idp, clock = FakeIdp(), FakeClock()
     provider = provider_for(idp, clock)

@@ -125,6 +125,9 @@ class Provider:
         fresh = fetched is not None and self._clock() - fetched.at < KEYS_SECONDS
         if fresh and (_has(fetched.value, kid) or not self._may_refresh(trusted)):  # type: ignore[union-attr]
             return fetched.value  # type: ignore[union-attr,no-any-return]
+        if fetched is None and not self._may_refresh(trusted):
+            # Never fetched (the provider is down): tokens anyone sends do not keep asking.
+            raise ProviderUnreachableError("the provider's keys could not be fetched yet")
         async with self._lock:
             if self._keys is not fetched and self._keys is not None:
                 return self._keys.value  # type: ignore[no-any-return]  # another task fetched them

@@ -42,7 +42,8 @@ def _verified(token: str, keys: KeySet) -> tuple[dict[str, Any], dict[str, Any]]
     try:
         decoded = jwt.decode(token, keys, algorithms=ALGORITHMS)
     except (JoseError, ValueError) as exc:
-        raise TokenError(f"signature not verified: {type(exc).__name__}: {exc}") from exc
+        # The kind of failure only: its text may repeat the token's own header (a kid).
+        raise TokenError(f"signature not verified: {type(exc).__name__}") from exc
     return decoded.claims, dict(decoded.header)
 
 
