@@ -8,6 +8,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -78,12 +79,31 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_ping_timeout": settings.ping_timeout_seconds,
         "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
         "lifespan": "on",
+        # Forwarded headers are the app's to read (web/proxies.py, HUBBUB_TRUSTED_PROXIES):
+        # uvicorn's own reading would hide from the app whether a proxy or a client is asking.
+        "proxy_headers": False,
     }
+
+
+def trust_forwarded(allow_ips: str, source: str) -> None:
+    """The older ways of saying whom to trust (``--proxy-headers --forwarded-allow-ips``,
+    FORWARDED_ALLOW_IPS in the image) become HUBBUB_TRUSTED_PROXIES, in this process's
+    environment, which the app (and every worker started from here) reads. Both at once, saying
+    different things, is refused rather than guessed."""
+    current = os.environ.get("HUBBUB_TRUSTED_PROXIES")
+    if current is not None and current.strip() != allow_ips.strip():
+        sys.exit(
+            f"hubbub: {source} ({allow_ips!r}) and HUBBUB_TRUSTED_PROXIES ({current!r}) both say "
+            "whose forwarded headers to believe: keep HUBBUB_TRUSTED_PROXIES alone"
+        )
+    os.environ["HUBBUB_TRUSTED_PROXIES"] = allow_ips
 
 
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.proxy_headers:
+        trust_forwarded(args.forwarded_allow_ips, "--proxy-headers --forwarded-allow-ips")
     settings = load_settings()
     check_workers(settings, args.workers)
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
@@ -94,8 +114,6 @@ def serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
-        proxy_headers=args.proxy_headers,
-        forwarded_allow_ips=args.forwarded_allow_ips,
         **uvicorn_options(settings),
     )
 
@@ -230,17 +248,40 @@ def check_config(_args: argparse.Namespace) -> None:
     print(json.dumps(shown, indent=2))
 
 
+def version_text() -> str:
+    from hubbub.store.schema import head
+
+    return f"hubbub {__version__} (database schema {head()})"
+
+
+class VersionAction(argparse.Action):
+    """--version: the schema's revision is read from the migrations, only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="hubbub", description="Hubbub chat server")
-    root.add_argument("--version", action="version", version=f"hubbub {__version__}")
+    root.add_argument("--version", action=VersionAction, help="print Hubbub's version and schema revision")
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("serve", help="run the server (settings from HUBBUB_* variables)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* headers")
-    run.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    run.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="believe X-Forwarded-* from --forwarded-allow-ips (the same as HUBBUB_TRUSTED_PROXIES)",
+    )
+    run.add_argument(
+        "--forwarded-allow-ips", default="127.0.0.1", help="with --proxy-headers (default 127.0.0.1)"
+    )
     run.set_defaults(func=serve)
 
     for name, what, func in (

@@ -295,7 +295,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password";
+        AuthMode: "none" | "token" | "jwt" | "password" | "proxy";
         ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
@@ -933,10 +933,14 @@ export interface components {
             default_room: string;
             /** History Page Size */
             history_page_size: number;
+            /** Logout Url */
+            logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
             /** Room Name Pattern */
             room_name_pattern: string;
+            /** Schema Version */
+            schema_version: string;
             /** Version */
             version: string;
         };
@@ -1070,7 +1074,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description too many or too few people */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1137,6 +1141,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1331,6 +1344,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomCreatedReply"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1607,6 +1629,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1796,6 +1827,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageEvent"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
