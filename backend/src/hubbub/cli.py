@@ -1,5 +1,5 @@
 """The `hubbub` command: serve, add-user (passwd, del-user), add-bot (revoke-bot, bots),
-migrate, db-version, check-config."""
+migrate, db-version, backup, restore, export, check-config."""
 
 from __future__ import annotations
 
@@ -226,6 +226,63 @@ def migrate(_args: argparse.Namespace) -> None:
     db_version(_args)
 
 
+def backup(args: argparse.Namespace) -> None:
+    from hubbub.backup import BackupError, KeyPlace
+    from hubbub.backup import backup as write_backup
+
+    settings = load_settings()
+    try:
+        manifest = write_backup(settings, args.path)
+    except BackupError as exc:
+        sys.exit(f"hubbub: backup refused: {exc}")
+    print(f"backup of the {manifest.database} database (schema {manifest.schema}) in {args.path}:")
+    for name in manifest.files:
+        print(f"  {name}")
+    if manifest.session_key is KeyPlace.INCLUDED:
+        print("It holds the session key (secret_key): keep the backup as private as the server.")
+    elif manifest.session_key is KeyPlace.ENVIRONMENT:
+        print("The session key comes from HUBBUB_SECRET_KEY and is not in it: keep that setting too.")
+
+
+def restore(args: argparse.Namespace) -> None:
+    from hubbub.backup import BackupError, KeyPlace
+    from hubbub.backup import restore as put_back
+
+    settings = load_settings()
+    try:
+        manifest = put_back(settings, args.path)
+    except BackupError as exc:
+        sys.exit(f"hubbub: restore refused, nothing changed: {exc}")
+    print(
+        f"restored the backup of {manifest.created_at} (Hubbub {manifest.hubbub}, schema {manifest.schema}) "
+        f"into {settings.data_dir}; the server brings the schema up to date when it starts"
+    )
+    if manifest.session_key is not KeyPlace.INCLUDED and settings.secret_key is None:
+        print("The backup has no session key: a new one is made, and everyone signs in again.")
+
+
+def export(args: argparse.Namespace) -> None:
+    from hubbub.export import UnknownRoomToExportError, export_room
+
+    if args.output is not None and args.output.exists():
+        sys.exit(f"hubbub: {args.output} exists: give a new file")
+
+    async def work(store: Store) -> None:
+        out = sys.stdout if args.output is None else args.output.open("x", encoding="utf-8")
+        try:
+            count = await export_room(store, args.room, args.format, out)
+        except UnknownRoomToExportError as exc:
+            if args.output is not None:
+                out.close()
+                args.output.unlink()
+            sys.exit(f"hubbub: {exc}")
+        if args.output is not None:
+            out.close()
+        print(f"exported {count} messages of {args.room}", file=sys.stderr)
+
+    _with_store(work)
+
+
 def masked_url(url: str | None) -> str | None:
     """The URL with its password, if any, replaced by ***."""
     if url is None:
@@ -311,6 +368,18 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database's schema up to date").set_defaults(func=migrate)
     version = commands.add_parser("db-version", help="print the database's schema revision, changing nothing")
     version.set_defaults(func=db_version)
+
+    saved = commands.add_parser("backup", help="a consistent copy of the data while the server runs")
+    saved.add_argument("path", type=Path, help="a directory to create (an existing one is refused)")
+    saved.set_defaults(func=backup)
+    back = commands.add_parser("restore", help="put a backup into an empty data directory")
+    back.add_argument("path", type=Path, help="the directory `hubbub backup` made")
+    back.set_defaults(func=restore)
+    exported = commands.add_parser("export", help="a room's history as it is now (stdout or --output)")
+    exported.add_argument("--room", required=True)
+    exported.add_argument("--format", choices=["json", "txt", "html"], default="json")
+    exported.add_argument("--output", type=Path, default=None, help="a new file (default: stdout)")
+    exported.set_defaults(func=export)
 
     check = commands.add_parser("check-config", help="validate the settings and print them")
     check.set_defaults(func=check_config)
