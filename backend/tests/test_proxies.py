@@ -11,7 +11,9 @@ else from 127.0.0.1. The client addresses a proxy forwards are documentation add
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -312,3 +314,23 @@ async def test_the_tutorial_sockets_follow_the_same_rule(gated: HubbubServer) ->
     await ws.close()
     refused = await socket_from(gated, ELSEWHERE, [("Remote-User", "admin")], "/ws")
     assert (await closed(refused))[0] == 4401
+
+
+def test_the_proxy_configs_keep_a_quiet_socket_longer_than_the_pings() -> None:
+    """A proxy that closes a connection quiet for less than the ping interval would cut every
+    idle socket: nginx's timeouts must outlast a ping and its answer; Caddy sets none."""
+    from hubbub.settings import Settings
+
+    docker = Path(__file__).resolve().parents[2] / "docker"
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    ping = settings.ping_interval_seconds + settings.ping_timeout_seconds
+    nginx = (docker / "nginx.conf").read_text()
+    units = {"s": 1, "m": 60, "h": 3600}
+    for directive in ("proxy_read_timeout", "proxy_send_timeout"):
+        ((value, unit),) = re.findall(rf"^\s*{directive} (\d+)([smh]);", nginx, re.MULTILINE)
+        assert int(value) * units[unit] > ping, directive
+    caddy = (docker / "Caddyfile").read_text()
+    assert not re.search(r"^\s*(stream_timeout|read_timeout|write_timeout|idle_timeout)", caddy, re.MULTILINE)
+    for config in (nginx, caddy):  # and neither lets a client's own forwarded headers through
+        assert "X-Forwarded-For $proxy_add_x_forwarded_for" not in config
+        assert "trusted_proxies" not in config
