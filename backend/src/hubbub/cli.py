@@ -156,7 +156,7 @@ def del_user(args: argparse.Namespace) -> None:
 def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
     """Run the work against the configured store (the server may be running: both stores take
     concurrent writers)."""
-    from hubbub.store import create_store
+    from hubbub.store import SchemaTooNewError, create_store
 
     settings = load_settings()
 
@@ -168,7 +168,10 @@ def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
         finally:
             await store.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except SchemaTooNewError as exc:  # a downgrade: refused in one clear line, nothing changed
+        sys.exit(f"hubbub: {exc}")
 
 
 def add_bot(args: argparse.Namespace) -> None:
