@@ -12,7 +12,8 @@ from hubbub.store.base import COUNT_CAP, DM, MEMBER, OWNER, PUBLIC, ROOM_MENTION
 from hubbub.store.sqlite_rooms import like_prefix
 
 _ROOM = (
-    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read "
+    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read, "
+    "(SELECT count(*) FROM hubbub_members c WHERE c.room = r.name) AS member_count "
     'FROM hubbub_rooms r LEFT JOIN hubbub_members m ON m.room = r.name AND m."user" = $1'
 )
 # For the list: what is new for the user ($1) in each room they are a member of, counted up to
@@ -51,6 +52,7 @@ async def _info(conn: Any, row: asyncpg.Record) -> RoomInfo:
         int(row["last_read"] or 0),
         int(row.get("unread") or 0),
         int(row.get("mentions") or 0),
+        int(row["member_count"]),
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from hubbub.store.base import COUNT_CAP, DM, MEMBER, OWNER, PUBLIC, ROOM_MENTION, Member, NewRoom, RoomInfo
 
 _ROOM = (
-    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read "
+    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read, "
+    "(SELECT count(*) FROM members c WHERE c.room = r.name) "
     "FROM rooms r LEFT JOIN members m ON m.room = r.name AND m.user = ?"
 )
 # For the list: what is new for the user (?1) in each room they are a member of, counted up to
@@ -31,7 +32,7 @@ def _now() -> int:
 
 
 def _info(db: sqlite3.Connection, row: tuple[Any, ...]) -> RoomInfo:
-    name, head, visibility, topic, owner, archived, role, last_read, *counts = row
+    name, head, visibility, topic, owner, archived, role, last_read, member_count, *counts = row
     members: tuple[str, ...] = ()
     if visibility == DM:
         members = tuple(
@@ -50,6 +51,7 @@ def _info(db: sqlite3.Connection, row: tuple[Any, ...]) -> RoomInfo:
         int(last_read or 0),
         int(unread),
         int(mentioned),
+        int(member_count),
     )
 
 
