@@ -1,4 +1,4 @@
-import type { Alert } from "./socket/ChatClient";
+import type { Alert } from "./rooms/Directory";
 
 /**
  * Desktop notifications: opt-in (the browser's permission is asked only when the user turns

@@ -1,18 +1,18 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, type RoomSummary, type ServerConfig } from "../api";
-import { attentionCount, metaOf } from "../socket/ChatClient";
+import { attentionCount, metaOf } from "../rooms/Directory";
 import { useChatClient } from "../useChatClient";
-import { Composer } from "./Composer";
+import { Composer } from "../composer/Composer";
 import { ConnectionStatus } from "./ConnectionStatus";
-import { MemberPanel } from "./MemberPanel";
-import { MessageList, type ScrollPlace } from "./MessageList";
-import { NewMessageDialog } from "./NewMessageDialog";
+import { MemberPanel } from "../people/MemberPanel";
+import { MessageList, type ScrollPlace } from "../messages/MessageList";
+import { NewMessageDialog } from "../people/NewMessageDialog";
 import { NotificationSettings } from "./NotificationSettings";
-import { RoomHeader } from "./RoomHeader";
-import { RoomList } from "./RoomList";
-import { roomLabel } from "./roomLabel";
-import type { ChatMessage } from "../socket/protocol";
+import { RoomHeader } from "../rooms/RoomHeader";
+import { RoomList } from "../rooms/RoomList";
+import { roomLabel } from "../rooms/roomLabel";
+import { CloseCode, type ChatMessage } from "../socket/protocol";
 
 /** A reply's start: the message quoted, its author mentioned. */
 function quoteOf(message: ChatMessage): string {
@@ -62,7 +62,7 @@ export function Chat({
   // Credentials refused or the session ended: back to the sign-in screen, saying why.
   const fatal = snapshot.fatal;
   useEffect(() => {
-    if (fatal?.code === 4401) onSignedOut(fatal.text);
+    if (fatal?.code === CloseCode.UNAUTHORIZED) onSignedOut(fatal.text);
   }, [fatal, onSignedOut]);
 
   // The tab's title counts mentions and direct messages: "(3) Hubbub".
@@ -226,10 +226,10 @@ export function Chat({
             setActive(config.default_room);
           }}
         />
-        {fatal && fatal.code !== 4401 && (
+        {fatal && fatal.code !== CloseCode.UNAUTHORIZED && (
           <p className="error banner" role="alert">
             {fatal.text}{" "}
-            {fatal.code === 4429 && (
+            {fatal.code === CloseCode.TOO_MANY_CONNECTIONS && (
               <button
                 type="button"
                 className="link"

@@ -1,4 +1,5 @@
-import { isChange, type ChatSnapshot } from "../socket/ChatClient";
+import { isChange } from "../composer/Outbox";
+import type { ChatSnapshot } from "../socket/ChatClient";
 
 const LABELS: Record<ChatSnapshot["status"], string> = {
   connecting: "Connecting…",

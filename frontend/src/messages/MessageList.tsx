@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 
-import { isChange, type Notice, type PendingMessage, type RoomView } from "../socket/ChatClient";
+import { isChange, type PendingMessage } from "../composer/Outbox";
+import type { Notice, RoomView } from "../rooms/RoomSubscription";
 import type { ChatMessage } from "../socket/protocol";
 import { dayKey, dayLabel } from "./days";
 import { MessageRow, type MessageActions } from "./MessageRow";

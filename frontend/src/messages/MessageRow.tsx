@@ -2,8 +2,8 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEve
 
 import { renderBody } from "../markdown";
 import type { ChatMessage } from "../socket/protocol";
-import { useAutoGrow } from "./autoGrow";
-import { EmojiPicker } from "./EmojiPicker";
+import { useAutoGrow } from "../composer/autoGrow";
+import { EmojiPicker } from "../emoji/EmojiPicker";
 import type { Shown } from "./pendingChanges";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });

@@ -1,7 +1,7 @@
 import { useEffect, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type MemberInfo } from "../api";
-import type { RoomMeta } from "../socket/ChatClient";
+import type { RoomMeta } from "../rooms/Directory";
 import { UserPicker } from "./UserPicker";
 
 /** Who is in the room, online first; its owner (or an admin) adds and removes people. */

@@ -1,7 +1,7 @@
 import { useId, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError } from "../api";
-import type { RoomMeta } from "../socket/ChatClient";
+import type { RoomMeta } from "./Directory";
 import { roomLabel } from "./roomLabel";
 
 /** The room's name and topic, and what its people may do with it: leave it, the owner edits

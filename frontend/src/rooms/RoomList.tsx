@@ -1,7 +1,7 @@
 import { useId, useState, type SyntheticEvent } from "react";
 
 import { ApiError } from "../api";
-import { newMeta, type RoomMeta } from "../socket/ChatClient";
+import { newMeta, type RoomMeta } from "./Directory";
 import { roomLabel } from "./roomLabel";
 
 export function RoomList({

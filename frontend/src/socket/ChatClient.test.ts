@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 
+import { attentionCount, type Alert, type RoomSummary } from "../rooms/Directory";
+import { mergeMessages, type HistoryPage } from "../rooms/RoomSubscription";
+import { FakeClock } from "../test-data/fakeClock";
 import { fullJitterDelay } from "./backoff";
-import {
-  attentionCount,
-  ChatClient,
-  mergeMessages,
-  applyPresence,
-  presenceNotices,
-  type Alert,
-  type ChatEnvironment,
-  type HistoryPage,
-  type RoomSummary,
-  type WebSocketLike,
-} from "./ChatClient";
+import { ChatClient, type ChatEnvironment, type WebSocketLike } from "./ChatClient";
 import type { ChatMessage, ClientFrame } from "./protocol";
 
 class FakeSocket implements WebSocketLike {
@@ -52,13 +44,9 @@ class FakeSocket implements WebSocketLike {
   }
 }
 
-class FakeEnvironment implements ChatEnvironment {
+class FakeEnvironment extends FakeClock implements ChatEnvironment {
   sockets: FakeSocket[] = [];
-  timers: { at: number; callback: () => void; id: number }[] = [];
-  clock = 0;
-  nextId = 0;
   randomValue = 0.5;
-  delays: number[] = [];
   history: (room: string, before: number, limit: number) => HistoryPage = () => ({ messages: [], has_more: false });
   rooms: RoomSummary[] = [];
   alerts: Alert[] = [];
@@ -68,23 +56,8 @@ class FakeEnvironment implements ChatEnvironment {
     this.sockets.push(socket);
     return socket;
   }
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = ++this.nextId;
-    this.delays.push(ms);
-    this.timers.push({ at: this.clock + ms, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  now(): number {
-    return this.clock;
-  }
   random(): number {
     return this.randomValue;
-  }
-  newId(): string {
-    return `id-${++this.nextId}`;
   }
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
     return Promise.resolve(this.history(room, before, limit));
@@ -102,14 +75,12 @@ class FakeEnvironment implements ChatEnvironment {
   saveOutbox(value: string): void {
     this.saved = value;
   }
-  advance(ms: number): void {
-    this.clock += ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= this.clock).sort((a, b) => a.at - b.at)[0];
-      if (!due) return;
-      this.timers = this.timers.filter((t) => t !== due);
-      due.callback();
-    }
+  drafts: string | null = null;
+  loadDrafts(): string | null {
+    return this.drafts;
+  }
+  saveDrafts(value: string): void {
+    this.drafts = value;
   }
   get socket(): FakeSocket {
     const socket = this.sockets[this.sockets.length - 1];
@@ -444,31 +415,10 @@ describe("ChatClient outbox across reloads", () => {
     client.send("ops", "for ops");
     const [sent] = env.socket.sends();
     env.socket.serve({ type: "removed", room: "ops", reason: "removed" });
-    expect(client.getSnapshot().lostRooms).toEqual([{ room: "ops", why: "removed" }]);
+    expect(client.getSnapshot().lostRooms).toEqual([{ room: "ops", why: "removed", rejoinable: false }]);
     expect(client.getSnapshot().outbox[0]?.failed).toMatch(/no longer in this room/);
     client.retry(sent!.client_msg_id!, "general");
     expect(env.socket.sends()[1]).toEqual({ ...sent, room: "general" });
-  });
-});
-
-describe("ChatClient presence notices", () => {
-  it("never announce the user, and a quick leave-and-return is no news", () => {
-    let notices = presenceNotices([], ["alice", "bob"], [], "alice", 0);
-    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
-    notices = presenceNotices(notices, [], ["bob"], "alice", 1_000);
-    notices = presenceNotices(notices, ["bob"], [], "alice", 2_000);
-    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
-    notices = presenceNotices(notices, [], ["bob"], "alice", 3_000);
-    notices = presenceNotices(notices, ["bob"], [], "alice", 3_000 + 60_000);
-    expect(notices.map((n) => n.text)).toEqual(["bob joined", "bob left", "bob joined"]);
-  });
-});
-
-describe("applyPresence", () => {
-  it("applies comings and goings to the list, each name once, sorted", () => {
-    expect(applyPresence(["carol", "alice"], ["bob", "alice"], [])).toEqual(["alice", "bob", "carol"]);
-    expect(applyPresence(["alice", "bob"], [], ["bob", "dave"])).toEqual(["alice"]);
-    expect(applyPresence([], ["x"], ["x"])).toEqual([]);
   });
 });
 
@@ -518,7 +468,7 @@ describe("ChatClient rooms", () => {
     const after = client.getSnapshot();
     expect(after.directory.vault).toBeUndefined();
     expect(after.rooms.vault).toBeUndefined();
-    expect(after.lostRooms).toEqual([{ room: "vault", why: "removed" }]);
+    expect(after.lostRooms).toEqual([{ room: "vault", why: "removed", rejoinable: false }]);
     // Not rejoined on the next connection: the room is gone for this user.
     env.socket.drop(1012);
     env.advance(60_000);
@@ -545,6 +495,8 @@ function summary(name: string, extra: Partial<RoomSummary> = {}): RoomSummary {
     topic: "",
     owner: null,
     archived: false,
+    member: true,
+    member_count: 1,
     members: [],
     last_read: 0,
     unread: 0,
