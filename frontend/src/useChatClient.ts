@@ -5,6 +5,13 @@ import { browserNotifierEnvironment, Notifier } from "./notifications";
 import type { Alert } from "./rooms/Directory";
 import { ChatClient, type ChatEnvironment, type ChatSnapshot } from "./socket/ChatClient";
 
+/** A room's newest message, for a notification's preview. */
+async function newestMessage(room: string): Promise<{ author: string; body: string } | null> {
+  const page = await api.latest(room, 1);
+  const message = page.messages[page.messages.length - 1];
+  return message && !message.deleted ? { author: message.author, body: message.body } : null;
+}
+
 /** A value kept in the browser's storage; full or disabled storage keeps it for the page only. */
 function stored(key: string) {
   return {
@@ -47,7 +54,9 @@ function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
 /** One ChatClient (and its notifier) for the lifetime of the chat screen, wired to the
  * browser's online state. */
 export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier] {
-  const [notifier] = useState(() => new Notifier(browserNotifierEnvironment(), `hubbub.notifications.${user}`));
+  const [notifier] = useState(
+    () => new Notifier(browserNotifierEnvironment(newestMessage), `hubbub.notifications.${user}`),
+  );
   const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier, user)));
   const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot);
 

@@ -16,7 +16,7 @@ export function ConnectionStatus({ snapshot, onReconnect }: { snapshot: ChatSnap
     <div className="status-line">
       <p className={`status status-${snapshot.status}`} role="status" data-testid="connection-status">
         <span className="dot" aria-hidden="true" />
-        {LABELS[snapshot.status]}
+        <span className="status-label">{LABELS[snapshot.status]}</span>
         {snapshot.status !== "connected" && snapshot.notice && (
           <span className="sr-detail"> — {snapshot.notice}</span>
         )}

@@ -14,3 +14,13 @@ describe("@ autocomplete", () => {
     expect(matchMembers(["dana", "ann", "Anna", "bob"], "an")).toEqual(["ann", "Anna", "dana"]);
   });
 });
+
+describe("@ autocomplete in any script", () => {
+  it("reads names past the first non-ASCII letter", () => {
+    expect(mentionQuery("hi @Zoë", 7)).toEqual({ start: 3, query: "Zoë" });
+    expect(mentionQuery("@مح", 3)).toEqual({ start: 0, query: "مح" });
+    expect(mentionQuery("@Иван Пет", 9)).toEqual({ start: 0, query: "Иван Пет" });
+    expect(matchMembers(["Zoë", "محمد", "zoran"], "zoe")).toEqual(["Zoë"]);
+    expect(matchMembers(["Zoë", "محمد"], "مح")).toEqual(["محمد"]);
+  });
+});

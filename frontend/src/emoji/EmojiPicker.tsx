@@ -1,59 +1,117 @@
-import { useLayoutEffect, useRef, type KeyboardEvent } from "react";
+import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 
-const RECENT_KEY = "hubbub.recentEmoji";
-const RECENT_MAX = 8;
-const COMMON = ["👍", "❤️", "😂", "🎉", "👀", "✅", "🙏", "🔥", "😮", "😢", "🚀", "👎", "💯", "🤔", "👏", "☕"];
+import { rememberEmoji, searchEmoji, startingEmoji, type NamedEmoji } from "./emoji";
 
-export function recentEmoji(): string[] {
-  try {
-    const saved: unknown = JSON.parse(window.localStorage.getItem(RECENT_KEY) ?? "[]");
-    return Array.isArray(saved) ? saved.filter((e): e is string => typeof e === "string").slice(0, RECENT_MAX) : [];
-  } catch {
-    return [];
-  }
-}
+const COLUMNS = 8;
 
-function remember(emoji: string): void {
-  try {
-    const recent = [emoji, ...recentEmoji().filter((e) => e !== emoji)].slice(0, RECENT_MAX);
-    window.localStorage.setItem(RECENT_KEY, JSON.stringify(recent));
-  } catch {
-    // storage disabled: nothing is remembered
-  }
-}
+/** Emoji to pick: the user's recent ones first, then common ones; a search by name finds any
+ * of them. Opens with the search box focused and in view; Esc closes it. */
+export function EmojiPicker({
+  label,
+  buttonLabel,
+  onPick,
+  onClose,
+  className,
+}: {
+  /** What the picker is for ("Pick a reaction"). */
+  label: string;
+  /** Each emoji's accessible name ("React with 🎉"). */
+  buttonLabel: (emoji: NamedEmoji) => string;
+  onPick: (emoji: string) => void;
+  onClose: () => void;
+  className?: string;
+}) {
+  const [query, setQuery] = useState("");
+  const [starting] = useState(startingEmoji);
+  const found = query.trim() ? searchEmoji(query) : starting;
+  const root = useRef<HTMLDivElement>(null);
+  const search = useRef<HTMLInputElement>(null);
+  const searchId = useId();
+  const countId = useId();
 
-/** A small choice of reactions: the user's recent ones first, then common ones. */
-export function EmojiPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
-  const recent = recentEmoji();
-  const choices = [...recent, ...COMMON.filter((e) => !recent.includes(e))];
-  const first = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => {
-    first.current?.focus();
+    search.current?.focus();
+    // A picker near the bottom of the list (or the window) opens where it can be seen.
+    root.current?.scrollIntoView({ block: "nearest" });
   }, []);
+
+  function pick(emoji: string) {
+    rememberEmoji(emoji);
+    onPick(emoji);
+  }
+
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     if (event.key === "Escape") {
       event.preventDefault();
+      event.stopPropagation();
       onClose();
+      return;
     }
+    const buttons = [...(root.current?.querySelectorAll<HTMLButtonElement>(".emoji-grid button") ?? [])];
+    const at = buttons.indexOf(event.target as HTMLButtonElement);
+    if (event.target === search.current) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        const first = found[0];
+        if (first) pick(first.emoji);
+      } else if (event.key === "ArrowDown") {
+        event.preventDefault();
+        buttons[0]?.focus();
+      }
+      return;
+    }
+    if (at < 0) return;
+    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: COLUMNS, ArrowUp: -COLUMNS }[event.key];
+    if (step === undefined) return;
+    event.preventDefault();
+    const next = at + step;
+    if (next < 0) search.current?.focus();
+    else buttons[Math.min(next, buttons.length - 1)]?.focus();
   }
+
   return (
-    // Esc from any of its buttons closes it.
+    // Esc and the arrow keys from any of its controls.
     // eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions
-    <div className="emoji-picker" role="group" aria-label="Pick a reaction" onKeyDown={onKeyDown}>
-      {choices.map((emoji, index) => (
-        <button
-          key={emoji}
-          ref={index === 0 ? first : undefined}
-          type="button"
-          aria-label={`React with ${emoji}`}
-          onClick={() => {
-            remember(emoji);
-            onPick(emoji);
-          }}
-        >
-          {emoji}
-        </button>
-      ))}
+    <div
+      ref={root}
+      className={["emoji-picker", className].filter(Boolean).join(" ")}
+      role="group"
+      aria-label={label}
+      onKeyDown={onKeyDown}
+    >
+      <label htmlFor={searchId} className="visually-hidden">
+        Search emoji
+      </label>
+      <input
+        id={searchId}
+        ref={search}
+        type="search"
+        placeholder="Search emoji"
+        autoComplete="off"
+        aria-describedby={countId}
+        value={query}
+        onChange={(e) => {
+          setQuery(e.target.value);
+        }}
+      />
+      <div className="emoji-grid">
+        {found.map((item) => (
+          <button
+            key={item.emoji}
+            type="button"
+            aria-label={buttonLabel(item)}
+            title={item.name ? `:${item.name}:` : undefined}
+            onClick={() => {
+              pick(item.emoji);
+            }}
+          >
+            {item.emoji}
+          </button>
+        ))}
+      </div>
+      <p id={countId} className="visually-hidden" aria-live="polite">
+        {query.trim() ? `${found.length} found` : "Recent and common emoji"}
+      </p>
     </div>
   );
 }

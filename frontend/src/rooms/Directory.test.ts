@@ -87,8 +87,8 @@ describe("Directory membership", () => {
     rooms.leave("vault");
     expect(rooms.get("town")).toMatchObject({ member: false, memberCount: 2, unread: 0 });
     expect(rooms.get("vault")).toBeUndefined();
-    rooms.joined("town");
-    expect(rooms.get("town")).toMatchObject({ member: true, memberCount: 3 });
+    rooms.joined("town", 7);
+    expect(rooms.get("town")).toMatchObject({ member: true, memberCount: 3, lastRead: 7 });
   });
 
   it("follows topic and archive changes, and keeps counts when a room is heard of again", () => {
@@ -97,5 +97,8 @@ describe("Directory membership", () => {
     expect(rooms.get("town")).toMatchObject({ topic: "news", archived: true, unread: 5 });
     rooms.add(metaOf(summary("town", { member: false, member_count: 0, topic: "again" })));
     expect(rooms.get("town")).toMatchObject({ topic: "again", unread: 5, member: true, memberCount: 2 });
+    rooms.leave("town");
+    rooms.add(metaOf(summary("town", { member: true })));
+    expect(rooms.get("town")).toMatchObject({ member: true, lastRead: null }); // the next list says
   });
 });

@@ -26,8 +26,9 @@ export interface RoomMeta {
   memberCount: number;
   /** A direct message's members. */
   members: string[];
-  /** The user's read position, and what is new after it (not their own messages). */
-  lastRead: number;
+  /** The user's read position (null: not known here yet, as for a room heard of by a frame;
+   * the next list says), and what is new after it (not their own messages). */
+  lastRead: number | null;
   unread: number;
   mentions: number;
   /** The newest seq already counted into unread: nothing is counted twice. */
@@ -71,7 +72,7 @@ export function newMeta(name: string, visibility: RoomMeta["visibility"], extra:
     member: false,
     memberCount: 0,
     members: [],
-    lastRead: 0,
+    lastRead: null,
     unread: 0,
     mentions: 0,
     countedUpTo: 0,
@@ -136,6 +137,8 @@ export class Directory {
           archived: room.archived,
           members: room.members,
           member: known.member || room.member,
+          // A member from now on: where they are in it is the server's to say (the next list).
+          lastRead: !known.member && room.member ? null : known.lastRead,
           memberCount: room.memberCount || known.memberCount,
         }
       : room;
@@ -162,10 +165,18 @@ export class Directory {
     }
   }
 
-  /** The server answered a join: the user is a member now (joining a public room makes one). */
-  joined(room: string): void {
+  /** The server answered a join: the user is a member now (joining a public room makes one,
+   * with everything up to `head` read). */
+  joined(room: string, head: number): void {
     const meta = this.current[room];
-    if (meta && !meta.member) this.patch(room, (m) => ({ member: true, memberCount: m.memberCount + 1 }));
+    if (meta && !meta.member) {
+      this.patch(room, (m) => ({
+        member: true,
+        memberCount: m.memberCount + 1,
+        lastRead: head,
+        countedUpTo: Math.max(m.countedUpTo, head),
+      }));
+    }
   }
 
   onRoomUpdated(frame: Frame<"room_updated">): void {
@@ -177,7 +188,7 @@ export class Directory {
   count(message: ChatMessage, me: string | null, live: boolean): Alert | null {
     const meta = this.current[message.room];
     if (!meta || message.seq <= meta.countedUpTo) return null;
-    const fresh = message.author !== me && message.seq > meta.lastRead;
+    const fresh = message.author !== me && message.seq > (meta.lastRead ?? 0);
     const mention = fresh && mentionsUser(message.mentions, me);
     this.patch(message.room, (m) => ({
       countedUpTo: message.seq,
@@ -209,7 +220,7 @@ export class Directory {
    * holds of it, to recount from; false when it cannot, and the list must be fetched again. */
   read(room: string, seq: number, loaded: readonly ChatMessage[], me: string | null): boolean {
     const meta = this.current[room];
-    if (!meta || seq <= meta.lastRead) return true;
+    if (!meta || seq <= (meta.lastRead ?? 0)) return true;
     if (seq >= meta.countedUpTo) {
       this.patch(room, () => ({ lastRead: seq, unread: 0, mentions: 0 }));
       return true;

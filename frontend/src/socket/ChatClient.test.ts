@@ -568,3 +568,95 @@ describe("ChatClient unread and mentions", () => {
     expect(attentionCount(client.getSnapshot().directory)).toBe(3);
   });
 });
+
+describe("ChatClient read marks", () => {
+  it("marks where reading stopped each time a room is opened, and nothing new in a room just joined", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 3, last_read: 1, unread: 2 }), summary("town", { member: false, head: 9 })];
+    await client.refreshDirectory();
+    client.join("general");
+    expect(client.getSnapshot().rooms.general!.readMark).toBe(1);
+    client.markRead("general", 3);
+    // Opening another room: the first forgets its mark, to work it out when opened again.
+    client.join("town");
+    expect(client.getSnapshot().rooms.general!.readMark).toBeNull();
+    expect(client.getSnapshot().rooms.town!.readMark).toBeNull(); // not a member: known once joined
+    env.socket.serve({ type: "joined", room: "town", head: 9, from: 0, truncated: false, users: [], changes: 0 });
+    expect(client.getSnapshot().rooms.town!.readMark).toBe(9);
+    expect(client.getSnapshot().directory.town).toMatchObject({ member: true });
+    client.join("general");
+    expect(client.getSnapshot().rooms.general!.readMark).toBe(3);
+  });
+
+  it("a room joined since the list came asks the server where reading stopped", async () => {
+    const { env, client } = connected();
+    client.join("town");
+    // The server tells every tab of a new membership, maybe before it answers the join.
+    env.socket.serve({ type: "room_added", room: "town", visibility: "public", topic: "", owner: "olga", members: [] });
+    env.rooms = [summary("general"), summary("town", { head: 30, last_read: 30 })];
+    env.socket.serve({ type: "joined", room: "town", head: 30, from: 0, truncated: false, users: [], changes: 0 });
+    expect(client.getSnapshot().rooms.town!.readMark).toBeNull();
+    await Promise.resolve();
+    expect(client.getSnapshot().rooms.town!.readMark).toBe(30);
+  });
+
+  it("a member who never read has everything new (read mark 0)", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 200, last_read: 0, unread: 200 })];
+    await client.refreshDirectory();
+    client.join("general");
+    expect(client.getSnapshot().rooms.general!.readMark).toBe(0);
+  });
+
+  it("Esc marks everything known in the room read", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 0 })];
+    await client.refreshDirectory();
+    for (const seq of [1, 2]) env.socket.serve(message(seq));
+    client.markAllRead("general");
+    expect(env.socket.sent.filter((f) => f.type === "read")).toEqual([{ type: "read", room: "general", seq: 2 }]);
+  });
+});
+
+describe("ChatClient drafts", () => {
+  it("keeps a draft per room across reloads, and says which rooms have one", () => {
+    const { env, client } = connected();
+    client.setDraft("general", "> quoted\n\nhalf a thought");
+    client.setDraft("ops", "for ops");
+    expect(client.getSnapshot().rooms.ops?.hasDraft).toBe(true);
+    client.setDraft("ops", "");
+    expect(client.getSnapshot().rooms.ops?.hasDraft).toBe(false);
+    client.stop();
+    const next = new FakeEnvironment();
+    next.drafts = env.drafts;
+    const reloaded = new ChatClient("ws://test/api/ws", next);
+    reloaded.start();
+    expect(reloaded.draftOf("general")).toBe("> quoted\n\nhalf a thought");
+    expect(reloaded.getSnapshot().rooms.general?.hasDraft).toBe(true);
+    expect(reloaded.draftOf("ops")).toBe("");
+    next.drafts = "not json";
+    expect(() => {
+      new ChatClient("ws://x", next).start();
+    }).not.toThrow();
+  });
+});
+
+describe("ChatClient leaving", () => {
+  it("keeps a public room the user left, to browse, and says a public room can be rejoined", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general"), summary("town"), summary("vault", { visibility: "private" })];
+    await client.refreshDirectory();
+    client.join("town");
+    env.socket.serve({ type: "joined", room: "town", head: 0, from: 0, truncated: false, users: [], changes: 0 });
+    env.socket.serve({ type: "removed", room: "town", reason: "left" });
+    expect(client.getSnapshot().directory.town).toMatchObject({ member: false });
+    expect(client.getSnapshot().rooms.town).toBeUndefined();
+    expect(client.getSnapshot().lostRooms).toEqual([]);
+    env.socket.serve({ type: "removed", room: "vault", reason: "left" }); // from another tab
+    expect(client.getSnapshot().directory.vault).toBeUndefined();
+    client.join("town");
+    env.socket.serve({ type: "joined", room: "town", head: 0, from: 0, truncated: false, users: [], changes: 0 });
+    env.socket.serve({ type: "removed", room: "town", reason: "removed" });
+    expect(client.getSnapshot().lostRooms).toEqual([{ room: "town", why: "removed", rejoinable: true }]);
+  });
+});

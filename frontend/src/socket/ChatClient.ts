@@ -1,5 +1,5 @@
 import { Outbox, type OutboxEnvironment, type PendingMessage } from "../composer/Outbox";
-import { Directory, metaOf, type Alert, type RoomMeta, type RoomSummary } from "../rooms/Directory";
+import { Directory, metaOf, newMeta, type Alert, type RoomMeta, type RoomSummary } from "../rooms/Directory";
 import { RoomSubscription, type HistoryPage, type RoomView } from "../rooms/RoomSubscription";
 import { fullJitterDelay } from "./backoff";
 import {
@@ -99,6 +99,8 @@ export class ChatClient {
   private readonly subscriptions = new Map<string, RoomSubscription>();
   /** Rooms joined on every connection, in the order they were opened. */
   private readonly openRooms: string[] = [];
+  /** The room on screen: the only one with a read mark (set anew each time it is opened). */
+  private shown: string | null = null;
   private readonly lastTypingSent = new Map<string, number>();
   /** Read positions not yet sent (the connection was down). */
   private readonly pendingReads = new Map<string, number>();
@@ -122,6 +124,8 @@ export class ChatClient {
         this.changed({ outbox: this.outbox.items });
       },
     );
+    // Before anything renders: a message box opens with its room's draft.
+    this.restoreDrafts();
   }
 
   // --- store interface for React's useSyncExternalStore
@@ -177,7 +181,6 @@ export class ChatClient {
       this.batch(() => {
         // Unsent messages' rooms are joined so that they can be sent.
         for (const room of this.outbox.restore()) if (!this.openRooms.includes(room)) this.openRooms.push(room);
-        this.restoreDrafts();
       });
     }
     this.connect();
@@ -282,7 +285,9 @@ export class ChatClient {
       this.directory.replace(rooms);
       for (const subscription of this.subscriptions.values()) {
         const view = subscription.view;
-        if (view.readMark === null && view.joined) subscription.setReadMark(this.readMarkOf(view.name, view.head));
+        if (view.name === this.shown && view.readMark === null && view.joined) {
+          subscription.setReadMark(this.readMarkOf(view.name, view.head));
+        }
         for (const message of view.messages) this.directory.count(message, this.state.user, false);
       }
     });
@@ -308,7 +313,11 @@ export class ChatClient {
    * `head`, the newest message when joined). Null while that cannot be known yet. */
   private readMarkOf(room: string, head: number | null): number | null {
     const meta = this.directory.get(room);
-    if (meta?.member) return meta.lastRead;
+    if (meta?.member) {
+      if (meta.lastRead !== null) return meta.lastRead;
+      void this.refreshDirectory(); // a member since this page loaded: the server knows where
+      return null;
+    }
     return head !== null && (meta || this.directory.loaded) ? head : null;
   }
 
@@ -316,7 +325,7 @@ export class ChatClient {
   /** The user has seen the room up to seq (it was on screen): tell the server, and every tab. */
   markRead(room: string, seq: number): void {
     const meta = this.directory.get(room);
-    if (!meta || seq <= meta.lastRead) return;
+    if (!meta || seq <= (meta.lastRead ?? 0)) return;
     this.batch(() => {
       this.applyRead(room, seq);
     });
@@ -389,10 +398,13 @@ export class ChatClient {
   }
 
   // --- a room
-  /** Open the room: join it (once per connection), and mark where reading stopped. */
+  /** Open the room: join it (once per connection), and mark where reading stopped. The room
+   * that was on screen forgets its mark: it is worked out afresh when it is opened again. */
   join(room: string): void {
     if (!this.openRooms.includes(room)) this.openRooms.push(room);
     this.batch(() => {
+      if (this.shown !== room) this.subscriptions.get(this.shown ?? "")?.setReadMark(null);
+      this.shown = room;
       const subscription = this.room(room);
       subscription.setReadMark(this.readMarkOf(room, subscription.view.joined ? subscription.view.head : null));
     });
@@ -482,9 +494,11 @@ export class ChatClient {
       case "joined": {
         const subscription = this.room(frame.room);
         // Before the directory counts the user in: a room joined just now has nothing new.
-        if (subscription.view.readMark === null) subscription.setReadMark(this.readMarkOf(frame.room, frame.head));
+        if (frame.room === this.shown && subscription.view.readMark === null) {
+          subscription.setReadMark(this.readMarkOf(frame.room, frame.head));
+        }
         subscription.onJoined(frame);
-        this.directory.joined(frame.room);
+        this.directory.joined(frame.room, frame.head);
         this.outbox.flush();
         break;
       }
@@ -532,11 +546,11 @@ export class ChatClient {
         }
         break;
       case "room_created":
-        if (!this.directory.get(frame.room)) this.directory.add(metaOf(summaryOf(frame.room, "public", false)));
+        if (!this.directory.get(frame.room)) this.directory.add(heardOf(frame.room, "public", false));
         break;
       case "room_added":
         this.directory.add({
-          ...metaOf(summaryOf(frame.room, frame.visibility, true)),
+          ...heardOf(frame.room, frame.visibility, true),
           topic: frame.topic,
           owner: frame.owner,
           members: frame.members,
@@ -583,20 +597,8 @@ export class ChatClient {
   }
 }
 
-/** A room heard of by a frame, as the list would give it: nothing read, nothing counted. */
-function summaryOf(name: string, visibility: RoomMeta["visibility"], member: boolean): RoomSummary {
-  return {
-    name,
-    visibility,
-    member,
-    member_count: 0,
-    head: 0,
-    topic: "",
-    owner: null,
-    archived: false,
-    members: [],
-    last_read: 0,
-    unread: 0,
-    mentions: 0,
-  };
+/** A room heard of by a frame: nothing counted, and where reading stopped not known (the
+ * next list says). */
+function heardOf(name: string, visibility: RoomMeta["visibility"], member: boolean): RoomMeta {
+  return newMeta(name, visibility, { member });
 }
