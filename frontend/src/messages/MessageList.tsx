@@ -64,7 +64,7 @@ export function MessageList({
   const [away, setAway] = useState<number | null>(null); // the newest seq when the reader left the bottom
   const [now] = useState(() => Date.now()); // "Today" is the day the room was opened
   const readMark = room?.readMark ?? null;
-  const items = useMemo(() => timeline(room, readMark, me), [room, readMark, me]);
+  const items = useMemo(() => timeline(room, me), [room, me]);
   const delivered = useMemo(
     () => new Set(room?.messages.filter((m) => m.author === me).map((m) => m.client_msg_id)),
     [room, me],
@@ -115,7 +115,7 @@ export function MessageList({
       }
       if (readMark === null) return false; // the room list has not said where reading stopped yet
       const first = room.messages[0]?.seq;
-      const unread = firstUnreadOf(room.messages, readMark, me);
+      const unread = firstUnreadOf(room.messages, readMark, room.unreadUpTo, me);
       // The first unread message may be older than what came with the join: page back to it.
       if ((first === undefined || first > readMark + 1) && older()) return false;
       const divider = unread === null ? null : element.querySelector<HTMLElement>("[data-testid=new-divider]");

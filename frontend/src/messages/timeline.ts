@@ -25,15 +25,21 @@ export type Item = (
 /** Messages this close together, by one author, read as one: what every chat does. */
 export const GROUP_WITHIN_MS = 5 * 60 * 1000;
 
-/** The first message after the read mark that someone else wrote, if any. */
-export function firstUnreadOf(messages: readonly ChatMessage[], readMark: number | null, me: string): number | null {
+/** The first message someone else wrote after the read mark, among those there were when the
+ * room was opened (up to `upTo`), if any. */
+export function firstUnreadOf(
+  messages: readonly ChatMessage[],
+  readMark: number | null,
+  upTo: number,
+  me: string,
+): number | null {
   if (readMark === null) return null;
-  return messages.find((m) => m.seq > readMark && m.author !== me)?.seq ?? null;
+  return messages.find((m) => m.seq > readMark && m.seq <= upTo && m.author !== me)?.seq ?? null;
 }
 
-export function timeline(room: RoomView | undefined, readMark: number | null, me: string): Item[] {
+export function timeline(room: RoomView | undefined, me: string): Item[] {
   if (!room) return [];
-  const unread = firstUnreadOf(room.messages, readMark, me);
+  const unread = firstUnreadOf(room.messages, room.readMark, room.unreadUpTo, me);
   const items: Item[] = room.messages.map((message) => ({
     kind: "message",
     key: `m${message.seq}`,

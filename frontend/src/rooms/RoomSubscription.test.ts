@@ -142,10 +142,13 @@ describe("RoomSubscription draft", () => {
     expect(changes()).toBe(before + 2);
   });
 
-  it("keeps the read mark it is given", () => {
+  it("keeps the read mark it is given, and how far what was new then went", () => {
     const { room } = subscription();
     expect(room.view.readMark).toBeNull();
-    room.setReadMark(7);
-    expect(room.view.readMark).toBe(7);
+    room.setReadMark(7, 9);
+    expect(room.view).toMatchObject({ readMark: 7, unreadUpTo: 9 });
+    room.extendUnread(8);
+    room.extendUnread(12);
+    expect(room.view.unreadUpTo).toBe(12);
   });
 });

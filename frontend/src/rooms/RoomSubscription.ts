@@ -42,6 +42,9 @@ export interface RoomView {
   /** The read position when the user opened the room: "new messages" start after it. Null
    * until it is known (the room list has not arrived yet). */
   readMark: number | null;
+  /** The newest message there was when the room was opened (or the connection came back):
+   * what came later, while the user was looking, is not "new" to them. */
+  unreadUpTo: number;
   /** Something is typed and not sent. The text itself is `RoomSubscription.draft`: typing
    * changes it on every key, and the chat need not render again for that. */
   hasDraft: boolean;
@@ -65,6 +68,7 @@ export function emptyRoom(name: string): RoomView {
     head: 0,
     membersVersion: 0,
     readMark: null,
+    unreadUpTo: 0,
     hasDraft: false,
   };
 }
@@ -246,9 +250,15 @@ export class RoomSubscription {
   }
 
   // --- the reader
-  /** Where "new messages" start, as of opening the room (null: not known yet). */
-  setReadMark(seq: number | null): void {
-    if (seq !== this.current.readMark) this.patch({ readMark: seq });
+  /** Where "new messages" start, as of opening the room (null: not known yet), and the
+   * newest message then. */
+  setReadMark(seq: number | null, upTo: number): void {
+    if (seq !== this.current.readMark || upTo !== this.current.unreadUpTo) this.patch({ readMark: seq, unreadUpTo: upTo });
+  }
+
+  /** Messages up to `seq` came while the user was away (a reconnection's catch-up): new too. */
+  extendUnread(seq: number): void {
+    if (seq > this.current.unreadUpTo) this.patch({ unreadUpTo: seq });
   }
 
   // --- the draft

@@ -600,6 +600,21 @@ describe("ChatClient read marks", () => {
     expect(client.getSnapshot().rooms.town!.readMark).toBe(30);
   });
 
+  it("new is what was there when the room was opened, or came while the connection was down", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 2, last_read: 1, unread: 1 })];
+    await client.refreshDirectory();
+    client.join("general");
+    expect(client.getSnapshot().rooms.general).toMatchObject({ readMark: 1, unreadUpTo: 2 });
+    env.socket.serve(message(3)); // while the user looks: not "new"
+    expect(client.getSnapshot().rooms.general!.unreadUpTo).toBe(2);
+    env.socket.drop(1006);
+    env.advance(60_000);
+    env.socket.open();
+    env.socket.serve({ type: "joined", room: "general", head: 6, from: 3, truncated: false, users: [], changes: 0 });
+    expect(client.getSnapshot().rooms.general!.unreadUpTo).toBe(6); // came while away
+  });
+
   it("a member who never read has everything new (read mark 0)", async () => {
     const { env, client } = connected();
     env.rooms = [summary("general", { head: 200, last_read: 0, unread: 200 })];

@@ -286,7 +286,7 @@ export class ChatClient {
       for (const subscription of this.subscriptions.values()) {
         const view = subscription.view;
         if (view.name === this.shown && view.readMark === null && view.joined) {
-          subscription.setReadMark(this.readMarkOf(view.name, view.head));
+          subscription.setReadMark(this.readMarkOf(view.name, view.head), this.newestOf(view.name));
         }
         for (const message of view.messages) this.directory.count(message, this.state.user, false);
       }
@@ -319,6 +319,12 @@ export class ChatClient {
       return null;
     }
     return head !== null && (meta || this.directory.loaded) ? head : null;
+  }
+
+  /** The newest message this tab knows the room has. */
+  private newestOf(room: string): number {
+    const view = this.subscriptions.get(room)?.view;
+    return Math.max(view?.cursor ?? 0, view?.head ?? 0, this.directory.get(room)?.countedUpTo ?? 0);
   }
 
   // --- reading
@@ -403,10 +409,13 @@ export class ChatClient {
   join(room: string): void {
     if (!this.openRooms.includes(room)) this.openRooms.push(room);
     this.batch(() => {
-      if (this.shown !== room) this.subscriptions.get(this.shown ?? "")?.setReadMark(null);
+      if (this.shown !== room) this.subscriptions.get(this.shown ?? "")?.setReadMark(null, 0);
       this.shown = room;
       const subscription = this.room(room);
-      subscription.setReadMark(this.readMarkOf(room, subscription.view.joined ? subscription.view.head : null));
+      subscription.setReadMark(
+        this.readMarkOf(room, subscription.view.joined ? subscription.view.head : null),
+        this.newestOf(room),
+      );
     });
     this.sendFrame(this.room(room).joinFrame());
   }
@@ -494,8 +503,12 @@ export class ChatClient {
       case "joined": {
         const subscription = this.room(frame.room);
         // Before the directory counts the user in: a room joined just now has nothing new.
-        if (frame.room === this.shown && subscription.view.readMark === null) {
-          subscription.setReadMark(this.readMarkOf(frame.room, frame.head));
+        if (frame.room === this.shown) {
+          if (subscription.view.readMark === null) {
+            subscription.setReadMark(this.readMarkOf(frame.room, frame.head), Math.max(frame.head, this.newestOf(frame.room)));
+          } else {
+            subscription.extendUnread(frame.head); // what came while the connection was down
+          }
         }
         subscription.onJoined(frame);
         this.directory.joined(frame.room, frame.head);
