@@ -77,7 +77,11 @@ describe("RoomSubscription messages", () => {
     const asked: number[] = [];
     const fetch = (before: number, limit: number): Promise<HistoryPage> => {
       asked.push(before);
-      return Promise.resolve({ messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)), has_more: false });
+      return Promise.resolve({
+        room: "general",
+        messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
+        has_more: false,
+      });
     };
     const first = room.loadOlder(fetch, 5);
     void room.loadOlder(fetch, 5); // already loading: no second request

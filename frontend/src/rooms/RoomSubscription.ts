@@ -1,3 +1,4 @@
+import type { components } from "../contract/schema.gen";
 import type { ChatMessage, ClientFrame, ServerFrame } from "../socket/protocol";
 
 /**
@@ -129,10 +130,8 @@ export function presenceNotices(
   return result;
 }
 
-export interface HistoryPage {
-  messages: ChatMessage[];
-  has_more: boolean;
-}
+/** A page of history (GET /api/rooms/{room}/messages), as the server's contract has it. */
+export type HistoryPage = components["schemas"]["HistoryPage"];
 
 export class RoomSubscription {
   private current: RoomView;

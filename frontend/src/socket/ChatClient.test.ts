@@ -47,7 +47,7 @@ class FakeSocket implements WebSocketLike {
 class FakeEnvironment extends FakeClock implements ChatEnvironment {
   sockets: FakeSocket[] = [];
   randomValue = 0.5;
-  history: (room: string, before: number, limit: number) => HistoryPage = () => ({ messages: [], has_more: false });
+  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false });
   rooms: RoomSummary[] = [];
   alerts: Alert[] = [];
 
@@ -202,7 +202,8 @@ describe("ChatClient resume", () => {
     const { env, client } = connected();
     env.socket.serve({ type: "joined", room: "general", head: 60, from: 50, truncated: false, users: [], changes: 0 });
     for (let seq = 51; seq <= 60; seq++) env.socket.serve(message(seq));
-    env.history = (_room, before, limit) => ({
+    env.history = (room, before, limit) => ({
+      room,
       messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
       has_more: true,
     });
