@@ -165,8 +165,10 @@ export function Chat({
     [],
   );
 
-  const dialogClosed = useCallback(() => {
-    setDialog(null);
+  /** A dialog closed (Esc, its Close button, or after it opened something). Only that one is
+   * forgotten: its close event may come after another dialog was asked for. */
+  const dialogClosed = useCallback((which: Exclude<Dialog, null>) => {
+    setDialog((current) => (current === which ? null : current));
     if (focusAfterDialog.current) {
       focusAfterDialog.current = false;
       focusComposer();
@@ -512,7 +514,9 @@ export function Chat({
       <NewMessageDialog
         me={me}
         open={dialog === "new-message"}
-        onClose={dialogClosed}
+        onClose={() => {
+          dialogClosed("new-message");
+        }}
         onOpened={(summary) => {
           fromDialog(() => {
             openRoom(summary);
@@ -522,7 +526,9 @@ export function Chat({
       <BrowseRooms
         open={dialog === "browse"}
         directory={directory}
-        onClose={dialogClosed}
+        onClose={() => {
+          dialogClosed("browse");
+        }}
         onOpen={(name) => {
           fromDialog(() => {
             open(name);
@@ -534,7 +540,9 @@ export function Chat({
         directory={directory}
         online={room?.users ?? []}
         me={me}
-        onClose={dialogClosed}
+        onClose={() => {
+          dialogClosed("switcher");
+        }}
         onRoom={(name) => {
           fromDialog(() => {
             open(name);
@@ -546,7 +554,12 @@ export function Chat({
           });
         }}
       />
-      <ShortcutList open={dialog === "shortcuts"} onClose={dialogClosed} />
+      <ShortcutList
+        open={dialog === "shortcuts"}
+        onClose={() => {
+          dialogClosed("shortcuts");
+        }}
+      />
     </div>
   );
 }
