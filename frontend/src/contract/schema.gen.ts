@@ -843,6 +843,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -871,6 +873,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -1070,7 +1074,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description too many or too few people */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1137,6 +1141,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1331,6 +1344,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomCreatedReply"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1607,6 +1629,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1796,6 +1827,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageEvent"];
+                };
+            };
+            /** @description the body could not be decoded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
