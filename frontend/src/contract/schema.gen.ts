@@ -843,6 +843,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -871,6 +873,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */

@@ -83,6 +83,7 @@ class RoomSummary(_Reply):
     owner: str | None
     archived: bool
     member: bool  # the caller is a member
+    member_count: int  # how many members the room has
     members: list[str]  # a direct message's members; empty for other rooms
     last_read: int  # the caller's read position (0 when not a member)
     unread: int  # messages after it, not the caller's own (counted up to 1000)

@@ -30,6 +30,19 @@ export function NotificationSettings({ notifier }: { notifier: Notifier }) {
           Sound {settings.sound ? "on" : "off"}
         </button>
       )}
+      {settings.enabled && (
+        <button
+          type="button"
+          className="link"
+          aria-pressed={settings.preview}
+          title="Show who wrote what in notifications (anyone near the screen can read them)"
+          onClick={() => {
+            notifier.togglePreview();
+          }}
+        >
+          Previews {settings.preview ? "on" : "off"}
+        </button>
+      )}
       {settings.problem && (
         <span className="error" role="alert">
           {settings.problem}

@@ -1,9 +1,10 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 
+import { useAutoGrow } from "../composer/autoGrow";
+import { isEmojiOnly } from "../emoji/emoji";
+import { EmojiPicker } from "../emoji/EmojiPicker";
 import { renderBody } from "../markdown";
 import type { ChatMessage } from "../socket/protocol";
-import { useAutoGrow } from "./autoGrow";
-import { EmojiPicker } from "./EmojiPicker";
 import type { Shown } from "./pendingChanges";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -21,14 +22,19 @@ export interface MessageActions {
   /** The message being edited (its seq), or null; set it to start or stop editing. */
   editing: number | null;
   setEditing: (seq: number | null) => void;
+  /** Where the user continues once a message's own controls are gone (it was deleted). */
+  focusComposer: () => void;
 }
 
 export function MessageRow({
   shown,
+  continued,
   mentionsMe,
   actions,
 }: {
   shown: Shown;
+  /** Follows a message by the same author: name and time are not shown again (but read out). */
+  continued: boolean;
   mentionsMe: boolean;
   actions: MessageActions;
 }) {
@@ -38,11 +44,14 @@ export function MessageRow({
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [pinned, setPinned] = useState(false); // actions shown after a long press (touch)
+  const reactButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
   const date = new Date(message.ts);
   const full = fullFormat.format(date);
   const classes = [
     "message",
     own ? "own" : "",
+    continued ? "continued" : "",
     mentionsMe ? "mentions-me" : "",
     message.deleted ? "deleted" : "",
     deleting ? "deleting" : "",
@@ -71,14 +80,22 @@ export function MessageRow({
   return (
     <li className={classes} data-seq={message.seq} ref={row}>
       <div className="meta">
-        <span className="author">{message.author}</span>
-        {message.bot && <span className="bot-badge">bot</span>}
-        <time dateTime={date.toISOString()} title={full} aria-label={full} className="time">
+        {/* A continued message's name and time are read out, not shown (the time shows on hover). */}
+        <span className={continued ? "author visually-hidden" : "author"} dir="auto">
+          {message.author}
+        </span>
+        {message.bot && !continued && <span className="bot-badge">bot</span>}
+        <time
+          dateTime={date.toISOString()}
+          title={full}
+          aria-label={full}
+          className={continued ? "time visually-hidden" : "time"}
+        >
           {timeFormat.format(date)}
         </time>
         {message.edited_at !== null && !message.deleted && <Edited at={message.edited_at} />}
-        {saving && <span className="time">saving…</span>}
-        {deleting && <span className="time">deleting…</span>}
+        {saving && <span className="state">saving…</span>}
+        {deleting && <span className="state">deleting…</span>}
       </div>
       {message.deleted ? (
         <p className="body tombstone">message deleted</p>
@@ -125,6 +142,7 @@ export function MessageRow({
           <button
             type="button"
             className="action"
+            ref={reactButton}
             aria-expanded={picking}
             onClick={() => {
               setPicking(!picking);
@@ -156,6 +174,7 @@ export function MessageRow({
             <button
               type="button"
               className="action danger"
+              ref={deleteButton}
               onClick={() => {
                 setConfirming(true);
               }}
@@ -167,31 +186,34 @@ export function MessageRow({
       )}
       {picking && (
         <EmojiPicker
+          label="Pick a reaction"
+          buttonLabel={(e) => `React with ${e.emoji}`}
           onPick={(emoji) => {
             setPicking(false);
             setPinned(false);
             const has = message.reactions.some((r) => r.emoji === emoji && r.users.includes(actions.me));
             actions.onReact(message, emoji, !has);
+            reactButton.current?.focus(); // where the user was: the next reaction is a key away
           }}
           onClose={() => {
             setPicking(false);
+            reactButton.current?.focus();
           }}
         />
       )}
       {confirming && (
-        <div className="confirm" role="group" aria-label="Delete this message?">
-          <span>Delete this message for everyone?</span>
-          <ConfirmButtons
-            onConfirm={() => {
-              setConfirming(false);
-              setPinned(false);
-              actions.onDelete(message);
-            }}
-            onCancel={() => {
-              setConfirming(false);
-            }}
-          />
-        </div>
+        <Confirm
+          onConfirm={() => {
+            setConfirming(false);
+            setPinned(false);
+            actions.onDelete(message);
+            actions.focusComposer(); // the message's own controls are going
+          }}
+          onCancel={() => {
+            setConfirming(false);
+            deleteButton.current?.focus();
+          }}
+        />
       )}
     </li>
   );
@@ -206,10 +228,19 @@ function Edited({ at }: { at: number }) {
   );
 }
 
-/** The body as formatted text; a code block's Copy button copies it. */
+// Bodies taller than this fold to FOLDED_REM with "Show more": a 200-line log is one screen.
+const FOLD_OVER_REM = 30;
+
+/** The body as formatted text: a code block's Copy button copies it, code is highlighted (the
+ * highlighter is loaded on first need), a body of only emoji shows large, a long one folds. */
 function Body({ body, mentions }: { body: string; mentions: string[] }) {
   const html = useMemo(() => renderBody(body, mentions), [body, mentions]);
+  const emojiOnly = useMemo(() => isEmojiOnly(body), [body]);
   const element = useRef<HTMLDivElement>(null);
+  const [tall, setTall] = useState(false);
+  const [open, setOpen] = useState(false);
+  const id = useId();
+
   useEffect(() => {
     const node = element.current;
     if (!node) return;
@@ -237,8 +268,52 @@ function Body({ body, mentions }: { body: string; mentions: string[] }) {
       node.removeEventListener("click", copy);
     };
   }, []);
-  // Safe: renderBody escapes everything it does not itself make (markdown.ts; markdown.test.ts).
-  return <div className="body" ref={element} dangerouslySetInnerHTML={{ __html: html }} />;
+
+  useEffect(() => {
+    const node = element.current;
+    if (!node?.querySelector(".code-block")) return;
+    let current = true;
+    void import("./highlight").then(({ highlightWithin }) => {
+      if (current) highlightWithin(node);
+    });
+    return () => {
+      current = false;
+    };
+  }, [html]);
+
+  useLayoutEffect(() => {
+    const node = element.current;
+    if (!node) return;
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    setTall(node.scrollHeight > FOLD_OVER_REM * rem);
+  }, [html]);
+
+  const folded = tall && !open;
+  return (
+    <>
+      {/* Safe: renderBody escapes everything it does not itself make (markdown.ts; markdown.test.ts). */}
+      <div
+        id={id}
+        dir="auto"
+        className={["body", emojiOnly ? "emoji-only" : "", folded ? "folded" : ""].filter(Boolean).join(" ")}
+        ref={element}
+        dangerouslySetInnerHTML={{ __html: html }}
+      />
+      {tall && (
+        <button
+          type="button"
+          className="link small fold"
+          aria-expanded={open}
+          aria-controls={id}
+          onClick={() => {
+            setOpen(!open);
+          }}
+        >
+          {open ? "Show less" : "Show more"}
+        </button>
+      )}
+    </>
+  );
 }
 
 function EditBox({ body, onSave, onCancel }: { body: string; onSave: (body: string) => void; onCancel: () => void }) {
@@ -258,6 +333,7 @@ function EditBox({ body, onSave, onCancel }: { body: string; onSave: (body: stri
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (event.key === "Escape") {
       event.preventDefault();
+      event.stopPropagation();
       onCancel();
     } else if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
@@ -275,6 +351,7 @@ function EditBox({ body, onSave, onCancel }: { body: string; onSave: (body: stri
       <textarea
         ref={box}
         aria-label="Edit message"
+        dir="auto"
         value={text}
         rows={1}
         onChange={(event) => {
@@ -295,19 +372,37 @@ function EditBox({ body, onSave, onCancel }: { body: string; onSave: (body: stri
   );
 }
 
-function ConfirmButtons({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
+/** "Delete this message for everyone?" with the answer focused, in view; Esc cancels. */
+function Confirm({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
+  const group = useRef<HTMLDivElement>(null);
   const first = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => {
     first.current?.focus();
+    group.current?.scrollIntoView({ block: "nearest" });
   }, []);
   return (
-    <>
+    // Esc from either button cancels.
+    // eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions
+    <div
+      className="confirm"
+      role="group"
+      aria-label="Delete this message?"
+      ref={group}
+      onKeyDown={(event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation();
+          onCancel();
+        }
+      }}
+    >
+      <span>Delete this message for everyone?</span>
       <button type="button" className="danger small" ref={first} onClick={onConfirm}>
         Delete
       </button>
       <button type="button" className="link small" onClick={onCancel}>
         Cancel
       </button>
-    </>
+    </div>
   );
 }

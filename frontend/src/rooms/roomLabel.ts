@@ -1,4 +1,4 @@
-import type { RoomMeta } from "../socket/ChatClient";
+import type { RoomMeta } from "./Directory";
 
 /** How a room is named to a user: "# name", or a DM by the other people in it. */
 export function roomLabel(room: RoomMeta | undefined, name: string, me: string): string {

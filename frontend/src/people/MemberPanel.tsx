@@ -1,7 +1,7 @@
 import { useEffect, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type MemberInfo } from "../api";
-import type { RoomMeta } from "../socket/ChatClient";
+import type { RoomMeta } from "../rooms/Directory";
 import { UserPicker } from "./UserPicker";
 
 /** Who is in the room, online first; its owner (or an admin) adds and removes people. */
@@ -12,6 +12,7 @@ export function MemberPanel({
   admin,
   version,
   onMessage,
+  onClose,
 }: {
   room: string;
   meta: RoomMeta | undefined;
@@ -19,6 +20,7 @@ export function MemberPanel({
   admin: boolean;
   version: number;
   onMessage: (user: string) => void;
+  onClose: () => void;
 }) {
   const [members, setMembers] = useState<MemberInfo[]>([]);
   const [adding, setAdding] = useState("");
@@ -59,12 +61,17 @@ export function MemberPanel({
 
   return (
     <section className="members" aria-labelledby="members-heading">
-      <h2 id="members-heading">Members ({members.length})</h2>
+      <div className="panel-head">
+        <h2 id="members-heading">Members ({members.length})</h2>
+        <button type="button" className="link small" onClick={onClose}>
+          Close
+        </button>
+      </div>
       <ul data-testid="members">
         {members.map((member) => (
           <li key={member.user}>
             <span className={member.online ? "dot online" : "dot"} aria-hidden="true" />
-            <span>
+            <span dir="auto">
               {member.user}
               {member.role === "owner" && <span className="muted"> (owner)</span>}
               <span className="visually-hidden">{member.online ? ", online" : ", offline"}</span>

@@ -1,14 +1,20 @@
 import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type SyntheticEvent } from "react";
 
+import { EmojiPicker } from "../emoji/EmojiPicker";
 import { useAutoGrow } from "./autoGrow";
 import { matchMembers, mentionQuery } from "./mentionQuery";
 
 const encoder = new TextEncoder();
+const numbers = new Intl.NumberFormat();
+// The frame around the body costs a few hundred bytes at most.
+const FRAME_BYTES = 512;
 
 export function Composer({
   room,
   maxBytes,
   members,
+  draft,
+  onDraft,
   onSend,
   onTyping,
   insert,
@@ -18,6 +24,9 @@ export function Composer({
   maxBytes: number;
   /** Who can be @mentioned here (the room's members, and "room" for everyone). */
   members: string[];
+  /** What was typed here before and not sent (kept across room switches and reloads). */
+  draft: string;
+  onDraft: (text: string) => void;
   onSend: (body: string) => void;
   onTyping: () => void;
   /** Text to put before what is typed (a reply's quote); a new `n` inserts it again. */
@@ -25,40 +34,51 @@ export function Composer({
   /** Up arrow in an empty box: edit the user's last message. */
   onEditLast?: () => void;
 }) {
-  const [text, setText] = useState("");
+  const [text, setTextState] = useState(draft);
   const [caret, setCaret] = useState(0);
   const [choice, setChoice] = useState(0);
   const [dismissed, setDismissed] = useState<string | null>(null);
+  const [picking, setPicking] = useState(false);
   const box = useAutoGrow(text);
-  const id = useId();
+  const emojiButton = useRef<HTMLButtonElement>(null);
   const hintId = useId();
   const listId = useId();
-  // The frame around the body costs a few hundred bytes at most.
-  const tooLong = encoder.encode(text).length > maxBytes - 512;
+  const limit = maxBytes - FRAME_BYTES;
+  const size = encoder.encode(text).length;
+  const tooLong = size > limit;
 
   const typed = mentionQuery(text, caret);
   const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query) : [];
   const open = suggestions.length > 0;
   const active = Math.min(choice, suggestions.length - 1);
 
+  function setText(value: string) {
+    setTextState(value);
+    onDraft(value);
+  }
+
   // Where the user will type, once the room is open (not on phones: the keyboard would cover it).
   useLayoutEffect(() => {
-    if (window.matchMedia("(min-width: 701px)").matches) box.current?.focus();
+    const element = box.current;
+    if (!element || !window.matchMedia("(min-width: 701px)").matches) return;
+    element.focus();
+    element.setSelectionRange(element.value.length, element.value.length);
   }, [box]);
 
   const inserted = useRef(insert?.n ?? 0);
   useLayoutEffect(() => {
     if (!insert || insert.n === inserted.current) return;
     inserted.current = insert.n;
-    setText((current) => insert.text + current);
     const element = box.current;
+    setText(insert.text + (element?.value ?? ""));
     element?.focus();
     requestAnimationFrame(() => {
       const end = element?.value.length ?? 0;
       element?.setSelectionRange(end, end);
     });
+    // setText only calls onDraft, which the parent keeps stable per room.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [insert, box]);
-
 
   function submit(event?: SyntheticEvent) {
     event?.preventDefault();
@@ -69,21 +89,25 @@ export function Composer({
     setCaret(0);
   }
 
-  function complete(name: string) {
-    if (!typed) return;
-    const inserted = `@${name} `;
-    const next = text.slice(0, typed.start) + inserted + text.slice(caret);
-    const at = typed.start + inserted.length;
+  function replaceAt(start: number, end: number, inserted: string) {
+    const next = text.slice(0, start) + inserted + text.slice(end);
+    const at = start + inserted.length;
     setText(next);
     setCaret(at);
-    setChoice(0);
     requestAnimationFrame(() => {
+      box.current?.focus();
       box.current?.setSelectionRange(at, at);
     });
   }
 
+  function complete(name: string) {
+    if (!typed) return;
+    setChoice(0);
+    replaceAt(typed.start, caret, `@${name} `);
+  }
+
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (open) {
+    if (open && !event.altKey) {
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
         const step = event.key === "ArrowDown" ? 1 : suggestions.length - 1;
@@ -101,7 +125,8 @@ export function Composer({
         return;
       }
     }
-    if (event.key === "ArrowUp" && text === "" && onEditLast) {
+    const plain = !event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey;
+    if (event.key === "ArrowUp" && plain && text === "" && onEditLast) {
       event.preventDefault();
       onEditLast();
       return;
@@ -111,10 +136,21 @@ export function Composer({
 
   return (
     <form className="composer" onSubmit={submit}>
-      <label htmlFor={id} className="visually-hidden">
+      <label htmlFor="composer-box" className="visually-hidden">
         Message {room}
       </label>
       <div className="composer-box">
+        {/* One Shift+Tab from the message box: the room list, not eighty stops back. */}
+        <a
+          href="#room-filter"
+          className="skip-inline"
+          onClick={(event) => {
+            event.preventDefault();
+            document.getElementById("room-filter")?.focus();
+          }}
+        >
+          Back to the room list
+        </a>
         {open && (
           <div id={listId} role="listbox" className="suggestions" aria-label="People to mention">
             {suggestions.map((name, index) => (
@@ -123,6 +159,7 @@ export function Composer({
                 id={`${listId}-${index}`}
                 role="option"
                 tabIndex={-1}
+                dir="auto"
                 aria-selected={index === active}
                 className={index === active ? "active" : undefined}
                 onMouseDown={(e) => {
@@ -135,10 +172,29 @@ export function Composer({
             ))}
           </div>
         )}
+        {picking && (
+          <EmojiPicker
+            className="composer-picker"
+            label="Pick an emoji"
+            buttonLabel={(e) => `Insert ${e.emoji}`}
+            onPick={(emoji) => {
+              setPicking(false);
+              const element = box.current;
+              const start = element?.selectionStart ?? text.length;
+              const end = element?.selectionEnd ?? text.length;
+              replaceAt(start, end, emoji);
+            }}
+            onClose={() => {
+              setPicking(false);
+              emojiButton.current?.focus();
+            }}
+          />
+        )}
         <textarea
-          id={id}
+          id="composer-box"
           ref={box}
           rows={1}
+          dir="auto"
           value={text}
           placeholder={`Message ${room}`}
           aria-autocomplete="list"
@@ -157,17 +213,30 @@ export function Composer({
             if (e.target.value) onTyping();
           }}
         />
+        <button
+          type="button"
+          className="emoji-toggle"
+          ref={emojiButton}
+          aria-label="Emoji"
+          aria-expanded={picking}
+          title="Emoji"
+          onClick={() => {
+            setPicking(!picking);
+          }}
+        >
+          ☺
+        </button>
       </div>
       <button type="submit" disabled={!text.trim() || tooLong}>
         Send
       </button>
       <p id={hintId} className={tooLong ? "error hint" : "visually-hidden"}>
         {tooLong
-          ? "This message is too long to send."
+          ? `Too long to send: ${numbers.format(size)} bytes, and a message holds at most ${numbers.format(limit)}. Shorten it by ${numbers.format(size - limit)}, or send it in parts.`
           : "Enter sends, Shift+Enter starts a new line. Type @ to mention someone. Up arrow edits your last message."}
       </p>
       <p className="format-tip" aria-hidden="true">
-        **bold** · _italic_ · ~~strike~~ · `code` · ```code block``` · &gt; quote · links as they are
+        **bold** · _italic_ · ~~strike~~ · `code` · ```code block``` · &gt; quote · 1. list · :emoji:
       </p>
     </form>
   );

@@ -1,24 +1,44 @@
-import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type MouseEvent } from "react";
 
 import { api, type RoomSummary, type ServerConfig } from "../api";
-import { attentionCount, metaOf } from "../socket/ChatClient";
+import { Composer } from "../composer/Composer";
+import { MessageList, type ScrollPlace } from "../messages/MessageList";
+import { MemberPanel } from "../people/MemberPanel";
+import { NewMessageDialog } from "../people/NewMessageDialog";
+import { BrowseRooms } from "../rooms/BrowseRooms";
+import { attentionCount, metaOf, newMeta } from "../rooms/Directory";
+import { RoomHeader } from "../rooms/RoomHeader";
+import { RoomList } from "../rooms/RoomList";
+import { roomLabel } from "../rooms/roomLabel";
+import { neighbour, sections } from "../rooms/sections";
+import { CloseCode, type ChatMessage } from "../socket/protocol";
 import { useChatClient } from "../useChatClient";
-import { Composer } from "./Composer";
 import { ConnectionStatus } from "./ConnectionStatus";
-import { MemberPanel } from "./MemberPanel";
-import { MessageList, type ScrollPlace } from "./MessageList";
-import { NewMessageDialog } from "./NewMessageDialog";
+import { useShortcuts, type ShortcutActions } from "./keyboard";
 import { NotificationSettings } from "./NotificationSettings";
-import { RoomHeader } from "./RoomHeader";
-import { RoomList } from "./RoomList";
-import { roomLabel } from "./roomLabel";
-import type { ChatMessage } from "../socket/protocol";
+import { QuickSwitcher } from "./QuickSwitcher";
+import { ShortcutList } from "./ShortcutList";
+
+/** Where the user continues typing, when what they were doing is done. */
+function focusComposer(): void {
+  document.querySelector<HTMLTextAreaElement>("#composer-box")?.focus();
+}
 
 /** A reply's start: the message quoted, its author mentioned. */
 function quoteOf(message: ChatMessage): string {
   const lines = message.body.split("\n").slice(0, 6);
   return `${lines.map((line) => `> ${line}`).join("\n")}\n\n@${message.author} `;
 }
+
+/** A same-page link that moves focus, not just the view (skip links). */
+function skipTo(id: string) {
+  return (event: MouseEvent<HTMLAnchorElement>) => {
+    event.preventDefault();
+    document.getElementById(id)?.focus();
+  };
+}
+
+type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | null;
 
 export function Chat({
   config,
@@ -39,12 +59,18 @@ export function Chat({
   });
   const [membersOpen, setMembersOpen] = useState(false);
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [accountOpen, setAccountOpen] = useState(false);
+  const [dialog, setDialog] = useState<Dialog>(null);
   // Where the reader was in each room: kept for this tab, across reloads.
   const [places] = useState(() => loadPlaces());
-  const [composing, setComposing] = useState(false);
   const [editing, setEditing] = useState<number | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
+  // An unread room opened just now keeps its place in the list while it is on screen.
+  const [kept, setKept] = useState<string | null>(null);
+  // A dialog that opened a conversation hands the keyboard to its message box when it closes.
+  const focusAfterDialog = useRef(false);
+  const membersButton = useRef<HTMLButtonElement>(null);
   // The room on screen went away (removed, or a link to no such room): the default room.
   const lostRooms = snapshot.lostRooms;
   const active = lostRooms.some((lost) => lost.room === chosen) ? config.default_room : chosen;
@@ -62,7 +88,7 @@ export function Chat({
   // Credentials refused or the session ended: back to the sign-in screen, saying why.
   const fatal = snapshot.fatal;
   useEffect(() => {
-    if (fatal?.code === 4401) onSignedOut(fatal.text);
+    if (fatal?.code === CloseCode.UNAUTHORIZED) onSignedOut(fatal.text);
   }, [fatal, onSignedOut]);
 
   // The tab's title counts mentions and direct messages: "(3) Hubbub".
@@ -71,16 +97,33 @@ export function Chat({
     document.title = waiting > 0 ? `(${waiting}) Hubbub` : "Hubbub";
   }, [waiting]);
 
+  // Esc closes the account menu (before the window's Esc marks the room read).
+  useEffect(() => {
+    if (!accountOpen) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      setAccountOpen(false);
+    };
+    document.addEventListener("keydown", onKey);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+    };
+  }, [accountOpen]);
+
+  const open = useCallback(
+    (room: string) => {
+      setKept((client.getSnapshot().directory[room]?.unread ?? 0) > 0 ? room : null);
+      setActive(room);
+      setDrawerOpen(false);
+    },
+    [client],
+  );
+
   // A notification names the room as the sidebar does, and a click on it opens the room.
   useEffect(() => {
-    notifier.connect(
-      (room) => roomLabel(client.getSnapshot().directory[room], room, me),
-      (room) => {
-        setActive(room);
-        setDrawerOpen(false);
-      },
-    );
-  }, [notifier, client, me]);
+    notifier.connect((room) => roomLabel(client.getSnapshot().directory[room], room, me), open);
+  }, [notifier, client, me, open]);
 
   // Who can be mentioned in the room on screen.
   const membersVersion = snapshot.rooms[active]?.membersVersion ?? 0;
@@ -97,16 +140,10 @@ export function Chat({
     };
   }, [active, membersVersion]);
 
-  const open = useCallback((room: string) => {
-    setActive(room);
-    setDrawerOpen(false);
-  }, []);
-
   const openRoom = useCallback(
     (room: RoomSummary) => {
       client.addRoom(metaOf(room));
       open(room.name);
-      setComposing(false);
     },
     [client, open],
   );
@@ -117,6 +154,26 @@ export function Chat({
     },
     [openRoom],
   );
+
+  /** Open what a dialog picked, and close the dialog: the message box gets the keyboard. */
+  const fromDialog = useCallback(
+    (go: () => void) => {
+      focusAfterDialog.current = true;
+      go();
+      setDialog(null);
+    },
+    [],
+  );
+
+  /** A dialog closed (Esc, its Close button, or after it opened something). Only that one is
+   * forgotten: its close event may come after another dialog was asked for. */
+  const dialogClosed = useCallback((which: Exclude<Dialog, null>) => {
+    setDialog((current) => (current === which ? null : current));
+    if (focusAfterDialog.current) {
+      focusAfterDialog.current = false;
+      focusComposer();
+    }
+  }, []);
 
   const savePlace = useCallback(
     (place: ScrollPlace) => {
@@ -133,6 +190,35 @@ export function Chat({
     [client, active],
   );
 
+  const saveDraft = useCallback(
+    (text: string) => {
+      client.setDraft(active, text);
+    },
+    [client, active],
+  );
+
+  const shortcuts = useMemo<ShortcutActions>(
+    () => ({
+      switcher: () => {
+        setDialog("switcher");
+      },
+      shortcuts: () => {
+        setDialog("shortcuts");
+      },
+      step: (step, unread) => {
+        const current = client.getSnapshot();
+        const listed = sections(current.directory, active, me, newMeta(active, "public"), kept);
+        const next = neighbour(listed, active, step, unread);
+        if (next) open(next);
+      },
+      markRead: () => {
+        client.markAllRead(active);
+      },
+    }),
+    [client, active, me, kept, open],
+  );
+  useShortcuts(shortcuts);
+
   const room = snapshot.rooms[active];
   const roomMeta = directory[active];
   const typing = Object.keys(room?.typing ?? {});
@@ -141,6 +227,11 @@ export function Chat({
   const listed = Object.keys(directory).length > 0;
   const stranded = snapshot.outbox.filter((p) => p.failed && p.room !== active && listed && !directory[p.room]);
   const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
+  const drafts = useMemo(
+    () => new Set(Object.values(snapshot.rooms).filter((r) => r.hasDraft).map((r) => r.name)),
+    [snapshot.rooms],
+  );
+  const label = roomLabel(roomMeta, active, me);
 
   async function signOut() {
     try {
@@ -154,7 +245,17 @@ export function Chat({
   }
 
   return (
-    <div className={["chat", membersOpen ? "with-members" : "", drawerOpen ? "drawer-open" : ""].join(" ").trim()}>
+    <div
+      className={["chat", membersOpen ? "with-members" : "", drawerOpen ? "drawer-open" : ""].join(" ").trim()}
+    >
+      <nav className="skip-links" aria-label="Skip links">
+        <a href="#composer-box" onClick={skipTo("composer-box")}>
+          Skip to the message box
+        </a>
+        <a href="#room-filter" onClick={skipTo("room-filter")}>
+          Skip to the room list
+        </a>
+      </nav>
       <header className="topbar">
         <button
           type="button"
@@ -168,23 +269,45 @@ export function Chat({
           Rooms{waiting > 0 ? ` (${waiting})` : ""}
         </button>
         <h1 className="brand">Hubbub</h1>
+        {/* On phones the room's name is up here; its heading below is for screen readers. */}
+        <span className="topbar-room" aria-hidden="true" dir="auto">
+          {label}
+        </span>
         <ConnectionStatus
           snapshot={snapshot}
           onReconnect={() => {
             client.reconnectNow();
           }}
         />
-        <NotificationSettings notifier={notifier} />
-        <span className="me">
-          Signed in as <strong>{me}</strong>
-        </span>
-        <button type="button" className="link" onClick={() => void signOut()}>
-          Sign out
+        <button
+          type="button"
+          className="account-toggle"
+          aria-expanded={accountOpen}
+          aria-controls="account"
+          onClick={() => {
+            setAccountOpen(!accountOpen);
+          }}
+        >
+          Menu
         </button>
+        <div id="account" className={accountOpen ? "account open" : "account"}>
+          <NotificationSettings notifier={notifier} />
+          <span className="me">
+            Signed in as{" "}
+            <strong dir="auto">
+              {me}
+            </strong>
+          </span>
+          <button type="button" className="link" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
       </header>
       <RoomList
         directory={directory}
         active={active}
+        kept={kept}
+        drafts={drafts}
         pattern={config.room_name_pattern}
         users={room?.users ?? []}
         live={snapshot.status === "connected"}
@@ -195,9 +318,12 @@ export function Chat({
           openRoom(await api.createRoom(name, priv ? "private" : "public"));
         }}
         onNewMessage={() => {
-          setComposing(true);
+          setDialog("new-message");
         }}
         onMessage={messageUser}
+        onBrowse={() => {
+          setDialog("browse");
+        }}
       />
       {drawerOpen && (
         <button
@@ -217,6 +343,7 @@ export function Chat({
           admin={admin}
           defaultRoom={config.default_room}
           membersOpen={membersOpen}
+          membersButton={membersButton}
           muted={notifications.muted.includes(active)}
           onToggleMute={() => {
             notifier.toggleMute(active);
@@ -229,10 +356,10 @@ export function Chat({
             setActive(config.default_room);
           }}
         />
-        {fatal && fatal.code !== 4401 && (
+        {fatal && fatal.code !== CloseCode.UNAUTHORIZED && (
           <p className="error banner" role="alert">
             {fatal.text}{" "}
-            {fatal.code === 4429 && (
+            {fatal.code === CloseCode.TOO_MANY_CONNECTIONS && (
               <button
                 type="button"
                 className="link"
@@ -265,9 +392,11 @@ export function Chat({
           <div className="notice banner" role="alert">
             {lostRooms.map((lost) => (
               <p key={lost.room}>
-                {lost.why === "removed"
-                  ? `You were removed from #${lost.room}.`
-                  : `There is no room #${lost.room}, or you are not in it.`}
+                {lost.why === "missing"
+                  ? `There is no room #${lost.room}, or you are not in it.`
+                  : lost.rejoinable
+                    ? `You were removed from #${lost.room}. It is public: you can join it again from Browse rooms.`
+                    : `You were removed from #${lost.room}.`}
               </p>
             ))}
             {stranded.map((p) => (
@@ -280,7 +409,7 @@ export function Chat({
                     client.retry(p.clientMsgId, active);
                   }}
                 >
-                  Send in {roomLabel(roomMeta, active, me)}
+                  Send in {label}
                 </button>
                 <button
                   type="button"
@@ -310,7 +439,6 @@ export function Chat({
           room={room}
           outbox={outbox}
           me={me}
-          readAtOpen={room?.readMark ?? 0}
           place={places.get(active) ?? null}
           onPlace={savePlace}
           onLoadOlder={() => void client.loadOlder(active, config.history_page_size)}
@@ -339,8 +467,9 @@ export function Chat({
             editing,
             setEditing: (seq) => {
               setEditing(seq);
-              if (seq === null) document.querySelector<HTMLTextAreaElement>(".composer textarea")?.focus();
+              if (seq === null) focusComposer();
             },
+            focusComposer,
           }}
         />
         <p className="typing" aria-live="polite">
@@ -352,9 +481,11 @@ export function Chat({
         ) : (
           <Composer
             key={`composer-${active}`}
-            room={roomLabel(roomMeta, active, me)}
+            room={label}
             maxBytes={config.max_message_bytes}
             members={mentionable}
+            draft={client.draftOf(active)}
+            onDraft={saveDraft}
             onSend={(body) => {
               client.send(active, body);
             }}
@@ -377,15 +508,60 @@ export function Chat({
           admin={admin}
           version={membersVersion}
           onMessage={messageUser}
+          onClose={() => {
+            setMembersOpen(false);
+            membersButton.current?.focus();
+          }}
         />
       )}
       <NewMessageDialog
         me={me}
-        open={composing}
+        open={dialog === "new-message"}
         onClose={() => {
-          setComposing(false);
+          dialogClosed("new-message");
         }}
-        onOpened={openRoom}
+        onOpened={(summary) => {
+          fromDialog(() => {
+            openRoom(summary);
+          });
+        }}
+      />
+      <BrowseRooms
+        open={dialog === "browse"}
+        directory={directory}
+        onClose={() => {
+          dialogClosed("browse");
+        }}
+        onOpen={(name) => {
+          fromDialog(() => {
+            open(name);
+          });
+        }}
+      />
+      <QuickSwitcher
+        open={dialog === "switcher"}
+        directory={directory}
+        online={room?.users ?? []}
+        me={me}
+        onClose={() => {
+          dialogClosed("switcher");
+        }}
+        onRoom={(name) => {
+          fromDialog(() => {
+            open(name);
+          });
+        }}
+        onPerson={(other) => {
+          fromDialog(() => {
+            messageUser(other);
+          });
+        }}
+      />
+      <ShortcutList
+        open={dialog === "shortcuts"}
+        onClose={() => {
+          dialogClosed("shortcuts");
+        }}
       />
     </div>
   );

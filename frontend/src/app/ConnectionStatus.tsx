@@ -1,4 +1,5 @@
-import { isChange, type ChatSnapshot } from "../socket/ChatClient";
+import { isChange } from "../composer/Outbox";
+import type { ChatSnapshot } from "../socket/ChatClient";
 
 const LABELS: Record<ChatSnapshot["status"], string> = {
   connecting: "Connecting…",
@@ -15,7 +16,7 @@ export function ConnectionStatus({ snapshot, onReconnect }: { snapshot: ChatSnap
     <div className="status-line">
       <p className={`status status-${snapshot.status}`} role="status" data-testid="connection-status">
         <span className="dot" aria-hidden="true" />
-        {LABELS[snapshot.status]}
+        <span className="status-label">{LABELS[snapshot.status]}</span>
         {snapshot.status !== "connected" && snapshot.notice && (
           <span className="sr-detail"> — {snapshot.notice}</span>
         )}

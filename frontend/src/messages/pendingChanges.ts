@@ -1,4 +1,4 @@
-import type { PendingMessage } from "../socket/ChatClient";
+import type { PendingMessage } from "../composer/Outbox";
 import type { ChatMessage } from "../socket/protocol";
 
 type Reaction = ChatMessage["reactions"][number];

@@ -1,7 +1,7 @@
-import { useId, useState, type SyntheticEvent } from "react";
+import { useId, useState, type RefObject, type SyntheticEvent } from "react";
 
 import { api, ApiError } from "../api";
-import type { RoomMeta } from "../socket/ChatClient";
+import type { RoomMeta } from "./Directory";
 import { roomLabel } from "./roomLabel";
 
 /** The room's name and topic, and what its people may do with it: leave it, the owner edits
@@ -13,6 +13,7 @@ export function RoomHeader({
   admin,
   defaultRoom,
   membersOpen,
+  membersButton,
   muted,
   onToggleMute,
   onToggleMembers,
@@ -24,6 +25,8 @@ export function RoomHeader({
   admin: boolean;
   defaultRoom: string;
   membersOpen: boolean;
+  /** The Members button: where focus goes back when the member list closes. */
+  membersButton: RefObject<HTMLButtonElement | null>;
   muted: boolean;
   onToggleMute: () => void;
   onToggleMembers: () => void;
@@ -55,7 +58,7 @@ export function RoomHeader({
     <header className="room-header">
       <div className="room-heading">
         <h2 id="room-title" className="room-title">
-          {roomLabel(meta, room, me)}
+          <span dir="auto">{roomLabel(meta, room, me)}</span>
           {meta?.visibility === "private" && <span className="badge"> private</span>}
           {meta?.archived && <span className="badge"> archived</span>}
         </h2>
@@ -66,6 +69,7 @@ export function RoomHeader({
             </label>
             <input
               id={topicId}
+              dir="auto"
               value={topic}
               maxLength={250}
               onChange={(e) => {
@@ -76,7 +80,7 @@ export function RoomHeader({
           </form>
         ) : (
           meta?.topic && (
-            <p className="topic" data-testid="topic">
+            <p className="topic" data-testid="topic" dir="auto">
               {meta.topic}
             </p>
           )
@@ -95,7 +99,7 @@ export function RoomHeader({
             Edit topic
           </button>
         )}
-        <button type="button" className="link" aria-expanded={membersOpen} onClick={onToggleMembers}>
+        <button type="button" className="link" ref={membersButton} aria-expanded={membersOpen} onClick={onToggleMembers}>
           Members
         </button>
         <button type="button" className="link" aria-pressed={muted} onClick={onToggleMute}>
