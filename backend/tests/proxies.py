@@ -102,7 +102,10 @@ def substitute(text: str, pattern: str, replacement: str) -> str:
 
 class Caddy(Proxy):
     """docker/Caddyfile as it is, imported after the global options a test needs: its own
-    ports and storage, no admin endpoint, and certificates from Caddy's internal CA."""
+    ports and storage, no admin endpoint, and certificates from Caddy's internal CA. A test
+    may give a site block of its own instead (`site`)."""
+
+    site: str | None = None
 
     @property
     def ca_file(self) -> Path:
@@ -117,8 +120,7 @@ class Caddy(Proxy):
             "\tskip_install_trust\n"
             f"\thttp_port {self.http_port}\n"
             f"\thttps_port {self.https_port}\n"
-            "}\n"
-            f"import {DOCKER / 'Caddyfile'}\n"
+            "}\n" + (self.site if self.site is not None else f"import {DOCKER / 'Caddyfile'}\n")
         )
         env = {
             **os.environ,
