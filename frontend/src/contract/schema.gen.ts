@@ -356,7 +356,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password" | "oidc";
+        AuthMode: "none" | "token" | "jwt" | "password" | "oidc" | "proxy";
         ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
@@ -904,6 +904,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -932,6 +934,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -994,12 +998,16 @@ export interface components {
             default_room: string;
             /** History Page Size */
             history_page_size: number;
+            /** Logout Url */
+            logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
             /** Oidc Provider Name */
             oidc_provider_name: string | null;
             /** Room Name Pattern */
             room_name_pattern: string;
+            /** Schema Version */
+            schema_version: string;
             /** Version */
             version: string;
         };

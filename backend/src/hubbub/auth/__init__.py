@@ -36,6 +36,10 @@ def create_authenticator(
         assert store is not None
         assert secret_key
         return OidcAuth(settings, store, secret_key)
+    if settings.auth is AuthMode.PROXY:
+        from hubbub.auth.proxy import ProxyAuth
+
+        return ProxyAuth(settings.proxy_user_header)
     from hubbub.auth.password import PasswordAuth
 
     return PasswordAuth(settings.effective_users_file)

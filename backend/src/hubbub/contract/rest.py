@@ -66,7 +66,9 @@ class ServerConfig(_Reply):
     max_message_bytes: int
     history_page_size: int
     room_name_pattern: str
-    version: str
+    version: str  # Hubbub's version
+    schema_version: str  # the database schema's revision (Alembic's) this server runs on
+    logout_url: str | None  # where signing out sends the browser; null: back to the sign-in form
 
 
 class SessionInfo(_Reply):
@@ -83,6 +85,7 @@ class RoomSummary(_Reply):
     owner: str | None
     archived: bool
     member: bool  # the caller is a member
+    member_count: int  # how many members the room has
     members: list[str]  # a direct message's members; empty for other rooms
     last_read: int  # the caller's read position (0 when not a member)
     unread: int  # messages after it, not the caller's own (counted up to 1000)

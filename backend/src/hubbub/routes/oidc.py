@@ -21,7 +21,7 @@ from hubbub.auth.oidc import OidcAuth, ProviderUnreachableError, SignInRefusedEr
 from hubbub.auth.oidc.flow import CALLBACK_PATH, FLOW_SECONDS, Flow, FlowError, cookie_name
 from hubbub.contract.rest import SignInError, SignOutReply
 from hubbub.routes.api import end_session, start_session
-from hubbub.routes.deps import RuntimeDep, client_address
+from hubbub.routes.deps import RuntimeDep, client_address, public_scheme_is_https
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 
@@ -89,7 +89,7 @@ async def login(
         max_age=int(FLOW_SECONDS),
         httponly=True,
         samesite="lax",  # sent on the provider's redirect back: a top-level GET
-        secure=runtime.settings.cookie_secure,
+        secure=runtime.settings.cookie_secure or public_scheme_is_https(request),
         path=CALLBACK_PATH,
     )
     return answer
@@ -130,7 +130,7 @@ async def callback(
             ended = await runtime.sessions.close(session)
             if ended is not None:
                 await runtime.chat.end_session(ended)
-        identity = await start_session(runtime, identity, answer)
+        identity = await start_session(runtime, identity, request, answer)
     except SignInRefusedError as exc:
         log.warning("sign-in from %s refused (%s): %s", address, exc.code.value, exc)
         return back_to_app(exc.code, flow.state)
@@ -167,7 +167,7 @@ async def logout(
 ) -> SignOutReply:
     """End Hubbub's session; the answer says where to sign out of the identity provider too
     (HUBBUB_OIDC_END_SESSION), or null."""
-    await end_session(runtime, session, response)
+    await end_session(runtime, session, request, response)
     url = None
     if runtime.oidc is not None and runtime.settings.oidc_end_session:
         url = await runtime.oidc.party.end_session_url(base_url(request, runtime.settings) + "/")
