@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from hubbub.settings import Settings
 from hubbub.web.headers import SecurityHeaders
 from hubbub.web.hosts import AllowedHosts
-from hubbub.web.requests import BodyLimit, HeadAsGet, SameOriginWrites
+from hubbub.web.requests import FORM_OVERHEAD, BodyLimit, HeadAsGet, SameOriginWrites
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 MAX_ERRORS = 10
@@ -26,7 +26,8 @@ MAX_ERRORS = 10
 def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Outermost first: every answer gets the security headers, including refusals below."""
     inner = SameOriginWrites(HeadAsGet(app), settings.allowed_origins)
-    return SecurityHeaders(AllowedHosts(BodyLimit(inner, settings.max_request_bytes), settings), settings)
+    limited = BodyLimit(inner, settings.max_request_bytes, settings.max_upload_bytes + FORM_OVERHEAD)
+    return SecurityHeaders(AllowedHosts(limited, settings), settings)
 
 
 def docs_page(openapi_url: str, title: str) -> HTMLResponse:
