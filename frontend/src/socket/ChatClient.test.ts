@@ -106,6 +106,7 @@ function message(seq: number, body = `m${seq}`, room = "general", clientMsgId: s
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -112,7 +113,7 @@ class S3Storage:
                 ExtraArgs={"ContentType": "application/octet-stream"},
                 Config=self._transfer,
             )
-        except ClientError as exc:
+        except (ClientError, S3UploadFailedError) as exc:
             raise StorageUnavailableError(f"cannot store a file: {exc}") from exc
         finally:
             with contextlib.suppress(OSError):

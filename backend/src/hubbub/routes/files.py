@@ -46,6 +46,7 @@ UPLOAD_BODY: dict[str, Any] = {
                 "type": "object",
                 "properties": {FIELD: {"type": "string", "format": "binary"}},
                 "required": [FIELD],
+                "additionalProperties": False,
             }
         }
     },
@@ -81,7 +82,19 @@ DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: {"model": Problem, "description": "not a member of the room"},
         409: {"model": Problem, "description": "the room is archived"},
         413: {"model": Problem, "description": "larger than HUBBUB_MAX_UPLOAD_BYTES, or over the quota"},
-        422: {"model": Problem, "description": "not a form with one file, or an image too large to decode"},
+        422: {
+            "description": "not a form with one file, an image too large to decode, or an invalid room name",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/Problem"},
+                            {"$ref": "#/components/schemas/HTTPValidationError"},
+                        ]
+                    }
+                }
+            },
+        },
         503: {"model": Problem, "description": "the store or the file storage is unavailable"},
     },
 )

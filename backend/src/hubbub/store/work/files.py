@@ -125,12 +125,14 @@ def forget_upload(conn: Connection, file_id: str) -> None:
 
 
 # --- attaching (in the transaction that appends the message; see work/messages.py)
+# Its IN list makes it compiled per call, with the parameters: none of them may be named after
+# a column of the table, or SQLAlchemy takes it for a value to SET.
 ATTACH = Statement(
     update(files)
     .where(
         f.id.in_(bindparam("ids", expanding=True)),
-        f.room == bindparam("room"),
-        f.uploader == bindparam("uploader"),
+        f.room == bindparam("in_room"),
+        f.uploader == bindparam("by"),
         f.message_seq.is_(None),
     )
     .values(message_seq=bindparam("seq"))
@@ -142,7 +144,7 @@ def attach(conn: Connection, room: str, uploader: str, seq: int, ids: Sequence[s
     """Attach the uploads to message `seq`, in the order given; UnknownFileError (and the
     caller's savepoint undoes the message) unless every one is the uploader's, in that room,
     and not attached yet."""
-    rows = run(conn, ATTACH, ids=list(ids), room=room, uploader=uploader, seq=seq).rows
+    rows = run(conn, ATTACH, ids=list(ids), in_room=room, by=uploader, seq=seq).rows
     if len(rows) != len(ids):
         found = {row[0] for row in rows}
         raise UnknownFileError(next(i for i in ids if i not in found))
