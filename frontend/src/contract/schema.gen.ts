@@ -1033,6 +1033,8 @@ export interface components {
             history_page_size: number;
             /** Max Message Bytes */
             max_message_bytes: number;
+            /** Max Upload Bytes */
+            max_upload_bytes: number;
             /** Room Name Pattern */
             room_name_pattern: string;
             /** Version */

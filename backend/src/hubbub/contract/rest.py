@@ -62,6 +62,7 @@ class ServerConfig(_Reply):
     auth_mode: AuthMode
     default_room: str
     max_message_bytes: int
+    max_upload_bytes: int  # the largest file one upload may be
     history_page_size: int
     room_name_pattern: str
     version: str

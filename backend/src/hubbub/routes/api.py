@@ -33,6 +33,7 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
         auth_mode=settings.auth,
         default_room=settings.default_room,
         max_message_bytes=settings.max_message_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         history_page_size=settings.history_page_size,
         room_name_pattern=ROOM_NAME_PATTERN,
         version=__version__,
