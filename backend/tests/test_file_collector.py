@@ -87,17 +87,17 @@ async def upload(
     quota: int = 10**9,
     thumbnail: bytes | None = None,
 ) -> FileRecord:
-    """What Files.upload does, once the bytes are in: the row, then the bytes."""
+    """What Files.upload does, once the bytes are in: the bytes, then the row that names them."""
     digest = hashlib.sha256(content).hexdigest()
     thumb = None if thumbnail is None else hashlib.sha256(thumbnail).hexdigest()
-    info = FileInfo(uuid.uuid4().hex, "f.bin", len(content), "application/octet-stream")
-    record = FileRecord(info, room, user, digest, thumb, created_at=int(clock() * 1000))
-    await store.add_file(record, quota)
     for data, key in ((content, digest), (thumbnail, thumb)):
         if data is not None and key is not None:
             spooled = storage.staging / uuid.uuid4().hex
             spooled.write_bytes(data)
             await storage.put(key, spooled)
+    info = FileInfo(uuid.uuid4().hex, "f.bin", len(content), "application/octet-stream")
+    record = FileRecord(info, room, user, digest, thumb, created_at=int(clock() * 1000))
+    await store.add_file(record, quota)
     return record
 
 

@@ -4,11 +4,13 @@ decided by Rooms (chat/rooms.py: uploadable, file_readable); what a file is, by 
 
 An upload, in order: the room is checked; the body streams into a spool file, hashed and
 counted, refused past HUBBUB_MAX_UPLOAD_BYTES or what is left of the uploader's quota; an
-image is made anew (orientation applied, metadata gone) with a thumbnail; the row is added
-(the quota checked again, under the uploader's lock); then the bytes are put. Whatever fails
-on the way leaves nothing: the spool files are removed, and a row whose bytes could not be
-put is deleted again. Nobody but the uploader knows the id before the answer, so nobody can
-ask for bytes that are not there yet.
+image is made anew (orientation applied, metadata gone) with a thumbnail; the bytes are put in
+the storage; then the row that names them is added (the quota checked again, under the
+uploader's lock). Bytes before the row: every row names bytes that are there (a backup that
+copies the files after the database has all it names), and the collector's grace keeps bytes
+put a moment before their row (files/collector.py). Whatever fails on the way leaves nothing
+but, in one case, bytes that nothing names: the spool files are removed; an upload refused at
+the last step (two at once past the quota) leaves its bytes to the collector.
 """
 
 from __future__ import annotations
@@ -100,18 +102,13 @@ class Files:
                 served, thumbnail, thumbnail_digest = spooled.path, None, None
                 digest, size = spooled.digest, spooled.size
                 info = FileInfo(uuid.uuid4().hex, safe_name(spooled.name), size, sniff(spooled.head))
+            await self.storage.put(digest, served)
+            if thumbnail is not None and thumbnail_digest is not None:
+                await self.storage.put(thumbnail_digest, thumbnail)
             record = FileRecord(
                 info, room, actor.user, digest, thumbnail_digest, created_at=int(self._clock() * 1000)
             )
             await self._store.add_file(record, quota)
-            try:
-                await self.storage.put(digest, served)
-                if thumbnail is not None and thumbnail_digest is not None:
-                    await self.storage.put(thumbnail_digest, thumbnail)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await self._store.forget_upload(info.id)
-                raise
         finally:
             for path in leftovers:
                 with contextlib.suppress(OSError):

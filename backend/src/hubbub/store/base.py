@@ -151,10 +151,6 @@ class Store(Protocol):
 
     async def file(self, file_id: str) -> FileRecord | None: ...
 
-    async def forget_upload(self, file_id: str) -> None:
-        """Delete the upload unless it is attached (its bytes could not be stored)."""
-        ...
-
     async def uploads_size(self, user: str) -> int:
         """How many bytes the user's files take, attached or not."""
         ...

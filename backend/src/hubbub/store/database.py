@@ -151,9 +151,6 @@ class DatabaseStore:
     async def file(self, file_id: str) -> FileRecord | None:
         return await self._db.read(files.file, file_id)
 
-    async def forget_upload(self, file_id: str) -> None:
-        await self._db.write(files.forget_upload, file_id)
-
     async def uploads_size(self, user: str) -> int:
         return await self._db.read(files.used, user)
 

@@ -117,13 +117,6 @@ def file(conn: Connection, file_id: str) -> FileRecord | None:
     return None if row is None else record_from_row(row)
 
 
-FORGET = Statement(delete(files).where(f.id == bindparam("id"), f.message_seq.is_(None)))
-
-
-def forget_upload(conn: Connection, file_id: str) -> None:
-    run(conn, FORGET, id=file_id)
-
-
 # --- attaching (in the transaction that appends the message; see work/messages.py)
 # Its IN list makes it compiled per call, with the parameters: none of them may be named after
 # a column of the table, or SQLAlchemy takes it for a value to SET.
