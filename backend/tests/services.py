@@ -317,7 +317,8 @@ class SeaweedS3:
             "-s3",
             f"-s3.port={self.port}",
             f"-s3.port.grpc={free_port()}",
-            "-s3.port.iceberg=0",
+            "-s3.port.iceberg=0",  # its other services, which listen on fixed ports: off
+            "-s3.port.lance=0",
             f"-s3.config={config}",
         ]
         with open(self.base / "log", "ab") as log:
@@ -368,8 +369,8 @@ class SeaweedS3:
 
 @contextlib.contextmanager
 def seaweed_s3() -> Iterator[SeaweedS3]:
-    server = SeaweedS3().start()
+    server = SeaweedS3()
     try:
-        yield server
+        yield server.start()
     finally:
         server.remove()
