@@ -357,7 +357,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password";
+        AuthMode: "none" | "token" | "jwt" | "password" | "proxy";
         ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
@@ -1031,12 +1031,16 @@ export interface components {
             default_room: string;
             /** History Page Size */
             history_page_size: number;
+            /** Logout Url */
+            logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
             /** Max Upload Bytes */
             max_upload_bytes: number;
             /** Room Name Pattern */
             room_name_pattern: string;
+            /** Schema Version */
+            schema_version: string;
             /** Version */
             version: string;
         };

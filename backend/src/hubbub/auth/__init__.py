@@ -21,6 +21,10 @@ def create_authenticator(settings: Settings) -> Authenticator:
         from hubbub.auth.jwt import JwtAuth
 
         return JwtAuth(settings)
+    if settings.auth is AuthMode.PROXY:
+        from hubbub.auth.proxy import ProxyAuth
+
+        return ProxyAuth(settings.proxy_user_header)
     from hubbub.auth.password import PasswordAuth
 
     return PasswordAuth(settings.effective_users_file)

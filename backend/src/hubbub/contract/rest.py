@@ -65,7 +65,9 @@ class ServerConfig(_Reply):
     max_upload_bytes: int  # the largest file one upload may be
     history_page_size: int
     room_name_pattern: str
-    version: str
+    version: str  # Hubbub's version
+    schema_version: str  # the database schema's revision (Alembic's) this server runs on
+    logout_url: str | None  # where signing out sends the browser; null: back to the sign-in form
 
 
 class SessionInfo(_Reply):

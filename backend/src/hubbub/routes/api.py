@@ -19,8 +19,9 @@ from hubbub.contract.rest import (
     ServerConfig,
     SessionInfo,
 )
-from hubbub.routes.deps import CallerDep, RuntimeDep, client_address, too_many
+from hubbub.routes.deps import CallerDep, RuntimeDep, client_address, public_scheme_is_https, too_many
 from hubbub.settings import ROOM_NAME_PATTERN, AuthMode
+from hubbub.store.schema import head as schema_head
 
 log = logging.getLogger("hubbub.api")
 router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
@@ -37,6 +38,8 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
         history_page_size=settings.history_page_size,
         room_name_pattern=ROOM_NAME_PATTERN,
         version=__version__,
+        schema_version=schema_head(),
+        logout_url=settings.logout_url,
     )
 
 
@@ -68,7 +71,7 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=runtime.settings.cookie_secure,
+        secure=runtime.settings.cookie_secure or public_scheme_is_https(request),
         path="/",
     )
     log.info("login: %s", identity.user)
@@ -77,13 +80,14 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
 
 @router.post("/logout", status_code=204)
 async def logout(
-    runtime: RuntimeDep, response: Response, session: Annotated[str | None, Cookie()] = None
+    runtime: RuntimeDep, request: Request, response: Response, session: Annotated[str | None, Cookie()] = None
 ) -> None:
     if session:
         session_id = await runtime.sessions.close(session)
         if session_id is not None:
             await runtime.chat.end_session(session_id)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    secure = runtime.settings.cookie_secure or public_scheme_is_https(request)
+    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="lax")
 
 
 @router.get("/me")
