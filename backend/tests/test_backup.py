@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -186,7 +187,9 @@ async def test_what_would_overwrite_is_refused_with_nothing_changed(
     (broken / "manifest.json").write_text(json.dumps(manifest))
     (broken / "hubbub.db").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
     for name in manifest["files"]:
-        if name != "hubbub.db":
+        if name.endswith("/"):  # a tree of files (FILE_TREES), e.g. the uploads
+            shutil.copytree(saved / name, broken / name)
+        elif name != "hubbub.db":
             (broken / name).write_bytes((saved / name).read_bytes())
     answer = hubbub_cli(tmp_path / "new4", "restore", str(broken))
     assert answer.returncode != 0 and "could not be restored" in answer.stderr
