@@ -332,6 +332,7 @@ class SeaweedS3:
                 f"weed exited with {self.proc.returncode}:\n{(self.base / 'log').read_text()[-3000:]}"
             )
         import boto3
+        from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = boto3.client(
@@ -340,6 +341,9 @@ class SeaweedS3:
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             region_name="us-east-1",
+            # One short try per probe: wait_for's deadline bounds the start, not botocore's
+            # own retries (60 s per connection, five attempts).
+            config=Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 1}),
         )
         try:
             client.list_buckets()
