@@ -138,3 +138,75 @@ async def test_putting_again_counts_as_putting_now(tmp_path: Path) -> None:
     assert (await listed(storage))[digest] > time.time() - 60
     assert await storage.delete(digest, put_before=time.time() - 600) is False
     assert oct(path.stat().st_mode & 0o777) == "0o600"  # the server's user's alone
+
+
+def old_blob(storage: LocalStorage, digest: str) -> Path:
+    """The blob's path, its last put two hours ago: past the collector's grace."""
+    path = storage.root / digest[:2] / digest[2:4] / digest
+    os.utime(path, (time.time() - 7200, time.time() - 7200))
+    return path
+
+
+async def test_an_upload_that_finds_its_blob_taken_away_stores_it_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector takes an unnamed old blob away just as an upload of the same bytes finds
+    it there and goes to refresh it: the upload stores its own copy (every row it then adds
+    names bytes that are there)."""
+    storage = LocalStorage(tmp_path / "files")
+    await storage.start()
+    content = b"the same screenshot, sent again"
+    digest, source = spool(storage, content)
+    await storage.put(digest, source)
+    path = old_blob(storage, digest)
+    utime, taken = os.utime, []
+
+    def collector_first(target: object, *args: object, **kwargs: object) -> None:
+        if target == path and not taken:  # the upload's refresh: the collector is first
+            taken.append(storage._take_away(path, put_before=time.time() - 600))
+        utime(target, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "utime", collector_first)
+    _, again = spool(storage, content)
+    await storage.put(digest, again)
+    monkeypatch.undo()
+    assert taken == [True]
+    assert await read_all(storage, digest, 0, len(content)) == content
+    assert not again.exists()
+
+
+async def test_an_upload_while_the_collector_takes_the_blob_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload of the same bytes comes between the collector moving the blob aside and looking
+    at its time: the upload stores its own copy, the collector deletes only the old one."""
+    storage = LocalStorage(tmp_path / "files")
+    await storage.start()
+    content = b"uploaded as the collector passes"
+    digest, source = spool(storage, content)
+    await storage.put(digest, source)
+    path = old_blob(storage, digest)
+    rename = os.rename
+
+    def upload_between(src: object, dst: object) -> None:
+        rename(src, dst)  # type: ignore[arg-type]
+        if src == path:
+            _, again = spool(storage, content)
+            LocalStorage._put(path, again)
+
+    monkeypatch.setattr(os, "rename", upload_between)
+    assert await storage.delete(digest, put_before=time.time() - 600) is True  # the old copy
+    monkeypatch.undo()
+    assert await read_all(storage, digest, 0, len(content)) == content
+    assert (await listed(storage))[digest] > time.time() - 60
+    assert list(storage.staging.iterdir()) == []  # nothing left aside
+
+
+async def test_a_blob_put_again_since_the_collector_looked_goes_back(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "files")
+    await storage.start()
+    digest, source = spool(storage, b"refreshed")
+    await storage.put(digest, source)
+    assert await storage.delete(digest, put_before=time.time() - 600) is False
+    assert await read_all(storage, digest, 0, 9) == b"refreshed"
+    assert list(storage.staging.iterdir()) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -43,9 +44,12 @@ class LocalStorage:
     def _put(target: Path, source: Path) -> None:
         try:
             if target.exists():
-                os.utime(target)  # put now: the collector's grace starts again
-                source.unlink()
-                return
+                try:
+                    os.utime(target)  # put now: the collector's grace starts again
+                    source.unlink()
+                    return
+                except FileNotFoundError:
+                    pass  # the collector took it away this moment (_take_away): stored anew
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with open(source, "rb") as spooled:
                 os.fsync(spooled.fileno())
@@ -86,13 +90,23 @@ class LocalStorage:
             handle.close()
 
     async def delete(self, digest: str, put_before: float) -> bool:
-        path = self._path(digest)
+        return await asyncio.to_thread(self._take_away, self._path(digest), put_before)
+
+    def _take_away(self, path: Path, put_before: float) -> bool:
+        """Delete the blob if it was last put before ``put_before``. It is moved aside (into
+        the staging directory, on the same file system) before its time is looked at, so that
+        an upload putting the same bytes at this moment is never lost: a put before the move
+        shows in the blob's time (it goes back), one after the move finds no blob and stores
+        its own. An aside left by a crash is a stale spool file to the collector."""
+        aside = self.staging / f"deleting-{path.name}-{secrets.token_hex(4)}"
         try:
-            if path.stat().st_mtime >= put_before:
-                return False
-            path.unlink()
+            os.rename(path, aside)
         except FileNotFoundError:
             return False
+        if aside.stat().st_mtime >= put_before:
+            os.replace(aside, path)  # put again since the collector looked: kept
+            return False
+        aside.unlink()
         return True
 
     async def listing(self) -> AsyncIterator[tuple[str, float]]:
