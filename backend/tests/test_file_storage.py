@@ -210,3 +210,36 @@ async def test_a_blob_put_again_since_the_collector_looked_goes_back(tmp_path: P
     assert await storage.delete(digest, put_before=time.time() - 600) is False
     assert await read_all(storage, digest, 0, 9) == b"refreshed"
     assert list(storage.staging.iterdir()) == []
+
+
+async def test_a_bucket_upload_that_finds_its_blob_deleted_puts_it_anew(
+    s3_server: SeaweedS3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector deletes an unnamed old object between an upload seeing it and refreshing
+    it: the upload puts its bytes anew instead of failing."""
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    storage = create_file_storage(f"s3://{s3_server.bucket}/{uuid.uuid4().hex[:12]}/files", tmp_path)
+    assert isinstance(storage, S3Storage)
+    await storage.start()
+    try:
+        content = b"deleted between the look and the refresh"
+        digest, source = spool(storage, content)
+        await storage.put(digest, source)
+        head, deleted = storage._head, []
+
+        async def seen_then_collected(found: str) -> object:
+            answer = await head(found)
+            if not deleted:
+                monkeypatch.setattr(storage, "_head", head)  # the collector looks for itself
+                deleted.append(await storage.delete(found, put_before=time.time() + 60))
+            return answer
+
+        monkeypatch.setattr(storage, "_head", seen_then_collected)
+        _, again = spool(storage, content)
+        await storage.put(digest, again)
+        monkeypatch.undo()
+        assert deleted == [True]
+        assert await read_all(storage, digest, 0, len(content)) == content
+    finally:
+        await storage.close()

@@ -94,16 +94,7 @@ class S3Storage:
     async def put(self, digest: str, source: Path) -> None:
         key = self._key(digest)
         try:
-            if await self._head(digest) is not None:
-                # Copied onto itself, it counts as put now (its Last-Modified moves).
-                await self._call(
-                    self.client.copy_object,
-                    Bucket=self.bucket,
-                    Key=key,
-                    CopySource={"Bucket": self.bucket, "Key": key},
-                    MetadataDirective="REPLACE",
-                    ContentType="application/octet-stream",
-                )
+            if await self._head(digest) is not None and await self._refresh(key):
                 return
             await self._call(
                 self.client.upload_file,
@@ -118,6 +109,24 @@ class S3Storage:
         finally:
             with contextlib.suppress(OSError):
                 source.unlink()  # noqa: ASYNC240  # one unlink, no waiting on a disk's data
+
+    async def _refresh(self, key: str) -> bool:
+        """Copied onto itself, a blob counts as put now (its Last-Modified moves). False when it
+        is gone (the collector deleted it since it was seen): then it is put anew."""
+        try:
+            await self._call(
+                self.client.copy_object,
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                ContentType="application/octet-stream",
+            )
+        except ClientError as exc:
+            if _missing(exc):
+                return False
+            raise
+        return True
 
     async def size(self, digest: str) -> int | None:
         head = await self._head(digest)
