@@ -17,6 +17,7 @@ from hubbub.auth.throttle import LoginThrottle
 from hubbub.broker import create_broker
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
+from hubbub.contract.rest import RoomListing
 from hubbub.limits import Limiter, create_limiter
 from hubbub.logs import register_secret
 from hubbub.settings import Settings
@@ -64,6 +65,7 @@ class Runtime:
     sessions: SessionManager
     limiter: Limiter
     login_throttle: LoginThrottle
+    room_listing: RoomListing = field(default_factory=RoomListing)
     shutting_down: bool = False
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
