@@ -16,7 +16,7 @@ rooms or DMs they are not in: they manage them by name.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Container, Coroutine, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, assert_never
@@ -72,7 +72,7 @@ def dm_name(key: str) -> str:
 
 class Rooms:
     def __init__(
-        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], set[str]]
+        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], Container[str]]
     ) -> None:
         self._settings = settings
         self._store = store

@@ -327,7 +327,8 @@ class JsonSession:
                     head=joined.head,
                     from_=cursor,
                     truncated=truncated,
-                    users=joined.users,
+                    users=joined.online.users,
+                    online=joined.online.count,
                     changes=joined.changes,
                 )
             )
