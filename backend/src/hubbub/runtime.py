@@ -93,6 +93,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         self.chat.kick_all(Close.GOING_AWAY, REASONS[Close.GOING_AWAY])
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.shutdown_timeout_seconds):
+                await self.chat.connections_ended()
         await self.chat.stop()
         await self.limiter.close()
 

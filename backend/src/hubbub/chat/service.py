@@ -80,6 +80,9 @@ class ChatService:
         self.bots = Bots(settings, store)
         self._seen: set[str] = set()
         self._unseen: set[str] = set()
+        # Connections begun and not yet ended (transport/connection.py), and who waits for none.
+        self._live = 0
+        self._all_ended: asyncio.Event | None = None
 
     # --- lifecycle
     async def start(self) -> None:
@@ -124,6 +127,23 @@ class ChatService:
             self._presence.leave(room, subscriber.user)
         if subscriber.user in self.online and not self._hub.connections_of(subscriber.user):
             self.online.discard(subscriber.user)
+
+    def begun(self) -> None:
+        """A connection has begun; it calls ``ended`` once everything it does is done."""
+        self._live += 1
+
+    def ended(self) -> None:
+        self._live -= 1
+        if self._live == 0 and self._all_ended is not None:
+            self._all_ended.set()
+
+    async def connections_ended(self) -> None:
+        """Until every connection has ended: its posts stored, its goodbyes said. A connection
+        handed over to the protocol (transport/ws_protocol.py) ends outside any ASGI call, so
+        the server's graceful shutdown does not wait for it: the runtime's stop does."""
+        if self._live:
+            self._all_ended = asyncio.Event()
+            await self._all_ended.wait()
 
     def connections_of(self, user: str) -> int:
         return self._hub.connections_of(user)
