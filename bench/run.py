@@ -154,7 +154,12 @@ def process_tree(pid: int) -> list[int]:
 
 @contextlib.contextmanager
 def running(
-    server: Server, port: int, extra_pids: list[int], settle: float = 0.5, poll: float = 0.1
+    server: Server,
+    port: int,
+    extra_pids: list[int],
+    settle: float = 0.5,
+    poll: float = 0.1,
+    start_timeout: float = 30,
 ) -> Iterator[list[int]]:
     env = {**os.environ, **server.env}
     # A file, not a pipe: the tutorial app prints a traceback per disconnect, and a full pipe
@@ -169,7 +174,7 @@ def running(
         preexec_fn=raise_fd_limit,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(
@@ -335,10 +340,14 @@ def reconnect_storm(server: Server, params: dict[str, Any], baseline: Path | Non
         )
         assert proc.stdin is not None
         try:
-            with running(srv, port, [], settle=0, poll=0.02) as pids:
+            # A server that reads a whole company's tokens may take a while to start: part of
+            # the restart the storm measures (seconds_to_all_caught_up_from_restart).
+            with running(srv, port, [], settle=0, poll=0.02, start_timeout=300) as pids:
                 proc.stdin.write("up " + " ".join(map(str, pids)) + "\n")
                 proc.stdin.flush()
                 stdout, stderr = proc.communicate(timeout=900)
+        except (TimeoutError, RuntimeError, subprocess.TimeoutExpired) as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"}
         finally:
             if proc.poll() is None:
                 proc.kill()
