@@ -274,10 +274,12 @@ def loadgen(scenario: dict[str, Any], metrics_url: str | None = None) -> dict[st
 
 def storm_seed(server: Server, params: dict[str, Any], cache: Path) -> tuple[Path, Path]:
     """The seeded database and its users (bench/storm_seed.py), made once per size and per
-    source of Hubbub (a baseline checkout seeds with its own schema)."""
+    source of Hubbub and its migrations (a baseline checkout seeds with its own schema)."""
     source = server.env.get("PYTHONPATH", str(ROOT / "backend" / "src"))
     sizes = [str(params[k]) for k in ("users", "rooms", "perUser", "dms", "history")]
-    key = "-".join([*sizes, hashlib.sha256(source.encode()).hexdigest()[:8]])
+    # The source's schema too: a seed made before a migration was added or renamed is stale.
+    revisions = sorted(p.name for p in (Path(source) / "hubbub" / "migrations" / "versions").glob("*.py"))
+    key = "-".join([*sizes, hashlib.sha256("\n".join([source, *revisions]).encode()).hexdigest()[:8]])
     data, users = cache / f"storm-{key}", cache / f"storm-{key}.json"
     if not users.exists():
         shutil.rmtree(data, ignore_errors=True)
