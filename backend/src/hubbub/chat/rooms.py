@@ -231,10 +231,13 @@ class Rooms:
             raise RoomRuleError("a direct message's members are fixed")
         if not leaving and not _manages(actor, room):
             raise Forbidden("only the room's owner or an admin removes members")
-        if not await self._store.remove_member(name, user):
-            raise NotAMemberError(user)
+        was_member = await self._store.remove_member(name, user)
         reason: Literal["removed", "left"] = "left" if leaving else "removed"
+        # Published even for someone who is not a member: should a socket of theirs still be
+        # in the room by any means, asking again ends it.
         await self._publish(envelope.MemberRemoved(name, user, reason))
+        if not was_member:
+            raise NotAMemberError(user)
         await self._members_changed(room, removed=[user])
 
     # --- the room itself

@@ -30,6 +30,7 @@ from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.settings import Settings
 from hubbub.store import (
+    PUBLIC,
     ROOM_MENTION,
     AppendError,
     Draft,
@@ -39,6 +40,7 @@ from hubbub.store import (
     StoredMessage,
     TooManyReactionsError,
     UnknownMessageError,
+    UnknownRoomError,
 )
 
 log = logging.getLogger("hubbub.chat")
@@ -51,6 +53,7 @@ class RoomJoin:
     head: int  # seq of the room's newest message
     users: list[str]  # who is online in it now
     changes: int  # the room's newest change number
+    members_only: bool  # private or a DM: what is read of it is for members only
 
 
 class ChatService:
@@ -144,9 +147,17 @@ class ChatService:
         page = await self._store.before(room, before, limit + 1)
         return page[-limit:], len(page) > limit
 
-    async def messages_after(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """For a connection's own gap fill, in a room it has joined."""
-        return await self._store.after(room, after, limit)
+    async def messages_after(
+        self, room: str, after: int, limit: int, reader: Identity | None = None
+    ) -> list[StoredMessage]:
+        """For a connection's own gap fill, in a room it has joined. With a ``reader`` (a room
+        for members only), what was read is theirs only if they are still a member after it was
+        read: a removal that committed before the read fails that check (UnknownRoomError),
+        and whatever committed after the removal was read after it too."""
+        page = await self._store.after(room, after, limit)
+        if page and reader is not None:
+            await self.rooms.visible(reader, room)
+        return page
 
     async def remember_users(self, names: list[str]) -> None:
         """Users the configuration names: known (invitable) before they first sign in."""
@@ -180,14 +191,28 @@ class ChatService:
     # --- in a room
     async def join(self, subscriber: Subscriber, room: str) -> RoomJoin:
         """Subscribe to the room's events, a member of it from now on if it is public. Raises
-        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError."""
-        info = await self.rooms.enter(subscriber.identity, room)
-        if self._hub.subscribe(room, subscriber):
+        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError.
+
+        The subscription comes first, pending, and membership is read after it: a removal that
+        commits before that read is seen by it, and one that commits later is published after
+        the subscription exists, so it reaches it (Hub.remove_member) and ends it. A join whose
+        subscription was ended meanwhile fails as if the removal had come first. No interleaving
+        leaves a non-member subscribed."""
+        first = self._hub.subscribe(room, subscriber, pending=True)
+        try:
+            info = await self.rooms.enter(subscriber.identity, room)
+            # Read after subscribing: a change after this number reaches the subscriber live.
+            changes = await self._store.room_changes(room)
+        except BaseException:
+            if first:
+                self._hub.unsubscribe(room, subscriber)
+            raise
+        if not self._hub.confirm(room, subscriber):
+            raise UnknownRoomError(room)
+        if first:
             # The others hear of a first arrival; this client gets the list in its answer.
             self._presence.join(room, subscriber.user)
-        # Read after subscribing: a change after this number reaches the subscriber live.
-        changes = await self._store.room_changes(room)
-        return RoomJoin(info.head, self._presence.users(room), changes)
+        return RoomJoin(info.head, self._presence.users(room), changes, info.visibility != PUBLIC)
 
     async def join_default(self, subscriber: Subscriber) -> None:
         """A plain-text client's only room, the default one (public, always there): it hears
@@ -247,10 +272,14 @@ class ChatService:
         return await self._store.room_changes(room)
 
     async def changed_since(
-        self, room: str, after_change: int, after_seq: int, limit: int
+        self, room: str, after_change: int, after_seq: int, limit: int, reader: Identity | None = None
     ) -> list[StoredMessage]:
-        """For a connection's own change catch-up, in a room it has joined."""
-        return await self._store.changed_since(room, after_change, after_seq, limit)
+        """For a connection's own change catch-up, in a room it has joined; ``reader`` as for
+        messages_after."""
+        page = await self._store.changed_since(room, after_change, after_seq, limit)
+        if page and reader is not None:
+            await self.rooms.visible(reader, room)
+        return page
 
     async def _mentions(self, room: str, author: Identity, body: str) -> tuple[str, ...]:
         """The members the body mentions; @room too where the author may use it (any member

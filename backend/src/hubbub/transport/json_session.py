@@ -66,6 +66,7 @@ class JsonSession:
         "_bucket",
         "_last_typing",
         "_log_budget",
+        "_members_only",
         "address",
         "changes",
         "chat",
@@ -91,6 +92,9 @@ class JsonSession:
         settings = chat.settings
         self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self._last_typing: dict[str, float] = {}
+        # Joined rooms that are private or DMs: what is read of them from the store is sent
+        # only once the user is known to be a member still (ChatService.messages_after).
+        self._members_only: set[str] = set()
 
     async def run(self) -> None:
         try:
@@ -108,17 +112,21 @@ class JsonSession:
         self.conn.offer(frame)
 
     def resync(self) -> None:
+        # Live events may have been lost, a removal among them: members-only rooms are
+        # checked again (CatchUp.check).
         for room in self.rooms:
-            self.conn.offer(CatchUp(room))
+            self.conn.offer(CatchUp(room, check=room in self._members_only))
 
     def kick(self, code: int, reason: str) -> None:
         self.conn.kick(Close(code), reason)
 
     def removed(self, room: str, reason: str) -> None:
-        """Out of the room at once: whatever of it is still queued is dropped by the writer."""
+        """Out of the room at once: whatever of it is still queued is dropped by the writer, and
+        a join of it under way fails (ChatService.join)."""
+        self.chat.leave(self, room)
+        self._members_only.discard(room)
+        self.changes.leave(room)
         if self.rooms.leave(room):
-            self.changes.leave(room)
-            self.chat.leave(self, room)
             self.conn.offer(encode(Removed(room=room, reason="left" if reason == "left" else "removed")))
 
     # --- writer
@@ -162,6 +170,8 @@ class JsonSession:
         if isinstance(item, str):
             await self.conn.send(item)
         elif isinstance(item, CatchUp):
+            if item.check and not await self._still_member(item.room):
+                return
             if (fill := self.rooms.catch_up(item.room)) is not None:
                 await self._fill(fill)
                 await self._fill_changes(item.room)
@@ -181,12 +191,31 @@ class JsonSession:
                 await self.conn.send(item.frame)
                 self.rooms.sent(item.room, item.seq)
 
+    def _reader(self, room: str) -> Identity | None:
+        """Who reads the room's pages from the store, for the chat to check they still may."""
+        return self.identity if room in self._members_only else None
+
+    async def _still_member(self, room: str) -> bool:
+        try:
+            await self.chat.rooms.visible(self.identity, room)
+        except UnknownRoomError:
+            self.removed(room, "removed")
+            return False
+        except Exception as exc:
+            log.warning("cannot check %s in %s: %r", self.user, room, exc)
+            self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, reconnect to resume")
+            return False
+        return True
+
     async def _fill(self, fill: Fill) -> None:
         """Send what the store has in the gap, page by page, through the same rules."""
-        after = fill.after
+        after, reader = fill.after, self._reader(fill.room)
         while fill.room in self.rooms:
             try:
-                page = await self.chat.messages_after(fill.room, after, CATCH_UP_PAGE)
+                page = await self.chat.messages_after(fill.room, after, CATCH_UP_PAGE, reader)
+            except UnknownRoomError:
+                self.removed(fill.room, "removed")  # removed before the page was read
+                return
             except Exception as exc:
                 metrics.STORE_ERRORS.inc()
                 log.warning("history unavailable for %s in %s: %r", self.user, fill.room, exc)
@@ -228,9 +257,9 @@ class JsonSession:
             return
         try:
             head = await self.chat.changes_head(room)
-            after_seq = 0
+            after_seq, reader = 0, self._reader(room)
             while head > cursor and room in self.changes:
-                page = await self.chat.changed_since(room, cursor, after_seq, CATCH_UP_PAGE)
+                page = await self.chat.changed_since(room, cursor, after_seq, CATCH_UP_PAGE, reader)
                 for message in page:
                     sent_upto = self.rooms.cursor(room)
                     if sent_upto is None:
@@ -244,6 +273,9 @@ class JsonSession:
                 if len(page) < CATCH_UP_PAGE:
                     break
                 after_seq = page[-1].seq
+        except UnknownRoomError:
+            self.removed(room, "removed")
+            return
         except Exception as exc:
             metrics.STORE_ERRORS.inc()
             log.warning("changes unavailable for %s in %s: %r", self.user, room, exc)
@@ -306,10 +338,14 @@ class JsonSession:
         try:
             joined = await self.chat.join(self, command.room)
         except UnknownRoomError:
+            if command.room in self.rooms:  # joined, and no longer a member
+                self.removed(command.room, "removed")
             raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise ProtocolError("store_unavailable", "history is unavailable; try again") from None
+        if joined.members_only:
+            self._members_only.add(command.room)
         cursor, truncated = start_cursor(
             joined.head, command.after, settings.history_page_size, settings.resume_max_messages
         )
@@ -339,6 +375,7 @@ class JsonSession:
         if not self.rooms.leave(room):
             raise ProtocolError("not_joined", f"not in room {room!r}")
         self.changes.leave(room)
+        self._members_only.discard(room)
         self.chat.leave(self, room)
         self.conn.offer(encode(Left(room=room)))
 
