@@ -29,6 +29,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from hubbub.auth.base import Identity
+from hubbub.chat.rooms import NotAMemberError
 from hubbub.chat.service import ChatService
 from hubbub.settings import Settings
 from hubbub.store import Edit, React, create_store
@@ -208,6 +209,46 @@ async def test_every_interleaving_of_a_join_and_a_removal(tmp_path: Path) -> Non
             await one_interleaving(tmp_path / f"{commit_at}-{deliver_at}", commit_at, deliver_at)
             tried += 1
     print(f"\n{tried} interleavings of a join ({len(calls)} store calls: {calls}) and a removal")
+
+
+async def test_a_removal_the_broker_lost_is_found_at_its_reconnect_or_by_asking_again(tmp_path: Path) -> None:
+    """The broker may lose a removal (it was down when the removal was published): a broker
+    reconnect makes every connection check its members-only rooms again, and the owner's
+    second DELETE (404, not a member) still takes any socket of that user out of the room."""
+    broker = HeldBroker()
+    chat = ChatService(Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
+    await chat.start()
+    await chat.remember_users(["alice", "mallory"])
+    for room in ("vault", "attic"):
+        await chat.rooms.create(ALICE, room, "private")
+        await chat.rooms.add(ALICE, room, "mallory")
+    client = FakeTransport()
+    task = asyncio.create_task(JsonSession(client, chat, MALLORY, "127.0.0.1").run())
+    await client.wait_for(1, "hello")
+    for room in ("vault", "attic"):
+        client.command(type="join", room=room)
+    await client.wait_for(2, "joined")
+    lost = len(broker.published)
+    await chat.rooms.remove(ALICE, "vault", "mallory")
+    await chat.rooms.remove(ALICE, "attic", "mallory")
+    del broker.published[lost:]  # never delivered
+    # The owner asks again: not a member (404), and her sockets leave the room all the same.
+    with pytest.raises(NotAMemberError):
+        await chat.rooms.remove(ALICE, "attic", "mallory")
+    for payload in broker.published[lost:]:
+        broker.deliver(payload)
+    assert [f["room"] for f in await client.wait_for(1, "removed")] == ["attic"]
+    # The broker was down and reconnects: vault is checked again before anything newer of it
+    # is sent, and she is out of it too.
+    later = len(broker.published)
+    await chat.post("vault", ALICE, "posted after the removal")
+    broker.reconnected()
+    for payload in broker.published[later:]:
+        broker.deliver(payload)
+    assert [f["room"] for f in await client.wait_for(2, "removed")] == ["attic", "vault"]
+    assert not [f for f in client.sent if f["type"] == "message"]
+    task.cancel()
+    await chat.stop()
 
 
 ROUNDS = int(os.environ.get("HUBBUB_RACE_ROUNDS", "200"))
