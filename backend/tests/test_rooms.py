@@ -178,6 +178,54 @@ async def test_a_new_room_reaches_only_those_who_may_see_it(hubbub_server: Serve
     assert leaked == []
 
 
+async def test_open_mode_has_no_private_rooms_or_direct_messages(
+    hubbub_server: ServerFactory, tmp_path: Path
+) -> None:
+    """In auth mode none a name is all it takes to be someone: nothing can be private. Private
+    rooms and DMs are refused with the reason, and those made in another mode before are not
+    served, not even to their members' names."""
+    data = tmp_path / "shared"
+    signed_in = hubbub_server({"HUBBUB_AUTH": "token", "HUBBUB_TOKENS": json.dumps(TOKENS)}, data_dir=data)
+    olga, mike = As(signed_in, "olga"), As(signed_in, "mike")
+    assert olga.post("/api/rooms", {"name": "vault", "visibility": "private"}).status_code == 201
+    assert olga.post("/api/rooms/vault/members", {"user": "mike"}).status_code == 201
+    dm = olga.post("/api/dms", {"users": ["mike"]}).json()["name"]
+    mike_ws = await mike.socket()
+    await mike_ws.join("vault")
+    await mike_ws.say("a secret", room="vault")
+    await mike_ws.close()
+    signed_in.stop()
+
+    server = hubbub_server({}, data_dir=data)  # the same database, auth mode none
+    assert "auth mode none: anyone can use any name" in server.log()
+
+    def login(name: str) -> dict[str, str]:
+        answer = httpx.post(f"{server.url}/api/login", json={"name": name})
+        assert answer.status_code == 200, answer.text
+        return {"Cookie": f"session={answer.cookies['session']}"}
+
+    as_olga = login("olga")
+    for path, body in (
+        ("/api/rooms", {"name": "den", "visibility": "private"}),
+        ("/api/dms", {"users": ["mike"]}),
+    ):
+        refused = httpx.post(f"{server.url}{path}", json=body, headers=as_olga)
+        assert refused.status_code == 403, refused.text
+        assert "auth mode none" in refused.json()["detail"] and "HUBBUB_AUTH" in refused.json()["detail"]
+    listed = {r["name"] for r in httpx.get(f"{server.url}/api/rooms", headers=as_olga).json()}
+    assert listed == {"general"}
+    missing = httpx.get(f"{server.url}/api/rooms/nosuch/messages", headers=as_olga)
+    for room in ("vault", dm):
+        answer = httpx.get(f"{server.url}/api/rooms/{room}/messages", headers=as_olga)
+        assert same_as_missing(answer, room, missing, "nosuch"), answer.text
+    ws = await ChatClient.open(f"{server.ws_url}/api/ws?name=mike")
+    for room in ("vault", dm):
+        await ws.send(type="join", room=room)
+        assert (await ws.expect("error"))["code"] == "unknown_room"
+    assert (await ws.join("general"))["room"] == "general"  # public rooms as ever
+    await ws.close()
+
+
 def test_admins_in_every_mode(hubbub_server: ServerFactory, tmp_path: Path) -> None:
     import jwt
 

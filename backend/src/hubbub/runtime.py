@@ -19,7 +19,7 @@ from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
 from hubbub.limits import Limiter, create_limiter
 from hubbub.logs import register_secret
-from hubbub.settings import Settings
+from hubbub.settings import AuthMode, Settings
 from hubbub.store import create_store
 
 log = logging.getLogger("hubbub.runtime")
@@ -80,6 +80,11 @@ class Runtime:
         return cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
 
     async def start(self) -> None:
+        if self.settings.auth is AuthMode.NONE:
+            log.warning(
+                "auth mode none: anyone can use any name, so there are no private rooms or direct "
+                "messages; for a team, set HUBBUB_AUTH to token, jwt or password"
+            )
         await self.chat.start()
         await self.chat.remember_users(self.authenticator.configured_users())
         self._sweeper = asyncio.create_task(self._end_revoked(), name="hubbub-credentials")

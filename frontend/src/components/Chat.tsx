@@ -9,6 +9,7 @@ import { MemberPanel } from "./MemberPanel";
 import { MessageList, type ScrollPlace } from "./MessageList";
 import { NewMessageDialog } from "./NewMessageDialog";
 import { NotificationSettings } from "./NotificationSettings";
+import { OpenModeNotice } from "./OpenModeNotice";
 import { RoomHeader } from "./RoomHeader";
 import { RoomList } from "./RoomList";
 import { roomLabel } from "./roomLabel";
@@ -165,6 +166,7 @@ export function Chat({
           Rooms{waiting > 0 ? ` (${waiting})` : ""}
         </button>
         <h1 className="brand">Hubbub</h1>
+        {config.auth_mode === "none" && <OpenModeNotice />}
         <ConnectionStatus
           snapshot={snapshot}
           onReconnect={() => {

@@ -8,9 +8,11 @@ caller may not see does not exist for them: the same UnknownRoomError, hence the
 a name nobody uses (and a message in it, the same UnknownMessageError as a message nobody wrote).
 
 Public rooms: anyone signed in sees and joins them; joining makes a member. Private rooms and
-direct messages: only their members. The owner (the creator) and admins add and remove
-members and archive; the owner sets the topic; any member may leave. Admins do not see private
-rooms or DMs they are not in: they manage them by name.
+direct messages: only their members; none in auth mode none, where anyone can sign in under
+any name and so read anyone's (made in another mode before, they are not served in this one).
+The owner (the creator) and admins add and remove members and archive; the owner sets the
+topic; any member may leave. Admins do not see private rooms or DMs they are not in: they
+manage them by name.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Literal
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
-from hubbub.settings import Settings
+from hubbub.settings import AuthMode, Settings
 from hubbub.store import (
     DM,
     OWNER,
@@ -47,6 +49,10 @@ DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their membe
 DM_SIZE = (2, 8)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
+OPEN_MODE = (
+    "in auth mode none anyone can sign in under any name, so nothing would be private; "
+    "the operator can set HUBBUB_AUTH to token, jwt or password"
+)
 
 
 class Forbidden(Exception):
@@ -100,12 +106,18 @@ class Rooms:
     async def visible(self, actor: Identity | None, name: str) -> RoomInfo:
         """The room as the actor sees it; UnknownRoomError when it does not exist *for them*."""
         room = await self._store.room(name, actor.user if actor else None)
-        if room is None or (room.visibility != PUBLIC and not room.member):
+        if room is None or (room.visibility != PUBLIC and not (room.member and self._private_ok)):
             raise UnknownRoomError(name)
         return room
 
     async def listing(self, actor: Identity | None, archived: bool = False) -> list[RoomInfo]:
-        return await self._store.rooms_for(actor.user if actor else None, archived)
+        rooms = await self._store.rooms_for(actor.user if actor else None, archived)
+        return rooms if self._private_ok else [room for room in rooms if room.visibility == PUBLIC]
+
+    @property
+    def _private_ok(self) -> bool:
+        """Whether a room can be for its members only: not where a name is all it takes."""
+        return self._settings.auth is not AuthMode.NONE
 
     async def enter(self, actor: Identity, name: str) -> RoomInfo:
         """For a join: the room, the actor made a member of it if it is public."""
@@ -148,6 +160,8 @@ class Rooms:
         actor's that exists. Raises NameTakenError for a room the actor may not see."""
         if name.startswith(DM_PREFIX):
             raise RoomRuleError(f"room names starting with {DM_PREFIX!r} are kept for direct messages")
+        if visibility == PRIVATE and not self._private_ok:
+            raise Forbidden(f"no private rooms: {OPEN_MODE}")
         if visibility == PRIVATE and actor is None:
             raise Forbidden("sign in to create a private room")
         owner = actor.user if actor else None
@@ -172,6 +186,8 @@ class Rooms:
 
     async def direct(self, actor: Identity, users: list[str]) -> RoomInfo:
         """The direct message of the actor and these users: the same set, the same room."""
+        if not self._private_ok:
+            raise Forbidden(f"no direct messages: {OPEN_MODE}")
         members = sorted({actor.user, *users})
         if not DM_SIZE[0] <= len(members) <= DM_SIZE[1]:
             raise RoomRuleError(
