@@ -110,7 +110,15 @@ class Settings(BaseSettings):
     room_mention_max_members: int = Field(
         default=50, ge=0, description="@room by any member up to this size; beyond, owners and admins only"
     )
-    room_creations_per_minute: float = Field(default=10.0, gt=0)
+    room_creations_per_minute: float = Field(
+        default=10.0, gt=0, description="new rooms and direct messages per user (anonymous: per address)"
+    )
+    room_creations_per_minute_per_address: float = Field(
+        default=60.0,
+        gt=0,
+        description="new rooms and direct messages from one address, whoever signs in there (in auth mode "
+        "none a name costs nothing); a proxy without --proxy-headers puts everyone on one address",
+    )
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.

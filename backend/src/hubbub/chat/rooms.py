@@ -18,7 +18,7 @@ manage them by name.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,6 +53,10 @@ OPEN_MODE = (
     "in auth mode none anyone can sign in under any name, so nothing would be private; "
     "the operator can set HUBBUB_AUTH to token, jwt or password"
 )
+
+
+async def _nothing() -> None:
+    return None
 
 
 class Forbidden(Exception):
@@ -184,8 +188,11 @@ class Rooms:
             await self._tell_added(room, [owner])
         return room, True
 
-    async def direct(self, actor: Identity, users: list[str]) -> RoomInfo:
-        """The direct message of the actor and these users: the same set, the same room."""
+    async def direct(
+        self, actor: Identity, users: list[str], new_one: Callable[[], Awaitable[None]] = _nothing
+    ) -> RoomInfo:
+        """The direct message of the actor and these users: the same set, the same room.
+        ``new_one`` is awaited before a new one is made (it raises to refuse: a limit)."""
         if not self._private_ok:
             raise Forbidden(f"no direct messages: {OPEN_MODE}")
         members = sorted({actor.user, *users})
@@ -200,6 +207,7 @@ class Rooms:
         room = await self._store.find_dm(key, actor.user)
         if room is not None:
             return room
+        await new_one()
         room = await self._store.create_room(NewRoom(dm_name(key), DM, None, tuple(members), dm_key=key))
         if room is None:  # made at the same moment elsewhere
             found = await self._store.find_dm(key, actor.user)

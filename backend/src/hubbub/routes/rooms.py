@@ -22,6 +22,7 @@ from hubbub.contract.rest import (
     RoomSummary,
 )
 from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address, too_many
+from hubbub.runtime import Runtime
 from hubbub.store import RoomInfo
 
 router = APIRouter(
@@ -70,18 +71,39 @@ async def rooms(chat: ChatDep, caller: CallerDep, archived: bool = False) -> lis
 async def create_room(
     body: NewRoom, runtime: RuntimeDep, request: Request, response: Response, caller: CallerDep
 ) -> RoomCreatedReply:
-    who = caller.user if caller is not None else f"@{client_address(request)}"
-    if wait := await runtime.limiter.take(f"rooms:{who}", runtime.settings.room_creations_per_minute):
-        raise too_many(wait, "too many new rooms")
+    await creation_allowed(runtime, request, caller)
     room, created = await runtime.chat.rooms.create(caller, body.name, body.visibility, body.topic)
     if not created:
         response.status_code = 200
     return RoomCreatedReply(**summary(room).model_dump(), created=created)
 
 
-@router.post("/dms", responses={400: {"model": Problem}})
-async def direct_message(body: NewDirectMessage, chat: ChatDep, caller: CallerDep) -> RoomSummary:
-    return summary(await chat.rooms.direct(signed_in(caller), body.users))
+@router.post("/dms", responses={400: {"model": Problem}, 429: {"model": Problem}})
+async def direct_message(
+    body: NewDirectMessage, runtime: RuntimeDep, request: Request, caller: CallerDep
+) -> RoomSummary:
+    """The caller's DM with these users; making a new one counts against the room-creation
+    limits, opening one that exists does not."""
+
+    async def new_one() -> None:
+        await creation_allowed(runtime, request, caller)
+
+    return summary(await runtime.chat.rooms.direct(signed_in(caller), body.users, new_one))
+
+
+async def creation_allowed(runtime: Runtime, request: Request, caller: Identity | None) -> None:
+    """429 over HUBBUB_ROOM_CREATIONS_PER_MINUTE for the user (an anonymous caller: its address),
+    or over HUBBUB_ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS from the address, whatever the names
+    used there. The user's count is taken first: one user's refused attempts do not use up
+    what others at the same address may create."""
+    settings, address = runtime.settings, client_address(request)
+    who = caller.user if caller is not None else f"@{address}"
+    for key, per_minute in (
+        (f"rooms:{who}", settings.room_creations_per_minute),
+        (f"rooms-from:{address}", settings.room_creations_per_minute_per_address),
+    ):
+        if wait := await runtime.limiter.take(key, per_minute):
+            raise too_many(wait, "too many new rooms")
 
 
 @router.get("/rooms/{room}")

@@ -1,0 +1,65 @@
+"""Regression tests for what an attacker's third pass found (issue 22; docs/reliability.md,
+"Tried as an attacker"), each against a running server over real sockets or HTTP. The removal
+race has its own module, test_removal_race.py."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.conftest import ServerFactory
+
+TEAM = ["olga", "mike", *(f"u{i}" for i in range(8))]
+TEAM_TOKENS = {f"token-of-{user}-0123": user for user in TEAM}
+
+
+def bearer(user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer token-of-{user}-0123"}
+
+
+def team_env(**settings: str) -> dict[str, str]:
+    return {"HUBBUB_AUTH": "token", "HUBBUB_TOKENS": json.dumps(TEAM_TOKENS), **settings}
+
+
+# --- direct messages and room creation: limited per user and per address
+
+
+async def test_new_direct_messages_count_against_the_room_creation_limits(
+    hubbub_server: ServerFactory,
+) -> None:
+    server = hubbub_server(team_env(HUBBUB_ROOM_CREATIONS_PER_MINUTE="3"))
+    answers = [
+        httpx.post(f"{server.url}/api/dms", json={"users": [f"u{i}"]}, headers=bearer("olga"))
+        for i in range(6)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429, 429]
+    refused = answers[-1]
+    assert int(refused.headers["retry-after"]) >= 1 and "too many" in refused.json()["detail"]
+    # Opening one that exists is not making one: never limited.
+    again = httpx.post(f"{server.url}/api/dms", json={"users": ["u0"]}, headers=bearer("olga"))
+    assert again.status_code == 200 and again.json()["name"] == answers[0].json()["name"]
+    assert httpx.get(f"{server.url}/api/rooms", headers=bearer("u5")).json()[0]["name"] == "general"
+
+
+async def test_room_creation_is_limited_per_address_whatever_the_name(hubbub_server: ServerFactory) -> None:
+    server = hubbub_server(
+        {"HUBBUB_ROOM_CREATIONS_PER_MINUTE": "2", "HUBBUB_ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS": "5"}
+    )
+
+    def as_name(name: str) -> dict[str, str]:
+        login = httpx.post(f"{server.url}/api/login", json={"name": name})
+        return {"session": login.cookies["session"]}
+
+    # One user's refused attempts do not use up what the address allows others.
+    eve = as_name("eve")
+    eves = [httpx.post(f"{server.url}/api/rooms", json={"name": f"eve-{i}"}, cookies=eve) for i in range(6)]
+    assert [a.status_code for a in eves] == [201, 201, 429, 429, 429, 429]
+    # A new name per room (auth mode none: a name costs nothing) stops at the address's limit.
+    hops = [
+        httpx.post(
+            f"{server.url}/api/rooms", json={"name": f"hop-{i}"}, cookies=as_name(f"hop{i}")
+        ).status_code
+        for i in range(5)
+    ]
+    assert hops == [201, 201, 201, 429, 429]
