@@ -8,7 +8,9 @@ import json
 
 import httpx
 
+from tests.client import ChatClient
 from tests.conftest import ServerFactory
+from tests.services import hubbub_cli
 
 TEAM = ["olga", "mike", *(f"u{i}" for i in range(8))]
 TEAM_TOKENS = {f"token-of-{user}-0123": user for user in TEAM}
@@ -63,3 +65,45 @@ async def test_room_creation_is_limited_per_address_whatever_the_name(hubbub_ser
         for i in range(5)
     ]
     assert hops == [201, 201, 201, 429, 429]
+
+
+# --- the bot endpoint answers a bot that is not a member as for a room that does not exist
+
+
+async def test_a_bot_outside_a_room_learns_nothing_of_it(hubbub_server: ServerFactory) -> None:
+    server = hubbub_server(team_env())
+    made = hubbub_cli(server.data_dir, "add-bot", "deploybot", **server.env)
+    assert made.returncode == 0, made.stderr
+    bot = {"Authorization": f"Bearer {made.stdout.strip()}"}
+
+    def post(room: str, client_msg_id: str) -> httpx.Response:
+        body = {"body": "shipped", "client_msg_id": client_msg_id}
+        return httpx.post(f"{server.url}/api/rooms/{room}/messages", json=body, headers=bot)
+
+    olga = bearer("olga")
+    for room in ("ops", "attic"):
+        assert httpx.post(
+            f"{server.url}/api/rooms", json={"name": room, "visibility": "private"}, headers=olga
+        )
+    assert httpx.post(f"{server.url}/api/rooms/ops/members", json={"user": "deploybot"}, headers=olga)
+    first = post("ops", "b1")
+    assert first.status_code == 201, first.text
+    # A reaction after the bot's removal must not reach it through a retry of its old message.
+    async with httpx.AsyncClient() as http:
+        ws = await ChatClient.open(f"{server.ws_url}/api/ws", additional_headers=olga)
+        await ws.send(type="react", room="ops", id=first.json()["id"], emoji="👀", on=True, ref="r")
+        assert (await ws.expect("applied"))["ref"] == "r"
+        await ws.close()
+        removed = await http.delete(f"{server.url}/api/rooms/ops/members/deploybot", headers=olga)
+        assert removed.status_code == 204
+    missing = post("nosuch", "b1")
+    retry = post("ops", "b1")
+    assert retry.status_code == missing.status_code == 404, retry.text
+    assert retry.json()["detail"].replace("ops", "X") == missing.json()["detail"].replace("nosuch", "X")
+    # Never invited to an archived private room: as if it did not exist, not "archived".
+    assert (
+        httpx.patch(f"{server.url}/api/rooms/attic", json={"archived": True}, headers=olga).status_code == 200
+    )
+    archived = post("attic", "b2")
+    assert archived.status_code == 404, archived.text
+    assert archived.json()["detail"].replace("attic", "X") == missing.json()["detail"].replace("nosuch", "X")

@@ -16,6 +16,7 @@ from hubbub.store import (
     Draft,
     Edit,
     MessageRejectedError,
+    NotMemberError,
     React,
     Reaction,
     RoomArchivedError,
@@ -104,6 +105,23 @@ async def test_idempotent_client_msg_id(store: Store) -> None:
     other, created_other = await append(store, "r", "bob", "hello", client_msg_id="c1")
     assert created_other and other.seq == 2
     assert await store.room_head("r") == 2
+
+
+async def test_an_author_outside_the_room_learns_nothing_of_it(store: Store) -> None:
+    """A retry by an author who is no longer a member gets no message back (not even their
+    own, as it now is), and a non-member is told they are one before the room's state."""
+    await open_room(store, "r")
+    await append(store, "r", "mallory", "mine", client_msg_id="c1")
+    await store.remove_member("r", "mallory")
+    with pytest.raises(NotMemberError):
+        await append(store, "r", "mallory", "mine", client_msg_id="c1")
+    await store.update_room("r", archived=True)
+    with pytest.raises(NotMemberError):
+        await append(store, "r", "mallory", "anything", client_msg_id="c2")
+    with pytest.raises(RoomArchivedError):  # a member is told
+        await append(store, "r", "alice", "anything", client_msg_id="c3")
+    with pytest.raises(UnknownRoomError):
+        await append(store, "nosuch", "mallory", "anything", client_msg_id="c1")
 
 
 async def test_concurrent_appends_are_gapless_and_unique(store: Store) -> None:

@@ -37,6 +37,8 @@ REFUSALS: dict[str, type[AppendError]] = {
     "archived": RoomArchivedError,
     "not a member": NotMemberError,
 }
+# Answers for an author outside the room: given before anything else is looked up for them.
+OUTSIDERS = frozenset({"unknown", "not a member"})
 
 
 class UnknownMessageError(LookupError):
@@ -333,8 +335,10 @@ class Store(Protocol):
         room comes back as (stored message, False) instead of being written twice. One for a
         missing room comes back as UnknownRoomError, one whose author is not a member of the
         room as NotMemberError (checked in the same transaction: a removal that commits first
-        wins), one for an archived room as RoomArchivedError, one the store refuses for any
-        other reason as MessageRejectedError; none of them fails the rest of the batch."""
+        wins; and checked before the client_msg_id lookup, so a retry by someone who is no
+        longer a member gets nothing back), one for an archived room as RoomArchivedError (to a
+        member only: a non-member's is NotMemberError), one the store refuses for any other
+        reason as MessageRejectedError; none of them fails the rest of the batch."""
         ...
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

@@ -14,6 +14,7 @@ from hubbub.store.base import (
     COLUMNS,
     INSERT_COLUMNS,
     MEMBER,
+    OUTSIDERS,
     REFUSALS,
     Appended,
     Draft,
@@ -148,9 +149,14 @@ class PostgresStore:
             # A savepoint per draft: what the database refuses of one draft (a constraint, a
             # trigger, a value out of range, losing an idempotency race) is undone for it alone.
             async with conn.transaction():
+                refused = await rooms.check_author(conn, draft.room, draft.author)
+                if refused in OUTSIDERS:  # before the retry's lookup: a removed author gets nothing back
+                    return REFUSALS[refused](draft.room)
                 existing = await self._find(conn, draft)
                 if existing is not None:
                     return existing, False
+                if refused is not None:
+                    return REFUSALS[refused](draft.room)
                 return await self._insert(conn, draft)
         except UNAVAILABLE:
             raise
@@ -178,9 +184,6 @@ class PostgresStore:
 
     @staticmethod
     async def _insert(conn: Conn, draft: Draft) -> Appended:
-        refused = await rooms.check_author(conn, draft.room, draft.author)
-        if refused is not None:
-            return REFUSALS[refused](draft.room)
         head = await conn.fetchval(
             "UPDATE hubbub_rooms SET head = head + 1 WHERE name = $1 RETURNING head", draft.room
         )

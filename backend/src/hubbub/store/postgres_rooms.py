@@ -204,7 +204,8 @@ async def find_users(pool: asyncpg.Pool, prefix: str, limit: int) -> list[str]:
 
 
 async def check_author(conn: Any, room: str, author: str) -> str | None:
-    """Why the author may not post in the room now ("unknown", "archived", "not a member"), or None."""
+    """Why the author may not post in the room now ("unknown", "not a member", "archived": in
+    that order, so that a non-member never learns more than that), or None."""
     row = await conn.fetchrow(
         'SELECT archived, EXISTS (SELECT 1 FROM hubbub_members WHERE room = $1 AND "user" = $2) AS member '
         "FROM hubbub_rooms WHERE name = $1",
@@ -213,6 +214,6 @@ async def check_author(conn: Any, room: str, author: str) -> str | None:
     )
     if row is None:
         return "unknown"
-    if row["archived"]:
-        return "archived"
-    return None if row["member"] else "not a member"
+    if not row["member"]:
+        return "not a member"
+    return "archived" if row["archived"] else None

@@ -17,6 +17,7 @@ from hubbub.store.base import (
     COLUMNS,
     INSERT_COLUMNS,
     MEMBER,
+    OUTSIDERS,
     REFUSALS,
     Appended,
     Draft,
@@ -181,6 +182,9 @@ class SQLiteStore:
 
     @staticmethod
     def _append_one(db: sqlite3.Connection, draft: Draft) -> Appended:
+        refused = rooms.check_author(db, draft.room, draft.author)
+        if refused in OUTSIDERS:  # before the retry's lookup: a removed author gets no message back
+            return REFUSALS[refused](draft.room)
         if draft.client_msg_id is not None:
             existing = db.execute(
                 f"SELECT {COLUMNS} FROM messages "  # noqa: S608 - constant column list
@@ -189,7 +193,6 @@ class SQLiteStore:
             ).fetchone()
             if existing is not None:
                 return _row_to_message(existing), False
-        refused = rooms.check_author(db, draft.room, draft.author)
         if refused is not None:
             return REFUSALS[refused](draft.room)
         head_row = db.execute(

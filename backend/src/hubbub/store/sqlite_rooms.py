@@ -198,7 +198,8 @@ def find_users(db: sqlite3.Connection, prefix: str, limit: int) -> list[str]:
 
 
 def check_author(db: sqlite3.Connection, room: str, author: str) -> str | None:
-    """Why the author may not post in the room now ("unknown", "archived", "not a member"), or None."""
+    """Why the author may not post in the room now ("unknown", "not a member", "archived": in
+    that order, so that a non-member never learns more than that), or None."""
     row = db.execute(
         "SELECT archived, EXISTS (SELECT 1 FROM members WHERE room = ? AND user = ?) "
         "FROM rooms WHERE name = ?",
@@ -206,6 +207,6 @@ def check_author(db: sqlite3.Connection, room: str, author: str) -> str | None:
     ).fetchone()
     if row is None:
         return "unknown"
-    if row[0]:
-        return "archived"
-    return None if row[1] else "not a member"
+    if not row[1]:
+        return "not a member"
+    return "archived" if row[0] else None
