@@ -107,3 +107,42 @@ async def test_a_bot_outside_a_room_learns_nothing_of_it(hubbub_server: ServerFa
     archived = post("attic", "b2")
     assert archived.status_code == 404, archived.text
     assert archived.json()["detail"].replace("attic", "X") == missing.json()["detail"].replace("nosuch", "X")
+
+
+# --- an admin manages a private room or DM by name, without reading it
+
+
+async def test_an_admin_outside_a_room_neither_reads_it_nor_lets_others_in(
+    hubbub_server: ServerFactory,
+) -> None:
+    tokens = {**TEAM_TOKENS, "token-of-adam-0123": {"user": "adam", "admin": True}}
+    server = hubbub_server({"HUBBUB_AUTH": "token", "HUBBUB_TOKENS": json.dumps(tokens)})
+    olga, adam = bearer("olga"), bearer("adam")
+    made = httpx.post(
+        f"{server.url}/api/rooms",
+        json={"name": "vault", "visibility": "private", "topic": "plans"},
+        headers=olga,
+    )
+    assert made.status_code == 201
+    ws = await ChatClient.open(f"{server.ws_url}/api/ws", additional_headers=olga)
+    await ws.join("vault")
+    await ws.say("a secret", room="vault")
+    dm = httpx.post(f"{server.url}/api/dms", json={"users": ["mike"]}, headers=olga).json()["name"]
+    await ws.join(dm)
+    await ws.say("between us", room=dm)
+    await ws.close()
+    for room in ("vault", dm):
+        for change in ({}, {"archived": True}):
+            answer = httpx.patch(f"{server.url}/api/rooms/{room}", json=change, headers=adam)
+            assert answer.status_code == 200, answer.text
+            seen = answer.json()
+            assert (seen["topic"], seen["head"], seen["members"]) == ("", 0, []), seen
+            assert seen["archived"] is bool(change)
+    # Whoever an admin adds reads the room: not for an admin who may not read it.
+    httpx.patch(f"{server.url}/api/rooms/vault", json={"archived": False}, headers=olga)
+    added = httpx.post(f"{server.url}/api/rooms/vault/members", json={"user": "u1"}, headers=adam)
+    assert added.status_code == 403 and "member" in added.json()["detail"], added.text
+    members = httpx.get(f"{server.url}/api/rooms/vault/members", headers=olga).json()
+    assert [m["user"] for m in members] == ["olga"]
+    # The owner sees it all as before.
+    assert httpx.get(f"{server.url}/api/rooms/vault", headers=olga).json()["topic"] == "plans"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from hubbub.auth.base import Identity
@@ -234,6 +234,9 @@ class Rooms:
             raise Forbidden("ask the room's owner to add you")
         if user != actor.user and not _manages(actor, room):
             raise Forbidden("only the room's owner or an admin adds members")
+        if room.visibility != PUBLIC and not room.member:
+            # Whoever they add reads the room: not for an admin who may not read it themself.
+            raise Forbidden("only a member of a private room adds people to it; ask its owner")
         if user != actor.user and not await self._store.known_users([user]):
             raise UnknownUserError([user])
         if await self._store.count_members(name) >= self._settings.max_members_per_room:
@@ -283,6 +286,9 @@ class Rooms:
         else:
             users = tuple(m.user for m in await self._store.members(name))
             await self._publish(envelope.ToUsers(users, frame))
+        if updated.visibility != PUBLIC and not updated.member:
+            # An admin who manages it by name learns what they changed, nothing of its content.
+            return replace(updated, topic="", head=0, members=(), last_read=0, unread=0, mentions=0)
         return updated
 
     async def find_users(self, prefix: str) -> list[str]:
