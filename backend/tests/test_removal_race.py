@@ -31,7 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from hubbub.auth.base import Identity
 from hubbub.chat.rooms import NotAMemberError
 from hubbub.chat.service import ChatService
-from hubbub.settings import Settings
+from hubbub.settings import AuthMode, Settings
 from hubbub.store import Edit, React, create_store
 from hubbub.transport.json_session import JsonSession
 from tests.conftest import ServerFactory, fresh_database
@@ -88,6 +88,11 @@ class SteppedStore:
 ALICE, MALLORY = Identity("alice"), Identity("mallory")
 
 
+def signed_in(data_dir: Path) -> Settings:
+    """A mode where people sign in as themselves: private rooms exist only there."""
+    return Settings(data_dir=data_dir, auth=AuthMode.TOKEN, tokens={"token-of-alice": "alice"})
+
+
 async def one_interleaving(tmp_path: Path, commit_at: int | None, deliver_at: int | None) -> list[str]:
     """Mallory joins the private room "vault" (with resume cursors, so that her catch-up reads
     messages and changes); alice's removal of her commits at one point of that join and reaches
@@ -96,7 +101,7 @@ async def one_interleaving(tmp_path: Path, commit_at: int | None, deliver_at: in
     calls of the join (to count the points); fails on any leak."""
     store = SteppedStore(create_store(f"sqlite:///{tmp_path}/h.db"))
     broker = HeldBroker()
-    chat = ChatService(Settings(data_dir=tmp_path), store, broker)
+    chat = ChatService(signed_in(tmp_path), store, broker)
     await chat.start()
     await chat.remember_users(["alice", "mallory"])
     await chat.rooms.create(ALICE, "vault", "private")
@@ -216,7 +221,7 @@ async def test_a_removal_the_broker_lost_is_found_at_its_reconnect_or_by_asking_
     reconnect makes every connection check its members-only rooms again, and the owner's
     second DELETE (404, not a member) still takes any socket of that user out of the room."""
     broker = HeldBroker()
-    chat = ChatService(Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
+    chat = ChatService(signed_in(tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
     await chat.start()
     await chat.remember_users(["alice", "mallory"])
     for room in ("vault", "attic"):
