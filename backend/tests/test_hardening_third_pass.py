@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 
 import httpx
+from websockets.asyncio.client import connect
 
-from tests.client import ChatClient
+from tests.client import ChatClient, closed
 from tests.conftest import ServerFactory
 from tests.services import hubbub_cli
 
@@ -146,3 +147,57 @@ async def test_an_admin_outside_a_room_neither_reads_it_nor_lets_others_in(
     assert [m["user"] for m in members] == ["olga"]
     # The owner sees it all as before.
     assert httpx.get(f"{server.url}/api/rooms/vault", headers=olga).json()["topic"] == "plans"
+
+
+# --- HUBBUB_MAX_MEMBERS_PER_ROOM holds on join too; the member list comes a page at a time
+
+
+async def test_joining_stops_at_the_member_limit_and_members_come_in_pages(
+    hubbub_server: ServerFactory,
+) -> None:
+    server = hubbub_server({"HUBBUB_MAX_MEMBERS_PER_ROOM": "5"})
+    sockets = [await ChatClient.open(f"{server.ws_url}/api/ws?name=m{i}") for i in range(6)]
+    for ws in sockets[:5]:
+        assert (await ws.join("general"))["room"] == "general"
+    await sockets[5].send(type="join", room="general")
+    full = await sockets[5].expect("error")
+    assert (full["code"], full["room"]) == ("forbidden", "general") and "HUBBUB_MAX_MEMBERS_PER_ROOM" in full[
+        "message"
+    ]
+    assert (await sockets[0].join("general"))["room"] == "general"  # a member comes back as ever
+    async with connect(f"{server.ws_url}/ws/9") as plain:  # a plain-text client would be a 6th member
+        code, reason = await closed(plain)
+    assert code == 1008 and "HUBBUB_MAX_MEMBERS_PER_ROOM" in reason
+
+    cookies = {"session": httpx.post(f"{server.url}/api/login", json={"name": "reader"}).cookies["session"]}
+
+    def page(**params: str) -> list[str]:
+        answer = httpx.get(f"{server.url}/api/rooms/general/members", params=params, cookies=cookies)
+        assert answer.status_code == 200, answer.text
+        return [m["user"] for m in answer.json()]
+
+    assert page(limit="2") == ["m0", "m1"]
+    assert page(limit="2", after="m1") == ["m2", "m3"]
+    assert page(limit="2", after="m3") == ["m4"]
+    assert page() == ["m0", "m1", "m2", "m3", "m4"]
+    too_many = httpx.get(f"{server.url}/api/rooms/general/members?limit=501", cookies=cookies)
+    assert too_many.status_code == 422
+    for ws in sockets:
+        await ws.close()
+
+
+async def test_new_members_from_one_address_are_limited_where_names_are_free(
+    hubbub_server: ServerFactory,
+) -> None:
+    server = hubbub_server({"HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "3"})
+    answers = []
+    for i in range(5):
+        ws = await ChatClient.open(f"{server.ws_url}/api/ws?name=n{i}")
+        await ws.send(type="join", room="general")
+        answers.append(await ws.expect("joined|error"))
+        await ws.close()
+    assert [a["type"] for a in answers] == ["joined"] * 3 + ["error"] * 2
+    assert answers[-1]["code"] == "rate_limited" and answers[-1]["retry_after"] > 0
+    again = await ChatClient.open(f"{server.ws_url}/api/ws?name=n0")  # a member already: not new
+    assert (await again.join("general"))["room"] == "general"
+    await again.close()

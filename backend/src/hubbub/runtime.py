@@ -72,11 +72,11 @@ class Runtime:
         register_known_secrets(settings)
         store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
         broker = create_broker(settings.effective_broker_url, settings.broker_channel)
-        chat = ChatService(settings, store, broker)
+        limiter = create_limiter(settings)
+        chat = ChatService(settings, store, broker, limiter)
         authenticator = create_authenticator(settings)
         secret = load_or_create_secret(settings)
         sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
-        limiter = create_limiter(settings)
         return cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
 
     async def start(self) -> None:

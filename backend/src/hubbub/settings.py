@@ -106,7 +106,13 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="time a client has to send its request head (HTTP or WebSocket)"
     )
     max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
-    max_members_per_room: int = Field(default=10_000, gt=1)
+    max_members_per_room: int = Field(default=10_000, gt=1, description="checked on adding and on joining")
+    new_members_per_minute_per_address: float = Field(
+        default=60.0,
+        gt=0,
+        description="auth mode none: people joining a room for the first time from one address "
+        "(a name costs nothing there, and members stay)",
+    )
     room_mention_max_members: int = Field(
         default=50, ge=0, description="@room by any member up to this size; beyond, owners and admins only"
     )

@@ -30,7 +30,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Direct Message */
+        /**
+         * Direct Message
+         * @description The caller's DM with these users; making a new one counts against the room-creation
+         *     limits, opening one that exists does not.
+         */
         post: operations["direct_message_api_dms_post"];
         delete?: never;
         options?: never;
@@ -137,7 +141,7 @@ export interface paths {
         };
         /**
          * Members
-         * @description Online first, then by name.
+         * @description By name, a page at a time: the members after ``after``; fewer than ``limit``: the last page.
          */
         get: operations["members_api_rooms__room__members_get"];
         put?: never;
@@ -1115,6 +1119,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login_api_login_post: {
@@ -1520,7 +1533,10 @@ export interface operations {
     };
     members_api_rooms__room__members_get: {
         parameters: {
-            query?: never;
+            query?: {
+                after?: string | null;
+                limit?: number;
+            };
             header?: never;
             path: {
                 room: string;

@@ -25,10 +25,11 @@ from typing import Any, Literal
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
+from hubbub.limits import Limiter
+from hubbub.limits.memory import MemoryLimiter
 from hubbub.settings import AuthMode, Settings
 from hubbub.store import (
     DM,
-    OWNER,
     PRIVATE,
     PUBLIC,
     Delete,
@@ -67,6 +68,20 @@ class RoomRuleError(ValueError):
     """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
 
 
+class RoomFullError(RoomRuleError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the room has {limit} members, the most allowed (HUBBUB_MAX_MEMBERS_PER_ROOM)")
+
+
+class TooManyNewMembersError(Exception):
+    """Auth mode none: this address has made too many new members lately (a name costs
+    nothing there, and each one would stay a member)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__("too many new members from this address; slow down")
+
+
 class UnknownUserError(LookupError):
     def __init__(self, users: list[str]) -> None:
         super().__init__(f"no such user: {', '.join(sorted(users))}")
@@ -99,12 +114,18 @@ def dm_name(key: str) -> str:
 
 class Rooms:
     def __init__(
-        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], set[str]]
+        self,
+        settings: Settings,
+        store: Store,
+        publish: Publish,
+        online: Callable[[], set[str]],
+        limiter: Limiter | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._publish = publish
         self._online = online
+        self._limiter = limiter if limiter is not None else MemoryLimiter()
 
     # --- seeing
     async def visible(self, actor: Identity | None, name: str) -> RoomInfo:
@@ -123,10 +144,19 @@ class Rooms:
         """Whether a room can be for its members only: not where a name is all it takes."""
         return self._settings.auth is not AuthMode.NONE
 
-    async def enter(self, actor: Identity, name: str) -> RoomInfo:
-        """For a join: the room, the actor made a member of it if it is public."""
+    async def enter(self, actor: Identity, name: str, address: str | None = None) -> RoomInfo:
+        """For a join: the room, the actor made a member of it if it is public (and not full:
+        RoomFullError). In auth mode none, new members from one ``address`` are limited too
+        (TooManyNewMembersError): anyone can take a new name there, and members stay."""
         room = await self.visible(actor, name)
         if not room.member:
+            limit = self._settings.max_members_per_room
+            if await self._store.count_members(name) >= limit:
+                raise RoomFullError(limit)
+            if address is not None and not self._private_ok:
+                per_minute = self._settings.new_members_per_minute_per_address
+                if wait := await self._limiter.take(f"members-from:{address}", per_minute):
+                    raise TooManyNewMembersError(wait)
             await self._store.add_members(name, [actor.user])
             await self._members_changed(room, added=[actor.user])
             await self._publish(envelope.MembersAdded(name, (actor.user,)))
@@ -217,12 +247,16 @@ class Rooms:
         return room
 
     # --- members
-    async def members(self, actor: Identity, name: str) -> list[MemberView]:
-        """Online first, then by name. Admins may list any room's (names only)."""
+    async def members(
+        self, actor: Identity, name: str, after: str | None = None, limit: int | None = None
+    ) -> list[MemberView]:
+        """By name, after ``after``, at most ``limit``. Admins may list any room's (names only)."""
         await self._manageable(actor, name)
         online = self._online()
-        found = [MemberView(m.user, m.role, m.user in online) for m in await self._store.members(name)]
-        return sorted(found, key=lambda m: (not m.online, m.role != OWNER, m.user))
+        return [
+            MemberView(m.user, m.role, m.user in online)
+            for m in await self._store.members(name, after, limit)
+        ]
 
     async def add(self, actor: Identity, name: str, user: str) -> bool:
         """Make the user a member; False when they were one."""
@@ -240,9 +274,7 @@ class Rooms:
         if user != actor.user and not await self._store.known_users([user]):
             raise UnknownUserError([user])
         if await self._store.count_members(name) >= self._settings.max_members_per_room:
-            raise RoomRuleError(
-                f"the room has {self._settings.max_members_per_room} members, the most allowed"
-            )
+            raise RoomFullError(self._settings.max_members_per_room)
         if not await self._store.add_members(name, [user]):
             return False
         await self._members_changed(room, added=[user])
@@ -336,8 +368,10 @@ __all__ = [
     "MemberView",
     "NameTakenError",
     "NotAMemberError",
+    "RoomFullError",
     "RoomLimitError",
     "RoomRuleError",
     "Rooms",
+    "TooManyNewMembersError",
     "UnknownUserError",
 ]

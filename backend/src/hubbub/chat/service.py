@@ -28,6 +28,7 @@ from hubbub.chat.presence import Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
+from hubbub.limits import Limiter
 from hubbub.settings import Settings
 from hubbub.store import (
     PUBLIC,
@@ -57,7 +58,9 @@ class RoomJoin:
 
 
 class ChatService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, broker: Broker, limiter: Limiter | None = None
+    ) -> None:
         self.settings = settings
         self._store = store
         self._broker = broker
@@ -73,7 +76,7 @@ class ChatService:
             spawn=self._spawn,
         )
         # Who may see and do what in which room: every room verb below goes through it.
-        self.rooms = Rooms(settings, store, self._publish, self.online_users)
+        self.rooms = Rooms(settings, store, self._publish, self.online_users, limiter)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self.bots = Bots(settings, store)
         self._seen: set[str] = set()
@@ -200,7 +203,7 @@ class ChatService:
         leaves a non-member subscribed."""
         first = self._hub.subscribe(room, subscriber, pending=True)
         try:
-            info = await self.rooms.enter(subscriber.identity, room)
+            info = await self.rooms.enter(subscriber.identity, room, subscriber.address)
             # Read after subscribing: a change after this number reaches the subscriber live.
             changes = await self._store.room_changes(room)
         except BaseException:
@@ -220,7 +223,7 @@ class ChatService:
         room = self.settings.default_room
         if self._hub.subscribe(room, subscriber):
             self._presence.join(room, subscriber.user)
-        await self.rooms.enter(subscriber.identity, room)
+        await self.rooms.enter(subscriber.identity, room, subscriber.address)
 
     def leave(self, subscriber: Subscriber, room: str) -> None:
         if self._hub.unsubscribe(room, subscriber):

@@ -13,6 +13,7 @@ from hubbub.chat.rooms import (
     Forbidden,
     NameTakenError,
     NotAMemberError,
+    RoomFullError,
     RoomLimitError,
     RoomRuleError,
     UnknownUserError,
@@ -22,6 +23,7 @@ from hubbub.store import UnknownRoomError
 ANSWERS: dict[type[Exception], int] = {
     Forbidden: 403,
     RoomRuleError: 400,
+    RoomFullError: 400,
     UnknownUserError: 404,
     NotAMemberError: 404,
     NameTakenError: 409,

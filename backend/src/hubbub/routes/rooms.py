@@ -25,6 +25,7 @@ from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address, t
 from hubbub.runtime import Runtime
 from hubbub.store import RoomInfo
 
+MEMBERS_PAGE = 500
 router = APIRouter(
     prefix="/api",
     responses={401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}},
@@ -117,9 +118,15 @@ async def change_room(room: str, body: RoomChange, chat: ChatDep, caller: Caller
 
 
 @router.get("/rooms/{room}/members")
-async def members(room: str, chat: ChatDep, caller: CallerDep) -> list[MemberReply]:
-    """Online first, then by name."""
-    found = await chat.rooms.members(signed_in(caller), room)
+async def members(
+    room: str,
+    chat: ChatDep,
+    caller: CallerDep,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MEMBERS_PAGE)] = MEMBERS_PAGE,
+) -> list[MemberReply]:
+    """By name, a page at a time: the members after ``after``; fewer than ``limit``: the last page."""
+    found = await chat.rooms.members(signed_in(caller), room, after, limit)
     return [MemberReply(user=m.user, role=m.role, online=m.online) for m in found]  # type: ignore[arg-type]
 
 

@@ -290,8 +290,9 @@ class Store(Protocol):
         self, name: str, topic: str | None = None, archived: bool | None = None
     ) -> None: ...
 
-    async def members(self, room: str) -> list[Member]:
-        """The room's members, owners first, then by name."""
+    async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
+        """The room's members by name: those after ``after`` (all when None), at most ``limit``
+        (all when None). Paged by name, a room of any size answers in bounded time."""
         ...
 
     async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:

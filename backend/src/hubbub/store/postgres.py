@@ -94,8 +94,8 @@ class PostgresStore:
     async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
         await rooms.update_room(self.pool, name, topic, archived)
 
-    async def members(self, room: str) -> list[Member]:
-        return await rooms.members(self.pool, room)
+    async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
+        return await rooms.members(self.pool, room, after, limit)
 
     async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
         return await rooms.add_members(self.pool, room, users, role)

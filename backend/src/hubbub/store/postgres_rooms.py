@@ -125,10 +125,14 @@ async def update_room(pool: asyncpg.Pool, name: str, topic: str | None, archived
     )
 
 
-async def members(pool: asyncpg.Pool, room: str) -> list[Member]:
+async def members(pool: asyncpg.Pool, room: str, after: str | None, limit: int | None) -> list[Member]:
     rows = await pool.fetch(
-        'SELECT "user", role FROM hubbub_members WHERE room = $1 ORDER BY role = \'owner\' DESC, "user"',
+        # Byte order, as SQLite's: a page boundary means the same in both stores.
+        'SELECT "user", role FROM hubbub_members WHERE room = $1 '
+        'AND ($2::text IS NULL OR "user" COLLATE "C" > $2) ORDER BY "user" COLLATE "C" LIMIT $3',
         room,
+        after,
+        limit,
     )
     return [Member(r["user"], r["role"]) for r in rows]
 

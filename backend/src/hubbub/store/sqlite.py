@@ -109,8 +109,8 @@ class SQLiteStore:
     async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
         await self._run(rooms.update_room, self.db, name, topic, archived)
 
-    async def members(self, room: str) -> list[Member]:
-        return await self._run(rooms.members, self.db, room)
+    async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
+        return await self._run(rooms.members, self.db, room, after, limit)
 
     async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
         return await self._run(rooms.add_members, self.db, room, users, role)

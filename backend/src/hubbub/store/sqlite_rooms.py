@@ -117,9 +117,10 @@ def update_room(db: sqlite3.Connection, name: str, topic: str | None, archived: 
         db.execute("UPDATE rooms SET archived = ? WHERE name = ?", (int(archived), name))
 
 
-def members(db: sqlite3.Connection, room: str) -> list[Member]:
+def members(db: sqlite3.Connection, room: str, after: str | None, limit: int | None) -> list[Member]:
     rows = db.execute(
-        "SELECT user, role FROM members WHERE room = ? ORDER BY role = 'owner' DESC, user", (room,)
+        "SELECT user, role FROM members WHERE room = ? AND (? IS NULL OR user > ?) ORDER BY user LIMIT ?",
+        (room, after, after, -1 if limit is None else limit),
     )
     return [Member(user, role) for user, role in rows]
 

@@ -10,7 +10,7 @@ from hubbub import metrics, store
 from hubbub.auth.base import Identity
 from hubbub.chat.attention import ReadBeyondHeadError
 from hubbub.chat.hub import RoomEvent
-from hubbub.chat.rooms import Forbidden
+from hubbub.chat.rooms import Forbidden, RoomFullError, TooManyNewMembersError
 from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close
@@ -341,6 +341,11 @@ class JsonSession:
             if command.room in self.rooms:  # joined, and no longer a member
                 self.removed(command.room, "removed")
             raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
+        except RoomFullError as exc:
+            raise ProtocolError("forbidden", str(exc), command.room) from None
+        except TooManyNewMembersError as exc:
+            self._error("rate_limited", str(exc), retry_after=exc.retry_after, room=command.room)
+            return
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise ProtocolError("store_unavailable", "history is unavailable; try again") from None

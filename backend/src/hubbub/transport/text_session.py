@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from hubbub.auth.base import Identity
 from hubbub.chat.hub import RoomEvent
+from hubbub.chat.rooms import RoomFullError, TooManyNewMembersError
 from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
 from hubbub.contract.close import Close
@@ -82,6 +84,12 @@ class TextSession:
     async def _read_loop(self) -> None:
         try:
             await self.chat.join_default(self)
+        except RoomFullError as exc:
+            self.conn.kick(Close.POLICY_VIOLATION, str(exc))
+            return
+        except TooManyNewMembersError as exc:
+            self.conn.kick(Close.TOO_MANY_CONNECTIONS, f"{exc}: try again in {math.ceil(exc.retry_after)} s")
+            return
         except Exception as exc:
             log.warning("client #%d cannot enter %s: %r", self.client_id, self.room, exc)
             self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, try again")
