@@ -5,12 +5,15 @@ race has its own module, test_removal_race.py."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.client import ChatClient, closed
-from tests.conftest import ServerFactory
+from tests.conftest import ServerFactory, fresh_database
 from tests.services import hubbub_cli
 
 TEAM = ["olga", "mike", *(f"u{i}" for i in range(8))]
@@ -201,3 +204,80 @@ async def test_new_members_from_one_address_are_limited_where_names_are_free(
     again = await ChatClient.open(f"{server.ws_url}/api/ws?name=n0")  # a member already: not new
     assert (await again.join("general"))["room"] == "general"
     await again.close()
+
+
+# --- NUL is refused where input is parsed: both stores answer alike, none with a 500
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield {}
+        return
+    async with fresh_database(request.getfixturevalue("postgres_url")) as url:
+        yield {"HUBBUB_DATABASE_URL": url}
+
+
+async def test_nul_is_refused_on_every_input(hubbub_server: ServerFactory, store_env: dict[str, str]) -> None:
+    server = hubbub_server(team_env(**store_env))
+    made = hubbub_cli(server.data_dir, "add-bot", "deploybot", **server.env)
+    assert made.returncode == 0, made.stderr
+    olga = bearer("olga")
+    assert httpx.post(f"{server.url}/api/rooms", json={"name": "ops"}, headers=olga).status_code == 201
+    nul = "a\u0000b"
+    in_url = [
+        ("GET", "/api/rooms/a%00b"),
+        ("GET", "/api/rooms/a%00b/messages"),
+        ("GET", "/api/rooms/a%00b/members"),
+        ("PATCH", "/api/rooms/a%00b"),
+        ("DELETE", "/api/rooms/ops/members/a%00b"),
+        ("GET", "/api/users?q=a%00b"),
+        ("GET", "/api/rooms/ops/members?after=a%00b"),
+        ("POST", "/api/rooms/a%00b/members"),
+    ]
+    for method, path in in_url:
+        answer = httpx.request(method, f"{server.url}{path}", json={"user": "mike"}, headers=olga)
+        assert answer.status_code == 400 and answer.json()["detail"] == "NUL characters are not allowed", (
+            path,
+            answer.text,
+        )
+    in_body = [
+        ("/api/rooms", {"name": "den", "topic": nul}),
+        ("/api/dms", {"users": [nul]}),
+        ("/api/rooms/ops/members", {"user": nul}),
+        ("/api/login", {"token": nul}),
+    ]
+    for path, body in in_body:
+        answer = httpx.post(f"{server.url}{path}", json=body, headers=olga)
+        assert answer.status_code == 422 and "NUL" in answer.text and nul not in answer.text, (
+            path,
+            answer.text,
+        )
+    patched = httpx.patch(f"{server.url}/api/rooms/ops", json={"topic": nul}, headers=olga)
+    assert patched.status_code == 422, patched.text
+    bot = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    posted = httpx.post(
+        f"{server.url}/api/rooms/ops/messages", json={"body": nul, "client_msg_id": "n"}, headers=bot
+    )
+    assert posted.status_code == 422, posted.text
+
+    ws = await ChatClient.open(f"{server.ws_url}/api/ws", additional_headers=olga)
+    await ws.join("ops")
+    ack = await ws.say("fine", room="ops")
+    for frame in (
+        {"type": "send", "room": "ops", "body": nul, "client_msg_id": "x"},
+        {"type": "edit", "room": "ops", "id": ack["id"], "body": nul, "ref": "e"},
+    ):
+        await ws.send(**frame)
+        error = await ws.expect("error")
+        assert error["code"] == "invalid_message" and "NUL" in error["message"], error
+    assert (await ws.say("still here", room="ops"))["seq"] == 2
+    await ws.close()
+    async with connect(f"{server.ws_url}/ws/7", additional_headers=olga) as plain:
+        await plain.send(nul)
+        assert await closed(plain) == (1008, "NUL characters are not allowed")
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"{server.ws_url}/api/ws?token=a%00b")
+    assert refused.value.response.status_code == 400
+    log = server.log()
+    assert "Traceback" not in log and " 500" not in log

@@ -259,7 +259,13 @@ async def test_spa_fallback_and_unknown_api(server: HubbubServer) -> None:
 async def test_join_storm_is_coalesced_and_evicts_nobody(hubbub_server: ServerFactory) -> None:
     """300 users joining at once (a restart's reconnect wave) cost each client a few presence
     frames, not 300: nobody's send queue overflows."""
-    server = hubbub_server({"HUBBUB_SEND_QUEUE_SIZE": "64", "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000"})
+    server = hubbub_server(
+        {
+            "HUBBUB_SEND_QUEUE_SIZE": "64",
+            "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000",
+            "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",  # 300 new names from one address
+        }
+    )
     clients = await asyncio.gather(*[ChatClient.open(chat_url(server, f"u{i}")) for i in range(300)])
     joins = await asyncio.gather(*[c.join() for c in clients])
     await asyncio.sleep(0.5)

@@ -108,9 +108,9 @@ class Settings(BaseSettings):
     max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
     max_members_per_room: int = Field(default=10_000, gt=1, description="checked on adding and on joining")
     new_members_per_minute_per_address: float = Field(
-        default=60.0,
+        default=300.0,
         gt=0,
-        description="auth mode none: people joining a room for the first time from one address "
+        description="auth mode none: people joining a room for the first time, per room and address "
         "(a name costs nothing there, and members stay)",
     )
     room_mention_max_members: int = Field(

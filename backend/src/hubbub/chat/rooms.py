@@ -155,7 +155,7 @@ class Rooms:
                 raise RoomFullError(limit)
             if address is not None and not self._private_ok:
                 per_minute = self._settings.new_members_per_minute_per_address
-                if wait := await self._limiter.take(f"members-from:{address}", per_minute):
+                if wait := await self._limiter.take(f"members-from:{address}:{name}", per_minute):
                     raise TooManyNewMembersError(wait)
             await self._store.add_members(name, [actor.user])
             await self._members_changed(room, added=[actor.user])

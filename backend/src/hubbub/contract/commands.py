@@ -6,9 +6,10 @@ import json
 from typing import Annotated, Literal
 
 import emoji
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from hubbub.contract.events import ErrorCode
+from hubbub.contract.text import Input
 from hubbub.settings import ROOM_NAME_PATTERN
 
 RoomName = Annotated[str, Field(pattern=ROOM_NAME_PATTERN)]
@@ -16,7 +17,7 @@ MessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-class _Command(BaseModel):
+class _Command(Input):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
+from hubbub.contract.text import Input
 from hubbub.settings import AuthMode
 
 
@@ -15,7 +16,7 @@ class _Reply(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-class LoginBody(BaseModel):
+class LoginBody(Input):
     """One mode's fields: ``name`` (none), ``token`` (token, jwt), ``username`` + ``password``."""
 
     name: str | None = Field(default=None, max_length=64)
@@ -28,24 +29,24 @@ Visibility = Literal["public", "private", "dm"]
 UserName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class NewRoom(BaseModel):
+class NewRoom(Input):
     name: RoomName
     visibility: Literal["public", "private"] = "public"
     topic: Annotated[str, Field(max_length=1000)] = ""
 
 
-class NewDirectMessage(BaseModel):
+class NewDirectMessage(Input):
     """The other people in it (you are in it too): the same set always answers the same room."""
 
     users: Annotated[list[UserName], Field(min_length=1, max_length=16)]
 
 
-class RoomChange(BaseModel):
+class RoomChange(Input):
     topic: Annotated[str, Field(max_length=1000)] | None = None
     archived: bool | None = None
 
 
-class NewMember(BaseModel):
+class NewMember(Input):
     user: UserName
 
 
@@ -94,7 +95,7 @@ class HistoryPage(_Reply):
     has_more: bool
 
 
-class NewBotMessage(BaseModel):
+class NewBotMessage(Input):
     """What a bot posts: the same client_msg_id again answers the stored message, not a copy."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

@@ -12,6 +12,7 @@ from hubbub.chat.rooms import RoomFullError, TooManyNewMembersError
 from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
 from hubbub.contract.close import Close
+from hubbub.contract.text import NUL, NUL_REFUSED
 from hubbub.ratelimit import TokenBucket
 from hubbub.store import MessageRejectedError
 from hubbub.transport.base import Transport
@@ -101,6 +102,9 @@ class TextSession:
         ):
             if len(data.encode()) > max_bytes:
                 self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
+                return
+            if NUL in data:  # a plain-text client reads no error: the close says why
+                self.conn.kick(Close.POLICY_VIOLATION, NUL_REFUSED)
                 return
             # Plain-text clients cannot read an error event: over the rate, reading simply
             # waits, and TCP pushes back on the sender. Nothing is dropped.

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from hubbub.settings import Settings
 from hubbub.web.headers import SecurityHeaders
 from hubbub.web.hosts import AllowedHosts
-from hubbub.web.requests import BodyLimit, SameOriginWrites
+from hubbub.web.requests import BodyLimit, NoNulInUrl, SameOriginWrites
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 MAX_ERRORS = 10
@@ -25,8 +25,8 @@ MAX_ERRORS = 10
 
 def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Outermost first: every answer gets the security headers, including refusals below."""
-    inner = SameOriginWrites(app, settings.allowed_origins)
-    return SecurityHeaders(AllowedHosts(BodyLimit(inner, settings.max_request_bytes), settings), settings)
+    inner = NoNulInUrl(BodyLimit(SameOriginWrites(app, settings.allowed_origins), settings.max_request_bytes))
+    return SecurityHeaders(AllowedHosts(inner, settings), settings)
 
 
 def docs_page(openapi_url: str, title: str) -> HTMLResponse:
