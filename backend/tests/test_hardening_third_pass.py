@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+import jwt as pyjwt
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -281,3 +282,29 @@ async def test_nul_is_refused_on_every_input(hubbub_server: ServerFactory, store
     assert refused.value.response.status_code == 400
     log = server.log()
     assert "Traceback" not in log and " 500" not in log
+
+
+# --- JWT mode takes a user claim as it is, or not at all
+
+
+async def test_a_jwt_user_claim_that_is_not_in_normal_form_is_refused(hubbub_server: ServerFactory) -> None:
+    secret = "jwt-secret-for-tests-0123456789abcdef"
+    server = hubbub_server({"HUBBUB_AUTH": "jwt", "HUBBUB_JWT_SECRET": secret})
+
+    def token(sub: str) -> str:
+        return pyjwt.encode({"sub": sub, "exp": 4102444800}, secret, "HS256")
+
+    def login(sub: str) -> httpx.Response:
+        return httpx.post(f"{server.url}/api/login", json={"token": token(sub)})
+
+    assert login("alice").json()["user"] == "alice"
+    # Full-width letters, spaces around, a Cyrillic a.
+    for folded in ("\uff41\uff4c\uff49\uff43\uff45", " alice", "alice ", "\u0430lice"):
+        refused = login(folded)
+        assert refused.status_code == 401, (folded, refused.text)
+        assert "claim" in refused.json()["detail"]
+        bearer_header = {"Authorization": f"Bearer {token(folded)}"}
+        async with connect(f"{server.ws_url}/api/ws", additional_headers=bearer_header) as ws:
+            code, reason = await closed(ws)
+        assert code == 4401 and "claim" in reason, (folded, code, reason)
+    assert login("José Müller").status_code == 200  # one script, in normal form: as it is
