@@ -308,3 +308,45 @@ async def test_a_jwt_user_claim_that_is_not_in_normal_form_is_refused(hubbub_ser
             code, reason = await closed(ws)
         assert code == 4401 and "claim" in reason, (folded, code, reason)
     assert login("José Müller").status_code == 200  # one script, in normal form: as it is
+
+
+# --- a user's sockets share one allowance, for messages and for joins (per worker)
+
+
+async def test_a_users_sockets_share_one_allowance_for_messages_and_joins(
+    hubbub_server: ServerFactory,
+) -> None:
+    # Next to no refill: what is allowed is the burst, whatever the machine's speed.
+    server = hubbub_server(
+        team_env(
+            HUBBUB_RATE_LIMIT_PER_SECOND="0.001",
+            HUBBUB_RATE_LIMIT_BURST="10",
+            HUBBUB_JOIN_RATE_PER_SECOND="0.001",
+            HUBBUB_JOIN_BURST="6",
+        )
+    )
+    sockets = [
+        await ChatClient.open(f"{server.ws_url}/api/ws", additional_headers=bearer("olga")) for _ in range(5)
+    ]
+    joins = []
+    for ws in sockets:
+        await ws.send(type="join", room="general")
+        joins.append(await ws.expect("joined|error"))
+    await sockets[0].send(type="join", room="general")
+    joins.append(await sockets[0].expect("joined|error"))
+    await sockets[0].send(type="join", room="general")
+    refused = await sockets[0].expect("joined|error")
+    assert [j["type"] for j in joins] == ["joined"] * 6 and refused["code"] == "rate_limited"
+    assert refused["room"] == "general" and refused["retry_after"] > 0
+    answers = []
+    for ws in sockets:
+        for i in range(4):
+            await ws.send(type="send", room="general", body="hi", client_msg_id=f"m{id(ws)}-{i}")
+            answers.append(await ws.expect("ack|error", lambda f: f.get("ref") or f.get("client_msg_id")))
+    assert [a["type"] for a in answers].count("ack") == 10
+    assert {a["code"] for a in answers if a["type"] == "error"} == {"rate_limited"}
+    other = await ChatClient.open(f"{server.ws_url}/api/ws", additional_headers=bearer("mike"))
+    assert (await other.join("general"))["room"] == "general"  # another user: an allowance of their own
+    assert (await other.say("mine"))["type"] == "ack"
+    for ws in (*sockets, other):
+        await ws.close()

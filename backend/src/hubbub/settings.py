@@ -129,8 +129,18 @@ class Settings(BaseSettings):
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.
     send_queue_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
-    rate_limit_per_second: float = Field(default=10.0, gt=0)
+    rate_limit_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        description="messages, edits and reactions per user (all their sockets), per worker",
+    )
     rate_limit_burst: int = Field(default=20, gt=0)
+    join_rate_per_second: float = Field(
+        default=5.0, gt=0, description="joins per user (all their sockets), per worker"
+    )
+    join_burst: int = Field(
+        default=50, gt=0, description="joins at once: a reconnect rejoins every open room"
+    )
     max_connections_per_user: int = Field(default=20, gt=0)
     ping_interval_seconds: float = Field(default=20.0, gt=0)
     ping_timeout_seconds: float = Field(default=20.0, gt=0)

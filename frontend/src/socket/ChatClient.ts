@@ -713,6 +713,16 @@ export class ChatClient {
     }
   }
 
+  private rejoinLater(room: string, seconds: number): void {
+    const socket = this.socket;
+    this.env.setTimeout(
+      () => {
+        if (this.socket === socket && this.openRooms.includes(room)) this.sendJoin(room);
+      },
+      Math.max(100, seconds * 1000),
+    );
+  }
+
   private retryLater(clientMsgId: string, ms: number): void {
     this.inFlight.delete(clientMsgId);
     this.retryTimers.set(
@@ -832,6 +842,12 @@ export class ChatClient {
       case "error":
         if (frame.code === "unknown_room" && frame.room) {
           this.lose(frame.room, "missing");
+          break;
+        }
+        if (frame.code === "rate_limited" && frame.room && frame.ref == null) {
+          // A join refused for now (joins per user are limited; many tabs reconnecting at
+          // once can pass it): asked again when the server says.
+          this.rejoinLater(frame.room, frame.retry_after ?? 1);
           break;
         }
         this.onError(frame.code, frame.message, frame.ref ?? null, frame.retry_after ?? 1);

@@ -29,6 +29,7 @@ from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.limits import Limiter
+from hubbub.ratelimit import Allowances
 from hubbub.settings import Settings
 from hubbub.store import (
     PUBLIC,
@@ -79,6 +80,9 @@ class ChatService:
         self.rooms = Rooms(settings, store, self._publish, self.online_users, limiter)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self.bots = Bots(settings, store)
+        # Per user, shared by all their sockets on this worker: opening more does not buy more.
+        self.message_allowance = Allowances(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.join_allowance = Allowances(settings.join_rate_per_second, settings.join_burst)
         self._seen: set[str] = set()
         self._unseen: set[str] = set()
 

@@ -40,7 +40,6 @@ from hubbub.contract.events import (
     encode,
 )
 from hubbub.logs import LineBudget
-from hubbub.ratelimit import TokenBucket
 from hubbub.store import (
     MessageChange,
     MessageRejectedError,
@@ -63,7 +62,6 @@ TYPING_MIN_INTERVAL = 1.0  # seconds: typing notices faster than this are droppe
 
 class JsonSession:
     __slots__ = (
-        "_bucket",
         "_last_typing",
         "_log_budget",
         "_members_only",
@@ -89,8 +87,6 @@ class JsonSession:
         self._log_budget: LineBudget | None = None
         self.rooms = Sequencer()  # per room: the seq of the last message sent
         self.changes = Sequencer()  # per room: the last change number sent (or caught up to)
-        settings = chat.settings
-        self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self._last_typing: dict[str, float] = {}
         # Joined rooms that are private or DMs: what is read of them from the store is sent
         # only once the user is known to be a member still (ChatService.messages_after).
@@ -335,6 +331,9 @@ class JsonSession:
 
     async def _join(self, command: Join) -> None:
         settings = self.chat.settings
+        if wait := self.chat.join_allowance.take(self.user):
+            self._error("rate_limited", "too many joins; slow down", retry_after=wait, room=command.room)
+            return
         try:
             joined = await self.chat.join(self, command.room)
         except UnknownRoomError:
@@ -391,7 +390,7 @@ class JsonSession:
         if len(command.body.encode()) > self.chat.settings.max_message_bytes:
             self._error("too_large", "message body is too large", ref=ref)
             return
-        wait = self._bucket.try_take()
+        wait = self.chat.message_allowance.take(self.user)
         if wait:
             self._error("rate_limited", "too many messages; slow down", ref=ref, retry_after=wait)
             return
@@ -443,7 +442,7 @@ class JsonSession:
         else:
             change = store.React(self.user, command.emoji, command.on)
         # Edits and reactions spend the same allowance as messages.
-        wait = self._bucket.try_take()
+        wait = self.chat.message_allowance.take(self.user)
         if wait:
             self._error("rate_limited", "too many changes; slow down", ref=ref, retry_after=wait, room=room)
             return

@@ -13,7 +13,6 @@ from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
 from hubbub.contract.close import Close
 from hubbub.contract.text import NUL, NUL_REFUSED
-from hubbub.ratelimit import TokenBucket
 from hubbub.store import MessageRejectedError
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
@@ -23,7 +22,7 @@ log = logging.getLogger("hubbub.tutorial")
 
 
 class TextSession:
-    __slots__ = ("_bucket", "address", "chat", "client_id", "conn", "identity", "room", "session_id", "user")
+    __slots__ = ("address", "chat", "client_id", "conn", "identity", "room", "session_id", "user")
 
     def __init__(
         self, transport: Transport, chat: ChatService, identity: Identity, address: str, client_id: int
@@ -38,8 +37,6 @@ class TextSession:
         self.conn = Connection(
             transport, identity.user, chat.settings, identity.expires_at, self._write, self._write_now
         )
-        settings = chat.settings
-        self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
 
     async def run(self) -> None:
         try:
@@ -108,7 +105,7 @@ class TextSession:
                 return
             # Plain-text clients cannot read an error event: over the rate, reading simply
             # waits, and TCP pushes back on the sender. Nothing is dropped.
-            while wait := self._bucket.try_take():  # noqa: ASYNC110 - the wait is computed
+            while wait := self.chat.message_allowance.take(self.user):  # noqa: ASYNC110 - the wait is computed
                 await asyncio.sleep(wait)
             self.conn.offer(tutorial.you_wrote(data))
             await self.conn.start_post(self._post(data))
