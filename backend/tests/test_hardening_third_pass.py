@@ -13,9 +13,11 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from tests import rawws
 from tests.client import ChatClient, closed
 from tests.conftest import ServerFactory, fresh_database
-from tests.services import hubbub_cli
+from tests.services import HubbubServer, hubbub_cli
+from tests.test_reliability import close_code
 
 TEAM = ["olga", "mike", *(f"u{i}" for i in range(8))]
 TEAM_TOKENS = {f"token-of-{user}-0123": user for user in TEAM}
@@ -350,3 +352,24 @@ async def test_a_users_sockets_share_one_allowance_for_messages_and_joins(
     assert (await other.say("mine"))["type"] == "ack"
     for ws in (*sockets, other):
         await ws.close()
+
+
+# --- a text frame that is not UTF-8: 1007 and a line within a budget, not a traceback each
+
+
+async def test_invalid_utf8_closes_1007_without_a_traceback_per_connection(server: HubbubServer) -> None:
+    codes = []
+    for i in range(150):
+        sock = rawws.handshake(server.port, ("/api/ws?name=fuzz", "/ws/9", "/ws")[i % 3])
+        sock.sendall(rawws.frame(b"caf\xc3\x28"))  # one whole frame, not UTF-8
+        codes.append(close_code(sock))
+        sock.close()
+    assert set(codes) == {1007}
+    log = server.log()
+    assert "Traceback" not in log and "UnicodeDecodeError" not in log
+    lines = [line for line in log.splitlines() if "not UTF-8" in line]
+    assert 1 <= len(lines) <= 20, lines  # 5 at once, then one a second: not one per connection
+    bystander = await ChatClient.open(f"{server.ws_url}/api/ws?name=bystander")
+    await bystander.join()
+    assert (await bystander.say("still fine"))["type"] == "ack"
+    await bystander.close()
