@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import jwt as pyjwt
@@ -17,6 +18,7 @@ from tests import rawws
 from tests.client import ChatClient, closed
 from tests.conftest import ServerFactory, fresh_database
 from tests.services import HubbubServer, hubbub_cli
+from tests.test_hardening import login_from
 from tests.test_reliability import close_code
 
 TEAM = ["olga", "mike", *(f"u{i}" for i in range(8))]
@@ -373,3 +375,28 @@ async def test_invalid_utf8_closes_1007_without_a_traceback_per_connection(serve
     await bystander.join()
     assert (await bystander.say("still fine"))["type"] == "ack"
     await bystander.close()
+
+
+# --- sign-in throttling: locked by name and address, throttled (not locked) by address
+
+
+async def test_one_persons_failures_behind_a_shared_address_lock_nobody_else_out(
+    hubbub_server: ServerFactory, tmp_path: Path
+) -> None:
+    data = tmp_path / "pw"
+    for user in ("bob", "carol"):
+        made = hubbub_cli(data, "add-user", user, "--password-stdin", stdin=f"{user}'s password\n")
+        assert made.returncode == 0, made.stderr
+    server = hubbub_server({"HUBBUB_AUTH": "password"}, data_dir=data)  # the default 900 s lockout
+    office = "127.0.0.1"  # one NAT: everyone's address
+    assert login_from(server, office, username="bob", password="bob's password").status_code == 200
+    # Someone at the office guesses at 40 names: the address is over its 30 free failures.
+    for i in range(40):
+        assert login_from(server, office, username=f"u{i}", password="guess").status_code in (401, 429)
+    # bob, who has signed in from here before, is not held off by the address...
+    assert login_from(server, office, username="bob", password="bob's password").status_code == 200
+    # ...and a name new to the address waits at most a minute, never the 900 s of a lockout.
+    carol = login_from(server, office, username="carol", password="carol's password")
+    assert carol.status_code == 429 and 1 <= int(carol.headers["Retry-After"]) <= 60, carol.headers
+    assert login_from(server, office, username="u0", password="guess").status_code == 429  # the guesser too
+    assert login_from(server, "127.0.0.2", username="carol", password="carol's password").status_code == 200

@@ -16,6 +16,7 @@ class MemoryLimiter:
         # key -> (failures, locked until, forget at)
         self._failures: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
         self._actions: OrderedDict[str, deque[float]] = OrderedDict()
+        self._notes: OrderedDict[str, float] = OrderedDict()  # key -> until
 
     def _failure_entry(self, key: str, now: float) -> tuple[int, float, float] | None:
         entry = self._failures.get(key)
@@ -42,6 +43,16 @@ class MemoryLimiter:
 
     async def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    async def remember(self, key: str, seconds: float) -> None:
+        self._notes[key] = time.monotonic() + seconds
+        self._notes.move_to_end(key)
+        while len(self._notes) > MAX_KEYS:
+            self._notes.popitem(last=False)
+
+    async def remembered(self, key: str) -> bool:
+        until = self._notes.get(key)
+        return until is not None and until > time.monotonic()
 
     async def take(self, key: str, per_minute: float) -> float:
         now = time.monotonic()

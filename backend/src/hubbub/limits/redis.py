@@ -61,6 +61,19 @@ class RedisLimiter:
         except RedisError as exc:
             log.warning("limiter unavailable: %s", exc)
 
+    async def remember(self, key: str, seconds: float) -> None:
+        try:
+            await self._client.set(self._key(f"note:{key}"), "1", ex=max(1, int(seconds)))
+        except RedisError as exc:
+            log.warning("limiter unavailable, not remembered: %s", exc)
+
+    async def remembered(self, key: str) -> bool:
+        try:
+            return bool(await self._client.exists(self._key(f"note:{key}")))
+        except RedisError as exc:
+            log.warning("limiter unavailable: %s", exc)
+            return False
+
     async def take(self, key: str, per_minute: float) -> float:
         name = self._key(f"rate:{key}")
         now = time.time()
