@@ -5,6 +5,7 @@ race has its own module, test_removal_race.py."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from hubbub.auth.base import Identity
+from hubbub.broker.memory import MemoryBroker
+from hubbub.chat.service import ChatService
+from hubbub.settings import AuthMode, Settings
+from hubbub.store import UnknownRoomError, create_store
 from tests import rawws
 from tests.client import ChatClient, closed
 from tests.conftest import ServerFactory, fresh_database
@@ -400,3 +406,31 @@ async def test_one_persons_failures_behind_a_shared_address_lock_nobody_else_out
     assert carol.status_code == 429 and 1 <= int(carol.headers["Retry-After"]) <= 60, carol.headers
     assert login_from(server, office, username="u0", password="guess").status_code == 429  # the guesser too
     assert login_from(server, "127.0.0.2", username="carol", password="carol's password").status_code == 200
+
+
+# --- a room the caller may not see costs what a missing one does
+
+
+async def test_a_hidden_room_takes_the_same_work_as_a_missing_one(tmp_path: Path) -> None:
+    """Timing told existing DMs and private rooms from missing names (10-20 us on loopback):
+    the non-member's way now runs the same statements as a missing room's, nothing more."""
+    store = create_store(f"sqlite:///{tmp_path}/h.db")
+    settings = Settings(data_dir=tmp_path, auth=AuthMode.TOKEN, tokens={"t": "olga"})
+    chat = ChatService(settings, store, MemoryBroker())
+    await chat.start()
+    await chat.remember_users(["olga", "mike"])
+    await chat.rooms.create(Identity("olga"), "vault", "private", "plans")
+    dm = (await chat.rooms.direct(Identity("olga"), ["mike"])).name
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+
+    async def work(name: str) -> list[str]:
+        statements.clear()
+        with pytest.raises(UnknownRoomError):
+            await chat.rooms.visible(Identity("eve"), name)
+        # The statements, their values left out (the names differ, by design).
+        return [re.sub(r"'[^']*'", "?", statement) for statement in statements]
+
+    missing = await work("nosuch")
+    assert missing and await work(dm) == missing and await work("vault") == missing
+    await chat.stop()

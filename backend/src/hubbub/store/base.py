@@ -215,7 +215,9 @@ class RoomInfo:
     owner: str | None = None
     archived: bool = False
     role: str | None = None  # the asking user's role in the room; None when not a member
-    members: tuple[str, ...] = ()  # a direct message's members (other rooms: not listed here)
+    # A direct message's members, for a member asking (other rooms, other askers: empty): a
+    # non-member's answer costs what a missing room's does.
+    members: tuple[str, ...] = ()
     # For a member, from rooms_for: what they have read, and what is new since.
     last_read: int = 0
     unread: int = 0  # messages after last_read not written by them (counted up to COUNT_CAP)

@@ -34,7 +34,7 @@ def _now() -> int:
 
 async def _info(conn: Any, row: asyncpg.Record) -> RoomInfo:
     members: tuple[str, ...] = ()
-    if row["visibility"] == DM:
+    if row["visibility"] == DM and row["role"] is not None:  # for its members only (sqlite_rooms._info)
         rows = await conn.fetch(
             'SELECT "user" FROM hubbub_members WHERE room = $1 ORDER BY "user"', row["name"]
         )

@@ -33,7 +33,7 @@ def _now() -> int:
 def _info(db: sqlite3.Connection, row: tuple[Any, ...]) -> RoomInfo:
     name, head, visibility, topic, owner, archived, role, last_read, *counts = row
     members: tuple[str, ...] = ()
-    if visibility == DM:
+    if visibility == DM and role is not None:  # for its members only: nobody else is told, or waits
         members = tuple(
             u for (u,) in db.execute("SELECT user FROM members WHERE room = ? ORDER BY user", (name,))
         )
