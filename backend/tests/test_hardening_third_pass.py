@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -434,3 +435,64 @@ async def test_a_hidden_room_takes_the_same_work_as_a_missing_one(tmp_path: Path
     missing = await work("nosuch")
     assert missing and await work(dm) == missing and await work("vault") == missing
     await chat.stop()
+
+
+# --- Info: the HTTP answers that refuse a WebSocket carry the security headers; the policy
+# names the page's host only when it is an allowed one, never as the Host header came
+
+
+def handshake_answer(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], str]:
+    """The server's HTTP answer to a WebSocket handshake: status, headers, body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host or f'127.0.0.1:{port}'}\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body.decode()
+
+
+def test_websocket_refusals_carry_the_security_headers(server: HubbubServer) -> None:
+    refusals = {
+        "unknown host": (handshake_answer(server.port, "/api/ws", host="rebind.evil"), 400),
+        "tutorial item without a credential": (handshake_answer(server.port, "/items/1/ws"), 403),
+        "no such WebSocket": (handshake_answer(server.port, "/nowhere/ws"), 403),
+        "NUL in the query": (handshake_answer(server.port, "/api/ws?name=a%00b"), 400),
+    }
+    for kind, ((status, headers, _body), expected) in refusals.items():
+        assert status == expected, (kind, status)
+        for name, value in {
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY",
+            "cross-origin-opener-policy": "same-origin",
+        }.items():
+            assert headers.get(name) == value, (kind, name, headers)
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], kind
+        assert "server" not in headers, kind
+    # The tutorial's refusal is still its 403, now saying why.
+    assert "token" in refusals["tutorial item without a credential"][0][2]
+    # An unknown host is not named in the refusal's policy.
+    assert "rebind" not in refusals["unknown host"][0][1]["content-security-policy"]
+
+
+def test_the_policy_names_an_allowed_host_never_the_header_as_it_came(hubbub_server: ServerFactory) -> None:
+    server = hubbub_server({"HUBBUB_ALLOWED_HOSTS": '["*"]'})  # any host: the header decides alone
+
+    def connect_src(host: str) -> list[str]:
+        csp = httpx.get(f"{server.url}/api/config", headers={"Host": host}).headers["content-security-policy"]
+        assert "evil" not in csp and csp.count(";") == csp.count("; "), csp
+        return next(part.split()[1:] for part in csp.split("; ") if part.startswith("connect-src"))
+
+    assert connect_src("chat.example.com:8443") == ["'self'", "ws://chat.example.com:8443"]
+    assert connect_src("[::1]:8000") == ["'self'", "ws://[::1]:8000"]
+    for forged in ("x.example;script-src https://evil.example", "x.example https://evil.example", "x\\evil"):
+        assert connect_src(forged) == ["'self'"], forged

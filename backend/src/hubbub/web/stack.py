@@ -26,7 +26,8 @@ MAX_ERRORS = 10
 def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Outermost first: every answer gets the security headers, including refusals below."""
     inner = NoNulInUrl(BodyLimit(SameOriginWrites(app, settings.allowed_origins), settings.max_request_bytes))
-    return SecurityHeaders(AllowedHosts(inner, settings), settings)
+    hosts = AllowedHosts(inner, settings)
+    return SecurityHeaders(hosts, settings, hosts.allowed)
 
 
 def docs_page(openapi_url: str, title: str) -> HTMLResponse:
