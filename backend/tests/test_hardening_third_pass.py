@@ -496,3 +496,47 @@ def test_the_policy_names_an_allowed_host_never_the_header_as_it_came(hubbub_ser
     assert connect_src("[::1]:8000") == ["'self'", "ws://[::1]:8000"]
     for forged in ("x.example;script-src https://evil.example", "x.example https://evil.example", "x\\evil"):
         assert connect_src(forged) == ["'self'"], forged
+
+
+# --- Info: a 404 does not repeat what was asked for
+
+
+def test_not_found_answers_do_not_repeat_the_input(hubbub_server: ServerFactory) -> None:
+    server = hubbub_server(team_env())
+    made = hubbub_cli(server.data_dir, "add-bot", "deploybot", **server.env)
+    assert made.returncode == 0, made.stderr
+    olga, bot = bearer("olga"), {"Authorization": f"Bearer {made.stdout.strip()}"}
+    assert httpx.post(f"{server.url}/api/rooms", json={"name": "ops"}, headers=olga).status_code == 201
+    probe = "zz-probe-name"
+    answers = [
+        httpx.get(f"{server.url}/api/rooms/{probe}", headers=olga),
+        httpx.get(f"{server.url}/api/rooms/{probe}/messages", headers=olga),
+        httpx.post(f"{server.url}/api/dms", json={"users": [probe]}, headers=olga),
+        httpx.post(f"{server.url}/api/rooms/ops/members", json={"user": probe}, headers=olga),
+        httpx.delete(f"{server.url}/api/rooms/ops/members/{probe}", headers=olga),
+        httpx.post(
+            f"{server.url}/api/rooms/{probe}/messages", json={"body": "x", "client_msg_id": "c"}, headers=bot
+        ),
+    ]
+    assert [a.status_code for a in answers] == [404] * 6
+    for answer in answers:
+        assert probe not in answer.text, answer.text
+    assert [a.json()["detail"] for a in answers] == [
+        "no such room",
+        "no such room",
+        "no such user",
+        "no such user",
+        "not a member of the room",
+        "no such room",
+    ]
+
+
+# --- Info: a data directory first made by `hubbub add-user` is private, as the server makes it
+
+
+def test_a_data_directory_made_by_add_user_is_private(tmp_path: Path) -> None:
+    data = tmp_path / "fresh" / "data"
+    made = hubbub_cli(data, "add-user", "ada", "--password-stdin", stdin="long enough pw\n")
+    assert made.returncode == 0, made.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "users").stat().st_mode & 0o777 == 0o600

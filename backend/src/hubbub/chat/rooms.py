@@ -84,7 +84,7 @@ class TooManyNewMembersError(Exception):
 
 class UnknownUserError(LookupError):
     def __init__(self, users: list[str]) -> None:
-        super().__init__(f"no such user: {', '.join(sorted(users))}")
+        super().__init__("no such user")  # the asker knows whom they named: not repeated back
 
 
 class RoomLimitError(Exception):
@@ -94,7 +94,7 @@ class RoomLimitError(Exception):
 
 class NotAMemberError(LookupError):
     def __init__(self, user: str) -> None:
-        super().__init__(f"{user} is not a member of the room")
+        super().__init__("not a member of the room")
 
 
 class NameTakenError(Exception):

@@ -14,6 +14,7 @@ from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
 from hubbub.contract.rest import NewBotMessage, Problem
 from hubbub.routes.deps import ChatDep, too_many
+from hubbub.routes.errors import NO_SUCH_ROOM
 from hubbub.store import (
     MessageRejectedError,
     NotMemberError,
@@ -61,7 +62,7 @@ async def post_message(
         message, created = await chat.post(room, bot, body.body, body.client_msg_id, bot=True)
     except (UnknownRoomError, NotMemberError):
         # Where the bot is not a member, the room does not exist for it.
-        raise HTTPException(404, f"no room named {room!r}") from None
+        raise HTTPException(404, NO_SUCH_ROOM) from None
     except RoomArchivedError:
         raise HTTPException(409, "the room is archived: read-only") from None
     except MessageRejectedError as exc:

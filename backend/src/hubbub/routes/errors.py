@@ -1,7 +1,7 @@
 """How the chat's refusals read over HTTP: one mapping, so no route answers them differently.
 
 A room the caller may not see is answered exactly as one that does not exist (404, the same
-text), whatever the route.
+text), whatever the route. No answer repeats what was asked for (a room's or a user's name).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hubbub.chat.rooms import (
 )
 from hubbub.store import UnknownRoomError
 
+NO_SUCH_ROOM = "no such room"
 ANSWERS: dict[type[Exception], int] = {
     Forbidden: 403,
     RoomRuleError: 400,
@@ -33,7 +34,7 @@ ANSWERS: dict[type[Exception], int] = {
 
 def install(app: FastAPI) -> None:
     async def unknown_room(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": f"no room named {str(exc.args[0])[:64]!r}"}, status_code=404)
+        return JSONResponse({"detail": NO_SUCH_ROOM}, status_code=404)
 
     async def refused(_request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, NameTakenError):
