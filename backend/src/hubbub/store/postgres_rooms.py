@@ -89,10 +89,18 @@ async def create_room(pool: asyncpg.Pool, room: NewRoom) -> RoomInfo | None:
         return await _info(conn, row)
 
 
+# One room by name, as a row whether it exists or not (sqlite_rooms._ROOM_BY_NAME says why).
+_ROOM_BY_NAME = (
+    "SELECT r.name, r.head, r.visibility, r.topic, r.created_by, r.archived, m.role, m.last_read "
+    "FROM (SELECT $2::text AS name) q LEFT JOIN hubbub_rooms r ON r.name = q.name "
+    'LEFT JOIN hubbub_members m ON m.room = q.name AND m."user" = $1'
+)
+
+
 async def room_info(pool: asyncpg.Pool, name: str, user: str | None) -> RoomInfo | None:
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(f"{_ROOM} WHERE r.name = $2", user, name)
-        return None if row is None else await _info(conn, row)
+        row = await conn.fetchrow(_ROOM_BY_NAME, user, name)
+        return None if row is None or row["name"] is None else await _info(conn, row)
 
 
 async def find_dm(pool: asyncpg.Pool, dm_key: str, user: str) -> RoomInfo | None:
