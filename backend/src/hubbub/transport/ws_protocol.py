@@ -27,6 +27,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.http11 import Request
 from websockets.protocol import State
 
+from hubbub.contract.close import REASONS, Close
 from hubbub.logs import LineBudget
 
 log = logging.getLogger("hubbub.ws_protocol")
@@ -70,7 +71,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
             self.frames = []
             if (held := BAD_TEXT_LINES.take()) is not None:
                 log.info("closed a connection that sent a text frame that is not UTF-8 (1007)%s", held)
-            self.conn.send_close(1007, "text frames must be UTF-8")
+            self.conn.send_close(Close.INVALID_DATA, REASONS[Close.INVALID_DATA])
             self.handle_parser_exception()
             return
         super().send_receive_event_to_app()
