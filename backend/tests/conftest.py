@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import redis
 from pytest_redis import factories
 
 from tests.services import HubbubServer, postgres_server
@@ -43,7 +44,13 @@ async def fresh_postgres(postgres_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def redis_url(redis_proc: object) -> str:
-    return f"redis://{redis_proc.host}:{redis_proc.port}/0"  # type: ignore[attr-defined]
+    """The session's Redis, emptied for each test: what one test's servers counted there (the
+    limits: room creations per user and per address, failed sign-ins) must not limit the next."""
+    url = f"redis://{redis_proc.host}:{redis_proc.port}/0"  # type: ignore[attr-defined]
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
 
 
 ServerFactory = Callable[..., HubbubServer]
