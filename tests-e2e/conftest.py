@@ -62,6 +62,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "csp_violations_expected: the test provokes CSP violations on purpose")
+    config.addinivalue_line(
+        "markers",
+        "smoke: the scenarios that prove a deployment (the Docker image, with one worker and with "
+        "two through Redis): sign-in, chat, history, a restart, the security headers",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -160,13 +165,26 @@ def start_server(tmp_path: Path) -> Iterator[ServerFactory]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """The server most tests share (each in rooms, and mostly under names, of its own):
+    external if HUBBUB_E2E_BASE_URL is set, else one local server per test process."""
+    if EXTERNAL_URL:
+        yield Target(EXTERNAL_URL.rstrip("/"), None)
+        return
+    server = HubbubServer(env={}, data_dir=tmp_path_factory.mktemp("shared") / "data").start()
+    yield Target(server.url, server)
+    server.stop()
+
+
 @pytest.fixture
-def target(tmp_path: Path) -> Iterator[Target]:
-    """The default server: external if HUBBUB_E2E_BASE_URL is set, else a fresh local one."""
+def restartable_target(tmp_path: Path) -> Iterator[Target]:
+    """A server the test may stop and start: a local one of its own, or the external one (its
+    HUBBUB_E2E_STOP_CMD/START_CMD), put back up if the test failed while it was down."""
     if EXTERNAL_URL:
         external = Target(EXTERNAL_URL.rstrip("/"), None)
         yield external
-        if external.stopped:  # a test that failed while the server was down leaves it up for the next
+        if external.stopped:
             external.start()
         return
     server = HubbubServer(env={}, data_dir=tmp_path / "data").start()
@@ -175,11 +193,14 @@ def target(tmp_path: Path) -> Iterator[Target]:
 
 
 @pytest.fixture
-def room(target: Target, playwright: Playwright) -> str:
-    """A fresh public room per test, so tests against one long-lived external server do not mix.
-    Made by a user of its own (room creation is limited per user and per address)."""
+def room(request: pytest.FixtureRequest, playwright: Playwright) -> str:
+    """A fresh public room per test, on the server the test uses, so tests on one long-lived
+    server do not mix. Made by a user of its own (room creation is limited per user and per
+    address)."""
     import uuid
 
+    which = "restartable_target" if "restartable_target" in request.fixturenames else "target"
+    target: Target = request.getfixturevalue(which)
     name = f"e2e-{uuid.uuid4().hex[:8]}"
     maker = playwright.request.new_context(base_url=target.url)
     try:

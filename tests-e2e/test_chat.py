@@ -20,6 +20,7 @@ def unique(text: str) -> str:
     return f"{text} {uuid.uuid4().hex[:6]}"
 
 
+@pytest.mark.smoke
 def test_two_users_chat_live(browser: Browser, target: Target, room: str) -> None:
     ada = open_as(browser, target.url, "ada", room)
     bob = open_as(browser, target.url, "bob", room)
@@ -53,6 +54,7 @@ def test_keyboard_only(browser: Browser, target: Target, room: str) -> None:
     expect(page.locator("li.message.own", has_text=text)).to_be_visible()
 
 
+@pytest.mark.smoke
 def test_history_after_reload_in_order_without_duplicates(
     browser: Browser, target: Target, room: str
 ) -> None:
@@ -217,9 +219,11 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, target: Target, 
     expect(page.locator("textarea")).to_be_in_viewport()
 
 
+@pytest.mark.smoke
 def test_server_restart_messages_typed_during_outage_arrive_once(
-    browser: Browser, target: Target, room: str
+    browser: Browser, restartable_target: Target, room: str
 ) -> None:
+    target = restartable_target
     ada = open_as(browser, target.url, "ada", room)
     bob = open_as(browser, target.url, "bob", room)
     before = unique("before restart")

@@ -104,8 +104,9 @@ def test_sign_in_page_back_and_switch_rooms(open_in: Open, target: Target, room:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_message_typed_offline_is_sent_once_after_a_restart(
-    open_in: Open, target: Target, room: str, engine: Engine
+    open_in: Open, restartable_target: Target, room: str, engine: Engine
 ) -> None:
+    target = restartable_target
     page = open_in(engine)
     steps.sign_in(page, target.url, f"{engine}-writer", room)
     steps.say(page, "before the restart")

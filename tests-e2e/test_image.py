@@ -12,7 +12,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 CONTAINER = os.environ.get("HUBBUB_E2E_CONTAINER")
-pytestmark = pytest.mark.skipif(not CONTAINER, reason="tests a running container (docker/test-image)")
+pytestmark = [
+    pytest.mark.skipif(not CONTAINER, reason="tests a running container (docker/test-image)"),
+    pytest.mark.smoke,
+]
 
 
 def docker(*args: str) -> str:
@@ -67,7 +70,8 @@ def test_add_user_subcommand() -> None:
     assert "user olga saved" in result.stdout
 
 
-def test_stop_closes_sockets_with_restart_code_and_exits_cleanly(target: Target) -> None:
+def test_stop_closes_sockets_with_restart_code_and_exits_cleanly(restartable_target: Target) -> None:
+    target = restartable_target
     try:
         with connect(f"{target.ws_url}/api/ws?name=stopper") as ws:
             ws.recv()

@@ -17,6 +17,7 @@ FIXED = {
 }
 
 
+@pytest.mark.smoke
 def test_the_ui_and_the_api_carry_the_security_headers(target: Target) -> None:
     for path in ("/", "/api/config", "/api/rooms/nosuchroom/messages", "/no/such/page"):
         response = httpx.get(f"{target.url}{path}")
@@ -27,6 +28,7 @@ def test_the_ui_and_the_api_carry_the_security_headers(target: Target) -> None:
         assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
 
 
+@pytest.mark.smoke
 @pytest.mark.csp_violations_expected
 def test_a_planted_inline_script_would_not_run(browser: Browser, target: Target, contexts: list[str]) -> None:
     """Suppose rendering let markup through: under the UI's own policy, nothing in it runs."""

@@ -4,15 +4,15 @@ names, notices, too many tabs, reloads, and accessibility on every screen."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import ServerFactory, Target
 from playwright.sync_api import Browser, Page, expect
 from test_chat import post_history
-from ui import open_as, say, sign_in, wait_until
+from ui import open_as, open_room, say, sign_in, wait_until, wait_until_true
 
 
 def top_message(page: Page) -> str:
@@ -58,7 +58,7 @@ def test_each_room_keeps_its_own_place(browser: Browser, target: Target, room: s
     expect(page.locator("li.message")).to_have_count(40)
     scroll_up(page, 300)
     place = top_message(page)
-    room_button(page, other).click()
+    open_room(page, other)  # not one of the reader's rooms yet: from Browse rooms
     expect(page.get_by_text("old 39", exact=True)).to_be_visible()
     wait_until(page, "() => document.querySelectorAll('li.message').length === 40")
     assert at_bottom(page)  # a first visit opens at the newest
@@ -72,10 +72,7 @@ def test_each_room_keeps_its_own_place(browser: Browser, target: Target, room: s
     page.reload()
     expect(page.get_by_role("heading", level=2, name=f"# {room}")).to_be_visible()
     expect(page.locator("li.message")).to_have_count(40)
-    deadline = time.monotonic() + 15
-    while top_message(page) != place:
-        assert time.monotonic() < deadline, (top_message(page), place)
-        page.wait_for_timeout(50)
+    wait_until_true(lambda: top_message(page) == place, page, f"the place {place!r} after a reload")
 
 
 def test_a_link_to_a_room_that_does_not_exist(browser: Browser, target: Target) -> None:
@@ -88,35 +85,36 @@ def test_a_link_to_a_room_that_does_not_exist(browser: Browser, target: Target) 
     expect(alert).to_have_count(0)
 
 
-def test_reconnecting_is_quick_and_says_so(browser: Browser, target: Target, room: str) -> None:
+def test_reconnecting_is_quick_and_says_so(browser: Browser, restartable_target: Target, room: str) -> None:
+    target = restartable_target
     ada = open_as(browser, target.url, "ada", room)
     bob = open_as(browser, target.url, "bob", room)
     expect(ada.get_by_test_id("presence")).to_contain_text("bob")
+    # ada's timers stand still: the client's own retries (its backoff) cannot fire, so a socket
+    # opened while they stand is the button's doing, however long anything here takes.
+    ada.clock.install()
+    ada.clock.pause_at(ada.evaluate("Date.now()") + 1000)
     target.stop()
     status = ada.get_by_test_id("connection-status")
     expect(status).not_to_have_text("Connected")
     expect(ada.get_by_role("heading", name="Online when last connected")).to_be_visible()  # greyed
     reconnect = ada.get_by_role("button", name="Reconnect now")
     expect(reconnect).to_be_visible()
-    # The button tries at once, whatever the backoff says: a new socket within a moment.
-    # (Clicked while the server is down: once it is back, the client's own retry may win
-    # the race to it, and the button may be gone before a click lands.)
-    attempts: list[str] = []
-    ada.on("websocket", lambda ws: attempts.append(ws.url))
-    reconnect.click()
-    deadline = time.monotonic() + 1.5
-    while not attempts and time.monotonic() < deadline:
-        ada.wait_for_timeout(50)
-    assert attempts, "Reconnect now did not open a socket"
+    with ada.expect_websocket():  # Reconnect now opens a socket at once
+        reconnect.click()
     expect(reconnect).to_be_visible()  # still down: it keeps offering
     target.start()
+    ada.clock.resume()
     # Back within the 8 s backoff cap (plus the server's start) without anyone clicking.
     expect(status).to_have_text("Connected", timeout=20_000)
     expect(ada.get_by_role("heading", name="Online (2)")).to_be_visible()
     bob.close()
 
 
-def test_the_outbox_survives_a_reload_and_is_sent_once(browser: Browser, target: Target, room: str) -> None:
+def test_the_outbox_survives_a_reload_and_is_sent_once(
+    browser: Browser, restartable_target: Target, room: str
+) -> None:
+    target = restartable_target
     page = open_as(browser, target.url, "ada", room)
     target.stop()
     expect(page.get_by_test_id("connection-status")).not_to_have_text("Connected")
@@ -125,11 +123,10 @@ def test_the_outbox_survives_a_reload_and_is_sent_once(browser: Browser, target:
         say(page, text)
     expect(page.get_by_test_id("pending-message")).to_have_count(2)
     # Leaving with unsent messages asks first.
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
-    page.close(run_before_unload=True)
-    page.wait_for_timeout(500)
-    assert dialogs == ["beforeunload"]
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    with page.expect_event("dialog") as dialog:
+        page.close(run_before_unload=True)
+    assert dialog.value.type == "beforeunload"
     # Back later, with the server up again: the page sends what was written, once.
     target.start()
     page = page.context.new_page()
@@ -152,7 +149,7 @@ def test_phone_layout_gives_the_conversation_the_screen(browser: Browser, target
     expect(page.get_by_role("navigation", name="Rooms")).to_be_hidden()
     menu.click()
     expect(page.get_by_role("navigation", name="Rooms")).to_be_visible()
-    room_button(page, "general").click()
+    open_room(page, "general")  # not one of theirs: from Browse rooms
     expect(page.get_by_role("navigation", name="Rooms")).to_be_hidden()
     expect(page.get_by_role("heading", level=2, name="# general")).to_be_visible()
 
@@ -176,7 +173,7 @@ def test_the_message_box_grows_and_focus_is_where_you_type(
     box.fill("one\ntwo\nthree\nfour\nfive")
     after = box.bounding_box()
     assert before is not None and after is not None and after["height"] > before["height"] + 40
-    room_button(page, "general").click()
+    open_room(page, "general")  # not one of theirs: from Browse rooms
     expect(page.locator("textarea")).to_be_focused()
 
 
@@ -190,7 +187,10 @@ def test_a_name_in_use_is_refused_and_explained(browser: Browser, target: Target
     expect(page.get_by_role("alert")).to_contain_text("in use right now; pick another")
 
 
-def test_errors_say_what_happened_and_what_to_do(browser: Browser, target: Target, room: str) -> None:
+def test_errors_say_what_happened_and_what_to_do(
+    browser: Browser, restartable_target: Target, room: str
+) -> None:
+    target = restartable_target
     page = open_as(browser, target.url, "eva", room)
     target.stop()
     page.get_by_label("New room").fill("anything")
@@ -209,15 +209,21 @@ def test_a_long_room_name_fits_the_sidebar(browser: Browser, target: Target) -> 
     assert overflow <= 0
 
 
+@pytest.mark.smoke
 def test_notices_are_sparing_and_an_empty_room_says_so(browser: Browser, target: Target, room: str) -> None:
     ada = open_as(browser, target.url, "ada", room)
     expect(ada.get_by_text("No messages yet")).to_be_visible()
     expect(ada.get_by_text("ada joined")).to_have_count(0)  # not one's own
     bob = open_as(browser, target.url, "bob", room)
     expect(ada.get_by_text("bob joined")).to_be_visible()
-    bob.reload()  # a reconnect is no news
+    bob.reload()  # a reconnect is no news, however its leave and join fall into presence frames
     expect(bob.get_by_test_id("connection-status")).to_have_text("Connected")
-    ada.wait_for_timeout(600)
+    # bob leaves: once ada is told, she has been told all that came before it, the reload too.
+    bob.context.close()
+    expect(ada.get_by_text("bob left")).to_have_count(1)
+    expect(ada.get_by_text("bob joined")).to_have_count(1)
+    # Back soon after: the leave was a reconnect after all; its notice goes, and no new join.
+    open_as(browser, target.url, "bob", room)
     expect(ada.get_by_text("bob left")).to_have_count(0)
     expect(ada.get_by_text("bob joined")).to_have_count(1)
 

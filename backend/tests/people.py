@@ -3,16 +3,16 @@ and servers in every configuration (one store or the other, one worker or two)."
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.client import ChatClient
-from tests.conftest import ServerFactory, fresh_database
+from tests.conftest import ServerFactory, fresh_database_sync
 from tests.services import HubbubServer
 
 USERS = ["olga", "mike", "nina", "rita", "adam"]
@@ -58,25 +58,26 @@ def same_as_missing(response: httpx.Response, asked: str, missing: httpx.Respons
     ) == missing.text.replace(missing_name, "X")
 
 
-@pytest.fixture(params=["sqlite-1", "sqlite-2", "postgres-1", "postgres-2"])
-async def servers(
-    request: pytest.FixtureRequest, hubbub_server: ServerFactory, tmp_path: Path
-) -> AsyncIterator[tuple[HubbubServer, HubbubServer]]:
-    """(a, b): one server twice, or two workers sharing one history and fanning out through Redis."""
+CONFIGURATIONS = ["sqlite-1", "sqlite-2", "postgres-1", "postgres-2"]
+
+
+@pytest.fixture(scope="module", params=CONFIGURATIONS)
+def servers(
+    request: pytest.FixtureRequest, module_server: ServerFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[HubbubServer, HubbubServer]]:
+    """(a, b): one server twice, or two workers sharing one history and fanning out through
+    Redis; SQLite or PostgreSQL. Shared by a module's tests: each uses rooms of its own. A test
+    that is not about stores or workers asks for fewer configurations:
+    ``@pytest.mark.parametrize("servers", ["sqlite-1"], indirect=True)``."""
     store, workers = request.param.split("-")
     env = {"HUBBUB_AUTH": "token", "HUBBUB_TOKENS": json.dumps(TOKENS)}
     if workers == "2":
         env["HUBBUB_REDIS_URL"] = request.getfixturevalue("redis_url")
-
-    async def start(url: str | None) -> tuple[HubbubServer, HubbubServer]:
-        if url is not None:
-            env["HUBBUB_DATABASE_URL"] = url
-        shared = tmp_path / "shared"
-        a = hubbub_server(env, data_dir=shared)
-        return (a, hubbub_server(env, data_dir=shared)) if workers == "2" else (a, a)
-
-    if store == "postgres":
-        async with fresh_database(request.getfixturevalue("postgres_url")) as url:
-            yield await start(url)
-        return
-    yield await start(None)
+    with contextlib.ExitStack() as stack:
+        if store == "postgres":
+            env["HUBBUB_DATABASE_URL"] = stack.enter_context(
+                fresh_database_sync(request.getfixturevalue("postgres_url"))
+            )
+        shared = tmp_path_factory.mktemp(request.param)
+        a = module_server(env, data_dir=shared)
+        yield (a, module_server(env, data_dir=shared)) if workers == "2" else (a, a)

@@ -6,9 +6,11 @@ as root this starts Debian's binaries as the `postgres` user in a directory it o
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,24 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def until(predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Wait for a condition the test cannot be told of (the server has noticed a close, a
+    worker has caught up): polled, with a deadline that only a machine many times slower than
+    any real one would meet. A verdict never rests on how long it took."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def metric(server: HubbubServer, series: str) -> float:
+    """One series' value, labels included (`hubbub_connections{endpoint="chat"}`); 0 if absent."""
+    text = httpx.get(f"{server.url}/metrics").text
+    match = re.search(rf"^{re.escape(series)} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
 
 
 def wait_for(predicate: object, timeout: float, what: str) -> None:
@@ -139,7 +159,7 @@ async def poison_messages(database_url: str, body: str) -> None:
         db = sqlite3.connect(database_url.split(":///", 1)[1])
         with db:
             db.execute(
-                "CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.body = ? "
+                "CREATE TRIGGER poison BEFORE INSERT ON hubbub_messages WHEN NEW.body = ? "
                 "BEGIN SELECT RAISE(ABORT, 'poisoned message'); END".replace("?", _sql_text(body))
             )
         db.close()

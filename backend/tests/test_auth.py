@@ -3,7 +3,6 @@ WebSocket endpoint, over a real server."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -23,7 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
-from tests.services import HubbubServer, hubbub_cli
+from tests.services import HubbubServer, hubbub_cli, metric, until
 
 GOOD = "good"
 BAD_ORIGIN = "http://evil.example"
@@ -279,7 +278,7 @@ async def test_max_connections_per_user(hubbub_server: ServerFactory) -> None:
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
     await clients[0].close()
-    await asyncio.sleep(0.2)
+    await until(lambda: metric(server, 'hubbub_connections{endpoint="chat"}') == 1, "the close to be seen")
     await (await ChatClient.open(url)).close()
 
 

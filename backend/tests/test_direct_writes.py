@@ -18,8 +18,8 @@ from hubbub.transport.frames import text_frame
 from tests import rawws
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
-from tests.services import GunicornServer, HubbubServer
-from tests.test_lifecycle import FLOOD, metric
+from tests.services import GunicornServer, HubbubServer, metric
+from tests.test_lifecycle import FLOOD
 
 DIRECT = "hubbub_direct_write_connections_total"
 QUEUED = "hubbub_frames_queued_total"

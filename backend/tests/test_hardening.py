@@ -24,7 +24,8 @@ from websockets.exceptions import InvalidStatus
 
 from tests.client import ChatClient, closed
 from tests.conftest import ServerFactory, fresh_database
-from tests.services import HubbubServer, free_port, hubbub_cli, poison_messages
+from tests.isolation import unique
+from tests.services import HubbubServer, free_port, hubbub_cli, metric, poison_messages, until
 from tests.services import wait_for as services_wait
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,15 +76,16 @@ async def test_a_message_the_store_refuses_fails_only_its_sender(
     for sender in senders.values():
         await sender.join()
     async with connect(f"{server.ws_url}/ws/7") as poisoner, connect(f"{server.ws_url}/ws/8") as plain:
+        # While the lock is held, what is sent piles up into group-commit batches. How the five
+        # drafts fall into batches is the scheduler's: each draft is stored or refused alone
+        # either way, and nothing below depends on it.
         async with write_lock(database_url):
             await senders["a"].send(type="send", room="general", body="first", client_msg_id="a1")
-            await asyncio.sleep(0.3)  # the first batch is now waiting for the lock
             await senders["b"].send(type="send", room="general", body="poison", client_msg_id="b1")
             await poisoner.send("poison")
             await senders["c"].send(type="send", room="general", body="good", client_msg_id="c1")
             await plain.send("fine")
-            await asyncio.sleep(0.5)  # all four wait in the next batch
-        assert (await senders["a"].expect("ack"))["seq"] == 1
+        assert (await senders["a"].expect("ack"))["client_msg_id"] == "a1"
         refused = await senders["b"].expect("error")
         assert (refused["code"], refused["ref"]) == ("message_rejected", "b1")
         assert (await senders["c"].expect("ack"))["client_msg_id"] == "c1"
@@ -100,8 +102,9 @@ async def test_a_message_the_store_refuses_fails_only_its_sender(
             "Client #7 left the chat",
         }
 
-    bodies = [m["body"] for m in await watcher.messages(3)]
-    assert bodies == ["first", "good", "fine"]
+    stored = await watcher.messages(3)
+    assert sorted(m["body"] for m in stored) == ["fine", "first", "good"]
+    assert [m["seq"] for m in stored] == [1, 2, 3]
     # The refused sender's connection lives on, and sequence numbers have no gap.
     ack = await senders["b"].say("something else")
     assert ack["seq"] == 4
@@ -276,30 +279,34 @@ async def test_a_changed_or_deleted_password_ends_sessions_and_sockets(
     assert httpx.get(f"{server.url}/api/me", cookies={"session": val}).status_code == 401
 
 
+async def life_ends_4401(url: str, headers: dict[str, str]) -> int | None:
+    """How a socket opened with a credential that is about to expire ends: closed 4401 when it
+    expires, or refused with 4401 at once if it was too late already (a slow machine). Either
+    way no socket outlives its credential; which of the two it was is the machine's speed."""
+    async with connect(url, additional_headers=headers, max_queue=None) as ws:
+        code, _reason = await closed(ws, timeout=30)
+    return code
+
+
 async def test_sockets_close_when_their_token_or_session_expires(hubbub_server: ServerFactory) -> None:
     secret = "jwt-secret-for-tests-0123456789abcdef"
     server = hubbub_server({"HUBBUB_AUTH": "jwt", "HUBBUB_JWT_SECRET": secret})
     token = pyjwt.encode({"sub": "eve", "exp": int(time.time()) + 3}, secret, "HS256")
-    cookie = httpx.post(f"{server.url}/api/login", json={"token": token}).cookies["session"]
-    by_bearer = await ChatClient.open(
-        f"{server.ws_url}/api/ws", additional_headers={"Authorization": f"Bearer {token}"}
-    )
-    by_cookie = await ChatClient.open(
-        f"{server.ws_url}/api/ws", additional_headers={"Cookie": f"session={cookie}"}
-    )
-    async with connect(f"{server.ws_url}/ws?token={token}") as echo:
-        assert await wait_closed(by_bearer) == (4401, "session expired")
-        assert await wait_closed(by_cookie) == (4401, "session expired")
-        assert (await closed(echo))[0] == 4401
+    login = httpx.post(f"{server.url}/api/login", json={"token": token})
+    cookie = login.cookies.get("session", "late")  # a login after the token expired is refused
+    ways = [
+        (f"{server.ws_url}/api/ws", {"Authorization": f"Bearer {token}"}),
+        (f"{server.ws_url}/api/ws", {"Cookie": f"session={cookie}"}),
+        (f"{server.ws_url}/ws?token={token}", {}),
+    ]
+    codes = await asyncio.gather(*(life_ends_4401(url, headers) for url, headers in ways))
+    assert codes == [4401, 4401, 4401]
 
 
 async def test_a_session_cookie_socket_closes_at_the_session_ttl(hubbub_server: ServerFactory) -> None:
     server = hubbub_server({"HUBBUB_SESSION_TTL_SECONDS": "2"})
     cookie = httpx.post(f"{server.url}/api/login", json={"name": "tess"}).cookies["session"]
-    client = await ChatClient.open(
-        f"{server.ws_url}/api/ws", additional_headers={"Cookie": f"session={cookie}"}
-    )
-    assert await wait_closed(client) == (4401, "session expired")
+    assert await life_ends_4401(f"{server.ws_url}/api/ws", {"Cookie": f"session={cookie}"}) == 4401
 
 
 # --- 5. login throttling
@@ -310,9 +317,11 @@ def login_from(server: HubbubServer, address: str, **body: str) -> httpx.Respons
         return http.post(f"{server.url}/api/login", json=body)
 
 
-async def test_failed_logins_are_throttled_by_name_and_address_and_the_lock_ends(
+async def test_failed_logins_are_throttled_by_name_and_address(
     hubbub_server: ServerFactory, tmp_path: Path
 ) -> None:
+    """What the server decided, over HTTP; that the lock ends (at HUBBUB_LOGIN_LOCKOUT_MAX_SECONDS)
+    is proved with the test's own clock, test_limiter_contract.py."""
     data_dir = tmp_path / "pw"
     assert (
         hubbub_cli(data_dir, "add-user", "ada", "--password-stdin", stdin="the right one\n").returncode == 0
@@ -330,9 +339,6 @@ async def test_failed_logins_are_throttled_by_name_and_address_and_the_lock_ends
     assert login_from(server, "127.0.0.1", **right).status_code == 429
     # ...but ada, signing in from elsewhere, is not locked out.
     assert login_from(server, "127.0.0.2", **right).status_code == 200
-    # And the lock is bounded: after it, the right password works from there too.
-    await asyncio.sleep(3.2)
-    assert login_from(server, "127.0.0.1", **right).status_code == 200
 
 
 async def test_login_throttling_is_shared_by_workers_through_redis(
@@ -568,7 +574,8 @@ async def test_room_creation_is_rate_limited_and_capped(hubbub_server: ServerFac
 # --- 13. nobody passes for somebody else
 
 
-async def test_plain_text_lines_cannot_be_forged(server: HubbubServer) -> None:
+async def test_plain_text_lines_cannot_be_forged(fresh_server: HubbubServer) -> None:
+    server = fresh_server
     five = await ChatClient.open(f"{server.ws_url}/api/ws?name=5")
     await five.join()
     async with connect(f"{server.ws_url}/ws/9") as reader:
@@ -585,15 +592,14 @@ async def test_names_are_normalized_and_lookalikes_refused(server: HubbubServer)
     for invisible in ("\u3164", "x\u115f", "bob\u200b", "\u2800"):
         assert login(invisible).status_code == 401, repr(invisible)
     assert login("\u0430da").status_code == 401  # Cyrillic a among Latin letters
-    online = await ChatClient.open(f"{server.ws_url}/api/ws?name=ape")
-    await online.join()
-    await asyncio.sleep(0.3)
+    online = await ChatClient.open(f"{server.ws_url}/api/ws?name=ape")  # online from its hello on
     lookalike = login("\u0430\u0440\u0435")  # all Cyrillic: "ape" to the eye
     assert lookalike.status_code == 409 and "looks like" in lookalike.json()["detail"]
     assert login("Ape").status_code == 409
     async with connect(f"{server.ws_url}/api/ws?name=APE") as poser:
         assert await closed(poser) == (4401, "that name looks like the name of someone online")
     assert login("apex").status_code == 200
+    await online.close()
 
 
 # --- 14. caps on sockets and on slow handshakes
@@ -608,7 +614,7 @@ async def test_sockets_per_address_and_per_user_are_capped(hubbub_server: Server
         assert await closed(extra) == (4429, "too many connections from this address")
     for ws in held:
         await ws.close()
-    await asyncio.sleep(0.3)
+    await until(lambda: metric(server, 'hubbub_connections{endpoint="chat"}') == 0, "the closes to be seen")
     cookie = httpx.post(f"{server.url}/api/login", json={"name": "ivy"}).cookies["session"]
     headers = {"Cookie": f"session={cookie}"}
     items = [await connect(f"{server.ws_url}/items/{i}/ws", additional_headers=headers) for i in range(2)]
@@ -633,18 +639,17 @@ async def test_a_request_head_that_never_completes_is_cut_off(hubbub_server: Ser
 
 
 async def test_bad_frames_do_not_flood_the_log(server: HubbubServer) -> None:
-    client = await ChatClient.open(f"{server.ws_url}/api/ws?name=noisy")
+    """Each bad frame is answered, and few of them are logged (the budget's rate and what it
+    says of the lines it held back: test_units.py, with a clock of the test's own)."""
+    noisy = unique("noisy")
+    client = await ChatClient.open(f"{server.ws_url}/api/ws?name={noisy}")
     # 100: well within the send queue (256 frames), so the flood is answered, not evicted.
     for _ in range(100):
         await client.ws.send("not json")
     for _ in range(100):
         await client.expect("error")
-    lines = [line for line in server.log().splitlines() if "error for noisy" in line]
-    assert 1 <= len(lines) <= 10
-    await asyncio.sleep(1.1)
-    await client.ws.send("not json")
-    await client.expect("error")
-    assert "similar lines held back" in server.log()
+    lines = [line for line in server.log().splitlines() if f"error for {noisy}" in line]
+    assert 1 <= len(lines) < 50
 
 
 # --- 16.-20. configuration and operations

@@ -79,11 +79,23 @@ class FakeTransport:
 
     async def wait_for(self, count: int, type_: str = "message") -> list[dict[str, Any]]:
         """The frames of this type sent so far, once there are at least ``count``."""
-        async with asyncio.timeout(5):
-            while len(found := [f for f in self.sent if f["type"] == type_]) < count:
+        await self.wait_until(lambda: len([f for f in self.sent if f["type"] == type_]) >= count)
+        return [f for f in self.sent if f["type"] == type_]
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Until what was sent meets the condition (checked at each frame sent)."""
+        async with asyncio.timeout(10):
+            while not condition():
                 self._changed.clear()
                 await self._changed.wait()
-        return found
+
+    def latest_changes(self) -> dict[str, int]:
+        """Per message id, the newest change number sent for it."""
+        latest: dict[str, int] = {}
+        for frame in self.sent:
+            if frame["type"] in ("message_updated", "message_deleted", "reactions"):
+                latest[frame["id"]] = max(latest.get(frame["id"], 0), frame["change"])
+        return latest
 
 
 class HeldBroker:
@@ -169,10 +181,12 @@ async def test_reordered_and_repeated_deliveries_reach_the_client_in_order_once(
     first, second, third = await post(service, broker, "one", "two", "three")
     for payload in (third, first, third, second, first):
         broker.deliver(payload)
-    messages = await client.wait_for(3)
-    await asyncio.sleep(0.05)  # anything sent twice would be here by now
-    assert bodies(client.sent[-3:]) == ["one", "two", "three"] == bodies(messages)
-    assert [m["seq"] for m in messages] == [1, 2, 3]
+    # Anything sent twice would come before a message delivered after all of them.
+    (marker,) = await post(service, broker, "marker")
+    broker.deliver(marker)
+    messages = await client.wait_for(4)
+    assert bodies(messages) == ["one", "two", "three", "marker"]
+    assert [m["seq"] for m in messages] == [1, 2, 3, 4]
     task.cancel()
 
 
@@ -251,19 +265,17 @@ async def test_changes_arrive_in_change_order_once_and_gaps_are_filled(
     for payload in (c2, c1, c4, c3, c2):
         broker.deliver(payload)
     await client.wait_for(1, "message_deleted")
-    await asyncio.sleep(0.05)
-    assert change_frames(client) == [
-        ("message_updated", 1, 3),
-        ("reactions", 1, 3),
-        ("message_deleted", 2, 4),
-    ]
     updated = next(f for f in client.sent if f["type"] == "message_updated")
     assert updated["body"] == "one, edited twice"
-    # A lost change with nothing after it to reveal it: the broker's reconnect does.
+    # A lost change with nothing after it to reveal it: the broker's reconnect does. Anything
+    # of 1-4 sent twice would come before it.
     await service.change(bob, "general", first, React("ann", "🎉", True))  # 5, never delivered
     broker.reconnected()
     await client.wait_for(2, "reactions")
-    assert change_frames(client)[-1] == ("reactions", 1, 5)
+    found = change_frames(client)
+    assert found[:3] == [("message_updated", 1, 3), ("reactions", 1, 3), ("message_deleted", 2, 4)]
+    # The catch-up sends message 1 as it is now (its text and its reactions), at change 5.
+    assert ("reactions", 1, 5) in found[3:] and {change for _kind, _seq, change in found[3:]} == {5}
     task.cancel()
 
 
@@ -278,14 +290,12 @@ async def test_a_change_to_a_message_not_sent_yet_sends_the_message_first(
     (edit,) = changes(broker)
     broker.deliver(edit)
     broker.deliver(stale)  # the original text, late: already sent as it is now
-    sent = await client.wait_for(1)
     await client.wait_for(1, "message_updated")
-    await asyncio.sleep(0.05)
-    assert (
-        [(m["body"], m["change"]) for m in await client.wait_for(1)]
-        == [("final", 1)]
-        == [(m["body"], m["change"]) for m in sent]
-    )
+    # The stale copy, had it gone out, would come before a message delivered after it.
+    (marker,) = await post(service, broker, "marker")
+    broker.deliver(marker)
+    messages = await client.wait_for(2)
+    assert [(m["body"], m["change"]) for m in messages] == [("final", 1), ("marker", 0)]
     assert change_frames(client) == [("message_updated", 1, 1)]
     task.cancel()
 
@@ -305,7 +315,8 @@ async def test_direct_queued_and_switching_writes_put_the_same_bytes_on_the_wire
         await joined(service, "ann", lambda: False),
         await joined(service, "ann", lambda: coin.random() < 0.5),
     ]
-    await asyncio.sleep(0.2)  # presence notices of the joins are out
+    # The one presence notice of these joins (ann came) reaches all three at once, before or
+    # after this: it is in all three wires, or in none.
     for client, _task in clients:
         client.wire.clear()
     payloads = await post(service, broker, *(f"m{i}" for i in range(1, 41)))
@@ -326,16 +337,28 @@ async def test_direct_queued_and_switching_writes_put_the_same_bytes_on_the_wire
     for payload in change_payloads[:-2]:
         broker.deliver(payload)
     broker.reconnected()
+    # Each client catches up until it has every changed message as the store has it now.
+    current = {m.id: m.change for m in await service.messages_after("general", 0, 40) if m.change}
     for client, _task in clients:
         await client.wait_for(40)
+        await client.wait_until(lambda client=client: client.latest_changes() == current)
+    # Anything sent twice would come before a last message and a last change delivered after.
+    (last,) = await post(service, broker, "last")
+    broker.deliver(last)
+    await service.change(bob, "general", messages[0].id, React("ann", "🎉", True))
+    broker.deliver(changes(broker)[-1])
+    for client, _task in clients:
+        await client.wait_for(41)
         await client.wait_for(1, "message_deleted")
-    await asyncio.sleep(0.1)  # anything sent twice would be here by now
+        await client.wait_for(len(messages[::7]) + 1, "reactions")
     always, never, switching = (client for client, _task in clients)
     assert len(always.wire) > 50
     assert always.wire == never.wire == switching.wire
     # Gap fills and catch-ups are read from the store by the writer: those are queued anyway.
     assert always.direct > 0 and never.direct == 0
     assert switching.direct > 0 and switching.queued > always.queued
-    assert bodies([f for f in always.sent if f["type"] == "message"]) == [f"m{i}" for i in range(1, 41)]
+    assert bodies([f for f in always.sent if f["type"] == "message"]) == [f"m{i}" for i in range(1, 41)] + [
+        "last"
+    ]
     for _client, task in clients:
         task.cancel()

@@ -64,7 +64,7 @@ def test_catch_up_after_broker_loss_starts_at_the_cursor() -> None:
     rooms.join("r", 7)
     assert rooms.catch_up("r") == Fill("r", 7, None)
     assert list(rooms) == ["r"]
-    rooms.clear()
+    rooms.leave("r")
     assert "r" not in rooms
 
 

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from hubbub.store import (
+    DM,
     MAX_REACTION_KINDS,
     AppendError,
     Delete,
     Draft,
     Edit,
     MessageRejectedError,
+    NewRoom,
     NotMemberError,
     React,
     Reaction,
@@ -26,10 +28,10 @@ from hubbub.store import (
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
-    create_store,
 )
 from tests.conftest import fresh_database
 from tests.services import poison_messages
+from tests.stores import create_store
 
 
 async def append(
@@ -122,6 +124,33 @@ async def test_an_author_outside_the_room_learns_nothing_of_it(store: Store) -> 
         await append(store, "r", "alice", "anything", client_msg_id="c3")
     with pytest.raises(UnknownRoomError):
         await append(store, "nosuch", "mallory", "anything", client_msg_id="c1")
+
+
+async def test_members_come_by_name_a_page_at_a_time(store: Store) -> None:
+    await store.ensure_room("r")
+    names = ["m10", "m9", "ann", "m0", "zed", "bo"]
+    await store.add_members("r", names)
+    assert [m.user for m in await store.members("r")] == sorted(names)
+    pages, after = [], None
+    while page := await store.members("r", after, 4):
+        pages.append([m.user for m in page])
+        after = page[-1].user
+    assert pages == [["ann", "bo", "m0", "m10"], ["m9", "zed"]]
+    assert [m.user for m in await store.members("r", "m0", 2)] == ["m10", "m9"]
+    assert await store.members("nosuch", None, 10) == []
+
+
+async def test_a_room_looked_up_by_a_non_member_shows_no_dm_members(store: Store) -> None:
+    """A DM's members are read for its members only: a non-member's lookup does the work of a
+    missing name's (one statement, one row), and learns nothing of who is in it."""
+    dm = NewRoom("dm-x", DM, None, ("alice", "bob"), dm_key="alice\nbob")
+    assert await store.create_room(dm) is not None
+    mine = await store.room("dm-x", "alice")
+    assert mine is not None and mine.members == ("alice", "bob") and mine.member
+    theirs = await store.room("dm-x", "mallory")
+    assert theirs is not None and theirs.members == () and not theirs.member
+    assert await store.room("nosuch", "mallory") is None
+    assert await store.room("nosuch") is None
 
 
 async def test_concurrent_appends_are_gapless_and_unique(store: Store) -> None:

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
-from tests.rawws import handshake
+from tests.rawws import frame, handshake
 from tests.services import HubbubServer
 
 
@@ -49,7 +49,8 @@ async def test_items_refused_before_accept(server: HubbubServer, query: str) -> 
     assert refused.value.response.status_code == 403
 
 
-async def test_broadcast_chat_exact_lines(server: HubbubServer) -> None:
+async def test_broadcast_chat_exact_lines(fresh_server: HubbubServer) -> None:
+    server = fresh_server
     async with connect(f"{server.ws_url}/ws/1") as one, connect(f"{server.ws_url}/ws/2") as two:
         await one.send("hello")
         assert await one.recv() == "You wrote: hello"
@@ -80,25 +81,38 @@ async def test_broadcast_client_id_must_be_int(server: HubbubServer) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
-async def test_vanished_client_does_not_break_broadcast(server: HubbubServer) -> None:
+async def test_vanished_client_does_not_break_broadcast(fresh_server: HubbubServer) -> None:
     """A client that disappears without a close frame (RST) must not stop the others' chat."""
+    server = fresh_server
     ghost = handshake(server.port, "/ws/99")
     # SO_LINGER 0: close() sends RST, no close frame, no FIN handshake.
     ghost.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    async with connect(f"{server.ws_url}/ws/1") as one, connect(f"{server.ws_url}/ws/2") as two:
-        await asyncio.sleep(0.2)
+    # max_queue=None: a client that leaves frames unread must still see the server's close frame
+    # (with flow control it stops reading at 16 and waits out its close timeout).
+    one_url, two_url = f"{server.ws_url}/ws/1", f"{server.ws_url}/ws/2"
+    async with connect(one_url, max_queue=None) as one, connect(two_url, max_queue=None) as two:
+        # Each is in the room once its first line is echoed (a session joins, then reads).
+        ghost.sendall(frame(b"here"))
+        echoed = b""
+        while b"You wrote: here" not in echoed:
+            echoed += await asyncio.to_thread(ghost.recv, 4096)
+        for client, name in ((one, "one"), (two, "two")):
+            await client.send(name)
+            while await client.recv() != f"You wrote: {name}":
+                pass
         ghost.close()
         for i in range(20):
             await one.send(f"m{i}")
         received = []
         while len(received) < 20:
-            line = await asyncio.wait_for(two.recv(), 5)
-            if "says" in str(line):
+            line = await asyncio.wait_for(two.recv(), 10)
+            if str(line).startswith("Client #1 says: m"):
                 received.append(line)
         assert received == [f"Client #1 says: m{i}" for i in range(20)]
 
 
-async def test_plain_text_and_json_share_the_default_room(server: HubbubServer) -> None:
+async def test_plain_text_and_json_share_the_default_room(fresh_server: HubbubServer) -> None:
+    server = fresh_server
     ui = await ChatClient.open(f"{server.ws_url}/api/ws?name=alice")
     await ui.join("general")
     async with connect(f"{server.ws_url}/ws/7") as plain:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -12,40 +13,73 @@ from pydantic import ValidationError
 from hubbub.app import GC_GEN0_THRESHOLD, tune_gc_for_fanout
 from hubbub.chat import envelope
 from hubbub.chat.presence import Presence
+from hubbub.cli import ws_protocol
+from hubbub.contract.close import Close
 from hubbub.contract.events import PresenceEvent
 from hubbub.contract.tutorial import chat_line
-from hubbub.logs import RedactedLogRecord, redact
+from hubbub.logs import LineBudget, RedactedLogRecord, redact
 from hubbub.ratelimit import TokenBucket
 from hubbub.settings import Settings
+from hubbub.transport.capabilities import protocol_unavailable
 from hubbub.transport.send_queue import SendQueue
+from hubbub.web.hosts import AllowedHosts
+from tests.services import hubbub_cli
+
+
+class FakeClock:
+    """A clock the test moves: what expires, locks and refills does so when the test says."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class PresenceHarness:
+    """A Presence whose timers run when the test settles them, with a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, str, bool]] = []
+        self.frames: list[PresenceEvent] = []
+        self.published: list[envelope.Envelope] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.clock = FakeClock()
+        self.presence = Presence(
+            "w1",
+            heartbeat=10.0,
+            publish=self._publish,
+            notify=self._notify,
+            spawn=lambda coro, name: self.tasks.append(asyncio.create_task(coro, name=name)),
+            notify_delay=0.0,
+            publish_delay=0.0,
+            clock=self.clock,
+        )
+
+    def _notify(self, room: str, event: PresenceEvent) -> None:
+        self.frames.append(event)
+        self.changes.extend((room, user, True) for user in event.joined)
+        self.changes.extend((room, user, False) for user in event.left)
+
+    async def _publish(self, item: envelope.Envelope) -> None:
+        self.published.append(item)
+
+    async def settle(self) -> None:
+        while self.tasks:
+            await self.tasks.pop(0)
 
 
 async def test_presence_counts_connections_and_merges_workers() -> None:
-    changes: list[tuple[str, str, bool]] = []
-    published: list[envelope.Envelope] = []
-
-    def notify(room: str, event: PresenceEvent) -> None:
-        changes.extend((room, user, True) for user in event.joined)
-        changes.extend((room, user, False) for user in event.left)
-
-    async def publish(item: envelope.Envelope) -> None:
-        published.append(item)
-
-    tasks: list[asyncio.Task[None]] = []
-    presence = Presence(
-        "w1",
-        heartbeat=0.0,  # so peers' views expire at once
-        publish=publish,
-        notify=notify,
-        spawn=lambda coro, name: tasks.append(asyncio.create_task(coro, name=name)),
-        notify_delay=0.0,
-        publish_delay=0.0,
+    harness = PresenceHarness()
+    presence, settle, changes, published = (
+        harness.presence,
+        harness.settle,
+        harness.changes,
+        harness.published,
     )
-
-    async def settle() -> None:
-        while tasks:
-            await tasks.pop(0)
-
     presence.join("general", "alice")
     await settle()
     assert published == [envelope.PresenceSnapshot("w1", {"general": ["alice"]})]
@@ -60,7 +94,10 @@ async def test_presence_counts_connections_and_merges_workers() -> None:
     await settle()
     assert presence.users("general") == ["alice", "bob"]  # still online on w2
     presence.on_snapshot(envelope.PresenceSnapshot("w1", {"general": ["ghost"]}))  # our own echo
-    presence.expire()  # w2's view is stale now
+    presence.expire()
+    assert presence.users("general") == ["alice", "bob"]  # w2's view is fresh
+    harness.clock.advance(30.001)  # three heartbeats without a word from w2
+    presence.expire()
     await settle()
     assert presence.users("general") == []
     assert changes == [
@@ -81,11 +118,64 @@ async def test_presence_counts_connections_and_merges_workers() -> None:
     assert changes[4:] == [("general", "carol", True), ("general", "dave", True), ("general", "dave", False)]
 
 
+async def test_a_reconnect_within_one_notification_is_no_news() -> None:
+    """A reload is a leave and a join. Told within one notification window, on one worker or
+    through two, it must not come out as a "joined" about someone who never left."""
+    harness = PresenceHarness()
+    presence = harness.presence
+    presence.join("general", "bob")
+    await harness.settle()
+    assert harness.changes == [("general", "bob", True)]
+    # Same worker: the old socket leaves, the new one joins, before the window closes.
+    presence.leave("general", "bob")
+    presence.join("general", "bob")
+    await harness.settle()
+    # Two workers: the old socket leaves here while w2 reports the new one, in one window.
+    presence.leave("general", "bob")
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {"general": ["bob"]}))
+    await harness.settle()
+    assert harness.changes == [("general", "bob", True)]
+    assert [f.joined + f.left for f in harness.frames] == [["bob"]]
+    # Three flips in one window are one.
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {}))
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {"general": ["bob"]}))
+    presence.on_snapshot(envelope.PresenceSnapshot("w2", {}))
+    await harness.settle()
+    assert harness.changes == [("general", "bob", True), ("general", "bob", False)]
+
+
+async def test_a_join_storm_costs_one_presence_frame_per_window() -> None:
+    harness = PresenceHarness()
+    for i in range(300):
+        harness.presence.join("general", f"u{i}")
+    harness.presence.leave("general", "u7")
+    await harness.settle()
+    (frame,) = harness.frames
+    assert frame.joined == sorted(f"u{i}" for i in range(300) if i != 7) and frame.left == []
+
+
 def test_token_bucket_allows_burst_then_rate() -> None:
-    bucket = TokenBucket(rate=1000.0, burst=3)
+    clock = FakeClock()
+    bucket = TokenBucket(rate=4.0, burst=3, clock=clock)
     assert [bucket.try_take() for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = bucket.try_take()
-    assert 0 < wait <= 0.001
+    assert bucket.try_take() == 0.25  # a token every quarter second
+    clock.advance(0.125)
+    assert bucket.try_take() == 0.125  # half a token so far
+    clock.advance(0.125)
+    assert bucket.try_take() == 0.0
+    clock.advance(3600)  # a long pause refills the burst, no more
+    assert [bucket.try_take() for _ in range(4)] == [0.0, 0.0, 0.0, 0.25]
+
+
+def test_a_line_budget_lets_a_burst_through_then_one_a_second_and_says_what_it_held() -> None:
+    clock = FakeClock()
+    budget = LineBudget(per_second=1.0, burst=5, clock=clock)
+    assert [budget.take() for _ in range(100)] == [""] * 5 + [None] * 95
+    clock.advance(1.0)
+    assert budget.take() == " (95 similar lines held back)"
+    assert budget.take() is None
+    clock.advance(1.0)
+    assert budget.take() == " (1 similar lines held back)"
 
 
 @pytest.mark.parametrize(
@@ -186,3 +276,37 @@ def test_server_processes_collect_young_garbage_less_often() -> None:
         assert gc.get_threshold() == (GC_GEN0_THRESHOLD, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_an_unfit_uvicorn_gets_its_own_protocol_and_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    assert protocol_unavailable() is None  # the uvicorn pyproject.toml pins
+    assert ws_protocol(None) == "hubbub.transport.ws_protocol:WebSocketProtocol"
+    assert caplog.records == []
+    for old in ("0.34.0", "0.52.0"):
+        reason = protocol_unavailable(old)
+        assert reason is not None and old in reason
+        assert ws_protocol(reason) == "auto"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and "direct writes" in warnings[0].getMessage()
+
+
+def test_add_bot_with_a_bad_name_says_so_in_one_line(tmp_path: Path) -> None:
+    result = hubbub_cli(tmp_path, "add-bot", "bad name!")
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.startswith("hubbub: display name must be") and result.stderr.count("\n") == 1
+
+
+async def test_hosts_refuse_a_websocket_with_the_close_enum_where_no_http_answer_can_go() -> None:
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def never(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("refused requests never reach the app")
+
+    hosts = AllowedHosts(never, Settings())  # type: ignore[arg-type]
+    scope = {"type": "websocket", "headers": [(b"host", b"rebind.evil")], "extensions": {}}
+    await hosts(scope, None, send)  # type: ignore[arg-type]
+    assert sent == [{"type": "websocket.close", "code": Close.POLICY_VIOLATION, "reason": "unknown host"}]
+    assert type(sent[0]["code"]) is Close

@@ -1,4 +1,7 @@
 import MarkdownIt from "markdown-it";
+import emoji from "markdown-it-emoji/lib/bare.mjs";
+
+import { SHORTCODES } from "./emoji/emoji";
 
 /**
  * Message bodies as a safe subset of Markdown: bold, italic, strikethrough, inline code, fenced
@@ -6,19 +9,36 @@ import MarkdownIt from "markdown-it";
  * everything it does not turn into one of those, because raw HTML is off (`html: false`); what
  * cannot be expressed safely is switched off altogether: images (a URL in a message never loads
  * anything), written links `[text](url)` (a link shows where it goes), headings, rules and
- * tables (a chat line is not a document).
+ * tables (a chat line is not a document). Besides: `www.` addresses are links too (to https://),
+ * `:shortcodes:` are their emoji (markdown-it-emoji; emoticons such as ":)" stay text), and a
+ * fenced block's language is kept for the highlighter (messages/highlight.ts).
  *
- * Links are http and https only (not mailto:, ftp: or a protocol-relative //host), and a link
- * shows its host as the ASCII (punycode) name when the host mixes scripts: xn--pple-43d.com is
- * not shown as "аpple.com" with a Cyrillic а. A paragraph that would cost more than a chat line
- * should to format (MAX_LINKS, MAX_MARKS, MAX_LINES; a 16 KiB body of links or asterisks took
- * 60 ms a render) is shown as its plain text, line breaks kept.
+ * Links are http and https only (not mailto:, ftp:, a protocol-relative //host, nor what
+ * markdown-it refuses anyway: javascript:, vbscript:, file:, data:), and a link shows its host
+ * as the ASCII (punycode) name when the host mixes scripts: xn--pple-43d.com is not shown as
+ * "аpple.com" with a Cyrillic а. A paragraph that would cost more than a chat line should to
+ * format (MAX_LINKS, MAX_MARKS, MAX_LINES; a 16 KiB body of links or asterisks took 60 ms a
+ * render) is shown as its plain text, line breaks kept.
  */
 const md = new MarkdownIt("default", { html: false, linkify: true, breaks: true, typographer: false });
 md.disable(["image", "link", "heading", "lheading", "hr", "table", "reference", "html_block", "html_inline"]);
 md.linkify.set({ fuzzyLink: false, fuzzyEmail: false });
 for (const schema of ["mailto:", "ftp:", "//"]) md.linkify.add(schema, null);
 md.validateLink = (url) => /^https?:\/\//i.test(url);
+md.use(emoji, { defs: SHORTCODES, shortcuts: {} });
+
+// "www.example.com" is a link (to https://), as people type them; a bare "example.com" is not.
+let wwwTail: RegExp | null = null;
+md.linkify.add("www.", {
+  validate: (text, pos, self) => {
+    wwwTail ??= new RegExp(self.re.get_fuzzy_url_host_port().source + self.re.get_path().source, "iy");
+    wwwTail.lastIndex = pos;
+    return wwwTail.exec(text)?.[0].length ?? 0;
+  },
+  normalize: (match) => {
+    match.url = `https://${match.url}`;
+  },
+});
 
 const escapeHtml = md.utils.escapeHtml;
 
@@ -53,14 +73,14 @@ md.normalizeLinkText = (url) => {
 };
 
 // --- a bounded cost: a paragraph too dear to format is shown as its text
-const MAX_LINKS = 50; // candidate URLs in one paragraph
-const MAX_MARKS = 500; // emphasis, strikethrough and code marks in one paragraph
+const MAX_LINKS = 50; // candidate URLs (scheme:// or www.) in one paragraph
+const MAX_MARKS = 500; // emphasis, strikethrough, code and :shortcode: marks in one paragraph
 const MAX_LINES = 500; // lines of one paragraph
 
 function tooDear(text: string): boolean {
   return (
-    text.split("://").length - 1 > MAX_LINKS ||
-    (text.match(/[*_~`]/g)?.length ?? 0) > MAX_MARKS ||
+    (text.match(/:\/\/|www\./gi)?.length ?? 0) > MAX_LINKS ||
+    (text.match(/[*_~`:]/g)?.length ?? 0) > MAX_MARKS ||
     text.split("\n").length > MAX_LINES
   );
 }
@@ -80,11 +100,17 @@ md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
   return self.renderToken(tokens, idx, options);
 };
 
+// A fence's language, as the highlighter names them: a word, nothing that could leave the attribute.
+const LANGUAGE = /^[A-Za-z0-9_+#.-]{1,20}$/;
+
 md.renderer.rules.fence = (tokens, idx) => {
-  const code = tokens[idx]?.content ?? "";
+  const token = tokens[idx];
+  const code = token?.content ?? "";
+  const language = token?.info.trim().split(/\s+/)[0] ?? "";
+  const lang = LANGUAGE.test(language) ? ` data-lang="${escapeHtml(language.toLowerCase())}"` : "";
   return (
     '<div class="code-block"><button type="button" class="copy" data-copy="">Copy</button>' +
-    `<pre tabindex="0"><code>${escapeHtml(code)}</code></pre></div>`
+    `<pre tabindex="0"><code${lang}>${escapeHtml(code)}</code></pre></div>`
   );
 };
 md.renderer.rules.code_block = md.renderer.rules.fence;
@@ -99,8 +125,9 @@ function mentionPattern(mentions: readonly string[]): RegExp | null {
   const names = mentions.map((name) => (name === "@room" ? "room" : name)).sort((a, b) => b.length - a.length);
   if (names.length === 0) return null;
   const alternatives = names.map((name) => escapeHtml(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  // As the server reads them (backend chat/mentions.py): an @ not preceded by a word character.
-  return new RegExp(`(^|[^\\w@])@(${alternatives.join("|")})(?![\\w-])`, "gu");
+  // As the server reads them (backend chat/mentions.py): an @ not preceded by a word character
+  // (a letter or digit of any script).
+  return new RegExp(`(^|[^\\p{L}\\p{N}\\p{M}_@])@(${alternatives.join("|")})(?![\\p{L}\\p{N}\\p{M}_-])`, "gu");
 }
 
 function withMentions(text: string, env: unknown): string {

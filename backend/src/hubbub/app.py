@@ -8,20 +8,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp
 
 from hubbub import __version__
-from hubbub.contract.schema import add_websocket_schemas
+from hubbub.contract.schema import add_websocket_schemas, refuse_nul_in_urls
 from hubbub.logs import install_redaction
 from hubbub.routes import api, bots, chat_ws, errors, ops, rooms, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
-from hubbub.static import mount_ui
-from hubbub.store import StoreUnavailableError
+from hubbub.static import UI
+from hubbub.store import SchemaTooNewError
+from hubbub.web import fallbacks
 from hubbub.web.stack import docs_page, guard, invalid_request
 
 log = logging.getLogger("hubbub")
@@ -43,7 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        try:
+            await runtime.start()
+        except SchemaTooNewError as exc:
+            log.critical("hubbub cannot start: %s", exc)
+            raise
         log.info(
             "hubbub %s ready: auth=%s store=%s broker=%s",
             __version__,
@@ -75,15 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         # One document for REST and the WebSocket frames: the UI's types are generated from it.
         if app.openapi_schema is None:
-            app.openapi_schema = add_websocket_schemas(get_openapi_document(app))
+            app.openapi_schema = refuse_nul_in_urls(add_websocket_schemas(get_openapi_document(app)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.exception_handler(StoreUnavailableError)
-    async def store_unavailable(_request: Request, exc: StoreUnavailableError) -> JSONResponse:
-        log.warning("store unavailable: %s", exc)
-        return JSONResponse({"detail": "history store unavailable"}, status_code=503)
 
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -92,7 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(chat_ws.router)
     app.include_router(tutorial.router)
-    mount_ui(app, settings.static_dir)
+    ui = UI(settings.static_dir)
+    ui.mount_assets(app)
+    fallbacks.install(app, ui)
     return app
 
 

@@ -1,5 +1,5 @@
 """The `hubbub` command: serve, add-user (passwd, del-user), add-bot (revoke-bot, bots),
-check-config."""
+migrate, db-version, check-config."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from hubbub import __version__
 from hubbub.logs import install_redaction
 from hubbub.settings import Settings
+from hubbub.transport.capabilities import FALLBACK_PROTOCOL, HUBBUB_PROTOCOL, protocol_unavailable
 
 if TYPE_CHECKING:
     from hubbub.store import Store
@@ -52,10 +53,23 @@ def check_workers(settings: Settings, workers: int) -> None:
         sys.exit(workers_need_a_broker(workers))
 
 
+def ws_protocol(unavailable: str | None) -> str:
+    """Hubbub's WebSocket protocol class, or uvicorn's own where this uvicorn cannot carry it
+    (transport/capabilities.py), said once."""
+    if unavailable is None:
+        return HUBBUB_PROTOCOL
+    logging.getLogger("hubbub").warning(
+        "%s: direct writes and the kernel's ping deadline are off (install a uvicorn that "
+        "pyproject.toml allows)",
+        unavailable,
+    )
+    return FALLBACK_PROTOCOL
+
+
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """The uvicorn options Hubbub depends on; gunicorn's worker class gets the same ones."""
     return {
-        "ws": "hubbub.transport.ws_protocol:WebSocketProtocol",
+        "ws": ws_protocol(protocol_unavailable()),
         "ws_max_size": settings.max_message_bytes,
         "ws_per_message_deflate": False,
         "http": "hubbub.transport.http_protocol:HttpProtocol",
@@ -140,13 +154,12 @@ def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
 
 
 def add_bot(args: argparse.Namespace) -> None:
-    from hubbub.auth.base import AuthError
-    from hubbub.auth.names import normal_name
+    from hubbub.auth.names import NameError_, normal_name
     from hubbub.chat.bots import Bots
 
     try:
         name = normal_name(args.name)
-    except AuthError as exc:
+    except NameError_ as exc:
         sys.exit(f"hubbub: {exc}")
 
     async def work(store: Store) -> None:
@@ -175,6 +188,24 @@ def list_bots(_args: argparse.Namespace) -> None:
             print(f"{name}\t{'revoked' if revoked else 'active'}")
 
     _with_store(work)
+
+
+def db_version(_args: argparse.Namespace) -> None:
+    from hubbub.store import schema_version
+
+    settings = load_settings()
+    found = asyncio.run(schema_version(settings.effective_database_url))
+    print(f"{found.current or 'empty'} (this Hubbub: {found.head})")
+
+
+def migrate(_args: argparse.Namespace) -> None:
+    """What a server does when it starts, without serving: safe while servers run."""
+
+    async def work(_store: Store) -> None:
+        return None
+
+    _with_store(work)
+    db_version(_args)
 
 
 def masked_url(url: str | None) -> str | None:
@@ -235,6 +266,10 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.set_defaults(func=revoke_bot)
     commands.add_parser("bots", help="list the bots").set_defaults(func=list_bots)
+
+    commands.add_parser("migrate", help="bring the database's schema up to date").set_defaults(func=migrate)
+    version = commands.add_parser("db-version", help="print the database's schema revision, changing nothing")
+    version.set_defaults(func=db_version)
 
     check = commands.add_parser("check-config", help="validate the settings and print them")
     check.set_defaults(func=check_config)

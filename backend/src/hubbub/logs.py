@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import traceback
+from collections.abc import Callable
 from urllib.parse import unquote
 
 from hubbub.ratelimit import TokenBucket
@@ -104,8 +106,10 @@ class LineBudget:
 
     __slots__ = ("_bucket", "_held")
 
-    def __init__(self, per_second: float = 1.0, burst: int = 5) -> None:
-        self._bucket = TokenBucket(per_second, burst)
+    def __init__(
+        self, per_second: float = 1.0, burst: int = 5, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._bucket = TokenBucket(per_second, burst, clock)
         self._held = 0
 
     def take(self) -> str | None:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class TokenBucket:
-    __slots__ = ("_burst", "_rate", "_tokens", "_updated")
+    __slots__ = ("_burst", "_clock", "_rate", "_tokens", "_updated")
 
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._rate = rate
         self._burst = float(burst)
         self._tokens = float(burst)
-        self._updated = time.monotonic()
+        self._clock = clock
+        self._updated = clock()
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
         self._updated = now
 
@@ -39,11 +41,14 @@ class Allowances:
     own. A bucket that has refilled is as good as none, so once there are many, full ones are
     let go (a key that comes back gets a full one, as it would have had)."""
 
-    __slots__ = ("_buckets", "_burst", "_rate", "_scan_at")
+    __slots__ = ("_buckets", "_burst", "_clock", "_rate", "_scan_at")
 
-    def __init__(self, rate: float, burst: int, keep: int = 10_000) -> None:
+    def __init__(
+        self, rate: float, burst: int, keep: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._rate = rate
         self._burst = burst
+        self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self._scan_at = keep
 
@@ -53,7 +58,7 @@ class Allowances:
         if bucket is None:
             if len(self._buckets) >= self._scan_at:
                 self._forget_full()
-            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst)
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst, self._clock)
         return bucket.try_take()
 
     def _forget_full(self) -> None:

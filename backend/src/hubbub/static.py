@@ -1,11 +1,12 @@
-"""Serves the built React UI: hashed assets cached for a year, everything else falls back to
-index.html so client-side routes survive a reload."""
+"""Serves the built React UI: hashed assets cached for a year, and for any other path the
+client routes (web/fallbacks.py sends unmatched GETs here), a file of the build or index.html,
+so client-side routes survive a reload."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -29,21 +30,27 @@ class ImmutableStaticFiles(StaticFiles):
         return response
 
 
-def mount_ui(app: FastAPI, directory: Path | None) -> None:
-    root = (directory or BUNDLED_UI).resolve()
-    index = root / "index.html"
-    if (root / "assets").is_dir():
-        app.mount("/assets", ImmutableStaticFiles(directory=root / "assets"), name="assets")
+class UI:
+    """The built UI in one directory (the package's own copy unless told otherwise)."""
 
-    @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str) -> Response:
+    def __init__(self, directory: Path | None) -> None:
+        self.root = (directory or BUNDLED_UI).resolve()
+        self.index = self.root / "index.html"
+
+    def mount_assets(self, app: FastAPI) -> None:
+        if (self.root / "assets").is_dir():
+            app.mount("/assets", ImmutableStaticFiles(directory=self.root / "assets"), name="assets")
+
+    def page(self, path: str) -> Response | None:
+        """What a browser gets at the path: a file of the build, else the app's index.html;
+        None for the server's own paths (an unknown one there is a plain 404)."""
         if path.startswith(SERVER_PREFIXES):
-            raise HTTPException(404, "not found")
-        if not index.is_file():
+            return None
+        if not self.index.is_file():
             return HTMLResponse(NOT_BUILT)
-        if path and (candidate := _file_in(root, path)) is not None:
+        if path and (candidate := _file_in(self.root, path)) is not None:
             return FileResponse(candidate, headers={"Cache-Control": "public, max-age=3600"})
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return FileResponse(self.index, headers={"Cache-Control": "no-cache"})
 
 
 def _file_in(root: Path, path: str) -> Path | None:

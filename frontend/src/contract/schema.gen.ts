@@ -847,6 +847,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -875,6 +877,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -1041,6 +1045,15 @@ export interface operations {
                     "application/json": components["schemas"]["ServerConfig"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1074,7 +1087,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description too many or too few people; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1119,7 +1132,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description Too Many Requests */
+            /** @description too many new rooms and direct messages lately */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1150,6 +1163,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1208,6 +1230,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1246,6 +1277,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1275,6 +1315,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomSummary"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1344,6 +1393,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomCreatedReply"];
+                };
+            };
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1422,6 +1480,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1484,7 +1551,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad Request; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1552,6 +1619,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1623,6 +1699,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1679,6 +1764,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -1739,6 +1833,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1812,6 +1915,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageEvent"];
+                };
+            };
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1890,6 +2002,15 @@ export interface operations {
                     "application/json": string[];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1946,6 +2067,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     readyz_readyz_get: {
@@ -1964,6 +2094,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */

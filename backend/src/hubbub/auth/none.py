@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbub.auth.base import AuthError, Identity, LoginRequest
-from hubbub.auth.names import NameError_, chosen_name
+from hubbub.auth.names import NameError_, chosen_name, passes_for
 from hubbub.settings import AuthMode
 
 
@@ -27,3 +27,20 @@ class NoAuth:
 
     def configured_users(self) -> list[str]:
         return []
+
+
+def name_refusal(name: str, online: set[str], bots: set[str], *, signing_in: bool) -> str | None:
+    """Why, in this mode, the name may not be used now (safe to show); None when it may.
+
+    A name is all that tells people apart here: it may not be, or pass for (the same letters
+    after Unicode's confusables), a bot's name or the name of someone online. Signing in for a
+    session refuses the exact name of someone online too; a socket's ``?name=`` (scripts,
+    bots, tabs) may open several under one name. The login route and the WebSocket both ask here.
+    """
+    if signing_in and name in online:
+        return "that name is in use right now"
+    if name in bots or passes_for(name, bots) is not None:
+        return "that name is a bot's"
+    if passes_for(name, online) is not None:
+        return "that name looks like the name of someone online"
+    return None

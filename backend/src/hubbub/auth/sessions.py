@@ -9,7 +9,8 @@ import time
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from hubbub.auth.base import Authenticator, AuthError, Identity
-from hubbub.store import SessionRecord, Store
+from hubbub.model import SessionRecord
+from hubbub.store import Store
 
 COOKIE_NAME = "session"  # the tutorial's cookie name: /items/{id}/ws reads it too
 

@@ -12,15 +12,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from hubbub.store import (
+from hubbub.model import (
     Appended,
     AppendError,
     Draft,
     MessageRejectedError,
-    Store,
     StoredMessage,
     StoreUnavailableError,
 )
+from hubbub.store import Store
 
 log = logging.getLogger("hubbub.append")
 

@@ -19,15 +19,11 @@ from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.chat.hub import Hub, Subscriber
 from hubbub.contract.events import ReadEvent, UnreadEvent, encode
-from hubbub.store import ROOM_MENTION, RoomInfo, Store, UnknownRoomError
+from hubbub.model import ROOM_MENTION, ReadBeyondHeadError, RoomInfo, UnknownRoomError
+from hubbub.store import Store
 
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 Visible = Callable[[Identity | None, str], Awaitable[RoomInfo]]
-
-
-class ReadBeyondHeadError(ValueError):
-    def __init__(self, head: int) -> None:
-        super().__init__(f"seq is beyond the room's newest message ({head})")
 
 
 class Attention:

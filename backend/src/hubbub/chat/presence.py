@@ -41,6 +41,7 @@ class Presence:
         spawn: Spawn,
         notify_delay: float = NOTIFY_DELAY,
         publish_delay: float = PUBLISH_DELAY,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.worker_id = worker_id
         self._heartbeat_seconds = heartbeat
@@ -50,9 +51,10 @@ class Presence:
         self._spawn = spawn
         self._notify_delay = notify_delay
         self._publish_delay = publish_delay
+        self._clock = clock  # when peers' views expire (a test's own clock)
         self._local: dict[str, Counter[str]] = {}
         self._remote: dict[str, tuple[float, dict[str, set[str]]]] = {}
-        # room -> user -> online?  (the last word per user wins within one notification)
+        # room -> user -> online?  (flips within one notification window cancel out)
         self._changes: dict[str, dict[str, bool]] = {}
         self._publish_pending = False
         self._heartbeat: asyncio.Task[None] | None = None
@@ -117,7 +119,7 @@ class Presence:
         previous = self._remote.get(snapshot.worker, (0.0, {}))[1]
         report = self._tracking(set(previous) | set(snapshot.rooms))
         self._remote[snapshot.worker] = (
-            time.monotonic() + self._ttl,
+            self._clock() + self._ttl,
             {room: set(users) for room, users in snapshot.rooms.items() if users},
         )
         report()
@@ -132,7 +134,7 @@ class Presence:
         self._spawn(self._publish(PresenceQuery(self.worker_id)), "hubbub-presence-query")
 
     def expire(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         for worker_id, (expires, rooms) in list(self._remote.items()):
             if expires < now:
                 report = self._tracking(rooms)
@@ -166,14 +168,24 @@ class Presence:
         return report
 
     def _changed(self, room: str, user: str, online: bool) -> None:
+        """The user went online (or offline) in the merged view of the room. Every call is a
+        flip, so a second flip within one window undoes the first: a reconnect (a leave and a
+        join, even through two workers) that fits in one window is no news, not a "joined"
+        about someone who never left."""
         if not self._changes:
             self._spawn(self._notify_soon(), "hubbub-presence-notify")
-        self._changes.setdefault(room, {})[user] = online
+        window = self._changes.setdefault(room, {})
+        if window.get(user, online) != online:
+            del window[user]
+        else:
+            window[user] = online
 
     async def _notify_soon(self) -> None:
         await asyncio.sleep(self._notify_delay)
         changes, self._changes = self._changes, {}
         for room, users in changes.items():
+            if not users:
+                continue
             # Deltas, not the whole list: ten evictions in a room of a thousand cost each client
             # a frame of ten names, not one of a thousand.
             event = PresenceEvent(

@@ -20,34 +20,44 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
+from hubbub.contract.rest import DM_MAX_PEOPLE
 from hubbub.limits import Limiter
 from hubbub.limits.memory import MemoryLimiter
-from hubbub.settings import AuthMode, Settings
-from hubbub.store import (
+from hubbub.model import (
     DM,
     PRIVATE,
     PUBLIC,
     Delete,
     Edit,
+    Forbidden,
     Member,
     MessageChange,
+    NameTakenError,
     NewRoom,
+    NotAMemberError,
+    React,
+    RoomFullError,
     RoomInfo,
-    Store,
+    RoomLimitError,
+    RoomRuleError,
     StoredMessage,
+    TooManyNewMembersError,
     UnknownMessageError,
     UnknownRoomError,
+    UnknownUserError,
 )
+from hubbub.settings import AuthMode, Settings
+from hubbub.store import Store
 
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
 
 DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their members>
-DM_SIZE = (2, 8)
+DM_SIZE = (2, DM_MAX_PEOPLE)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
 OPEN_MODE = (
@@ -58,47 +68,6 @@ OPEN_MODE = (
 
 async def _nothing() -> None:
     return None
-
-
-class Forbidden(Exception):
-    """The caller can see the room but may not do this; the message is safe to show."""
-
-
-class RoomRuleError(ValueError):
-    """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
-
-
-class RoomFullError(RoomRuleError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the room has {limit} members, the most allowed (HUBBUB_MAX_MEMBERS_PER_ROOM)")
-
-
-class TooManyNewMembersError(Exception):
-    """Auth mode none: this address has made too many new members lately (a name costs
-    nothing there, and each one would stay a member)."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = retry_after
-        super().__init__("too many new members from this address; slow down")
-
-
-class UnknownUserError(LookupError):
-    def __init__(self, users: list[str]) -> None:
-        super().__init__("no such user")  # the asker knows whom they named: not repeated back
-
-
-class RoomLimitError(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
-
-
-class NotAMemberError(LookupError):
-    def __init__(self, user: str) -> None:
-        super().__init__("not a member of the room")
-
-
-class NameTakenError(Exception):
-    """The name is in use by a room the caller may not see."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +128,8 @@ class Rooms:
                     raise TooManyNewMembersError(wait)
             await self._store.add_members(name, [actor.user])
             await self._members_changed(room, added=[actor.user])
-            await self._publish(envelope.MembersAdded(name, (actor.user,)))
+            # The user's other tabs list it among their rooms at once (room_added).
+            await self._tell_added(room, [actor.user])
         return room
 
     # --- changing a message
@@ -178,10 +148,17 @@ class Rooms:
         if message is None or message.deleted:
             raise UnknownMessageError(message_id)
         mine = message.author == actor.user and not message.bot
-        if isinstance(change, Edit) and not mine:
-            raise Forbidden("only its author may edit a message")
-        if isinstance(change, Delete) and not (mine or room.owner == actor.user or actor.admin):
-            raise Forbidden("only its author, the room's owner or an admin may delete a message")
+        match change:
+            case Edit():
+                if not mine:
+                    raise Forbidden("only its author may edit a message")
+            case Delete():
+                if not (mine or room.owner == actor.user or actor.admin):
+                    raise Forbidden("only its author, the room's owner or an admin may delete a message")
+            case React():
+                pass  # any member
+            case _:
+                assert_never(change)
         if not room.member and not (isinstance(change, Delete) and actor.admin):
             raise Forbidden("join the room first")
         return message
@@ -214,7 +191,7 @@ class Rooms:
                 raise NameTakenError(name) from None
         if visibility == PUBLIC:
             await self._publish(envelope.Broadcast(encode(RoomCreated(room=name))))
-        elif owner is not None:
+        if owner is not None:  # theirs: every tab of theirs lists it, and counts what comes
             await self._tell_added(room, [owner])
         return room, True
 
@@ -320,7 +297,9 @@ class Rooms:
             await self._publish(envelope.ToUsers(users, frame))
         if updated.visibility != PUBLIC and not updated.member:
             # An admin who manages it by name learns what they changed, nothing of its content.
-            return replace(updated, topic="", head=0, members=(), last_read=0, unread=0, mentions=0)
+            return replace(
+                updated, topic="", head=0, members=(), last_read=0, unread=0, mentions=0, member_count=0
+            )
         return updated
 
     async def find_users(self, prefix: str) -> list[str]:

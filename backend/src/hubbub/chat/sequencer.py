@@ -74,9 +74,6 @@ class Sequencer:
     def leave(self, room: str) -> bool:
         return self._cursors.pop(room, None) is not None
 
-    def clear(self) -> None:
-        self._cursors.clear()
-
     def cursor(self, room: str) -> int | None:
         return self._cursors.get(room)
 

@@ -29,21 +29,21 @@ from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.limits import Limiter
-from hubbub.ratelimit import Allowances
-from hubbub.settings import Settings
-from hubbub.store import (
+from hubbub.model import (
     PUBLIC,
     ROOM_MENTION,
     AppendError,
     Draft,
     MessageChange,
     RoomArchivedError,
-    Store,
     StoredMessage,
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
+from hubbub.ratelimit import Allowances
+from hubbub.settings import Settings
+from hubbub.store import Store
 
 log = logging.getLogger("hubbub.chat")
 

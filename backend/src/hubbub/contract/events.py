@@ -6,11 +6,11 @@ ones as null), so the generated TypeScript types and the frames agree exactly.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubbub.store import Delete, Edit, MessageChange, StoredMessage
+from hubbub.model import Delete, Edit, MessageChange, React, StoredMessage
 
 ErrorCode = Literal[
     "invalid_json",
@@ -312,11 +312,15 @@ def encode(event: Event) -> str:
 
 def change_frame(message: StoredMessage, change: MessageChange) -> str:
     """The frame telling JSON clients of a change just made to a message."""
-    if isinstance(change, Delete):
-        return encode(MessageDeleted.of(message))
-    if isinstance(change, Edit):
-        return encode(MessageUpdated.of(message))
-    return encode(ReactionsEvent.of(message))
+    match change:
+        case Edit():
+            return encode(MessageUpdated.of(message))
+        case Delete():
+            return encode(MessageDeleted.of(message))
+        case React():
+            return encode(ReactionsEvent.of(message))
+        case _:
+            assert_never(change)
 
 
 def catch_up_frames(message: StoredMessage) -> list[str]:

@@ -16,7 +16,15 @@ class _Reply(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-class LoginBody(Input):
+class _Request(Input):
+    """A request body: a field the server does not know is refused (422), not ignored, and the
+    schema says so (additionalProperties: false); a value of the wrong JSON type is refused, not
+    converted ("0" is not false); no string in it holds a NUL (contract/text.py)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class LoginBody(_Request):
     """One mode's fields: ``name`` (none), ``token`` (token, jwt), ``username`` + ``password``."""
 
     name: str | None = Field(default=None, max_length=64)
@@ -26,27 +34,28 @@ class LoginBody(Input):
 
 
 Visibility = Literal["public", "private", "dm"]
+DM_MAX_PEOPLE = 8  # in one direct message, the one who starts it included
 UserName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class NewRoom(Input):
+class NewRoom(_Request):
     name: RoomName
     visibility: Literal["public", "private"] = "public"
     topic: Annotated[str, Field(max_length=1000)] = ""
 
 
-class NewDirectMessage(Input):
+class NewDirectMessage(_Request):
     """The other people in it (you are in it too): the same set always answers the same room."""
 
-    users: Annotated[list[UserName], Field(min_length=1, max_length=16)]
+    users: Annotated[list[UserName], Field(min_length=1, max_length=DM_MAX_PEOPLE - 1)]
 
 
-class RoomChange(Input):
+class RoomChange(_Request):
     topic: Annotated[str, Field(max_length=1000)] | None = None
     archived: bool | None = None
 
 
-class NewMember(Input):
+class NewMember(_Request):
     user: UserName
 
 
@@ -73,6 +82,7 @@ class RoomSummary(_Reply):
     owner: str | None
     archived: bool
     member: bool  # the caller is a member
+    member_count: int  # how many members the room has
     members: list[str]  # a direct message's members; empty for other rooms
     last_read: int  # the caller's read position (0 when not a member)
     unread: int  # messages after it, not the caller's own (counted up to 1000)
@@ -95,7 +105,7 @@ class HistoryPage(_Reply):
     has_more: bool
 
 
-class NewBotMessage(Input):
+class NewBotMessage(_Request):
     """What a bot posts: the same client_msg_id again answers the stored message, not a copy."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -116,3 +126,10 @@ class Problem(_Reply):
     """Every error answer: FastAPI's shape, ``detail`` a sentence safe to show."""
 
     detail: str
+
+
+# Every endpoint that takes a JSON body: FastAPI answers 400 for one it cannot decode (bytes that
+# are not UTF-8 inside a string) and 422 for one that is not what the model says.
+BODY_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": Problem, "description": "the body could not be decoded"},
+}

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Cookie, HTTPException, Request, Response
 
 from hubbub import __version__
 from hubbub.auth import AuthError, LoginRequest
-from hubbub.auth.names import passes_for
+from hubbub.auth.none import name_refusal
 from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.contract.rest import (
+    BODY_ERRORS,
     LoginBody,
     Problem,
     ServerConfig,
@@ -38,7 +39,7 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
     )
 
 
-@router.post("/login", responses={409: {"model": Problem}, 429: {"model": Problem}})
+@router.post("/login", responses={**BODY_ERRORS, 409: {"model": Problem}, 429: {"model": Problem}})
 async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response: Response) -> SessionInfo:
     address = client_address(request)
     name = body.username or body.name
@@ -52,18 +53,10 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
         await runtime.login_throttle.failed(name, address)
         raise HTTPException(401, str(exc)) from exc
     if runtime.settings.auth is AuthMode.NONE:
-        # Names are all there is to tell people apart in this mode: one person per name online.
-        online = runtime.chat.online_users()
-        if identity.user in online:
-            log.info("login refused (none mode): %r is in use", identity.user)
-            raise HTTPException(409, "that name is in use right now; pick another")
-        bots = await runtime.chat.bots.names()
-        if identity.user in bots or passes_for(identity.user, bots):
-            log.info("login refused (none mode): %r is, or looks like, a bot's name", identity.user)
-            raise HTTPException(409, "that name is a bot's; pick another")
-        if other := passes_for(identity.user, online):
-            log.info("login refused (none mode): %r looks like %r, who is online", identity.user, other)
-            raise HTTPException(409, "that name looks like the name of someone online; pick another")
+        online, bots = runtime.chat.online_users(), await runtime.chat.bots.names()
+        if refusal := name_refusal(identity.user, online, bots, signing_in=True):
+            log.info("login refused (none mode): %r: %s", identity.user, refusal)
+            raise HTTPException(409, f"{refusal}; pick another")
     await runtime.login_throttle.succeeded(name, address)
     await runtime.chat.seen(identity, now=True)
     cookie, identity = await runtime.sessions.open(identity)

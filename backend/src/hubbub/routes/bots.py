@@ -12,16 +12,10 @@ from fastapi import APIRouter, Header, HTTPException, Response
 from hubbub.chat.bots import BotAuthError
 from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
-from hubbub.contract.rest import NewBotMessage, Problem
+from hubbub.contract.refusals import About, answer
+from hubbub.contract.rest import BODY_ERRORS, NewBotMessage, Problem
+from hubbub.model import AppendError, MessageRejectedError, StoreUnavailableError
 from hubbub.routes.deps import ChatDep, too_many
-from hubbub.routes.errors import NO_SUCH_ROOM
-from hubbub.store import (
-    MessageRejectedError,
-    NotMemberError,
-    RoomArchivedError,
-    StoreUnavailableError,
-    UnknownRoomError,
-)
 
 log = logging.getLogger("hubbub.bots")
 
@@ -32,6 +26,7 @@ router = APIRouter(prefix="/api", tags=["bots"])
     "/rooms/{room}/messages",
     status_code=201,
     responses={
+        **BODY_ERRORS,
         200: {"model": MessageEvent, "description": "that client_msg_id was stored before: the message"},
         401: {"model": Problem},
         404: {"model": Problem, "description": "no such room, or the bot is not a member"},
@@ -60,17 +55,16 @@ async def post_message(
         raise too_many(wait, "too many messages")
     try:
         message, created = await chat.post(room, bot, body.body, body.client_msg_id, bot=True)
-    except (UnknownRoomError, NotMemberError):
-        # Where the bot is not a member, the room does not exist for it.
-        raise HTTPException(404, NO_SUCH_ROOM) from None
-    except RoomArchivedError:
-        raise HTTPException(409, "the room is archived: read-only") from None
-    except MessageRejectedError as exc:
-        log.warning("message of bot %s in %s refused by the store: %s", bot.user, room, exc)
-        raise HTTPException(422, "the server could not store this message") from None
-    except (StoreUnavailableError, OSError) as exc:
-        log.warning("store unavailable for a message of bot %s: %s", bot.user, exc)
-        raise HTTPException(503, "message not stored; try again", headers={"Retry-After": "1"}) from None
+    except (AppendError, StoreUnavailableError, OSError) as exc:
+        # Where the bot is not a member, the room does not exist for it (the table says so).
+        if isinstance(exc, MessageRejectedError):
+            log.warning("message of bot %s in %s refused by the store: %s", bot.user, room, exc)
+        elif not isinstance(exc, AppendError):
+            log.warning("store unavailable for a message of bot %s: %s", bot.user, exc)
+            exc = StoreUnavailableError(str(exc))
+        found, text = answer(exc, About(room, unavailable="message not stored; try again"))
+        retry = {"Retry-After": "1"} if found.status == 503 else None
+        raise HTTPException(found.status, text, headers=retry) from None
     if not created:
         response.status_code = 200
     return MessageEvent.of(message)

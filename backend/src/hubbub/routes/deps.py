@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 
 from hubbub import metrics
 from hubbub.auth import AuthError, Identity, LoginRequest
-from hubbub.auth.names import passes_for
+from hubbub.auth.none import name_refusal
 from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close, Refusal
@@ -123,11 +123,9 @@ async def anonymous_identity(websocket: WebSocket, runtime: Runtime) -> Identity
         identity = await runtime.authenticator.login(LoginRequest(name=name))
     except AuthError as exc:
         raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
-    if passes_for(identity.user, runtime.chat.online_users()) is not None:
-        raise Refusal.of(Close.UNAUTHORIZED, "that name looks like the name of someone online")
-    bots = await runtime.chat.bots.names()
-    if identity.user in bots or passes_for(identity.user, bots) is not None:
-        raise Refusal.of(Close.UNAUTHORIZED, "that name is a bot's")
+    online, bots = runtime.chat.online_users(), await runtime.chat.bots.names()
+    if refusal := name_refusal(identity.user, online, bots, signing_in=False):
+        raise Refusal.of(Close.UNAUTHORIZED, refusal)
     return identity
 
 

@@ -9,8 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from hubbub.auth import Identity
+from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
 from hubbub.contract.rest import (
+    BODY_ERRORS,
     HistoryPage,
     MemberReply,
     NewDirectMessage,
@@ -20,10 +22,11 @@ from hubbub.contract.rest import (
     RoomChange,
     RoomCreatedReply,
     RoomSummary,
+    UserName,
 )
+from hubbub.model import RoomInfo
 from hubbub.routes.deps import CallerDep, ChatDep, RuntimeDep, client_address, too_many
 from hubbub.runtime import Runtime
-from hubbub.store import RoomInfo
 
 MEMBERS_PAGE = 500
 router = APIRouter(
@@ -41,6 +44,7 @@ def summary(room: RoomInfo) -> RoomSummary:
         owner=room.owner,
         archived=room.archived,
         member=room.member,
+        member_count=room.member_count,
         members=list(room.members),
         last_read=room.last_read,
         unread=room.unread,
@@ -64,6 +68,7 @@ async def rooms(chat: ChatDep, caller: CallerDep, archived: bool = False) -> lis
     "/rooms",
     status_code=201,
     responses={
+        **BODY_ERRORS,
         200: {"model": RoomCreatedReply, "description": "the room existed already"},
         409: {"model": Problem, "description": "the name is not available"},
         429: {"model": Problem},
@@ -79,7 +84,14 @@ async def create_room(
     return RoomCreatedReply(**summary(room).model_dump(), created=created)
 
 
-@router.post("/dms", responses={400: {"model": Problem}, 429: {"model": Problem}})
+@router.post(
+    "/dms",
+    responses={
+        **BODY_ERRORS,
+        400: {"model": Problem, "description": "too many or too few people"},
+        429: {"model": Problem, "description": "too many new rooms and direct messages lately"},
+    },
+)
 async def direct_message(
     body: NewDirectMessage, runtime: RuntimeDep, request: Request, caller: CallerDep
 ) -> RoomSummary:
@@ -108,18 +120,18 @@ async def creation_allowed(runtime: Runtime, request: Request, caller: Identity 
 
 
 @router.get("/rooms/{room}")
-async def room_summary(room: str, chat: ChatDep, caller: CallerDep) -> RoomSummary:
+async def room_summary(room: RoomName, chat: ChatDep, caller: CallerDep) -> RoomSummary:
     return summary(await chat.rooms.visible(caller, room))
 
 
-@router.patch("/rooms/{room}", responses={400: {"model": Problem}})
-async def change_room(room: str, body: RoomChange, chat: ChatDep, caller: CallerDep) -> RoomSummary:
+@router.patch("/rooms/{room}", responses={**BODY_ERRORS, 400: {"model": Problem}})
+async def change_room(room: RoomName, body: RoomChange, chat: ChatDep, caller: CallerDep) -> RoomSummary:
     return summary(await chat.rooms.update(signed_in(caller), room, body.topic, body.archived))
 
 
 @router.get("/rooms/{room}/members")
 async def members(
-    room: str,
+    room: RoomName,
     chat: ChatDep,
     caller: CallerDep,
     after: Annotated[str | None, Query(max_length=64)] = None,
@@ -130,23 +142,27 @@ async def members(
     return [MemberReply(user=m.user, role=m.role, online=m.online) for m in found]  # type: ignore[arg-type]
 
 
-@router.post("/rooms/{room}/members", status_code=201, responses={200: {"description": "a member already"}})
+@router.post(
+    "/rooms/{room}/members",
+    status_code=201,
+    responses={**BODY_ERRORS, 200: {"description": "a member already"}},
+)
 async def add_member(
-    room: str, body: NewMember, chat: ChatDep, caller: CallerDep, response: Response
+    room: RoomName, body: NewMember, chat: ChatDep, caller: CallerDep, response: Response
 ) -> None:
     if not await chat.rooms.add(signed_in(caller), room, body.user):
         response.status_code = 200
 
 
 @router.delete("/rooms/{room}/members/{user}", status_code=204)
-async def remove_member(room: str, user: str, chat: ChatDep, caller: CallerDep) -> None:
+async def remove_member(room: RoomName, user: UserName, chat: ChatDep, caller: CallerDep) -> None:
     """Removing yourself is leaving."""
     await chat.rooms.remove(signed_in(caller), room, user)
 
 
 @router.get("/rooms/{room}/messages")
 async def history(
-    room: str,
+    room: RoomName,
     chat: ChatDep,
     caller: CallerDep,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,

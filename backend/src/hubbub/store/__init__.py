@@ -1,8 +1,8 @@
-"""Message stores, chosen by URL scheme."""
+"""Message stores, chosen by URL scheme: one Store (database.py) over SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
-from hubbub.store.base import (
+from hubbub.model import (
     COUNT_CAP,
     DM,
     MAX_REACTION_KINDS,
@@ -26,14 +26,16 @@ from hubbub.store.base import (
     RoomArchivedError,
     RoomInfo,
     SessionRecord,
-    Store,
     StoredMessage,
     StoreUnavailableError,
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
+from hubbub.store.base import Store
+from hubbub.store.schema import SchemaTooNewError, SchemaVersion
 
+# The domain's names stay importable from here (they lived here before hubbub.model).
 __all__ = [
     "COUNT_CAP",
     "DM",
@@ -57,6 +59,8 @@ __all__ = [
     "Reaction",
     "RoomArchivedError",
     "RoomInfo",
+    "SchemaTooNewError",
+    "SchemaVersion",
     "SessionRecord",
     "Store",
     "StoreUnavailableError",
@@ -65,18 +69,40 @@ __all__ = [
     "UnknownMessageError",
     "UnknownRoomError",
     "create_store",
+    "schema_version",
 ]
 
 
-def create_store(url: str, sqlite_synchronous: str = "full") -> Store:
+def _scheme(url: str) -> str:
     scheme = url.split("://", 1)[0].split("+", 1)[0]
-    if scheme == "sqlite":
+    if scheme not in {"sqlite", "postgres", "postgresql"}:
+        raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:// or postgresql://")
+    return scheme
+
+
+def _sqlite_path(url: str) -> str:
+    # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
+    return url.split(":///", 1)[1] if ":///" in url else ":memory:"
+
+
+def create_store(url: str, sqlite_synchronous: str = "full") -> Store:
+    """The store for a database URL; start() connects and brings its schema up to date."""
+    if _scheme(url) == "sqlite":
         from hubbub.store.sqlite import SQLiteStore
 
-        # SQLAlchemy's convention: sqlite:///relative/path, sqlite:////absolute/path
-        return SQLiteStore(url.split(":///", 1)[1] if ":///" in url else ":memory:", sqlite_synchronous)
-    if scheme in {"postgres", "postgresql"}:
-        from hubbub.store.postgres import PostgresStore
+        return SQLiteStore(_sqlite_path(url), sqlite_synchronous)
+    from hubbub.store.postgres import PostgresStore
 
-        return PostgresStore(url)
-    raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:// or postgresql://")
+    return PostgresStore(url)
+
+
+async def schema_version(url: str) -> SchemaVersion:
+    """The database's schema revision and the newest this Hubbub knows, read without migrating
+    (`hubbub db-version`)."""
+    if _scheme(url) == "sqlite":
+        from hubbub.store import sqlite
+
+        return await sqlite.schema_version(_sqlite_path(url))
+    from hubbub.store import postgres
+
+    return await postgres.schema_version(url)

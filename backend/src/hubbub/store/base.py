@@ -1,256 +1,22 @@
-"""What every message store does; one module per implementation."""
+"""What every message store does (the Store protocol). The domain types it speaks in are in
+hubbub/model.py; the one implementation, over SQLite or PostgreSQL, in database.py."""
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-
-class AppendError(Exception):
-    """One draft of a batch could not be stored; the others were (see Store.append_many)."""
-
-
-class UnknownRoomError(AppendError, LookupError):
-    """The room does not exist."""
-
-
-class NotMemberError(AppendError):
-    """The author is not a member of the room (or was removed from it meanwhile)."""
-
-
-class RoomArchivedError(AppendError):
-    """The room is archived: read-only."""
-
-
-class MessageRejectedError(AppendError):
-    """The store refused this one message (a constraint, a value out of its range, a trigger):
-    sending it again will not help. Nothing of it was written."""
-
-
-# check_author's answer -> the error a draft comes back with
-REFUSALS: dict[str, type[AppendError]] = {
-    "unknown": UnknownRoomError,
-    "archived": RoomArchivedError,
-    "not a member": NotMemberError,
-}
-# Answers for an author outside the room: given before anything else is looked up for them.
-OUTSIDERS = frozenset({"unknown", "not a member"})
-
-
-class UnknownMessageError(LookupError):
-    """No such message in the room, or it was deleted."""
-
-
-class TooManyReactionsError(Exception):
-    """The message has MAX_REACTION_KINDS different emoji already: a new one is refused (one
-    already there can still be added to)."""
-
-
-MAX_REACTION_KINDS = 20  # different emoji on one message: every reactions frame carries them all
-
-
-class StoreUnavailableError(RuntimeError):
-    """The store cannot be reached or failed; nothing was written."""
-
-
-@dataclass(frozen=True, slots=True)
-class Reaction:
-    """Everyone who reacted to a message with one emoji: ``users`` in the order they did, the
-    first REACTION_USERS_SHOWN of them (``count`` counts them all)."""
-
-    emoji: str
-    count: int
-    users: tuple[str, ...]
-
-
-REACTION_USERS_SHOWN = 50
-
-
-def reactions_to_json(reactions: Sequence[Reaction]) -> str:
-    return json.dumps([[r.emoji, r.count, list(r.users)] for r in reactions], separators=(",", ":"))
-
-
-def reactions_from_json(text: str) -> tuple[Reaction, ...]:
-    return tuple(Reaction(str(e), int(c), tuple(str(u) for u in users)) for e, c, users in json.loads(text))
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    room: str
-    seq: int
-    id: str
-    author: str
-    body: str
-    ts: int  # milliseconds since the epoch, UTC
-    client_msg_id: str | None = None
-    client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
-    mentions: tuple[str, ...] = ()  # members it mentions, and "@room" for all of them
-    bot: bool = False  # posted by a bot (POST /api/rooms/{room}/messages)
-    # What changed since it was posted (docs/protocol.md, "Edits, deletes and reactions"):
-    edited_at: int | None = None  # ms since the epoch of the last edit
-    deleted: bool = False  # a tombstone: no body, no reactions, no mentions
-    reactions: tuple[Reaction, ...] = ()
-    change: int = 0  # the room's change number of the last change to it; 0 when never changed
-
-    def row(self) -> tuple[Any, ...]:
-        """The values of a new message in INSERT_COLUMNS order."""
-        return (
-            self.room,
-            self.seq,
-            self.id,
-            self.author,
-            self.body,
-            self.ts,
-            self.client_msg_id,
-            self.client_id,
-            json.dumps(list(self.mentions)),
-            self.bot,
-        )
-
-
-# A new message's columns, and every column a message is read with.
-INSERT_COLUMNS = "room, seq, id, author, body, ts, client_msg_id, client_id, mentions, bot"
-COLUMNS = INSERT_COLUMNS + ", edited_at, deleted, reactions, change_seq"
-
-
-def message_from_row(row: Sequence[Any]) -> StoredMessage:
-    """A StoredMessage from a row of COLUMNS (from either store)."""
-    room, seq, message_id, author, body, ts, client_msg_id, client_id, mentions, bot = row[:10]
-    edited_at, deleted, reactions, change = row[10:]
-    return StoredMessage(
-        room=room,
-        seq=int(seq),
-        id=message_id,
-        author=author,
-        body=body,
-        ts=int(ts),
-        client_msg_id=client_msg_id,
-        client_id=None if client_id is None else int(client_id),
-        mentions=tuple(json.loads(mentions)),
-        bot=bool(bot),
-        edited_at=None if edited_at is None else int(edited_at),
-        deleted=bool(deleted),
-        reactions=reactions_from_json(reactions),
-        change=int(change),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Edit:
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class React:
-    user: str
-    emoji: str
-    on: bool
-
-
-MessageChange = Edit | Delete | React
-
-
-def aggregate_reactions(rows: Sequence[tuple[str, str]]) -> tuple[Reaction, ...]:
-    """(emoji, user) pairs in the order they were made -> one Reaction per emoji, in the order
-    each emoji was first used."""
-    users: dict[str, list[str]] = {}
-    for emoji, user in rows:
-        users.setdefault(emoji, []).append(user)
-    return tuple(Reaction(e, len(u), tuple(u[:REACTION_USERS_SHOWN])) for e, u in users.items())
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A message to store: everything but what the store assigns (seq, id, time)."""
-
-    room: str
-    author: str
-    body: str
-    client_msg_id: str | None = None
-    client_id: int | None = None
-    mentions: tuple[str, ...] = ()  # resolved before storing: members, or "@room"
-    bot: bool = False
-
-    def stored(self, seq: int) -> StoredMessage:
-        """The message this draft becomes as number `seq` of its room, with a new id, stamped now."""
-        return StoredMessage(
-            room=self.room,
-            seq=seq,
-            id=uuid.uuid4().hex,
-            author=self.author,
-            body=self.body,
-            ts=int(time.time() * 1000),
-            client_msg_id=self.client_msg_id,
-            client_id=self.client_id,
-            mentions=self.mentions,
-            bot=self.bot,
-        )
-
-
-# What storing one draft came to: (message, created), or why this draft alone was not stored.
-Appended = tuple[StoredMessage, bool] | AppendError
-
-
-PUBLIC, PRIVATE, DM = "public", "private", "dm"
-ROOM_MENTION = "@room"  # a mention of everyone in the room
-COUNT_CAP = 1000  # unread and mention counts stop here: "999+" is all a badge says
-OWNER, MEMBER = "owner", "member"
-
-
-@dataclass(frozen=True, slots=True)
-class RoomInfo:
-    name: str
-    head: int  # sequence number of the newest message, 0 when empty
-    visibility: str = PUBLIC  # public, private or dm
-    topic: str = ""
-    owner: str | None = None
-    archived: bool = False
-    role: str | None = None  # the asking user's role in the room; None when not a member
-    # A direct message's members, for a member asking (other rooms, other askers: empty): a
-    # non-member's answer costs what a missing room's does.
-    members: tuple[str, ...] = ()
-    # For a member, from rooms_for: what they have read, and what is new since.
-    last_read: int = 0
-    unread: int = 0  # messages after last_read not written by them (counted up to COUNT_CAP)
-    mentions: int = 0  # of those, the ones that mention them (or @room)
-
-    @property
-    def member(self) -> bool:
-        return self.role is not None
-
-
-@dataclass(frozen=True, slots=True)
-class NewRoom:
-    name: str
-    visibility: str
-    owner: str | None
-    members: tuple[str, ...]  # the owner among them; for a DM, all of its members
-    topic: str = ""
-    dm_key: str | None = None  # the same set of users, the same key: one DM per set
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    user: str
-    role: str
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    id: str
-    user: str
-    expires_at: float
-    credential: str | None = None  # fingerprint of what the session was made from
-    admin: bool = False
+from hubbub.model import (
+    MEMBER,
+    Appended,
+    Draft,
+    Member,
+    MessageChange,
+    NewRoom,
+    RoomInfo,
+    SessionRecord,
+    StoredMessage,
+)
 
 
 class Store(Protocol):
@@ -274,7 +40,8 @@ class Store(Protocol):
         ...
 
     async def room(self, name: str, user: str | None = None) -> RoomInfo | None:
-        """The room, with ``user``'s role in it; None when it does not exist."""
+        """The room, with ``user``'s role in it; None when it does not exist. A DM's members
+        only for a member; a missing room costs the work of one ``user`` is not a member of."""
         ...
 
     async def find_dm(self, dm_key: str, user: str) -> RoomInfo | None: ...
@@ -284,17 +51,15 @@ class Store(Protocol):
         only when asked for. The only listing of rooms: nothing else enumerates them."""
         ...
 
-    async def room_head(self, name: str) -> int | None:
-        """Newest sequence number, or None when the room does not exist."""
-        ...
-
     async def update_room(
         self, name: str, topic: str | None = None, archived: bool | None = None
     ) -> None: ...
 
     async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
-        """The room's members by name: those after ``after`` (all when None), at most ``limit``
-        (all when None). Paged by name, a room of any size answers in bounded time."""
+        """The room's members by name (in the database's order of text: SQLite's is by bytes,
+        PostgreSQL's its collation's): those after ``after`` (from the first when None), at
+        most ``limit`` (all when None). A page is a range of an index: a room of any size
+        answers in time bounded by the page."""
         ...
 
     async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:

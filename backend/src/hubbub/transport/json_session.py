@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import assert_never
 
-from hubbub import metrics, store
+from hubbub import metrics, model
 from hubbub.auth.base import Identity
-from hubbub.chat.attention import ReadBeyondHeadError
 from hubbub.chat.hub import RoomEvent
-from hubbub.chat.rooms import Forbidden, RoomFullError, TooManyNewMembersError
 from hubbub.chat.sequencer import CatchUp, Fill, Sequencer, Verdict, start_cursor
 from hubbub.chat.service import ChatService
+from hubbub.contract import refusals
 from hubbub.contract.close import Close
 from hubbub.contract.commands import (
     Delete,
@@ -40,18 +40,31 @@ from hubbub.contract.events import (
     encode,
 )
 from hubbub.logs import LineBudget
-from hubbub.store import (
+from hubbub.model import (
+    AppendError,
+    Forbidden,
     MessageChange,
     MessageRejectedError,
-    NotMemberError,
+    ReadBeyondHeadError,
     RoomArchivedError,
+    RoomFullError,
     StoreUnavailableError,
+    TooManyNewMembersError,
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
+from hubbub.transport.delivery import (
+    DROP,
+    FILL_CHANGES,
+    MOST_STEPS,
+    SEND_CHANGE,
+    SEND_MESSAGE,
+    Action,
+    decide,
+)
 from hubbub.transport.frames import event_frame, text_frame
 
 log = logging.getLogger("hubbub.protocol")
@@ -136,56 +149,55 @@ class JsonSession:
             if isinstance(item, str):
                 return conn.transport.write_now(text_frame(item))
             return False  # a catch-up reads the store
-        room, seq, change = item.room, item.seq, item.change
-        if item.frame is None:
-            return True  # nothing for this protocol (deliver() does not even offer it)
-        if change is None and seq is not None:  # a message, the common case
-            verdict = self.rooms.offer(room, seq)
-            if verdict is Verdict.SEND:
-                if not conn.transport.write_now(event_frame(item)):
-                    return False
-                self.rooms.sent(room, seq)
-                return True
-            return verdict is Verdict.DROP
-        if room not in self.rooms:
-            return True
-        if seq is None or change is None:  # presence, typing, room notices
-            return conn.transport.write_now(event_frame(item))
-        cursor = self.rooms.cursor(room)
-        if cursor is not None and seq > cursor:
-            return False  # a change to a message not sent yet: the message goes first
-        verdict = self.changes.offer(room, change)
-        if verdict is Verdict.SEND:
+        action = decide(item, self.rooms, self.changes)
+        if action is SEND_MESSAGE:  # the common case first, and its cursor moved right here
             if not conn.transport.write_now(event_frame(item)):
                 return False
-            self.changes.sent(room, change)
+            self.rooms.sent(item.room, item.seq)  # type: ignore[arg-type]  # a message has one
             return True
-        return verdict is Verdict.DROP
+        if action is DROP:
+            return True
+        if action is FILL_CHANGES or type(action) is Fill:
+            return False
+        if not conn.transport.write_now(event_frame(item)):
+            return False
+        self._sent(item, action)
+        return True
+
+    def _sent(self, event: RoomEvent, action: Action | Fill) -> None:
+        """The event was written: the cursor it moves, moves."""
+        if action is SEND_MESSAGE and event.seq is not None:
+            self.rooms.sent(event.room, event.seq)
+        elif action is SEND_CHANGE and event.change is not None:
+            self.changes.sent(event.room, event.change)
 
     async def _write(self, item: QueueItem) -> None:
         if isinstance(item, str):
             await self.conn.send(item)
-        elif isinstance(item, CatchUp):
+            return
+        if isinstance(item, CatchUp):
             if item.check and not await self._still_member(item.room):
                 return
             if (fill := self.rooms.catch_up(item.room)) is not None:
                 await self._fill(fill)
                 await self._fill_changes(item.room)
-        elif item.room not in self.rooms:
-            return  # left or removed since it was queued: nothing more of that room
-        elif item.change is not None and item.seq is not None:
-            await self._change(item.room, item.change, item.seq, item.frame)
-        elif item.seq is None:
-            if item.frame is not None:
-                await self.conn.send(item.frame)
-        else:
-            verdict = self.rooms.offer(item.room, item.seq)
-            if isinstance(verdict, Fill):
-                await self._fill(verdict)
-                verdict = self.rooms.offer(item.room, item.seq)
-            if verdict is Verdict.SEND and item.frame is not None:
-                await self.conn.send(item.frame)
-                self.rooms.sent(item.room, item.seq)
+            return
+        for _ in range(MOST_STEPS):
+            action = decide(item, self.rooms, self.changes)
+            match action:
+                case Fill():
+                    await self._fill(action)
+                case Action.FILL_CHANGES:
+                    await self._fill_changes(item.room)
+                case Action.DROP:
+                    return
+                case Action.SEND | Action.SEND_MESSAGE | Action.SEND_CHANGE:
+                    assert item.frame is not None  # decide() drops frameless events
+                    await self.conn.send(item.frame)
+                    self._sent(item, action)
+                    return
+                case _:
+                    assert_never(action)
 
     def _reader(self, room: str) -> Identity | None:
         """Who reads the room's pages from the store, for the chat to check they still may."""
@@ -228,20 +240,6 @@ class JsonSession:
                 after = message.seq
             if len(page) < CATCH_UP_PAGE:
                 return
-
-    async def _change(self, room: str, change: int, seq: int, frame: str | None) -> None:
-        """A change to message ``seq``: in change order, each once, like messages. The message
-        itself goes first if it has not (read from the store, so as it is now)."""
-        cursor = self.rooms.cursor(room)
-        if cursor is not None and seq > cursor:
-            await self._fill(Fill(room, cursor, seq))
-        verdict = self.changes.offer(room, change)
-        if isinstance(verdict, Fill):
-            await self._fill_changes(room)
-            verdict = self.changes.offer(room, change)
-        if verdict is Verdict.SEND and frame is not None:
-            await self.conn.send(frame)
-            self.changes.sent(room, change)
 
     async def _fill_changes(self, room: str) -> None:
         """Bring the client's copy of every message it has up to date with the changes after
@@ -295,18 +293,21 @@ class JsonSession:
         while (text := await self.conn.transport.receive_text(self._on_binary)) is not None:
             try:
                 command = parse_command(text)
-                if isinstance(command, Send):
-                    await self._send(command)
-                elif isinstance(command, Join):
-                    await self._join(command)
-                elif isinstance(command, Leave):
-                    self._leave(command.room)
-                elif isinstance(command, Typing):
-                    await self._typing(command)
-                elif isinstance(command, Read):
-                    await self._read(command)
-                else:
-                    await self._change_message(command)
+                match command:
+                    case Send():
+                        await self._send(command)
+                    case Join():
+                        await self._join(command)
+                    case Leave():
+                        self._leave(command.room)
+                    case Typing():
+                        await self._typing(command)
+                    case Read():
+                        await self._read(command)
+                    case Edit() | Delete() | React():
+                        await self._change_message(command)
+                    case _:
+                        assert_never(command)
             except ProtocolError as exc:
                 self._error(exc.code, exc.message, room=exc.room)
 
@@ -339,9 +340,10 @@ class JsonSession:
         except UnknownRoomError:
             if command.room in self.rooms:  # joined, and no longer a member
                 self.removed(command.room, "removed")
-            raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
+            raise ProtocolError("unknown_room", refusals.NO_SUCH_ROOM, command.room) from None
         except RoomFullError as exc:
-            raise ProtocolError("forbidden", str(exc), command.room) from None
+            found, text = refusals.answer(exc)
+            raise ProtocolError(found.code, text, command.room) from None
         except TooManyNewMembersError as exc:
             self._error("rate_limited", str(exc), retry_after=exc.retry_after, room=command.room)
             return
@@ -400,20 +402,13 @@ class JsonSession:
         ref = command.client_msg_id
         try:
             message, created = await self.chat.post(command.room, self.identity, command.body, ref)
-        except (UnknownRoomError, NotMemberError):
-            # Removed meanwhile: to a non-member the room does not exist.
-            self._error("unknown_room", f"no room named {command.room!r}", ref=ref, room=command.room)
-            return
-        except RoomArchivedError:
-            self._error("archived", "the room is archived: read-only", ref=ref)
-            return
-        except MessageRejectedError as exc:
-            log.warning("message of %s in %s refused by the store: %s", self.user, command.room, exc)
-            self._error("message_rejected", "the server could not store this message", ref=ref)
-            return
-        except (StoreUnavailableError, OSError) as exc:
-            log.warning("store unavailable for a message of %s: %s", self.user, exc)
-            self._error("store_unavailable", "message not stored; try again", ref=ref)
+        except (AppendError, StoreUnavailableError, OSError) as exc:
+            # Removed meanwhile: to a non-member the room does not exist (the table says so).
+            if isinstance(exc, MessageRejectedError):
+                log.warning("message of %s in %s refused by the store: %s", self.user, command.room, exc)
+            elif not isinstance(exc, AppendError):
+                log.warning("store unavailable for a message of %s: %s", self.user, exc)
+            self._refused(exc, ref, command.room, unavailable="message not stored; try again")
             return
         # A message ends a typing spell: typing the next one is news again.
         self._last_typing.pop(command.room, None)
@@ -432,15 +427,18 @@ class JsonSession:
         # room the user cannot see answers as a message that does not exist.
         room, ref = command.room, command.ref
         change: MessageChange
-        if isinstance(command, Edit):
-            if len(command.body.encode()) > self.chat.settings.max_message_bytes:
-                self._error("too_large", "message body is too large", ref=ref, room=room)
-                return
-            change = store.Edit(command.body)
-        elif isinstance(command, Delete):
-            change = store.Delete()
-        else:
-            change = store.React(self.user, command.emoji, command.on)
+        match command:
+            case Edit(body=body):
+                if len(body.encode()) > self.chat.settings.max_message_bytes:
+                    self._error("too_large", "message body is too large", ref=ref, room=room)
+                    return
+                change = model.Edit(body)
+            case Delete():
+                change = model.Delete()
+            case React(emoji=emoji, on=on):
+                change = model.React(self.user, emoji, on)
+            case _:
+                assert_never(command)
         # Edits and reactions spend the same allowance as messages.
         wait = self.chat.message_allowance.take(self.user)
         if wait:
@@ -448,24 +446,12 @@ class JsonSession:
             return
         try:
             message = await self.chat.change(self.identity, room, command.id, change)
-        except UnknownMessageError:
-            self._error("unknown_message", f"no message {command.id!r} in {room!r}", ref=ref, room=room)
-            return
-        except Forbidden as exc:
-            self._error("forbidden", str(exc), ref=ref, room=room)
-            return
-        except RoomArchivedError:
-            self._error("archived", "the room is archived: read-only", ref=ref, room=room)
-            return
-        except TooManyReactionsError:
-            limit = store.MAX_REACTION_KINDS
-            self._error(
-                "forbidden", f"a message takes at most {limit} different reactions", ref=ref, room=room
-            )
+        except (UnknownMessageError, Forbidden, RoomArchivedError, TooManyReactionsError) as exc:
+            self._refused(exc, ref, room, message_id=command.id)
             return
         except (StoreUnavailableError, OSError) as exc:
             log.warning("store unavailable for a change by %s: %s", self.user, exc)
-            self._error("store_unavailable", "not changed; try again", ref=ref, room=room)
+            self._refused(exc, ref, room, unavailable="not changed; try again")
             return
         if ref is not None:
             change_no = None if message is None else message.change
@@ -474,10 +460,25 @@ class JsonSession:
     async def _read(self, command: Read) -> None:
         try:
             await self.chat.attention.read(self.identity, command.room, command.seq)
-        except UnknownRoomError:
-            raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
-        except ReadBeyondHeadError as exc:
-            raise ProtocolError("invalid_message", f"seq: {exc}") from None
+        except (UnknownRoomError, ReadBeyondHeadError) as exc:
+            found, text = refusals.answer(exc, refusals.About(command.room))
+            raise ProtocolError(
+                found.code, text, command.room if found.code == "unknown_room" else None
+            ) from None
+
+    def _refused(
+        self,
+        exc: Exception,
+        ref: str | None,
+        room: str,
+        message_id: str | None = None,
+        unavailable: str = "",
+    ) -> None:
+        """A refusal as an error event, in the words of contract/refusals.py."""
+        if isinstance(exc, OSError):
+            exc = StoreUnavailableError(str(exc))
+        found, text = refusals.answer(exc, refusals.About(room, message_id, unavailable))
+        self._error(found.code, text, ref=ref, room=room)
 
     async def _typing(self, command: Typing) -> None:
         if command.room not in self.rooms:

@@ -8,12 +8,11 @@ import math
 
 from hubbub.auth.base import Identity
 from hubbub.chat.hub import RoomEvent
-from hubbub.chat.rooms import RoomFullError, TooManyNewMembersError
 from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
 from hubbub.contract.close import Close
 from hubbub.contract.text import NUL, NUL_REFUSED
-from hubbub.store import MessageRejectedError
+from hubbub.model import MessageRejectedError, RoomFullError, TooManyNewMembersError
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
 from hubbub.transport.frames import event_line, text_frame

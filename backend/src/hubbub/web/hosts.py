@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hubbub.contract.close import Close
 from hubbub.settings import Settings
 
 log = logging.getLogger("hubbub.web")
@@ -63,7 +64,7 @@ class AllowedHosts:
         body = json.dumps({"detail": "unknown host: add it to HUBBUB_ALLOWED_HOSTS"}).encode()
         start = "http.response.start" if scope["type"] == "http" else "websocket.http.response.start"
         if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
-            await send({"type": "websocket.close", "code": 1008, "reason": "unknown host"})
+            await send({"type": "websocket.close", "code": Close.POLICY_VIOLATION, "reason": "unknown host"})
             return
         prefix = "" if scope["type"] == "http" else "websocket."
         await send(

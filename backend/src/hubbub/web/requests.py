@@ -1,5 +1,5 @@
-"""Bounds on what an HTTP request may be: the size of its body, where a state-changing one may
-come from, and no NUL in its path or query."""
+"""Bounds on what an HTTP request may be (the size of its body, where a state-changing one may
+come from, and no NUL in its path or query), and HEAD answered as GET."""
 
 from __future__ import annotations
 
@@ -116,3 +116,22 @@ class SameOriginWrites:
                 log.warning("refused a cross-origin %s %s", scope["method"], scope["path"])
                 return _refuse(send, 403, "cross-origin request refused")
         return self.app(scope, receive, send)
+
+
+class HeadAsGet:
+    """HEAD is answered as GET would be, without the body (RFC 9110, 9.3.2): monitoring and
+    link checkers send it, and FastAPI's routes answer only the methods they name."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return self.app(scope, receive, send)
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        return self.app({**scope, "method": "GET"}, receive, headers_only)

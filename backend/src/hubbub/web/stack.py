@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from hubbub.settings import Settings
 from hubbub.web.headers import SecurityHeaders
 from hubbub.web.hosts import AllowedHosts
-from hubbub.web.requests import BodyLimit, NoNulInUrl, SameOriginWrites
+from hubbub.web.requests import BodyLimit, HeadAsGet, NoNulInUrl, SameOriginWrites
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 MAX_ERRORS = 10
@@ -25,8 +25,8 @@ MAX_ERRORS = 10
 
 def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Outermost first: every answer gets the security headers, including refusals below."""
-    inner = NoNulInUrl(BodyLimit(SameOriginWrites(app, settings.allowed_origins), settings.max_request_bytes))
-    hosts = AllowedHosts(inner, settings)
+    inner = SameOriginWrites(HeadAsGet(app), settings.allowed_origins)
+    hosts = AllowedHosts(NoNulInUrl(BodyLimit(inner, settings.max_request_bytes)), settings)
     return SecurityHeaders(hosts, settings, hosts.allowed)
 
 

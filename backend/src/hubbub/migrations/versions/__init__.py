@@ -1,0 +1,1 @@
+"""One module per revision, in order: 0000 is the first release's schema."""

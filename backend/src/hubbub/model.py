@@ -1,0 +1,243 @@
+"""The chat's domain: what is stored and what may be refused, with no I/O and no framework.
+
+The ground floor: contract/, chat/ and store/ import it; it imports none of them. How a refusal
+reads on the wire (HTTP status, WebSocket error code, text) is decided once, in
+contract/refusals.py.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+PUBLIC, PRIVATE, DM = "public", "private", "dm"
+OWNER, MEMBER = "owner", "member"
+ROOM_MENTION = "@room"  # a mention of everyone in the room
+COUNT_CAP = 1000  # unread and mention counts stop here: "999+" is all a badge says
+MAX_REACTION_KINDS = 20  # different emoji on one message: every reactions frame carries them all
+REACTION_USERS_SHOWN = 50
+
+
+# --- refusals: each says what was refused, never how to answer it (contract/refusals.py)
+class AppendError(Exception):
+    """One draft of a batch could not be stored; the others were (see Store.append_many)."""
+
+
+class UnknownRoomError(AppendError, LookupError):
+    """The room does not exist, or not for the one asking (the same thing to them)."""
+
+
+class NotMemberError(AppendError):
+    """The author is not a member of the room (or was removed from it meanwhile)."""
+
+
+class RoomArchivedError(AppendError):
+    """The room is archived: read-only."""
+
+
+class MessageRejectedError(AppendError):
+    """The store refused this one message (a constraint, a value out of its range, a trigger):
+    sending it again will not help. Nothing of it was written."""
+
+
+class UnknownMessageError(LookupError):
+    """No such message in the room, or it was deleted, or the room is not visible to the one
+    asking (the same thing to them)."""
+
+
+class TooManyReactionsError(Exception):
+    """The message has MAX_REACTION_KINDS different emoji already: a new one is refused (one
+    already there can still be added to)."""
+
+
+class StoreUnavailableError(RuntimeError):
+    """The store cannot be reached or failed; nothing was written."""
+
+
+class Forbidden(Exception):
+    """The caller can see the room but may not do this; the message is safe to show."""
+
+
+class RoomRuleError(ValueError):
+    """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
+
+
+class RoomFullError(RoomRuleError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the room has {limit} members, the most allowed (HUBBUB_MAX_MEMBERS_PER_ROOM)")
+
+
+class TooManyNewMembersError(Exception):
+    """Auth mode none: this address has made too many new members lately (a name costs
+    nothing there, and each one would stay a member)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__("too many new members from this address; slow down")
+
+
+class UnknownUserError(LookupError):
+    def __init__(self, users: list[str]) -> None:
+        super().__init__("no such user")  # the asker knows whom they named: not repeated back
+
+
+class RoomLimitError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"you have created {limit} rooms, the most one user may (HUBBUB_MAX_ROOMS_PER_USER)")
+
+
+class NotAMemberError(LookupError):
+    def __init__(self, user: str) -> None:
+        super().__init__("not a member of the room")  # not repeated back either
+
+
+class NameTakenError(Exception):
+    """The name is in use by a room the caller may not see."""
+
+
+class ReadBeyondHeadError(ValueError):
+    def __init__(self, head: int) -> None:
+        super().__init__(f"seq is beyond the room's newest message ({head})")
+
+
+# --- messages
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """Everyone who reacted to a message with one emoji: ``users`` in the order they did, the
+    first REACTION_USERS_SHOWN of them (``count`` counts them all)."""
+
+    emoji: str
+    count: int
+    users: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    room: str
+    seq: int
+    id: str
+    author: str
+    body: str
+    ts: int  # milliseconds since the epoch, UTC
+    client_msg_id: str | None = None
+    client_id: int | None = None  # set for plain-text clients of /ws/{client_id}
+    mentions: tuple[str, ...] = ()  # members it mentions, and "@room" for all of them
+    bot: bool = False  # posted by a bot (POST /api/rooms/{room}/messages)
+    # What changed since it was posted (docs/protocol.md, "Edits, deletes and reactions"):
+    edited_at: int | None = None  # ms since the epoch of the last edit
+    deleted: bool = False  # a tombstone: no body, no reactions, no mentions
+    reactions: tuple[Reaction, ...] = ()
+    change: int = 0  # the room's change number of the last change to it; 0 when never changed
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message to store: everything but what the store assigns (seq, id, time)."""
+
+    room: str
+    author: str
+    body: str
+    client_msg_id: str | None = None
+    client_id: int | None = None
+    mentions: tuple[str, ...] = ()  # resolved before storing: members, or "@room"
+    bot: bool = False
+
+    def stored(self, seq: int) -> StoredMessage:
+        """The message this draft becomes as number `seq` of its room, with a new id, stamped now."""
+        return StoredMessage(
+            room=self.room,
+            seq=seq,
+            id=uuid.uuid4().hex,
+            author=self.author,
+            body=self.body,
+            ts=int(time.time() * 1000),
+            client_msg_id=self.client_msg_id,
+            client_id=self.client_id,
+            mentions=self.mentions,
+            bot=self.bot,
+        )
+
+
+# What storing one draft came to: (message, created), or why this draft alone was not stored.
+Appended = tuple[StoredMessage, bool] | AppendError
+
+
+# --- changes to a stored message: one class per kind. Every place that tells them apart
+# matches all of them, ending in assert_never, so a new kind cannot slip through a default.
+@dataclass(frozen=True, slots=True)
+class Edit:
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    user: str
+    emoji: str
+    on: bool
+
+
+MessageChange = Edit | Delete | React
+
+
+def aggregate_reactions(rows: list[tuple[str, str]]) -> tuple[Reaction, ...]:
+    """(emoji, user) pairs in the order they were made -> one Reaction per emoji, in the order
+    each emoji was first used."""
+    users: dict[str, list[str]] = {}
+    for emoji, user in rows:
+        users.setdefault(emoji, []).append(user)
+    return tuple(Reaction(e, len(u), tuple(u[:REACTION_USERS_SHOWN])) for e, u in users.items())
+
+
+# --- rooms, members, sessions
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    name: str
+    head: int  # sequence number of the newest message, 0 when empty
+    visibility: str = PUBLIC  # public, private or dm
+    topic: str = ""
+    owner: str | None = None
+    archived: bool = False
+    role: str | None = None  # the asking user's role in the room; None when not a member
+    # A direct message's members, for a member asking (other rooms, other askers: empty): a
+    # non-member's answer costs what a missing room's does.
+    members: tuple[str, ...] = ()
+    # For a member, from rooms_for: what they have read, and what is new since.
+    last_read: int = 0
+    unread: int = 0  # messages after last_read not written by them (counted up to COUNT_CAP)
+    mentions: int = 0  # of those, the ones that mention them (or @room)
+    member_count: int = 0  # how many members the room has
+
+    @property
+    def member(self) -> bool:
+        return self.role is not None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRoom:
+    name: str
+    visibility: str
+    owner: str | None
+    members: tuple[str, ...]  # the owner among them; for a DM, all of its members
+    topic: str = ""
+    dm_key: str | None = None  # the same set of users, the same key: one DM per set
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    user: str
+    expires_at: float
+    credential: str | None = None  # fingerprint of what the session was made from
+    admin: bool = False

@@ -1,0 +1,166 @@
+"""The Store, once for both databases: each verb is one unit of work (store/work/) handed to a
+runner, which owns the connections and the transactions. SQLite's runner (sqlite.py) runs them
+on one thread of its own, PostgreSQL's (postgres.py) on SQLAlchemy's asyncpg engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import Connection
+
+from hubbub.model import (
+    MEMBER,
+    Appended,
+    Draft,
+    Member,
+    MessageChange,
+    NewRoom,
+    RoomInfo,
+    SessionRecord,
+    StoredMessage,
+)
+from hubbub.store.dialect import Dialect
+from hubbub.store.work import messages, people, rooms
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Work = Callable[Concatenate[Connection, P], T]
+
+
+class Runner(Protocol):
+    """Runs units of work: each call is one transaction, committed when the work returns and
+    rolled back when it raises. Errors of the database itself come out as
+    StoreUnavailableError; the domain's own (UnknownMessageError, ...) as they are."""
+
+    dialect: Dialect
+
+    async def start(self) -> None:
+        """Connect, and bring the schema up to date (store/schema.py)."""
+        ...
+
+    async def close(self) -> None: ...
+    async def ping(self) -> None: ...
+
+    async def read(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+    async def write(self, work: Work[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """In a transaction that may write: the numbers it assigns commit in order."""
+        ...
+
+
+class DatabaseStore:
+    """hubbub.store.Store over SQLite or PostgreSQL (see the protocol for what each verb means)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._db = runner
+        self._dialect = runner.dialect
+
+    async def start(self) -> None:
+        await self._db.start()
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def ping(self) -> None:
+        await self._db.ping()
+
+    # --- rooms, members, read positions
+    async def ensure_room(self, name: str) -> bool:
+        return await self._db.write(rooms.ensure_room, name)
+
+    async def create_room(self, room: NewRoom) -> RoomInfo | None:
+        return await self._db.write(rooms.create_room, room)
+
+    async def rooms_created_by(self, user: str) -> int:
+        return await self._db.read(rooms.rooms_created_by, user)
+
+    async def room(self, name: str, user: str | None = None) -> RoomInfo | None:
+        return await self._db.read(rooms.room_info, name, user)
+
+    async def find_dm(self, dm_key: str, user: str) -> RoomInfo | None:
+        return await self._db.read(rooms.find_dm, dm_key, user)
+
+    async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
+        return await self._db.read(rooms.rooms_for, user, archived)
+
+    async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
+        await self._db.write(rooms.update_room, name, topic, archived)
+
+    async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
+        return await self._db.read(rooms.members_of, room, after, limit)
+
+    async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
+        return await self._db.write(rooms.add_members, room, users, role) if users else []
+
+    async def remove_member(self, room: str, user: str) -> bool:
+        return await self._db.write(rooms.remove_member, room, user)
+
+    async def count_members(self, room: str) -> int:
+        return await self._db.read(rooms.count_members, room)
+
+    async def members_among(self, room: str, names: Sequence[str]) -> list[str]:
+        return await self._db.read(rooms.members_among, room, names) if names else []
+
+    async def member_rooms(self, user: str) -> list[str]:
+        return await self._db.read(rooms.member_rooms, user)
+
+    async def mark_read(self, room: str, user: str, seq: int) -> int | None:
+        return await self._db.write(rooms.mark_read, room, user, seq)
+
+    # --- users
+    async def touch_users(self, names: Sequence[str]) -> None:
+        if names:
+            await self._db.write(people.touch_users, names)
+
+    async def known_users(self, names: Sequence[str]) -> set[str]:
+        return await self._db.read(people.known_users, names) if names else set()
+
+    async def find_users(self, prefix: str, limit: int) -> list[str]:
+        return await self._db.read(people.find_users, prefix, limit)
+
+    # --- messages and their lifecycle
+    async def append_many(self, drafts: Sequence[Draft]) -> list[Appended]:
+        return await self._db.write(messages.append_many, self._dialect, drafts) if drafts else []
+
+    async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:
+        return await self._db.read(messages.after, room, after_seq, limit)
+
+    async def before(self, room: str, before_seq: int | None, limit: int) -> list[StoredMessage]:
+        return await self._db.read(messages.before, room, before_seq, limit)
+
+    async def message(self, room: str, message_id: str) -> StoredMessage | None:
+        return await self._db.read(messages.message, room, message_id)
+
+    async def change_message(self, room: str, message_id: str, change: MessageChange) -> StoredMessage | None:
+        return await self._db.write(messages.change_message, self._dialect, room, message_id, change)
+
+    async def room_changes(self, room: str) -> int:
+        return await self._db.read(messages.room_changes, room)
+
+    async def changed_since(
+        self, room: str, after_change: int, after_seq: int, limit: int
+    ) -> list[StoredMessage]:
+        return await self._db.read(messages.changed_since, room, after_change, after_seq, limit)
+
+    # --- bots and sessions
+    async def add_bot(self, name: str, token_hash: str) -> None:
+        await self._db.write(people.add_bot, name, token_hash)
+
+    async def revoke_bot(self, name: str) -> bool:
+        return await self._db.write(people.revoke_bot, name)
+
+    async def bot_for_token(self, token_hash: str) -> str | None:
+        return await self._db.read(people.bot_for_token, token_hash)
+
+    async def bots(self) -> list[tuple[str, bool]]:
+        return await self._db.read(people.all_bots)
+
+    async def create_session(self, record: SessionRecord) -> None:
+        await self._db.write(people.create_session, record)
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        return await self._db.read(people.get_session, session_id)
+
+    async def delete_session(self, session_id: str) -> None:
+        await self._db.write(people.delete_session, session_id)

@@ -1,0 +1,146 @@
+"""Every table of the store, once, for both databases: the names and columns the queries in
+store/work/ are written against. Each is `hubbub_`-prefixed everywhere, so a PostgreSQL
+database can be shared with other applications.
+
+This describes the schema as the newest migration leaves it; the migrations themselves
+(hubbub/migrations/versions/) never import it. Adding a table or a column: a new migration
+first, then its description here (DEVELOPERS.md, "Changing the schema").
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    false,
+    text,
+)
+
+from hubbub.migrations.types import Flag, Int, Real
+
+metadata = MetaData()
+
+rooms = Table(
+    "hubbub_rooms",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("head", Int, nullable=False, server_default=text("0")),  # newest seq
+    Column("created_at", Int, nullable=False),
+    Column("created_by", Text),
+    Column("visibility", Text, nullable=False, server_default=text("'public'")),
+    Column("topic", Text, nullable=False, server_default=text("''")),
+    Column("archived", Flag, nullable=False, server_default=false()),
+    Column("dm_key", Text),  # one DM per set of members
+    Column("change_head", Int, nullable=False, server_default=text("0")),  # newest change number
+    Index("hubbub_rooms_created_by", "created_by"),
+    Index(
+        "hubbub_rooms_dm_key",
+        "dm_key",
+        unique=True,
+        sqlite_where=text("dm_key IS NOT NULL"),
+        postgresql_where=text("dm_key IS NOT NULL"),
+    ),
+)
+
+messages = Table(
+    "hubbub_messages",
+    metadata,
+    Column("room", Text, ForeignKey("hubbub_rooms.name"), nullable=False),
+    Column("seq", Int, nullable=False),
+    Column("id", Text, nullable=False, unique=True),
+    Column("author", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("ts", Int, nullable=False),
+    Column("client_msg_id", Text),
+    Column("client_id", Int),
+    Column("mentions", Text, nullable=False, server_default=text("'[]'")),  # JSON list
+    Column("bot", Flag, nullable=False, server_default=false()),
+    Column("edited_at", Int),
+    Column("deleted", Flag, nullable=False, server_default=false()),
+    Column("reactions", Text, nullable=False, server_default=text("'[]'")),  # JSON, as shown
+    Column("change_seq", Int, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("room", "seq"),
+    Index(
+        "hubbub_messages_idempotency",
+        "room",
+        "author",
+        "client_msg_id",
+        unique=True,
+        sqlite_where=text("client_msg_id IS NOT NULL"),
+        postgresql_where=text("client_msg_id IS NOT NULL"),
+    ),
+    Index(
+        "hubbub_messages_changes",
+        "room",
+        "change_seq",
+        sqlite_where=text("change_seq > 0"),
+        postgresql_where=text("change_seq > 0"),
+    ),
+)
+
+members = Table(
+    "hubbub_members",
+    metadata,
+    Column("room", Text, ForeignKey("hubbub_rooms.name"), nullable=False),
+    Column("user", Text, nullable=False),
+    Column("role", Text, nullable=False, server_default=text("'member'")),
+    Column("joined_at", Int, nullable=False),
+    Column("last_read", Int, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("room", "user"),
+    Index("hubbub_members_user", "user"),
+)
+
+users = Table(
+    "hubbub_users",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("seen_at", Int, nullable=False),
+)
+
+# One row per mention of a user (or @room) by a message: what the mention counts read.
+mentions = Table(
+    "hubbub_mentions",
+    metadata,
+    Column("user", Text, nullable=False),
+    Column("room", Text, nullable=False),
+    Column("seq", Int, nullable=False),
+    PrimaryKeyConstraint("user", "room", "seq"),
+)
+
+# One row per user and emoji on a message; messages.reactions holds what is shown of them.
+reactions = Table(
+    "hubbub_reactions",
+    metadata,
+    Column("room", Text, nullable=False),
+    Column("seq", Int, nullable=False),
+    Column("emoji", Text, nullable=False),
+    Column("user", Text, nullable=False),
+    Column("at", Int, nullable=False),
+    # The room's change number that added it: the order people reacted in, in both databases.
+    Column("change_seq", Int, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("room", "seq", "emoji", "user"),
+)
+
+bots = Table(
+    "hubbub_bots",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),  # SHA-256 of the token
+    Column("created_at", Int, nullable=False),
+    Column("revoked_at", Int),
+)
+
+sessions = Table(
+    "hubbub_sessions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user", Text, nullable=False),
+    Column("expires_at", Real, nullable=False),
+    Column("credential", Text),
+    Column("admin", Flag, nullable=False, server_default=false()),
+)
