@@ -19,6 +19,7 @@ import { NotificationSettings } from "./NotificationSettings";
 import { OpenModeNotice } from "./OpenModeNotice";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { ShortcutList } from "./ShortcutList";
+import { signOut } from "./signIn";
 
 /** Where the user continues typing, when what they were doing is done. */
 function focusComposer(): void {
@@ -234,11 +235,14 @@ export function Chat({
   );
   const label = roomLabel(roomMeta, active, me);
 
-  async function signOut() {
+  async function signOutHere() {
     try {
-      await api.logout();
+      await signOut(config.auth_mode); // in auth mode oidc, on to the provider's sign-out
     } finally {
-      onSignedOut(null);
+      // Where the server says signing out ends (an authenticating proxy's sign-out), else the
+      // sign-in form.
+      if (config.logout_url) window.location.assign(config.logout_url);
+      else onSignedOut(null);
     }
   }
 
@@ -297,7 +301,7 @@ export function Chat({
               {me}
             </strong>
           </span>
-          <button type="button" className="link" onClick={() => void signOut()}>
+          <button type="button" className="link" onClick={() => void signOutHere()}>
             Sign out
           </button>
         </div>
