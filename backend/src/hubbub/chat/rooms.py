@@ -11,8 +11,8 @@ Public rooms: anyone signed in sees and joins them; joining makes a member. Priv
 direct messages: only their members; none in auth mode none, where anyone can sign in under
 any name and so read anyone's (made in another mode before, they are not served in this one).
 The owner (the creator) and admins add and remove members and archive; the owner sets the
-topic; any member may leave. Admins do not see private rooms or DMs they are not in: they
-manage them by name.
+topic; any member may leave (a DM too: opening it again brings them back). Admins do not see
+private rooms or DMs they are not in: they manage them by name.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ class Rooms:
         key = "\n".join(members)
         room = await self._store.find_dm(key, actor.user)
         if room is not None:
-            return room
+            return room if room.member else await self._back_in(actor, key, room)
         await new_one()
         room = await self._store.create_room(NewRoom(dm_name(key), DM, None, tuple(members), dm_key=key))
         if room is None:  # made at the same moment elsewhere
@@ -222,6 +222,17 @@ class Rooms:
             return found
         await self._tell_added(room, members)
         return room
+
+    async def _back_in(self, actor: Identity, key: str, room: RoomInfo) -> RoomInfo:
+        """A member who left the DM opens it again: they are back in it, with what was written
+        meanwhile counted as read (as for any new member). Only they bring themselves back: the
+        others opening it, or writing in it, do not."""
+        if await self._store.add_members(room.name, [actor.user]):
+            await self._members_changed(room, added=[actor.user])
+        found = await self._store.find_dm(key, actor.user)
+        assert found is not None  # a DM is never deleted
+        await self._tell_added(found, [actor.user])
+        return found
 
     # --- members
     async def members(
@@ -263,8 +274,9 @@ class Rooms:
         and nothing more of it, on every worker."""
         room = await self._manageable(actor, name)
         leaving = user == actor.user
-        if room.visibility == DM:
-            raise RoomRuleError("a direct message's members are fixed")
+        if room.visibility == DM and not leaving:
+            # Any of them may leave it (and hear nothing more of it until they open it again).
+            raise RoomRuleError("a direct message's members are fixed; each of them may leave it")
         if not leaving and not _manages(actor, room):
             raise Forbidden("only the room's owner or an admin removes members")
         was_member = await self._store.remove_member(name, user)
