@@ -80,6 +80,20 @@ def test_a_direct_message_between_two_people(browser: Browser, team: Target) -> 
     bob.get_by_role("button", name="Open conversation").click()
     expect(bob.get_by_role("heading", level=2, name="ada")).to_be_visible()
     expect(bob.get_by_text("just between us")).to_be_visible()
+    # bob leaves it: out of his list, and what ada writes next does not bring it back.
+    bob.get_by_role("button", name="Leave").click()
+    expect(bob.get_by_role("heading", level=2, name="# general")).to_be_visible()
+    expect(direct).to_have_count(0)
+    say(ada, "still there?")
+    expect(ada.locator("li.message.own:not(.pending)", has_text="still there?")).to_be_visible()
+    expect(direct).to_have_count(0)
+    # Opening it again himself brings him back, to all of it.
+    bob.get_by_role("button", name="New message").click()
+    bob.get_by_label("To", exact=True).fill("ada")
+    bob.get_by_role("button", name="Open conversation").click()
+    expect(bob.get_by_role("heading", level=2, name="ada")).to_be_visible()
+    expect(bob.get_by_text("still there?")).to_be_visible()
+    expect(direct).to_be_visible()
 
 
 def test_removed_while_the_tab_is_open(browser: Browser, team: Target) -> None:
