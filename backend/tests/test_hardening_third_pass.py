@@ -19,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from hubbub.auth.base import Identity
 from hubbub.broker.memory import MemoryBroker
 from hubbub.chat.service import ChatService
+from hubbub.files.local import LocalStorage
 from hubbub.settings import AuthMode, Settings
 from hubbub.store import UnknownRoomError, create_store
 from hubbub.store.work.sql import driver_of
@@ -447,7 +448,7 @@ async def test_a_hidden_room_takes_the_same_work_as_a_missing_one(tmp_path: Path
     the non-member's way now runs the same statements as a missing room's, nothing more."""
     store = create_store(f"sqlite:///{tmp_path}/h.db")
     settings = Settings(data_dir=tmp_path, auth=AuthMode.TOKEN, tokens={"t": "olga"})
-    chat = ChatService(settings, store, MemoryBroker())
+    chat = ChatService(settings, store, MemoryBroker(), LocalStorage(tmp_path / "files"))
     await chat.start()
     await chat.remember_users(["olga", "mike"])
     await chat.rooms.create(Identity("olga"), "vault", "private", "plans")

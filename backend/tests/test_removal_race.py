@@ -31,6 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from hubbub.auth.base import Identity
 from hubbub.chat.rooms import NotAMemberError
 from hubbub.chat.service import ChatService
+from hubbub.files.local import LocalStorage
 from hubbub.settings import AuthMode, Settings
 from hubbub.store import Edit, React, create_store
 from hubbub.transport.json_session import JsonSession
@@ -101,7 +102,7 @@ async def one_interleaving(tmp_path: Path, commit_at: int | None, deliver_at: in
     calls of the join (to count the points); fails on any leak."""
     store = SteppedStore(create_store(f"sqlite:///{tmp_path}/h.db"))
     broker = HeldBroker()
-    chat = ChatService(signed_in(tmp_path), store, broker)
+    chat = ChatService(signed_in(tmp_path), store, broker, LocalStorage(tmp_path / "files"))
     await chat.start()
     await chat.remember_users(["alice", "mallory"])
     await chat.rooms.create(ALICE, "vault", "private")
@@ -221,7 +222,12 @@ async def test_a_removal_the_broker_lost_is_found_at_its_reconnect_or_by_asking_
     reconnect makes every connection check its members-only rooms again, and the owner's
     second DELETE (404, not a member) still takes any socket of that user out of the room."""
     broker = HeldBroker()
-    chat = ChatService(signed_in(tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
+    chat = ChatService(
+        signed_in(tmp_path),
+        create_store(f"sqlite:///{tmp_path}/h.db"),
+        broker,
+        LocalStorage(tmp_path / "files"),
+    )
     await chat.start()
     await chat.remember_users(["alice", "mallory"])
     for room in ("vault", "attic"):
