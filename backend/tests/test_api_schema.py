@@ -23,8 +23,9 @@ from tests.services import HubbubServer, free_port, hubbub_cli
 
 EXAMPLES = 100  # per operation and generation mode (valid, invalid)
 JWT_SECRET = "schema-jwt-secret-0123456789abcdef"
-# A rule the schema cannot say: a direct message needs someone besides its maker (a list of
-# only themselves is schema-valid, and answered 400 as documented).
+# Rules the schema cannot say: a direct message needs someone besides its maker (a list of
+# only themselves is schema-valid, and answered 400 as documented), and auth mode none has no
+# direct messages at all (403, as documented).
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {
         # A redirect is an answer to check against the document, not a page to fetch (the
@@ -34,7 +35,9 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
             {
                 "include-path": "/api/dms",
                 "checks": {
-                    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "404", "429"]}
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "400", "401", "403", "404", "429"]
+                    }
                 },
             }
         ],

@@ -286,7 +286,13 @@ async def test_join_storm_evicts_nobody_and_presence_adds_up(hubbub_server: Serv
     the room has at most 200 online (LIST_MOST), then to a count that names nobody. That a
     burst costs a frame per notification window, not one per user, is tested with the windows
     under the test's control (test_units.py)."""
-    server = hubbub_server({"HUBBUB_SEND_QUEUE_SIZE": "64", "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000"})
+    server = hubbub_server(
+        {
+            "HUBBUB_SEND_QUEUE_SIZE": "64",
+            "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000",
+            "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",  # 300 new names from one address
+        }
+    )
     first = await ChatClient.open(chat_url(server, "u0"))
     joined = await first.join()
     names, count = set(joined["users"]), joined["online"]

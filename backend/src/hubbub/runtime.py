@@ -86,12 +86,12 @@ class Runtime:
         register_known_secrets(settings)
         store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
         broker = create_broker(settings.effective_broker_url, settings.broker_channel)
+        limiter = create_limiter(settings)
         storage = create_file_storage(settings.file_storage_url, settings.data_dir)
-        chat = ChatService(settings, store, broker, storage)
+        chat = ChatService(settings, store, broker, storage, limiter)
         secret = load_or_create_secret(settings)
         authenticator = create_authenticator(settings, store, secret)
         sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
-        limiter = create_limiter(settings)
         runtime = cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
         if settings.auth is AuthMode.OIDC:
             from hubbub.auth.oidc import OidcAuth
@@ -101,6 +101,11 @@ class Runtime:
         return runtime
 
     async def start(self) -> None:
+        if self.settings.auth is AuthMode.NONE:
+            log.warning(
+                "auth mode none: anyone can use any name, so there are no private rooms or direct "
+                "messages; for a team, set HUBBUB_AUTH to token, jwt or password"
+            )
         await self.chat.start()
         await self.chat.remember_users(self.authenticator.configured_users())
         self._sweeper = asyncio.create_task(self._end_revoked(), name="hubbub-credentials")

@@ -91,7 +91,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Direct Message */
+        /**
+         * Direct Message
+         * @description The caller's DM with these users; making a new one counts against the room-creation
+         *     limits, opening one that exists does not.
+         */
         post: operations["direct_message_api_dms_post"];
         delete?: never;
         options?: never;
@@ -260,7 +264,7 @@ export interface paths {
         };
         /**
          * Members
-         * @description Online first, then by name.
+         * @description By name, a page at a time: the members after ``after``; fewer than ``limit``: the last page.
          */
         get: operations["members_api_rooms__room__members_get"];
         put?: never;
@@ -1239,6 +1243,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1271,6 +1284,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1302,6 +1324,15 @@ export interface operations {
                     "application/json": components["schemas"]["SignOutReply"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1329,6 +1360,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServerConfig"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1364,7 +1404,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description too many or too few people */
+            /** @description too many or too few people; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1407,6 +1447,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many new rooms and direct messages lately */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1465,6 +1514,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -1559,6 +1617,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1619,7 +1686,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1684,6 +1751,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1722,6 +1798,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1751,6 +1836,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomSummary"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1822,7 +1916,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomCreatedReply"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1907,6 +2001,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1969,7 +2072,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad Request; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2043,7 +2146,7 @@ export interface operations {
                     "application/json": components["schemas"]["FileRef"];
                 };
             };
-            /** @description an unreadable Content-Length */
+            /** @description an unreadable Content-Length; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2119,7 +2222,10 @@ export interface operations {
     };
     members_api_rooms__room__members_get: {
         parameters: {
-            query?: never;
+            query?: {
+                after?: string | null;
+                limit?: number;
+            };
             header?: never;
             path: {
                 room: string;
@@ -2135,6 +2241,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2206,7 +2321,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2272,6 +2387,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2331,6 +2455,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2406,7 +2539,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageEvent"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2491,6 +2624,15 @@ export interface operations {
                     "application/json": string[];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2547,6 +2689,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     readyz_readyz_get: {
@@ -2567,6 +2718,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -2583,6 +2743,7 @@ export enum CloseCode {
     NORMAL = 1000,
     GOING_AWAY = 1001,
     UNSUPPORTED_DATA = 1003,
+    INVALID_DATA = 1007,
     POLICY_VIOLATION = 1008,
     MESSAGE_TOO_BIG = 1009,
     INTERNAL_ERROR = 1011,

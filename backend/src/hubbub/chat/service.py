@@ -31,7 +31,9 @@ from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.files import FileStorage
+from hubbub.limits import Limiter
 from hubbub.model import (
+    PUBLIC,
     ROOM_MENTION,
     AppendError,
     Draft,
@@ -40,7 +42,9 @@ from hubbub.model import (
     StoredMessage,
     TooManyReactionsError,
     UnknownMessageError,
+    UnknownRoomError,
 )
+from hubbub.ratelimit import Allowances
 from hubbub.settings import Settings
 from hubbub.store import Store
 
@@ -54,10 +58,18 @@ class RoomJoin:
     head: int  # seq of the room's newest message
     online: Online  # who is online in it now
     changes: int  # the room's newest change number
+    members_only: bool  # private or a DM: what is read of it is for members only
 
 
 class ChatService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker, storage: FileStorage) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        broker: Broker,
+        storage: FileStorage,
+        limiter: Limiter | None = None,
+    ) -> None:
         self.settings = settings
         self._store = store
         self._broker = broker
@@ -78,9 +90,12 @@ class ChatService:
             everyone=self._online_in_a_room,
         )
         # Who may see and do what in which room: every room verb below goes through it.
-        self.rooms = Rooms(settings, store, self._publish, self.online_users)
+        self.rooms = Rooms(settings, store, self._publish, self.online_users, limiter)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self.bots = Bots(settings, store)
+        # Per user, shared by all their sockets on this worker: opening more does not buy more.
+        self.message_allowance = Allowances(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.join_allowance = Allowances(settings.join_rate_per_second, settings.join_burst)
         self.files = Files(settings, store, storage, self.rooms)
         self._seen: set[str] = set()
         self._unseen: set[str] = set()
@@ -186,9 +201,17 @@ class ChatService:
         page = await self._store.before(room, before, limit + 1)
         return page[-limit:], len(page) > limit
 
-    async def messages_after(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """For a connection's own gap fill, in a room it has joined."""
-        return await self._store.after(room, after, limit)
+    async def messages_after(
+        self, room: str, after: int, limit: int, reader: Identity | None = None
+    ) -> list[StoredMessage]:
+        """For a connection's own gap fill, in a room it has joined. With a ``reader`` (a room
+        for members only), what was read is theirs only if they are still a member after it was
+        read: a removal that committed before the read fails that check (UnknownRoomError),
+        and whatever committed after the removal was read after it too."""
+        page = await self._store.after(room, after, limit)
+        if page and reader is not None:
+            await self.rooms.visible(reader, room)
+        return page
 
     async def remember_users(self, names: list[str]) -> None:
         """Users the configuration names: known (invitable) before they first sign in."""
@@ -222,14 +245,28 @@ class ChatService:
     # --- in a room
     async def join(self, subscriber: Subscriber, room: str) -> RoomJoin:
         """Subscribe to the room's events, a member of it from now on if it is public. Raises
-        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError."""
-        info = await self.rooms.enter(subscriber.identity, room)
-        if self._hub.subscribe(room, subscriber):
+        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError.
+
+        The subscription comes first, pending, and membership is read after it: a removal that
+        commits before that read is seen by it, and one that commits later is published after
+        the subscription exists, so it reaches it (Hub.remove_member) and ends it. A join whose
+        subscription was ended meanwhile fails as if the removal had come first. No interleaving
+        leaves a non-member subscribed."""
+        first = self._hub.subscribe(room, subscriber, pending=True)
+        try:
+            info = await self.rooms.enter(subscriber.identity, room, subscriber.address)
+            # Read after subscribing: a change after this number reaches the subscriber live.
+            changes = await self._store.room_changes(room)
+        except BaseException:
+            if first:
+                self._hub.unsubscribe(room, subscriber)
+            raise
+        if not self._hub.confirm(room, subscriber):
+            raise UnknownRoomError(room)
+        if first:
             # The others hear of a first arrival; this client gets the list in its answer.
             self._presence.join(room, subscriber.user)
-        # Read after subscribing: a change after this number reaches the subscriber live.
-        changes = await self._store.room_changes(room)
-        return RoomJoin(info.head, self._presence.users(room), changes)
+        return RoomJoin(info.head, self._presence.users(room), changes, info.visibility != PUBLIC)
 
     async def join_default(self, subscriber: Subscriber) -> None:
         """A plain-text client's only room, the default one (public, always there): it hears
@@ -237,7 +274,7 @@ class ChatService:
         room = self.settings.default_room
         if self._hub.subscribe(room, subscriber):
             self._presence.join(room, subscriber.user)
-        await self.rooms.enter(subscriber.identity, room)
+        await self.rooms.enter(subscriber.identity, room, subscriber.address)
 
     def leave(self, subscriber: Subscriber, room: str) -> None:
         if self._hub.unsubscribe(room, subscriber):
@@ -292,10 +329,14 @@ class ChatService:
         return await self._store.room_changes(room)
 
     async def changed_since(
-        self, room: str, after_change: int, after_seq: int, limit: int
+        self, room: str, after_change: int, after_seq: int, limit: int, reader: Identity | None = None
     ) -> list[StoredMessage]:
-        """For a connection's own change catch-up, in a room it has joined."""
-        return await self._store.changed_since(room, after_change, after_seq, limit)
+        """For a connection's own change catch-up, in a room it has joined; ``reader`` as for
+        messages_after."""
+        page = await self._store.changed_since(room, after_change, after_seq, limit)
+        if page and reader is not None:
+            await self.rooms.visible(reader, room)
+        return page
 
     async def _mentions(self, room: str, author: Identity, body: str) -> tuple[str, ...]:
         """The members the body mentions; @room too where the author may use it (any member

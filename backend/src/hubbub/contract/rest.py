@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
+from hubbub.contract.text import Input
 from hubbub.model import RoomInfo
 from hubbub.settings import AuthMode
 
@@ -17,10 +18,10 @@ class _Reply(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-class _Request(BaseModel):
+class _Request(Input):
     """A request body: a field the server does not know is refused (422), not ignored, and the
     schema says so (additionalProperties: false); a value of the wrong JSON type is refused, not
-    converted ("0" is not false)."""
+    converted ("0" is not false); no string in it holds a NUL (contract/text.py)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

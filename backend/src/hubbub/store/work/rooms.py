@@ -69,7 +69,21 @@ def _counts() -> list[Any]:
     ]
 
 
-ROOM = Statement(select(*_ROOM_COLUMNS).select_from(_as_user).where(r.name == bindparam("name")))
+ALL = 2**62  # a LIMIT past any count of rows
+
+
+def _room_by_name() -> Any:
+    """One room by name, as a row whether it exists or not (its columns NULL when it does not),
+    the membership looked up by the name asked for: a missing room costs the work of one the
+    asker may not see, so the time of an answer does not tell them apart."""
+    asked = select(bindparam("name", type_=r.name.type).label("name")).subquery("asked")
+    found = asked.outerjoin(rooms, r.name == asked.c.name).outerjoin(
+        members, and_(m.room == asked.c.name, m.user == _user)
+    )
+    return select(*_ROOM_COLUMNS).select_from(found)
+
+
+ROOM = Statement(_room_by_name())
 DM_ROOM = Statement(select(*_ROOM_COLUMNS).select_from(_as_user).where(r.dm_key == bindparam("dm_key")))
 # Every room the user is a member of (by the members' index on user), with what is new there.
 MINE = (
@@ -101,7 +115,7 @@ DM_MEMBERS = Statement(select(m.user).where(m.room == bindparam("room")).order_b
 def _info(conn: Connection, row: tuple[Any, ...]) -> RoomInfo:
     name, head, visibility, topic, owner, archived, role, last_read, member_count, *counts = row
     dm_members: tuple[str, ...] = ()
-    if visibility == DM:
+    if visibility == DM and role is not None:  # for its members only: nobody else is told, or waits
         dm_members = tuple(run(conn, DM_MEMBERS, room=name).scalars())
     unread, mentioned = counts or (0, 0)
     return RoomInfo(
@@ -122,7 +136,7 @@ def _info(conn: Connection, row: tuple[Any, ...]) -> RoomInfo:
 
 def room_info(conn: Connection, name: str, user: str | None) -> RoomInfo | None:
     row = run(conn, ROOM, name=name, user=user).first()
-    return None if row is None else _info(conn, row)
+    return None if row is None or row[0] is None else _info(conn, row)
 
 
 def find_dm(conn: Connection, dm_key: str, user: str) -> RoomInfo | None:
@@ -195,8 +209,13 @@ def update_room(conn: Connection, name: str, topic: str | None, archived: bool |
 
 
 _in_room = m.room == bindparam("room")
+# By name, in the database's order of text (SQLite: bytes; PostgreSQL: its collation), the
+# order of the primary key's index: a page is one range of it, however large the room.
 MEMBERS = Statement(
-    select(m.user, m.role).where(_in_room).order_by(case((m.role == OWNER, 0), else_=1), m.user)
+    select(m.user, m.role)
+    .where(_in_room, m.user > bindparam("after"))
+    .order_by(m.user)
+    .limit(bindparam("limit"))
 )
 # A new member has read what came before them: they start with nothing unread.
 ADD_MEMBER = Statement(
@@ -233,9 +252,14 @@ MARK_READ = Statement(
 )
 
 
-def members_of(conn: Connection, room: str) -> list[Member]:
-    """Owners first, then by name."""
-    return [Member(user, role) for user, role in run(conn, MEMBERS, room=room).rows]
+def members_of(conn: Connection, room: str, after: str | None, limit: int | None) -> list[Member]:
+    """By name: those after ``after`` (from the first when None), at most ``limit`` (all when
+    None). A name is never empty, so "" comes before every one."""
+    bound = ALL if limit is None else limit
+    return [
+        Member(user, role)
+        for user, role in run(conn, MEMBERS, room=room, after=after or "", limit=bound).rows
+    ]
 
 
 def add_members(conn: Connection, room: str, users: Sequence[str], role: str) -> list[str]:
