@@ -171,7 +171,7 @@ async def one_interleaving(tmp_path: Path, commit_at: int | None, deliver_at: in
         )
     ]
     assert leaks == [], (where, leaks)
-    assert "mallory" not in chat._presence.users("vault"), where
+    assert "mallory" not in chat._presence.users("vault").users, where
     assert session not in chat._hub._rooms.get("vault", ()), where
     task.cancel()
     await chat.stop()
