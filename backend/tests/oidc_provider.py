@@ -121,7 +121,7 @@ class OidcProvider:
         )
         log = open(self.base / "provider.log", "ab")  # noqa: SIM115 - the process holds it
         self.proc = subprocess.Popen([node, str(HERE / "provider.mjs"), str(config)], stdout=log, stderr=log)
-        wait_for(self.ready, 20, f"oidc-provider at {self.issuer} (log: {self.base / 'provider.log'})")
+        wait_for(self.ready, 60, f"oidc-provider at {self.issuer} (log: {self.base / 'provider.log'})")
         return self
 
     def ready(self) -> bool:

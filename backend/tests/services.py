@@ -122,7 +122,7 @@ class HubbubServer:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.command(), env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
-            wait_for(self.ready, 20, f"hubbub on port {self.port} (log: {self.log_path})")
+            wait_for(self.ready, 60, f"hubbub on port {self.port} (log: {self.log_path})")
         return self
 
     def command(self) -> list[str]:
