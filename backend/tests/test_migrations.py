@@ -22,7 +22,7 @@ from hubbub.model import Draft, React, Reaction
 from hubbub.store import Store, create_store
 from hubbub.store import schema as store_schema
 from hubbub.store.postgres import async_url
-from hubbub.store.tables import metadata
+from hubbub.store.tables import described, metadata
 from tests.conftest import ServerFactory, fresh_database
 from tests.fixtures import make_legacy
 from tests.services import hubbub_cli, wait_for
@@ -250,7 +250,8 @@ async def test_the_tables_describe_what_the_migrations_make(database: str) -> No
     await (await started(database)).close()
 
     def differences(conn: Connection) -> list[Any]:
-        context = MigrationContext.configure(conn, opts={"version_table": store_schema.VERSION_TABLE})
+        opts = {"version_table": store_schema.VERSION_TABLE, "include_name": described}
+        context = MigrationContext.configure(conn, opts=opts)
         return list(compare_metadata(context, metadata))
 
     assert await inspected(database, differences) == []
