@@ -149,6 +149,9 @@ class Settings(BaseSettings):
         default=50, ge=0, description="@room by any member up to this size; beyond, owners and admins only"
     )
     room_creations_per_minute: float = Field(default=10.0, gt=0)
+    searches_per_minute: float = Field(
+        default=60.0, gt=0, description="GET /api/search per user (per address when anonymous)"
+    )
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.

@@ -23,6 +23,7 @@ from hubbub.model import (
     RoomArchivedError,
     RoomLimitError,
     RoomRuleError,
+    SearchQueryError,
     StoreUnavailableError,
     TooManyReactionsError,
     UnknownMessageError,
@@ -79,6 +80,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     NameTakenError: Answer(409, "invalid_message", lambda _e, _a: "that room name is not available"),
     RoomLimitError: Answer(429, "rate_limited", _said),
     ReadBeyondHeadError: Answer(400, "invalid_message", lambda exc, _a: f"seq: {exc}"),
+    SearchQueryError: Answer(400, "invalid_message", _said),
 }
 
 
