@@ -9,13 +9,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from hubbub.model import Delete, Draft, Edit, Found, NewRoom, React, SearchQueryError, StoredMessage
 from hubbub.search.fold import fold
 from hubbub.search.query import parse
-from hubbub.search.terms import grams
 from hubbub.store import Store
 from hubbub.store import database as store_database
 from tests.conftest import fresh_database
@@ -332,39 +330,3 @@ async def test_an_upgraded_database_is_searched_as_it_is(
         return
     async with fresh_database(request.getfixturevalue("postgres_url")) as url:
         await check(url)
-
-
-SAMPLES = [
-    "",
-    "ab",
-    "abc",
-    "a b c",
-    "我们明天在上海开会",
-    "ラーメンを食べたい ok",
-    "회의는 서울에서",
-    "x上y",
-    "上",
-    "ภาษาไทย",
-    "🎉 party 🎉",
-    "c++ / c# % _ ' \" \\",
-    "𠀀𠀁 (extension B)",
-]
-
-
-async def test_postgres_makes_the_grams_python_makes(postgres_url: str) -> None:
-    """The GIN index's terms come from SQL (migration search_index), SQLite's from Python
-    (search/terms.py): the same, character for character."""
-    async with fresh_database(postgres_url) as url:
-        instance = create_store(url)
-        await instance.start()
-        await instance.close()
-        conn = await asyncpg.connect(url)
-        try:
-            for sample in SAMPLES:
-                folded = fold(sample)
-                made = await conn.fetchval("SELECT hubbub_search_grams($1)", folded)
-                assert set(made) == grams(folded), sample
-                terms = await conn.fetchval("SELECT hubbub_search_terms($1, 'ann', 'town', 'link')", folded)
-                assert set(terms) == grams(folded) | {"\x01aann", "\x01rtown", "\x01klink"}, sample
-        finally:
-            await conn.close()

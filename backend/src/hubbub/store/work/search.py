@@ -12,6 +12,7 @@ needs nothing from the transaction that stores a message, and never delays it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,7 +156,7 @@ def _follow_room(conn: Connection, index: SearchIndex, room: str, change_head: i
         for row in run(conn, NEW, room=room, after=seq_done, limit=limit - len(changed)).rows
     ]
     _apply_changes(conn, index, room, changed)
-    _add(conn, index, [message for message in new if not message.deleted])
+    _add(conn, index, room, [message for message in new if not message.deleted])
     if len(changed) < limit:
         # Every change to what was indexed is in now, and what was added is as it is now.
         change_done = max(change_done, change_head)
@@ -201,21 +202,34 @@ def _apply_changes(conn: Connection, index: SearchIndex, room: str, changed: lis
         [{"doc": doc.id, "kinds": " ".join(doc.kinds), "folded": doc.folded} for doc in renewed],
     )
     index.added(conn, renewed)
-    _add(conn, index, missing)
+    _add(conn, index, room, missing)
 
 
-def _add(conn: Connection, index: SearchIndex, found: list[StoredMessage]) -> None:
-    docs: list[Doc] = []
-    for message in found:
-        doc_id = message.ts * SAME_MS + message.seq % SAME_MS
-        while True:  # another message of the same millisecond may have the id: the next one
-            doc = _document(message, doc_id)
-            row = {"id": doc.id, "room": doc.room, "seq": doc.seq, "author": doc.author, "folded": doc.folded}
-            if run(conn, INSERT_DOC, **row, kinds=" ".join(doc.kinds)).rowcount == 1:
-                break
-            doc_id += 1
-        docs.append(doc)
-    index.added(conn, docs)
+def _add(conn: Connection, index: SearchIndex, room: str, found: list[StoredMessage]) -> None:
+    """Documents for messages of one room. An id is the message's millisecond and a number:
+    another message of that millisecond may have it, and this one takes the next free one."""
+    docs = {m.seq: _document(m, m.ts * SAME_MS + m.seq % SAME_MS) for m in found}
+    run_many(conn, INSERT_DOC, [_row(doc) for doc in docs.values()])
+    if docs:
+        stored = {int(row[2]): int(row[0]) for row in run(conn, DOCS, room=room, seqs=list(docs)).rows}
+        for seq, doc in list(docs.items()):
+            while stored.get(seq) != doc.id:
+                doc = dataclasses.replace(doc, id=doc.id + 1)
+                if run(conn, INSERT_DOC, **_row(doc)).rowcount == 1:
+                    stored[seq] = doc.id
+            docs[seq] = doc
+    index.added(conn, list(docs.values()))
+
+
+def _row(doc: Doc) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "room": doc.room,
+        "seq": doc.seq,
+        "author": doc.author,
+        "kinds": " ".join(doc.kinds),
+        "folded": doc.folded,
+    }
 
 
 # --- searching
