@@ -67,10 +67,33 @@ def vocabulary(rng: random.Random, size: int) -> list[str]:
     return sorted(words)[:size]
 
 
-CJK_WORDS = "我们 明天 会议 开会 东京 数据 问题 项目 时间 工作 今天 发布 测试 服务 用户 系统 更新 代码 文档 需要".split()
+CJK_WORDS = [
+    "我们",
+    "明天",
+    "会议",
+    "开会",
+    "东京",
+    "数据",
+    "问题",
+    "项目",
+    "时间",
+    "工作",
+    "今天",
+    "发布",
+    "测试",
+    "服务",
+    "用户",
+    "系统",
+    "更新",
+    "代码",
+    "文档",
+    "需要",
+]
 
 
-def messages(count: int, rooms: list[str], users: list[str], hidden_rooms: set[str]) -> Iterator[tuple[Any, ...]]:
+def messages(
+    count: int, rooms: list[str], users: list[str], hidden_rooms: set[str]
+) -> Iterator[tuple[Any, ...]]:
     """(room, seq, id, author, body, ts) in time order."""
     rng = random.Random(SEED)
     words = vocabulary(rng, 30_000)
@@ -104,8 +127,13 @@ def messages(count: int, rooms: list[str], users: list[str], hidden_rooms: set[s
             room = rng.choice(hidden)
             body += f" {HIDDEN}"
         seqs[room] += 1
-        yield room, seqs[room], uuid.UUID(int=rng.getrandbits(128)).hex, rng.choice(users), body, start + n * (
-            YEAR_MS // count
+        yield (
+            room,
+            seqs[room],
+            uuid.UUID(int=rng.getrandbits(128)).hex,
+            rng.choice(users),
+            body,
+            start + n * (YEAR_MS // count),
         )
 
 
@@ -140,13 +168,14 @@ async def fill(url: str, count: int) -> dict[str, float]:
 
         db = sqlite3.connect(url.split(":///", 1)[1], isolation_level=None)
         db.execute("BEGIN")
+        db.executemany("INSERT INTO hubbub_rooms (name, created_at, visibility) VALUES (?, 0, ?)", rooms)
         db.executemany(
-            "INSERT INTO hubbub_rooms (name, created_at, visibility) VALUES (?, 0, ?)", rooms
+            "INSERT OR IGNORE INTO hubbub_members (room, user, joined_at) VALUES (?, ?, 0)", members
         )
-        db.executemany("INSERT OR IGNORE INTO hubbub_members (room, user, joined_at) VALUES (?, ?, 0)", members)
         for chunk in iter(lambda: list(itertools.islice(rows, 20_000)), []):
             db.executemany(
-                "INSERT INTO hubbub_messages (room, seq, id, author, body, ts) VALUES (?, ?, ?, ?, ?, ?)", chunk
+                "INSERT INTO hubbub_messages (room, seq, id, author, body, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                chunk,
             )
             heads.update({room: seq for room, seq, *_ in chunk})
         db.executemany("UPDATE hubbub_rooms SET head = ? WHERE name = ?", [(s, r) for r, s in heads.items()])
@@ -160,14 +189,17 @@ async def fill(url: str, count: int) -> dict[str, float]:
             "INSERT INTO hubbub_rooms (name, created_at, visibility) VALUES ($1, 0, $2)", rooms
         )
         await conn.executemany(
-            'INSERT INTO hubbub_members (room, "user", joined_at) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', members
+            'INSERT INTO hubbub_members (room, "user", joined_at) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING',
+            members,
         )
         for chunk in iter(lambda: list(itertools.islice(rows, 20_000)), []):
             await conn.copy_records_to_table(
                 "hubbub_messages", records=chunk, columns=["room", "seq", "id", "author", "body", "ts"]
             )
             heads.update({room: seq for room, seq, *_ in chunk})
-        await conn.executemany("UPDATE hubbub_rooms SET head = $1 WHERE name = $2", [(s, r) for r, s in heads.items()])
+        await conn.executemany(
+            "UPDATE hubbub_rooms SET head = $1 WHERE name = $2", [(s, r) for r, s in heads.items()]
+        )
         await conn.close()
     written = time.perf_counter() - began
     store = create_store(url)
@@ -223,7 +255,10 @@ def measure(url: str, runs: int) -> dict[str, dict[str, Any]]:
                 "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
                 "max_ms": times[-1],
             }
-            print(f"  {name:40} p50 {results[name]['p50_ms']:8.1f} ms   p99 {results[name]['p99_ms']:8.1f} ms", flush=True)
+            print(
+                f"  {name:40} p50 {results[name]['p50_ms']:8.1f} ms   p99 {results[name]['p99_ms']:8.1f} ms",
+                flush=True,
+            )
     return results
 
 
@@ -266,10 +301,7 @@ def main() -> None:
         base = Path(tempfile.mkdtemp(prefix=f"hubbub-search-bench-{kind}-"))
         postgres = PostgresServer().start() if kind == "postgres" else None
         try:
-            if postgres is not None:
-                url = postgres.url
-            else:
-                url = f"sqlite:///{base / 'hubbub.db'}"
+            url = postgres.url if postgres is not None else f"sqlite:///{base / 'hubbub.db'}"
             print(f"{kind}: writing {args.messages:,} messages and indexing them", flush=True)
             timing = asyncio.run(fill(url, args.messages))
             print(f"  {timing}", flush=True)

@@ -6,7 +6,7 @@ import uuid
 
 from conftest import Target
 from playwright.sync_api import Browser, Page, Playwright, expect
-from ui import open_as, say, wait_until
+from ui import open_as, open_room, say, wait_until
 
 
 def public_room(playwright: Playwright, target: Target) -> str:
@@ -24,8 +24,7 @@ def room_button(page: Page, room: str) -> object:
 
 
 def visit(page: Page, room: str) -> None:
-    room_button(page, room).click()
-    expect(page.get_by_role("heading", level=2, name=f"# {room}")).to_be_visible()
+    open_room(page, room)
 
 
 def test_a_mention_in_another_room_lights_the_badge_and_the_title(

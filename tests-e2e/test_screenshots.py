@@ -6,13 +6,17 @@ replace the ones in docs/screenshots/ (the README shows those).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
+import httpx
 from conftest import Target
 from playwright.sync_api import Browser, Page, expect
+from test_chat import post
 from ui import say, sign_in
+from websockets.sync.client import connect
 
 RESULTS = Path(__file__).resolve().parent / "test-results" / "screenshots"
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -64,6 +68,30 @@ def test_screenshots(browser: Browser, target: Target) -> None:
     grace.get_by_role("button", name="Members").click()
     expect(grace.get_by_test_id("members")).to_contain_text("ada")
     shoot(grace, "chat-dark.png")
+
+    # Browse rooms, with a preview, and the quick switcher.
+    topics = {"design": "Mockups and reviews", "ops": "On call and incidents", "random": "Anything else"}
+    with httpx.Client(base_url=target.url) as http:
+        assert http.post("/api/login", json={"name": "olga"}).status_code == 200
+        for name, topic in topics.items():
+            assert http.post("/api/rooms", json={"name": name, "topic": topic}).status_code in (200, 201)
+    with connect(f"{target.ws_url}/api/ws?name=olga") as olga:
+        olga.recv()
+        olga.send(json.dumps({"type": "join", "room": "design"}))
+        post(olga, "design", "New **login screen** mockups are up :tada:", "d1")
+    ada.get_by_role("button", name="Browse rooms").click()
+    browse = ada.get_by_role("dialog", name="Browse rooms")
+    expect(browse.get_by_text("On call and incidents")).to_be_visible()
+    browse.get_by_role("listitem").filter(has_text="# design").get_by_role("button", name="Preview").click()
+    expect(browse.get_by_text("mockups are up")).to_be_visible()
+    shoot(ada, "browse-rooms.png")
+    ada.keyboard.press("Escape")
+    ada.keyboard.press("Control+k")
+    switcher = ada.get_by_role("dialog", name="Jump to")
+    switcher.get_by_role("combobox").press_sequentially("gr")
+    expect(switcher.get_by_role("option").first).to_be_visible()
+    shoot(ada, "switcher.png")
+    ada.keyboard.press("Escape")
 
     phone = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True).new_page()
     sign_in(phone, target.url, "linus", room)

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from conftest import ServerFactory, Target
 from playwright.sync_api import Browser, Page, expect
 from test_chat import post_history
-from ui import open_as, say, sign_in, wait_until, wait_until_true
+from ui import open_as, open_room, say, sign_in, wait_until, wait_until_true
 
 
 def top_message(page: Page) -> str:
@@ -58,7 +58,7 @@ def test_each_room_keeps_its_own_place(browser: Browser, target: Target, room: s
     expect(page.locator("li.message")).to_have_count(40)
     scroll_up(page, 300)
     place = top_message(page)
-    room_button(page, other).click()
+    open_room(page, other)  # not one of the reader's rooms yet: from Browse rooms
     expect(page.get_by_text("old 39", exact=True)).to_be_visible()
     wait_until(page, "() => document.querySelectorAll('li.message').length === 40")
     assert at_bottom(page)  # a first visit opens at the newest
@@ -149,7 +149,7 @@ def test_phone_layout_gives_the_conversation_the_screen(browser: Browser, target
     expect(page.get_by_role("navigation", name="Rooms")).to_be_hidden()
     menu.click()
     expect(page.get_by_role("navigation", name="Rooms")).to_be_visible()
-    room_button(page, "general").click()
+    open_room(page, "general")  # not one of theirs: from Browse rooms
     expect(page.get_by_role("navigation", name="Rooms")).to_be_hidden()
     expect(page.get_by_role("heading", level=2, name="# general")).to_be_visible()
 
@@ -173,7 +173,7 @@ def test_the_message_box_grows_and_focus_is_where_you_type(
     box.fill("one\ntwo\nthree\nfour\nfive")
     after = box.bounding_box()
     assert before is not None and after is not None and after["height"] > before["height"] + 40
-    room_button(page, "general").click()
+    open_room(page, "general")  # not one of theirs: from Browse rooms
     expect(page.locator("textarea")).to_be_focused()
 
 

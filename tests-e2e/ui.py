@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -64,3 +65,22 @@ def wait_until_true(condition: Callable[[], bool], page: Page, what: str, timeou
 def message_bodies(page: Page) -> list[str]:
     texts = page.locator("[data-testid=messages] li.message:not(.pending) .body").all_inner_texts()
     return [text.strip() for text in texts]  # a formatted body is a block: no trailing newline
+
+
+def open_room(page: Page, room: str) -> None:
+    """Open a room from the sidebar, where the user's rooms are; a public room they are not in
+    is joined from Browse rooms."""
+    listed = re.compile(rf"^# {re.escape(room)}(\W|$)")
+    entry = page.get_by_role("navigation", name="Rooms").get_by_role("button", name=listed)
+    browse = page.get_by_role("button", name="Browse rooms")
+    expect(browse).to_be_visible()
+    if entry.count():
+        entry.click()
+    else:
+        browse.click()
+        dialog = page.get_by_role("dialog", name="Browse rooms")
+        dialog.get_by_label("Search rooms").fill(room)
+        dialog.get_by_role("button", name=f"Join # {room}").or_(
+            dialog.get_by_role("button", name=f"Open # {room}")
+        ).click()
+    expect(page.get_by_role("heading", level=2, name=f"# {room}")).to_be_visible()

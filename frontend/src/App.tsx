@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 
 import { api, ApiError, type ServerConfig } from "./api";
-import { Chat } from "./components/Chat";
-import { Login } from "./components/Login";
+import { Chat } from "./app/Chat";
+import { Login } from "./app/Login";
 
 type Phase =
   | { kind: "loading" }

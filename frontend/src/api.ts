@@ -41,7 +41,10 @@ export const api = {
   me: () => unwrap(client.GET("/api/me")),
   login: (form: LoginForm) => unwrap(client.POST("/api/login", { body: form })),
   logout: () => unwrap(client.POST("/api/logout")),
+  oidcLogout: () => unwrap(client.POST("/api/auth/oidc/logout")),
   rooms: () => unwrap(client.GET("/api/rooms")),
+  /** Every room the caller can see, archived ones included. */
+  allRooms: () => unwrap(client.GET("/api/rooms", { params: { query: { archived: true } } })),
   createRoom: (name: string, visibility: NonNullable<Visibility> = "public", topic = "") =>
     unwrap(client.POST("/api/rooms", { body: { name, visibility, topic } })),
   directMessage: (users: string[]) => unwrap(client.POST("/api/dms", { body: { users } })),
@@ -55,6 +58,9 @@ export const api = {
   users: (q: string) => unwrap(client.GET("/api/users", { params: { query: { q } } })),
   history: (room: string, before: number, limit: number) =>
     unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { before, limit } } })),
+  /** The room's newest messages, oldest first. */
+  latest: (room: string, limit: number) =>
+    unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { limit } } })),
 };
 
 export function socketUrl(): string {

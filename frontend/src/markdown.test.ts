@@ -12,6 +12,7 @@ const ATTRIBUTES: Record<string, ReadonlySet<string>> = {
   PRE: new Set(["tabindex"]),
   SPAN: new Set(["class"]),
   OL: new Set(["start"]),
+  CODE: new Set(["data-lang"]),
 };
 
 function rendered(body: string, mentions: string[] = []): HTMLElement {
@@ -90,5 +91,31 @@ describe("message formatting", () => {
     expect([...host.querySelectorAll(".mention")].map((m) => m.textContent)).toEqual(["@ada", "@room"]);
     const spaced = rendered("thanks @Mary Ann!", ["Mary Ann"]);
     expect(spaced.querySelector(".mention")?.textContent).toBe("@Mary Ann");
+  });
+
+  it("links www. addresses (over https), numbers lists, and turns shortcodes into emoji", () => {
+    const host = rendered("docs at www.example.org/guide, not example.org\n\n3. third\n4. fourth\n\n:tada: :+1: `:tada:` :) :nosuch:");
+    expect([...host.querySelectorAll("a")].map((a) => [a.getAttribute("href"), a.textContent])).toEqual([
+      ["https://www.example.org/guide", "www.example.org/guide"],
+    ]);
+    expect(host.querySelector("ol")?.getAttribute("start")).toBe("3");
+    expect(host.querySelectorAll("ol > li")).toHaveLength(2);
+    const last = host.querySelectorAll("p")[1];
+    expect(last?.textContent).toBe("🎉 👍 :tada: :) :nosuch:");
+    expect(problems(host)).toEqual([]);
+  });
+
+  it("keeps a fence's language for the highlighter, and nothing that is not a language name", () => {
+    expect(rendered("```Python\nx = 1\n```").querySelector("code")?.getAttribute("data-lang")).toBe("python");
+    for (const info of ['py" onclick="x', "<script>", "a".repeat(30)]) {
+      const host = rendered(`\`\`\`${info}\nx\n\`\`\``);
+      expect(host.querySelector("code")?.hasAttribute("data-lang")).toBe(false);
+      expect(problems(host)).toEqual([]);
+    }
+  });
+
+  it("highlights mentions of names in any script", () => {
+    const host = rendered("hi @Zoë and @محمد, mail@Zoë", ["Zoë", "محمد"]);
+    expect([...host.querySelectorAll(".mention")].map((m) => m.textContent)).toEqual(["@Zoë", "@محمد"]);
   });
 });

@@ -33,6 +33,10 @@ class FakeBrowser implements NotifierEnvironment {
   save(key: string, value: string): void {
     this.stored.set(key, value);
   }
+  newest: { author: string; body: string } | null = { author: "bob", body: "lunch at one?" };
+  latest(): Promise<{ author: string; body: string } | null> {
+    return Promise.resolve(this.newest);
+  }
 }
 
 const mention = { room: "ops", author: "bob", body: "@ann look", mention: true };
@@ -81,5 +85,24 @@ describe("Notifier", () => {
     await notifier.enable();
     expect(notifier.getSnapshot()).toMatchObject({ enabled: false });
     expect(notifier.getSnapshot().problem).toContain("blocked");
+  });
+
+  it("shows what was written only when previews are on, fetching it when only a count came", async () => {
+    const browser = new FakeBrowser();
+    const notifier = new Notifier(browser, "k");
+    notifier.connect((room) => (room === "dm-1" ? "bob" : `#${room}`), () => undefined);
+    await notifier.enable();
+    notifier.notify(mention);
+    notifier.notify({ room: "dm-1", author: null, body: null, mention: false });
+    expect(browser.shown.map((n) => n.body)).toEqual(["Open Hubbub to read it.", "Open Hubbub to read it."]);
+    notifier.togglePreview();
+    notifier.notify(mention);
+    notifier.notify({ room: "dm-1", author: null, body: null, mention: false });
+    await Promise.resolve();
+    expect(browser.shown.slice(2).map((n) => [n.title, n.body])).toEqual([
+      ["You were mentioned in #ops", "bob: @ann look"],
+      ["New message from bob", "bob: lunch at one?"],
+    ]);
+    expect(new Notifier(browser, "k").getSnapshot().preview).toBe(true);
   });
 });

@@ -1,10 +1,12 @@
-import type { Alert } from "./socket/ChatClient";
+import type { Alert } from "./rooms/Directory";
 
 /**
  * Desktop notifications: opt-in (the browser's permission is asked only when the user turns
  * them on), for mentions and direct messages, only while the tab is hidden, never for a muted
- * room. A click focuses the tab and opens the room. Sound is off unless turned on. The choices
- * are kept in the browser's storage, per user.
+ * room. A click focuses the tab and opens the room. Sound is off unless turned on; so are
+ * previews of what was written (a notification can be seen by anyone near the screen): with
+ * them off it says only where something new is. The choices are kept in the browser's
+ * storage, per user.
  *
  * Everything outside comes through `NotifierEnvironment`, so the tests drive it with fakes.
  */
@@ -17,15 +19,21 @@ export interface NotifierEnvironment {
   beep(): void;
   load(key: string): string | null;
   save(key: string, value: string): void;
+  /** The room's newest message, for a preview of one that came as a count only. */
+  latest(room: string): Promise<{ author: string; body: string } | null>;
 }
 
 export interface NotifierSettings {
   enabled: boolean;
   sound: boolean;
+  /** Show who wrote what, not only where. */
+  preview: boolean;
   muted: string[];
   /** Why they cannot be on ("blocked in the browser's settings"), if so. */
   problem: string | null;
 }
+
+const PREVIEW_CHARS = 200;
 
 export class Notifier {
   private settings: NotifierSettings;
@@ -47,6 +55,7 @@ export class Notifier {
     this.settings = {
       enabled: parsed.enabled === true && env.permission() === "granted",
       sound: parsed.sound === true,
+      preview: parsed.preview === true,
       muted: Array.isArray(parsed.muted) ? parsed.muted.filter((r) => typeof r === "string") : [],
       problem: null,
     };
@@ -67,8 +76,8 @@ export class Notifier {
 
   private change(patch: Partial<NotifierSettings>): void {
     this.settings = { ...this.settings, ...patch };
-    const { enabled, sound, muted } = this.settings;
-    this.env.save(this.key, JSON.stringify({ enabled, sound, muted }));
+    const { enabled, sound, preview, muted } = this.settings;
+    this.env.save(this.key, JSON.stringify({ enabled, sound, preview, muted }));
     for (const listener of this.listeners) listener();
   }
 
@@ -91,6 +100,10 @@ export class Notifier {
     this.change({ sound: !this.settings.sound });
   }
 
+  togglePreview(): void {
+    this.change({ preview: !this.settings.preview });
+  }
+
   toggleMute(room: string): void {
     const muted = this.settings.muted.includes(room)
       ? this.settings.muted.filter((r) => r !== room)
@@ -101,9 +114,27 @@ export class Notifier {
   notify(alert: Alert): void {
     if (!this.settings.enabled || !this.env.hidden() || this.settings.muted.includes(alert.room)) return;
     if (this.env.permission() !== "granted") return;
+    if (!this.settings.preview) {
+      this.show(alert, null);
+    } else if (alert.author !== null && alert.body !== null) {
+      this.show(alert, { author: alert.author, body: alert.body });
+    } else {
+      // Counted elsewhere, so no text came with it: the newest message is what is new.
+      void this.env.latest(alert.room).then(
+        (message) => {
+          this.show(alert, message);
+        },
+        () => {
+          this.show(alert, null);
+        },
+      );
+    }
+  }
+
+  private show(alert: Alert, message: { author: string; body: string } | null): void {
     const where = this.describe(alert.room);
     const title = alert.mention ? `You were mentioned in ${where}` : `New message from ${where}`;
-    const body = alert.author && alert.body ? `${alert.author}: ${alert.body.slice(0, 200)}` : "Open Hubbub to read it.";
+    const body = message ? `${message.author}: ${message.body.slice(0, PREVIEW_CHARS)}` : "Open Hubbub to read it.";
     this.env.show(title, body, `hubbub-${alert.room}`, () => {
       this.open(alert.room);
     });
@@ -112,7 +143,7 @@ export class Notifier {
 }
 
 /** The real browser's notifications, storage and a short tone. */
-export function browserNotifierEnvironment(): NotifierEnvironment {
+export function browserNotifierEnvironment(latest: NotifierEnvironment["latest"]): NotifierEnvironment {
   const supported = typeof window !== "undefined" && "Notification" in window;
   return {
     hidden: () => document.visibilityState === "hidden",
@@ -140,5 +171,6 @@ export function browserNotifierEnvironment(): NotifierEnvironment {
     save: (key, value) => {
       window.localStorage.setItem(key, value);
     },
+    latest,
   };
 }

@@ -2,9 +2,34 @@ import { useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, socketUrl } from "./api";
 import { browserNotifierEnvironment, Notifier } from "./notifications";
-import { ChatClient, type Alert, type ChatSnapshot } from "./socket/ChatClient";
+import type { Alert } from "./rooms/Directory";
+import { ChatClient, type ChatEnvironment, type ChatSnapshot } from "./socket/ChatClient";
 
-function browserEnvironment(notifier: Notifier, outboxKey: string) {
+/** A room's newest message, for a notification's preview. */
+async function newestMessage(room: string): Promise<{ author: string; body: string } | null> {
+  const page = await api.latest(room, 1);
+  const message = page.messages[page.messages.length - 1];
+  return message && !message.deleted ? { author: message.author, body: message.body } : null;
+}
+
+/** A value kept in the browser's storage; full or disabled storage keeps it for the page only. */
+function stored(key: string) {
+  return {
+    load: () => window.localStorage.getItem(key),
+    save: (value: string) => {
+      try {
+        window.localStorage.setItem(key, value);
+      } catch {
+        // storage full or disabled: the value still lives as long as the page
+      }
+    },
+  };
+}
+
+function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
+  // Kept per server and per user: the next sign-in finds them.
+  const outbox = stored(`hubbub.outbox.${window.location.host}.${user}`);
+  const drafts = stored(`hubbub.drafts.${window.location.host}.${user}`);
   return {
     createSocket: (url: string) => new WebSocket(url),
     setTimeout: (callback: () => void, ms: number) => window.setTimeout(callback, ms),
@@ -19,24 +44,20 @@ function browserEnvironment(notifier: Notifier, outboxKey: string) {
     notify: (alert: Alert) => {
       notifier.notify(alert);
     },
-    loadOutbox: () => window.localStorage.getItem(outboxKey),
-    saveOutbox: (value: string) => {
-      try {
-        window.localStorage.setItem(outboxKey, value);
-      } catch {
-        // storage full or disabled: the outbox still lives as long as the page
-      }
-    },
+    loadOutbox: outbox.load,
+    saveOutbox: outbox.save,
+    loadDrafts: drafts.load,
+    saveDrafts: drafts.save,
   };
 }
 
 /** One ChatClient (and its notifier) for the lifetime of the chat screen, wired to the
  * browser's online state. */
 export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier] {
-  const [notifier] = useState(() => new Notifier(browserNotifierEnvironment(), `hubbub.notifications.${user}`));
-  // Unsent messages are kept per server and per user: the next sign-in sends them.
-  const outboxKey = `hubbub.outbox.${window.location.host}.${user}`;
-  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier, outboxKey)));
+  const [notifier] = useState(
+    () => new Notifier(browserNotifierEnvironment(newestMessage), `hubbub.notifications.${user}`),
+  );
+  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier, user)));
   const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot);
 
   useEffect(() => {

@@ -152,7 +152,18 @@ def wait_count(driver: Driver, css: str, count: int) -> None:
 
 
 def open_room(driver: Driver, room: str) -> None:
-    click(driver, "nav[aria-labelledby=rooms-heading] button", f"# {room}")
+    """From the sidebar when it lists the room (the user's rooms); else joined from Browse rooms."""
+    listed = driver.evaluate(
+        """(r) => [...document.querySelectorAll('nav[aria-labelledby=rooms-heading] .rooms button')]
+                  .some((b) => b.textContent.replace(/\\s+/g, " ").trim() === '# ' + r)""",
+        room,
+    )
+    if listed:
+        click(driver, "nav[aria-labelledby=rooms-heading] .rooms button", f"# {room}")
+    else:
+        click(driver, "nav[aria-labelledby=rooms-heading] button", "Browse rooms")
+        driver.type(element(driver, "dialog[open] input[type=search]"), room)
+        click(driver, "dialog[open] .browse-list button", "Join")
     wait_for(
         driver,
         "(r) => document.getElementById('room-title')?.textContent === '# ' + r",

@@ -208,6 +208,7 @@ class RoomInfo:
     last_read: int = 0
     unread: int = 0  # messages after last_read not written by them (counted up to COUNT_CAP)
     mentions: int = 0  # of those, the ones that mention them (or @room)
+    member_count: int = 0  # how many members the room has
 
     @property
     def member(self) -> bool:

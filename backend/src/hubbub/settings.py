@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,7 +20,9 @@ JSON_EXAMPLES = {
     "allowed_origins": '["https://chat.example.com"]',
     "allowed_hosts": '["chat.example.com"]',
     "csp_extra": '{"img-src": ["https://images.example.com"]}',
+    "oidc_allowed_email_domains": '["example.com"]',
 }
+DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 # What HUBBUB_CSP_EXTRA may add to. Not the ones that guard the page's structure.
@@ -59,11 +63,22 @@ def check_csp_extra(extra: dict[str, list[str]]) -> None:
                 )
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class AuthMode(StrEnum):
     NONE = "none"
     TOKEN = "token"
     JWT = "jwt"
     PASSWORD = "password"
+    OIDC = "oidc"
+    PROXY = "proxy"
 
 
 class TokenGrant(BaseModel):
@@ -111,8 +126,58 @@ class Settings(BaseSettings):
     jwt_user_claim: str = "sub"
     jwt_admin_claim: str | None = Field(default=None, description="claim that makes a user an admin")
     jwt_admin_value: str = Field(default="admin", description="the admin claim's value (or list member)")
+    # --- auth mode oidc (docs/sso.md)
+    oidc_issuer: str | None = Field(
+        default=None, description="the identity provider's issuer URL; its discovery document is read"
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="none: a public client, PKCE alone"
+    )
+    oidc_scopes: str = "openid profile email"
+    oidc_user_claim: str = Field(
+        default="preferred_username", description="the claim that names the user; falls back to sub"
+    )
+    oidc_admin_claim: str | None = Field(
+        default=None, description="claim that makes a user an admin (e.g. groups)"
+    )
+    oidc_admin_value: str = Field(default="admin", description="the admin claim's value (or list member)")
+    oidc_allowed_email_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="JSON list: only users with a verified email address in these domains; empty: anyone",
+    )
+    oidc_provider_name: str | None = Field(
+        default=None,
+        max_length=64,
+        description='the button says "Sign in with <this>"; default: the issuer\'s host',
+    )
+    oidc_end_session: bool = Field(
+        default=True, description="signing out of Hubbub signs out of the provider too, where it can"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="https://chat.example.com: where browsers reach Hubbub (the OIDC redirect URI); "
+        "default: the request's own scheme and host",
+    )
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
-    cookie_secure: bool = False
+    cookie_secure: bool = Field(
+        default=False,
+        description="always mark the cookie Secure (it is anyway when the public scheme is https)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or CIDR networks of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (JSON list or comma-separated); empty: nobody's",
+    )
+    proxy_user_header: str = Field(
+        default="Remote-User",
+        description="auth mode proxy: the header the authenticating proxy names the user in",
+    )
+    logout_url: str | None = Field(
+        default=None,
+        description="where signing out sends the browser (auth mode proxy: the proxy's sign-out, "
+        "e.g. /oauth2/sign_out); default: the sign-in form",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="JSON list of exact origins allowed to open WebSockets; empty: same origin",
@@ -192,7 +257,9 @@ class Settings(BaseSettings):
             }
         return value
 
-    @field_validator("allowed_origins", "allowed_hosts", "csp_extra", mode="before")
+    @field_validator(
+        "allowed_origins", "allowed_hosts", "csp_extra", "oidc_allowed_email_domains", mode="before"
+    )
     @classmethod
     def _parse_json(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
@@ -208,6 +275,48 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        # A JSON list like the other lists, or uvicorn's and gunicorn's FORWARDED_ALLOW_IPS form.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError('must be a JSON list or comma-separated, e.g. ["10.0.0.0/8"]') from exc
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        networks: list[str] = []
+        for entry in value:
+            if entry == "*":
+                networks += ["0.0.0.0/0", "::/0"]
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or a network like 10.0.0.0/8") from exc
+        return networks
+
+    @field_validator("proxy_user_header")
+    @classmethod
+    def _check_header(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}", value):
+            raise ValueError("must be a header name of letters, digits and '-', e.g. Remote-User")
+        return value
+
+    @field_validator("logout_url")
+    @classmethod
+    def _check_logout_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(https?://[^/\s]+)?/(?!/)[^\s]*", value):
+            raise ValueError("must be a path like /oauth2/sign_out or an http(s) URL")
+        return value
+
     @field_validator("allowed_hosts")
     @classmethod
     def _check_hosts(cls, value: list[str]) -> list[str]:
@@ -215,6 +324,36 @@ class Settings(BaseSettings):
             if host != "*" and not HOST_PATTERN_RE.fullmatch(host):
                 raise ValueError(f"host {host!r} must be a name like chat.example.com or *.example.com")
         return [host.lower() for host in value]
+
+    @field_validator("oidc_allowed_email_domains")
+    @classmethod
+    def _check_domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not DOMAIN_RE.fullmatch(domain.lower()):
+                raise ValueError(f"{domain!r} must be a domain name like example.com")
+        return [domain.lower() for domain in value]
+
+    @field_validator("oidc_issuer", "public_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(f"{value!r} must be an http(s) URL with no query or fragment")
+        # Tokens and codes travel to and from the provider: in the clear only on this machine.
+        if info.field_name == "oidc_issuer" and url.scheme == "http" and not is_loopback(url.hostname):
+            raise ValueError("the issuer must be https (plain http only on a loopback address)")
+        if info.field_name == "public_url" and url.path not in ("", "/"):
+            raise ValueError("Hubbub is served at the root of its host: no path")
+        return value.rstrip("/") if info.field_name == "public_url" else value
+
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _check_scopes(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("the scopes must include openid")
+        return " ".join(value.split())
 
     @field_validator("csp_extra")
     @classmethod
@@ -275,6 +414,19 @@ class Settings(BaseSettings):
                 raise ValueError("HUBBUB_JWT_SECRET goes with HS* algorithms only")
             if self.jwt_secret is None and symmetric:
                 raise ValueError("a public key or JWKS URL goes with RS*/ES*/PS*/EdDSA only")
+        if self.auth is AuthMode.OIDC and not (self.oidc_issuer and self.oidc_client_id):
+            raise ValueError("HUBBUB_AUTH=oidc needs HUBBUB_OIDC_ISSUER and HUBBUB_OIDC_CLIENT_ID")
+        if self.auth is AuthMode.PROXY:
+            if not self.trusted_proxies:
+                raise ValueError(
+                    "HUBBUB_AUTH=proxy needs HUBBUB_TRUSTED_PROXIES: the addresses of the "
+                    "authenticating proxy, the only peers whose user header is believed"
+                )
+            if any(ipaddress.ip_network(n).prefixlen == 0 for n in self.trusted_proxies):
+                raise ValueError(
+                    "HUBBUB_AUTH=proxy needs the proxy's own addresses in HUBBUB_TRUSTED_PROXIES, "
+                    "not every address: anyone could name themselves"
+                )
         for url_name in ("database_url", "broker_url", "redis_url"):
             url = getattr(self, url_name)
             if url is not None and "://" not in url:
@@ -293,6 +445,13 @@ class Settings(BaseSettings):
     @property
     def effective_users_file(self) -> Path:
         return self.users_file or self.data_dir / "users"
+
+    @property
+    def oidc_name(self) -> str:
+        """What the sign-in button calls the identity provider."""
+        return (
+            self.oidc_provider_name or urlsplit(self.oidc_issuer or "").hostname or "your identity provider"
+        )
 
     @property
     def broker_is_in_process(self) -> bool:

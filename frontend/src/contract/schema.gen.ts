@@ -4,6 +4,67 @@
  */
 
 export interface paths {
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback
+         * @description The redirect URI: the provider sends the browser back here with a code (or an error).
+         */
+        get: operations["callback_api_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login
+         * @description Start signing in at the identity provider (a browser goes here; the UI's button).
+         */
+        get: operations["login_api_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End Hubbub's session; the answer says where to sign out of the identity provider too
+         *     (HUBBUB_OIDC_END_SESSION), or null.
+         */
+        post: operations["logout_api_auth_oidc_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -320,7 +381,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password";
+        AuthMode: "none" | "token" | "jwt" | "password" | "oidc" | "proxy";
         ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
@@ -870,6 +931,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -898,6 +961,8 @@ export interface components {
             last_read: number;
             /** Member */
             member: boolean;
+            /** Member Count */
+            member_count: number;
             /** Members */
             members: string[];
             /** Mentions */
@@ -976,10 +1041,16 @@ export interface components {
             default_room: string;
             /** History Page Size */
             history_page_size: number;
+            /** Logout Url */
+            logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
+            /** Oidc Provider Name */
+            oidc_provider_name: string | null;
             /** Room Name Pattern */
             room_name_pattern: string;
+            /** Schema Version */
+            schema_version: string;
             /** Version */
             version: string;
         };
@@ -992,6 +1063,22 @@ export interface components {
             expires_at: number | null;
             /** User */
             user: string;
+        };
+        /**
+         * SignInError
+         * @description Why a sign-in through the identity provider did not end signed in: the callback sends
+         *         the browser to ``/?sign_in_error=<this>``, and the UI says it in words.
+         * @enum {string}
+         */
+        SignInError: "expired" | "denied" | "provider_error" | "unreachable" | "invalid_token" | "name_taken" | "name_invalid" | "email_domain" | "not_configured" | "server_error";
+        /**
+         * SignOutReply
+         * @description Hubbub's session has ended; where the browser goes next to sign out of the identity
+         *     provider too (null: nowhere, it is done).
+         */
+        SignOutReply: {
+            /** End Session Url */
+            end_session_url: string | null;
         };
         /**
          * @description Close codes after which reconnecting cannot help: the user or the operator must act.
@@ -1062,6 +1149,105 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    callback_api_auth_oidc_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+                iss?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: {
+                session?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed in (a session cookie is set): to the page the sign-in started from; else /?sign_in_error=<SignInError> */
+            303: {
+                headers: {
+                    /** @description where the browser goes */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_api_auth_oidc_login_get: {
+        parameters: {
+            query?: {
+                /** @description a path here to land on afterwards */
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the identity provider's sign-in page; or, when the sign-in cannot start, back to the app: /?sign_in_error=<SignInError> (unreachable, not_configured) */
+            303: {
+                headers: {
+                    /** @description where the browser goes */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout_api_auth_oidc_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: {
+                session?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignOutReply"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     config_api_config_get: {
         parameters: {
             query?: never;

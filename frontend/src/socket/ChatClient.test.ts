@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 
+import { attentionCount, type Alert, type RoomSummary } from "../rooms/Directory";
+import { mergeMessages, type HistoryPage } from "../rooms/RoomSubscription";
+import { FakeClock } from "../test-data/fakeClock";
 import { fullJitterDelay } from "./backoff";
-import {
-  attentionCount,
-  ChatClient,
-  mergeMessages,
-  applyPresence,
-  presenceNotices,
-  type Alert,
-  type ChatEnvironment,
-  type HistoryPage,
-  type RoomSummary,
-  type WebSocketLike,
-} from "./ChatClient";
+import { ChatClient, type ChatEnvironment, type WebSocketLike } from "./ChatClient";
 import type { ChatMessage, ClientFrame } from "./protocol";
 
 class FakeSocket implements WebSocketLike {
@@ -52,14 +44,10 @@ class FakeSocket implements WebSocketLike {
   }
 }
 
-class FakeEnvironment implements ChatEnvironment {
+class FakeEnvironment extends FakeClock implements ChatEnvironment {
   sockets: FakeSocket[] = [];
-  timers: { at: number; callback: () => void; id: number }[] = [];
-  clock = 0;
-  nextId = 0;
   randomValue = 0.5;
-  delays: number[] = [];
-  history: (room: string, before: number, limit: number) => HistoryPage = () => ({ messages: [], has_more: false });
+  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false });
   rooms: RoomSummary[] = [];
   alerts: Alert[] = [];
 
@@ -68,23 +56,8 @@ class FakeEnvironment implements ChatEnvironment {
     this.sockets.push(socket);
     return socket;
   }
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = ++this.nextId;
-    this.delays.push(ms);
-    this.timers.push({ at: this.clock + ms, callback, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  now(): number {
-    return this.clock;
-  }
   random(): number {
     return this.randomValue;
-  }
-  newId(): string {
-    return `id-${++this.nextId}`;
   }
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
     return Promise.resolve(this.history(room, before, limit));
@@ -102,14 +75,12 @@ class FakeEnvironment implements ChatEnvironment {
   saveOutbox(value: string): void {
     this.saved = value;
   }
-  advance(ms: number): void {
-    this.clock += ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= this.clock).sort((a, b) => a.at - b.at)[0];
-      if (!due) return;
-      this.timers = this.timers.filter((t) => t !== due);
-      due.callback();
-    }
+  drafts: string | null = null;
+  loadDrafts(): string | null {
+    return this.drafts;
+  }
+  saveDrafts(value: string): void {
+    this.drafts = value;
   }
   get socket(): FakeSocket {
     const socket = this.sockets[this.sockets.length - 1];
@@ -231,7 +202,8 @@ describe("ChatClient resume", () => {
     const { env, client } = connected();
     env.socket.serve({ type: "joined", room: "general", head: 60, from: 50, truncated: false, users: [], changes: 0 });
     for (let seq = 51; seq <= 60; seq++) env.socket.serve(message(seq));
-    env.history = (_room, before, limit) => ({
+    env.history = (room, before, limit) => ({
+      room,
       messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
       has_more: true,
     });
@@ -444,31 +416,10 @@ describe("ChatClient outbox across reloads", () => {
     client.send("ops", "for ops");
     const [sent] = env.socket.sends();
     env.socket.serve({ type: "removed", room: "ops", reason: "removed" });
-    expect(client.getSnapshot().lostRooms).toEqual([{ room: "ops", why: "removed" }]);
+    expect(client.getSnapshot().lostRooms).toEqual([{ room: "ops", why: "removed", rejoinable: false }]);
     expect(client.getSnapshot().outbox[0]?.failed).toMatch(/no longer in this room/);
     client.retry(sent!.client_msg_id!, "general");
     expect(env.socket.sends()[1]).toEqual({ ...sent, room: "general" });
-  });
-});
-
-describe("ChatClient presence notices", () => {
-  it("never announce the user, and a quick leave-and-return is no news", () => {
-    let notices = presenceNotices([], ["alice", "bob"], [], "alice", 0);
-    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
-    notices = presenceNotices(notices, [], ["bob"], "alice", 1_000);
-    notices = presenceNotices(notices, ["bob"], [], "alice", 2_000);
-    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
-    notices = presenceNotices(notices, [], ["bob"], "alice", 3_000);
-    notices = presenceNotices(notices, ["bob"], [], "alice", 3_000 + 60_000);
-    expect(notices.map((n) => n.text)).toEqual(["bob joined", "bob left", "bob joined"]);
-  });
-});
-
-describe("applyPresence", () => {
-  it("applies comings and goings to the list, each name once, sorted", () => {
-    expect(applyPresence(["carol", "alice"], ["bob", "alice"], [])).toEqual(["alice", "bob", "carol"]);
-    expect(applyPresence(["alice", "bob"], [], ["bob", "dave"])).toEqual(["alice"]);
-    expect(applyPresence([], ["x"], ["x"])).toEqual([]);
   });
 });
 
@@ -518,7 +469,7 @@ describe("ChatClient rooms", () => {
     const after = client.getSnapshot();
     expect(after.directory.vault).toBeUndefined();
     expect(after.rooms.vault).toBeUndefined();
-    expect(after.lostRooms).toEqual([{ room: "vault", why: "removed" }]);
+    expect(after.lostRooms).toEqual([{ room: "vault", why: "removed", rejoinable: false }]);
     // Not rejoined on the next connection: the room is gone for this user.
     env.socket.drop(1012);
     env.advance(60_000);
@@ -545,6 +496,8 @@ function summary(name: string, extra: Partial<RoomSummary> = {}): RoomSummary {
     topic: "",
     owner: null,
     archived: false,
+    member: true,
+    member_count: 1,
     members: [],
     last_read: 0,
     unread: 0,
@@ -614,5 +567,112 @@ describe("ChatClient unread and mentions", () => {
     env.rooms = [summary("general", { unread: 9, mentions: 1 }), summary("dm-1", { visibility: "dm", unread: 2 })];
     await client.refreshDirectory();
     expect(attentionCount(client.getSnapshot().directory)).toBe(3);
+  });
+});
+
+describe("ChatClient read marks", () => {
+  it("marks where reading stopped each time a room is opened, and nothing new in a room just joined", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 3, last_read: 1, unread: 2 }), summary("town", { member: false, head: 9 })];
+    await client.refreshDirectory();
+    client.join("general");
+    expect(client.getSnapshot().rooms.general!.readMark).toBe(1);
+    client.markRead("general", 3);
+    // Opening another room: the first forgets its mark, to work it out when opened again.
+    client.join("town");
+    expect(client.getSnapshot().rooms.general!.readMark).toBeNull();
+    expect(client.getSnapshot().rooms.town!.readMark).toBeNull(); // not a member: known once joined
+    env.socket.serve({ type: "joined", room: "town", head: 9, from: 0, truncated: false, users: [], changes: 0 });
+    expect(client.getSnapshot().rooms.town!.readMark).toBe(9);
+    expect(client.getSnapshot().directory.town).toMatchObject({ member: true });
+    client.join("general");
+    expect(client.getSnapshot().rooms.general!.readMark).toBe(3);
+  });
+
+  it("a room joined since the list came asks the server where reading stopped", async () => {
+    const { env, client } = connected();
+    client.join("town");
+    // The server tells every tab of a new membership, maybe before it answers the join.
+    env.socket.serve({ type: "room_added", room: "town", visibility: "public", topic: "", owner: "olga", members: [] });
+    env.rooms = [summary("general"), summary("town", { head: 30, last_read: 30 })];
+    env.socket.serve({ type: "joined", room: "town", head: 30, from: 0, truncated: false, users: [], changes: 0 });
+    expect(client.getSnapshot().rooms.town!.readMark).toBeNull();
+    await Promise.resolve();
+    expect(client.getSnapshot().rooms.town!.readMark).toBe(30);
+  });
+
+  it("new is what was there when the room was opened, or came while the connection was down", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 2, last_read: 1, unread: 1 })];
+    await client.refreshDirectory();
+    client.join("general");
+    expect(client.getSnapshot().rooms.general).toMatchObject({ readMark: 1, unreadUpTo: 2 });
+    env.socket.serve(message(3)); // while the user looks: not "new"
+    expect(client.getSnapshot().rooms.general!.unreadUpTo).toBe(2);
+    env.socket.drop(1006);
+    env.advance(60_000);
+    env.socket.open();
+    env.socket.serve({ type: "joined", room: "general", head: 6, from: 3, truncated: false, users: [], changes: 0 });
+    expect(client.getSnapshot().rooms.general!.unreadUpTo).toBe(6); // came while away
+  });
+
+  it("a member who never read has everything new (read mark 0)", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 200, last_read: 0, unread: 200 })];
+    await client.refreshDirectory();
+    client.join("general");
+    expect(client.getSnapshot().rooms.general!.readMark).toBe(0);
+  });
+
+  it("Esc marks everything known in the room read", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general", { head: 0 })];
+    await client.refreshDirectory();
+    for (const seq of [1, 2]) env.socket.serve(message(seq));
+    client.markAllRead("general");
+    expect(env.socket.sent.filter((f) => f.type === "read")).toEqual([{ type: "read", room: "general", seq: 2 }]);
+  });
+});
+
+describe("ChatClient drafts", () => {
+  it("keeps a draft per room across reloads, and says which rooms have one", () => {
+    const { env, client } = connected();
+    client.setDraft("general", "> quoted\n\nhalf a thought");
+    client.setDraft("ops", "for ops");
+    expect(client.getSnapshot().rooms.ops?.hasDraft).toBe(true);
+    client.setDraft("ops", "");
+    expect(client.getSnapshot().rooms.ops?.hasDraft).toBe(false);
+    client.stop();
+    const next = new FakeEnvironment();
+    next.drafts = env.drafts;
+    const reloaded = new ChatClient("ws://test/api/ws", next);
+    reloaded.start();
+    expect(reloaded.draftOf("general")).toBe("> quoted\n\nhalf a thought");
+    expect(reloaded.getSnapshot().rooms.general?.hasDraft).toBe(true);
+    expect(reloaded.draftOf("ops")).toBe("");
+    next.drafts = "not json";
+    expect(() => {
+      new ChatClient("ws://x", next).start();
+    }).not.toThrow();
+  });
+});
+
+describe("ChatClient leaving", () => {
+  it("keeps a public room the user left, to browse, and says a public room can be rejoined", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general"), summary("town"), summary("vault", { visibility: "private" })];
+    await client.refreshDirectory();
+    client.join("town");
+    env.socket.serve({ type: "joined", room: "town", head: 0, from: 0, truncated: false, users: [], changes: 0 });
+    env.socket.serve({ type: "removed", room: "town", reason: "left" });
+    expect(client.getSnapshot().directory.town).toMatchObject({ member: false });
+    expect(client.getSnapshot().rooms.town).toBeUndefined();
+    expect(client.getSnapshot().lostRooms).toEqual([]);
+    env.socket.serve({ type: "removed", room: "vault", reason: "left" }); // from another tab
+    expect(client.getSnapshot().directory.vault).toBeUndefined();
+    client.join("town");
+    env.socket.serve({ type: "joined", room: "town", head: 0, from: 0, truncated: false, users: [], changes: 0 });
+    env.socket.serve({ type: "removed", room: "town", reason: "removed" });
+    expect(client.getSnapshot().lostRooms).toEqual([{ room: "town", why: "removed", rejoinable: true }]);
   });
 });

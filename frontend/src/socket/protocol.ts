@@ -40,7 +40,10 @@ export function describeClose(code: number, reason: string): string {
     case CloseCode.GOING_AWAY:
     case CloseCode.SERVICE_RESTART:
       return "The server is restarting.";
-    default:
+    case CloseCode.UNSUPPORTED_DATA:
+    case CloseCode.POLICY_VIOLATION:
+    case CloseCode.INTERNAL_ERROR:
+    case CloseCode.NORMAL:
       return reason ? `Connection lost: ${reason}` : "Connection lost.";
   }
 }

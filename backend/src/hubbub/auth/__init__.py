@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hubbub.auth.base import Authenticator, AuthError, Identity, LoginRequest
 from hubbub.settings import AuthMode, Settings
+
+if TYPE_CHECKING:
+    from hubbub.store import Store
 
 __all__ = ["AuthError", "Authenticator", "Identity", "LoginRequest", "create_authenticator"]
 
 
-def create_authenticator(settings: Settings) -> Authenticator:
+def create_authenticator(
+    settings: Settings, store: Store | None = None, secret_key: str = ""
+) -> Authenticator:
+    """The mode's authenticator; oidc also needs the store (accounts bound to names) and the
+    secret key (sign-ins under way are signed)."""
     if settings.auth is AuthMode.NONE:
         from hubbub.auth.none import NoAuth
 
@@ -21,6 +30,16 @@ def create_authenticator(settings: Settings) -> Authenticator:
         from hubbub.auth.jwt import JwtAuth
 
         return JwtAuth(settings)
+    if settings.auth is AuthMode.OIDC:
+        from hubbub.auth.oidc import OidcAuth
+
+        assert store is not None
+        assert secret_key
+        return OidcAuth(settings, store, secret_key)
+    if settings.auth is AuthMode.PROXY:
+        from hubbub.auth.proxy import ProxyAuth
+
+        return ProxyAuth(settings.proxy_user_header)
     from hubbub.auth.password import PasswordAuth
 
     return PasswordAuth(settings.effective_users_file)

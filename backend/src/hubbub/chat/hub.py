@@ -9,6 +9,7 @@ from typing import Protocol
 
 from hubbub.auth.base import Identity
 from hubbub.contract import tutorial
+from hubbub.contract.events import Removed, encode
 
 
 class RoomEvent:
@@ -135,10 +136,16 @@ class Hub:
         return [subscriber for subscriber in self._by_user.get(user, ()) if subscriber not in joined]
 
     def remove_member(self, room: str, user: str, reason: str) -> None:
-        """The user's connections leave the room (they were removed from it, or left)."""
-        for subscriber in tuple(self._rooms.get(room, ())):
-            if subscriber.user == user:
+        """The user's connections leave the room (they were removed from it, or left); those
+        that had not joined it hear of it too, so that every tab's room list follows."""
+        joined = self._rooms.get(room, set())
+        told: str | None = None
+        for subscriber in tuple(self._by_user.get(user, ())):
+            if subscriber in joined:
                 subscriber.removed(room, reason)
+            else:
+                told = told or encode(Removed(room=room, reason="left" if reason == "left" else "removed"))
+                subscriber.deliver_global(told)
 
     def resync(self) -> None:
         for subscriber in tuple(self._all):

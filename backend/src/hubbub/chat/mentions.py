@@ -2,7 +2,9 @@
 
 Names may hold spaces ("Ivan Petrov"), so each `@` offers the next one to four words as
 candidates, and the longest that names a member wins. Only members count: a mention of
-anyone else is plain text and notifies nobody.
+anyone else is plain text and notifies nobody. Nor does a mention inside a quote (a line
+starting with `>`, as a reply quotes the message it answers): quoting a message does not
+ping everyone it pinged.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ from hubbub.model import ROOM_MENTION
 
 MAX_MENTIONS = 20  # `@`s read per message: a message cannot make the server look up thousands
 _AT = re.compile(r"(?<![\w@])@([\w][\w.-]*(?: [\w][\w.-]*){0,3})")
+_QUOTED = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
+def unquoted(body: str) -> str:
+    """The body without its quoted lines (Markdown blockquotes, nested ones too)."""
+    return _QUOTED.sub("", body)
 
 
 def candidates(body: str) -> list[list[str]]:
     """For each `@` (up to MAX_MENTIONS): the names it may stand for, longest first."""
     found = []
-    for match in _AT.finditer(body):
+    for match in _AT.finditer(unquoted(body)):
         words = match.group(1).split(" ")
         names: list[str] = []
         for count in range(len(words), 0, -1):

@@ -94,7 +94,8 @@ class Rooms:
         if not room.member:
             await self._store.add_members(name, [actor.user])
             await self._members_changed(room, added=[actor.user])
-            await self._publish(envelope.MembersAdded(name, (actor.user,)))
+            # The user's other tabs list it among their rooms at once (room_added).
+            await self._tell_added(room, [actor.user])
         return room
 
     # --- changing a message
@@ -154,7 +155,7 @@ class Rooms:
                 raise NameTakenError(name) from None
         if visibility == PUBLIC:
             await self._publish(envelope.Broadcast(encode(RoomCreated(room=name))))
-        elif owner is not None:
+        if owner is not None:  # theirs: every tab of theirs lists it, and counts what comes
             await self._tell_added(room, [owner])
         return room, True
 

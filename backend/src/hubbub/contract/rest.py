@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,11 +61,14 @@ class NewMember(_Request):
 
 class ServerConfig(_Reply):
     auth_mode: AuthMode
+    oidc_provider_name: str | None  # auth mode oidc: the button says "Sign in with <this>"
     default_room: str
     max_message_bytes: int
     history_page_size: int
     room_name_pattern: str
-    version: str
+    version: str  # Hubbub's version
+    schema_version: str  # the database schema's revision (Alembic's) this server runs on
+    logout_url: str | None  # where signing out sends the browser; null: back to the sign-in form
 
 
 class SessionInfo(_Reply):
@@ -81,6 +85,7 @@ class RoomSummary(_Reply):
     owner: str | None
     archived: bool
     member: bool  # the caller is a member
+    member_count: int  # how many members the room has
     members: list[str]  # a direct message's members; empty for other rooms
     last_read: int  # the caller's read position (0 when not a member)
     unread: int  # messages after it, not the caller's own (counted up to 1000)
@@ -132,6 +137,29 @@ class Health(_Reply):
 
 class Readiness(_Reply):
     status: Literal["ready", "unavailable"]
+
+
+class SignOutReply(_Reply):
+    """Hubbub's session has ended; where the browser goes next to sign out of the identity
+    provider too (null: nowhere, it is done)."""
+
+    end_session_url: str | None
+
+
+class SignInError(StrEnum):
+    """Why a sign-in through the identity provider did not end signed in: the callback sends
+    the browser to ``/?sign_in_error=<this>``, and the UI says it in words."""
+
+    EXPIRED = "expired"  # not started in this browser, took too long, or already used
+    DENIED = "denied"  # the user declined (or the provider refused them) at the provider
+    PROVIDER_ERROR = "provider_error"  # the provider answered with an error
+    UNREACHABLE = "unreachable"  # the provider could not be reached
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - what the provider sent did not pass the checks
+    NAME_TAKEN = "name_taken"  # another account of the provider already has this user name
+    NAME_INVALID = "name_invalid"  # the account's user name is not one Hubbub can use
+    EMAIL_DOMAIN = "email_domain"  # no verified email address in an allowed domain
+    NOT_CONFIGURED = "not_configured"  # this server does not sign in through a provider
+    SERVER_ERROR = "server_error"  # Hubbub itself failed (its database): try again
 
 
 class Problem(_Reply):

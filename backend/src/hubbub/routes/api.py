@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Cookie, HTTPException, Request, Response
 
 from hubbub import __version__
-from hubbub.auth import AuthError, LoginRequest
+from hubbub.auth import AuthError, Identity, LoginRequest
 from hubbub.auth.none import name_refusal
 from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.contract.rest import (
@@ -19,8 +19,10 @@ from hubbub.contract.rest import (
     ServerConfig,
     SessionInfo,
 )
-from hubbub.routes.deps import CallerDep, RuntimeDep, client_address, too_many
+from hubbub.routes.deps import CallerDep, RuntimeDep, client_address, public_scheme_is_https, too_many
+from hubbub.runtime import Runtime
 from hubbub.settings import ROOM_NAME_PATTERN, AuthMode
+from hubbub.store.schema import head as schema_head
 
 log = logging.getLogger("hubbub.api")
 router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
@@ -31,11 +33,14 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
     settings = runtime.settings
     return ServerConfig(
         auth_mode=settings.auth,
+        oidc_provider_name=settings.oidc_name if settings.auth is AuthMode.OIDC else None,
         default_room=settings.default_room,
         max_message_bytes=settings.max_message_bytes,
         history_page_size=settings.history_page_size,
         room_name_pattern=ROOM_NAME_PATTERN,
         version=__version__,
+        schema_version=schema_head(),
+        logout_url=settings.logout_url,
     )
 
 
@@ -58,6 +63,15 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
             log.info("login refused (none mode): %r: %s", identity.user, refusal)
             raise HTTPException(409, f"{refusal}; pick another")
     await runtime.login_throttle.succeeded(name, address)
+    identity = await start_session(runtime, identity, request, response)
+    log.info("login: %s", identity.user)
+    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
+
+
+async def start_session(
+    runtime: Runtime, identity: Identity, request: Request, response: Response
+) -> Identity:
+    """A session for the identity, its cookie set on the response (every mode's sign-in)."""
     await runtime.chat.seen(identity, now=True)
     cookie, identity = await runtime.sessions.open(identity)
     max_age = max(1, int((identity.expires_at or time.time()) - time.time()))
@@ -67,22 +81,27 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=runtime.settings.cookie_secure,
+        secure=runtime.settings.cookie_secure or public_scheme_is_https(request),
         path="/",
     )
-    log.info("login: %s", identity.user)
-    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
+    return identity
 
 
-@router.post("/logout", status_code=204)
-async def logout(
-    runtime: RuntimeDep, response: Response, session: Annotated[str | None, Cookie()] = None
-) -> None:
+async def end_session(runtime: Runtime, session: str | None, request: Request, response: Response) -> None:
+    """The session ends (its sockets close) and its cookie goes."""
     if session:
         session_id = await runtime.sessions.close(session)
         if session_id is not None:
             await runtime.chat.end_session(session_id)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    secure = runtime.settings.cookie_secure or public_scheme_is_https(request)
+    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="lax")
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    runtime: RuntimeDep, request: Request, response: Response, session: Annotated[str | None, Cookie()] = None
+) -> None:
+    await end_session(runtime, session, request, response)
 
 
 @router.get("/me")

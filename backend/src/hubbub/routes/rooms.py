@@ -42,6 +42,7 @@ def summary(room: RoomInfo) -> RoomSummary:
         owner=room.owner,
         archived=room.archived,
         member=room.member,
+        member_count=room.member_count,
         members=list(room.members),
         last_read=room.last_read,
         unread=room.unread,

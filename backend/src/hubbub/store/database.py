@@ -24,7 +24,7 @@ from hubbub.model import (
 from hubbub.search.query import SearchQuery
 from hubbub.store.dialect import Dialect
 from hubbub.store.search.base import SearchIndex
-from hubbub.store.work import messages, people, rooms, search
+from hubbub.store.work import identities, messages, people, rooms, search
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -186,3 +186,13 @@ class DatabaseStore:
 
     async def delete_session(self, session_id: str) -> None:
         await self._db.write(people.delete_session, session_id)
+
+    # --- accounts of identity providers (auth mode oidc)
+    async def bound_user(self, issuer: str, subject: str) -> str | None:
+        return await self._db.read(identities.bound_user, issuer, subject)
+
+    async def bind_identity(self, issuer: str, subject: str, user: str, skeleton: str) -> str | None:
+        return await self._db.write(identities.bind_identity, issuer, subject, user, skeleton)
+
+    async def use_sign_in_state(self, digest: str, expires_at: float) -> bool:
+        return await self._db.write(identities.use_state, digest, expires_at)

@@ -27,6 +27,7 @@ from hubbub.store.tables import members, mentions, messages, rooms
 from hubbub.store.work.sql import Statement, now_ms, run, run_many
 
 r, m, x = rooms.c, members.c, messages.c
+_counted = members.alias("counted")
 _user: BindParameter[str] = bindparam("user", type_=m.user.type)
 
 
@@ -42,6 +43,7 @@ def _room_query(counts: bool = False) -> Any:
         r.archived,
         m.role,
         m.last_read,
+        select(func.count()).select_from(_counted).where(_counted.c.room == r.name).scalar_subquery(),
     ]
     if counts:
         new = and_(m.role.is_not(None), x.room == r.name, x.seq > m.last_read, x.author != _user)
@@ -76,7 +78,7 @@ DM_MEMBERS = Statement(select(m.user).where(m.room == bindparam("room")).order_b
 
 
 def _info(conn: Connection, row: tuple[Any, ...]) -> RoomInfo:
-    name, head, visibility, topic, owner, archived, role, last_read, *counts = row
+    name, head, visibility, topic, owner, archived, role, last_read, member_count, *counts = row
     dm_members: tuple[str, ...] = ()
     if visibility == DM:
         dm_members = tuple(run(conn, DM_MEMBERS, room=name).scalars())
@@ -93,6 +95,7 @@ def _info(conn: Connection, row: tuple[Any, ...]) -> RoomInfo:
         int(last_read or 0),
         int(unread),
         int(mentioned),
+        int(member_count),
     )
 
 

@@ -1,0 +1,167 @@
+import { describe, expect, it } from "vitest";
+
+import type { ChatMessage, ServerFrame } from "../socket/protocol";
+import { applyPresence, mergeMessages, presenceNotices, RoomSubscription, type HistoryPage } from "./RoomSubscription";
+
+function message(seq: number, author = "bob"): ChatMessage {
+  return {
+    type: "message",
+    room: "general",
+    seq,
+    id: `uuid-${seq}`,
+    author,
+    body: `m${seq}`,
+    ts: 1_700_000_000_000 + seq,
+    client_msg_id: null,
+    client_id: null,
+    mentions: [],
+    bot: false,
+    edited_at: null,
+    deleted: false,
+    reactions: [],
+    change: 0,
+  };
+}
+
+function subscription(): { room: RoomSubscription; changes: () => number } {
+  let count = 0;
+  const room = new RoomSubscription("general", () => {
+    count++;
+  });
+  return { room, changes: () => count };
+}
+
+const joined = (head: number, from: number, changes = 0): Extract<ServerFrame, { type: "joined" }> => ({
+  type: "joined",
+  room: "general",
+  head,
+  from,
+  truncated: false,
+  users: ["alice"],
+  changes,
+});
+
+describe("RoomSubscription joins", () => {
+  it("joins without a cursor first, then resumes after the last message and change seen", () => {
+    const { room } = subscription();
+    expect(room.joinFrame()).toEqual({ type: "join", room: "general" });
+    room.onJoined(joined(80, 30, 4));
+    expect(room.view).toMatchObject({ joined: true, head: 80, hasOlder: true, cursor: 30, changes: 4 });
+    room.onMessage(message(31));
+    room.applyChange(31, 6, { body: "edited" });
+    expect(room.joinFrame()).toEqual({ type: "join", room: "general", after: 31, changes_after: 6 });
+    room.connectionLost();
+    expect(room.view.joined).toBe(false);
+    // A rejoin keeps what was there: the server sends only what came after.
+    room.onJoined(joined(90, 31, 7));
+    expect(room.view).toMatchObject({ cursor: 31, changes: 6, hasOlder: true });
+  });
+});
+
+describe("RoomSubscription messages", () => {
+  it("keeps each message once, in order, and the newest change of each", () => {
+    const { room } = subscription();
+    room.onJoined(joined(0, 0));
+    for (const seq of [1, 3, 2, 3, 1]) room.onMessage(message(seq));
+    expect(room.view.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    room.applyChange(2, 5, { body: "new" });
+    room.applyChange(2, 4, { body: "older" }); // late, and older: ignored
+    expect(room.view.messages[1]).toMatchObject({ body: "new", change: 5 });
+    expect(room.view.changes).toBe(5);
+  });
+
+  it("pages older history in once at a time", async () => {
+    const { room } = subscription();
+    room.onJoined(joined(60, 50));
+    for (let seq = 51; seq <= 60; seq++) room.onMessage(message(seq));
+    const asked: number[] = [];
+    const fetch = (before: number, limit: number): Promise<HistoryPage> => {
+      asked.push(before);
+      return Promise.resolve({
+        room: "general",
+        messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
+        has_more: false,
+      });
+    };
+    const first = room.loadOlder(fetch, 5);
+    void room.loadOlder(fetch, 5); // already loading: no second request
+    await first;
+    expect(asked).toEqual([51]);
+    expect(room.view.messages[0]?.seq).toBe(46);
+    expect(room.view).toMatchObject({ hasOlder: false, loadingOlder: false });
+  });
+
+  it("mergeMessages returns the same array when nothing is new", () => {
+    const list = [message(1), message(2)];
+    expect(mergeMessages(list, [message(2)])).toBe(list);
+    expect(mergeMessages([{ ...message(1), change: 3 }], [{ ...message(1), body: "newer", change: 4 }])[0]?.body).toBe("newer");
+  });
+});
+
+describe("RoomSubscription people", () => {
+  it("applies presence and typing, and forgets typing that ran out", () => {
+    const { room } = subscription();
+    room.onJoined(joined(0, 0));
+    room.onPresence({ type: "presence", room: "general", joined: ["bob"], left: [] }, "alice", 0);
+    expect(room.view.users).toEqual(["alice", "bob"]);
+    room.onTyping("bob", 4000);
+    expect(room.pruneTyping(3999)).toBe(true);
+    expect(room.pruneTyping(4000)).toBe(false);
+    expect(room.view.typing).toEqual({});
+    room.onTyping("bob", 9000);
+    room.onMessage(message(1)); // bob's message: he stopped typing
+    expect(room.view.typing).toEqual({});
+  });
+
+  it("presence notices never announce the user, and a quick leave-and-return is no news", () => {
+    let notices = presenceNotices([], ["alice", "bob"], [], "alice", 0);
+    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
+    notices = presenceNotices(notices, [], ["bob"], "alice", 1_000);
+    notices = presenceNotices(notices, ["bob"], [], "alice", 2_000);
+    expect(notices.map((n) => n.text)).toEqual(["bob joined"]);
+    notices = presenceNotices(notices, [], ["bob"], "alice", 3_000);
+    notices = presenceNotices(notices, ["bob"], [], "alice", 3_000 + 60_000);
+    expect(notices.map((n) => n.text)).toEqual(["bob joined", "bob left", "bob joined"]);
+  });
+
+  it("a presence frame about someone already online, or already gone, is no news", () => {
+    // Two workers' views cross, or a leave and a join fall into one frame: the list says
+    // bob is online already, so "bob joined" again would be wrong.
+    const first = presenceNotices([], ["bob"], [], "alice", 0, ["alice"]);
+    expect(first.map((n) => n.text)).toEqual(["bob joined"]);
+    expect(presenceNotices(first, ["bob"], [], "alice", 500, ["alice", "bob"])).toBe(first);
+    expect(presenceNotices(first, [], ["carol"], "alice", 600, ["alice", "bob"])).toBe(first);
+  });
+
+  it("applyPresence applies comings and goings, each name once, sorted", () => {
+    expect(applyPresence(["carol", "alice"], ["bob", "alice"], [])).toEqual(["alice", "bob", "carol"]);
+    expect(applyPresence(["alice", "bob"], [], ["bob", "dave"])).toEqual(["alice"]);
+    expect(applyPresence([], ["x"], ["x"])).toEqual([]);
+  });
+});
+
+describe("RoomSubscription draft", () => {
+  it("keeps the text, and changes its view only when a draft comes or goes", () => {
+    const { room, changes } = subscription();
+    const before = changes();
+    room.setDraft("h");
+    room.setDraft("hello");
+    room.setDraft("hello there");
+    expect(room.draft).toBe("hello there");
+    expect(room.view.hasDraft).toBe(true);
+    expect(changes()).toBe(before + 1);
+    room.setDraft("   ");
+    expect(room.view.hasDraft).toBe(false);
+    expect(changes()).toBe(before + 2);
+  });
+
+  it("keeps the read mark it is given, and how far what was new then went", () => {
+    const { room } = subscription();
+    expect(room.view.readMark).toBeNull();
+    room.setReadMark(7, 9);
+    expect(room.view).toMatchObject({ readMark: 7, unreadUpTo: 9 });
+    room.extendUnread(8);
+    room.extendUnread(12);
+    expect(room.view.unreadUpTo).toBe(12);
+  });
+});
