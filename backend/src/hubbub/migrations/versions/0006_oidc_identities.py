@@ -8,7 +8,7 @@ from alembic import op
 
 from hubbub.migrations.types import Int, Real
 
-revision = "oidc_identities"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
