@@ -81,6 +81,7 @@ describe("RoomSubscription messages", () => {
         room: "general",
         messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
         has_more: false,
+        has_newer: false,
       });
     };
     const first = room.loadOlder(fetch, 5);

@@ -47,7 +47,7 @@ class FakeSocket implements WebSocketLike {
 class FakeEnvironment extends FakeClock implements ChatEnvironment {
   sockets: FakeSocket[] = [];
   randomValue = 0.5;
-  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false });
+  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false, has_newer: false });
   rooms: RoomSummary[] = [];
   alerts: Alert[] = [];
 
@@ -206,6 +206,7 @@ describe("ChatClient resume", () => {
       room,
       messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
       has_more: true,
+      has_newer: false,
     });
     await client.loadOlder("general", 5);
     const seqs = client.getSnapshot().rooms.general!.messages.map((m) => m.seq);

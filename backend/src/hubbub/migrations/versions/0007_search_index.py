@@ -14,8 +14,8 @@ from alembic import op
 
 from hubbub.migrations.types import Int
 
-revision = "search_index"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
