@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 
 import { api, type RoomSummary, type ServerConfig } from "../api";
 import { Composer } from "../composer/Composer";
-import { MessageList, type ScrollPlace } from "../messages/MessageList";
+import { MessageList, type Focus, type ScrollPlace } from "../messages/MessageList";
+import { SearchDialog } from "../search/SearchDialog";
 import { MemberPanel } from "../people/MemberPanel";
 import { NewMessageDialog } from "../people/NewMessageDialog";
 import { BrowseRooms } from "../rooms/BrowseRooms";
@@ -39,7 +40,7 @@ function skipTo(id: string) {
   };
 }
 
-type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | null;
+type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | "search" | null;
 
 export function Chat({
   config,
@@ -65,6 +66,8 @@ export function Chat({
   // Where the reader was in each room: kept for this tab, across reloads.
   const [places] = useState(() => loadPlaces());
   const [editing, setEditing] = useState<number | null>(null);
+  // The message a search hit opened its room at (highlighted until another room is opened).
+  const [focus, setFocus] = useState<(Focus & { room: string }) | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
   // An unread room opened just now keeps its place in the list while it is on screen.
@@ -116,6 +119,7 @@ export function Chat({
     (room: string) => {
       setKept((client.getSnapshot().directory[room]?.unread ?? 0) > 0 ? room : null);
       setActive(room);
+      setFocus(null);
       setDrawerOpen(false);
     },
     [client],
@@ -198,8 +202,21 @@ export function Chat({
     [client, active],
   );
 
+  /** A search hit: its room, at the message, which is highlighted. */
+  const openAt = useCallback(
+    (room: string, seq: number) => {
+      open(room);
+      setFocus((previous) => ({ room, seq, n: (previous?.n ?? 0) + 1 }));
+      void client.jumpTo(room, seq, config.history_page_size);
+    },
+    [client, open, config.history_page_size],
+  );
+
   const shortcuts = useMemo<ShortcutActions>(
     () => ({
+      search: () => {
+        setDialog("search");
+      },
       switcher: () => {
         setDialog("switcher");
       },
@@ -280,6 +297,17 @@ export function Chat({
             client.reconnectNow();
           }}
         />
+        <button
+          type="button"
+          className="search-toggle"
+          aria-keyshortcuts="/"
+          title="Search messages (/)"
+          onClick={() => {
+            setDialog("search");
+          }}
+        >
+          Search
+        </button>
         <button
           type="button"
           className="account-toggle"
@@ -441,8 +469,13 @@ export function Chat({
           outbox={outbox}
           me={me}
           place={places.get(active) ?? null}
+          focus={focus?.room === active ? focus : null}
           onPlace={savePlace}
           onLoadOlder={() => void client.loadOlder(active, config.history_page_size)}
+          onLoadNewer={() => void client.loadNewer(active, config.history_page_size)}
+          onLatest={() => {
+            client.backToLatest(active);
+          }}
           onDismiss={(id) => {
             client.dismiss(id);
           }}
@@ -556,6 +589,19 @@ export function Chat({
           fromDialog(() => {
             messageUser(other);
           });
+        }}
+      />
+      <SearchDialog
+        open={dialog === "search"}
+        directory={directory}
+        people={room?.users ?? []}
+        me={me}
+        onClose={() => {
+          dialogClosed("search");
+        }}
+        onOpen={(name, seq) => {
+          setDialog(null);
+          openAt(name, seq);
         }}
       />
       <ShortcutList

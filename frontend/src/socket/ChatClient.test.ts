@@ -62,6 +62,15 @@ class FakeEnvironment extends FakeClock implements ChatEnvironment {
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
     return Promise.resolve(this.history(room, before, limit));
   }
+  windows: (room: string, from: { around: number } | { after: number }, limit: number) => HistoryPage = (room) => ({
+    room,
+    messages: [],
+    has_more: false,
+    has_newer: false,
+  });
+  fetchWindow(room: string, from: { around: number } | { after: number }, limit: number): Promise<HistoryPage> {
+    return Promise.resolve(this.windows(room, from, limit));
+  }
   fetchRooms(): Promise<RoomSummary[]> {
     return Promise.resolve(this.rooms);
   }
