@@ -67,6 +67,7 @@ export function Chat({
   const [places] = useState(() => loadPlaces());
   const [editing, setEditing] = useState<number | null>(null);
   // The message a search hit opened its room at (highlighted until another room is opened).
+  const [searchSeed, setSearchSeed] = useState<{ text: string; n: number } | null>(null); // the switcher's words
   const [focus, setFocus] = useState<(Focus & { room: string }) | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
@@ -590,9 +591,14 @@ export function Chat({
             messageUser(other);
           });
         }}
+        onSearch={(words) => {
+          setSearchSeed((previous) => ({ text: words, n: (previous?.n ?? 0) + 1 }));
+          setDialog("search");
+        }}
       />
       <SearchDialog
         open={dialog === "search"}
+        seed={searchSeed}
         directory={directory}
         people={room?.users ?? []}
         me={me}

@@ -18,6 +18,7 @@ const NONE: Results = { query: "", hits: [], next: null, error: null, loading: f
  * offered as they type (Tab takes the first); ↑ ↓ choose a hit, Enter opens its room at it. */
 export function SearchDialog({
   open,
+  seed,
   directory,
   people,
   me,
@@ -25,6 +26,9 @@ export function SearchDialog({
   onClose,
 }: {
   open: boolean;
+  /** What to search for on opening (from the quick switcher; `n` tells one from the next);
+   * null: the last search again. */
+  seed: { text: string; n: number } | null;
   directory: Record<string, RoomMeta>;
   /** Names to offer after from: (those online in the room on screen, and the user's DMs). */
   people: string[];
@@ -39,6 +43,11 @@ export function SearchDialog({
   const [active, setActive] = useState(0);
   const ids = useId();
   const [now] = useState(() => Date.now()); // "today", for before: and after:
+  const [seeded, setSeeded] = useState(0);
+  if (seed && seed.n !== seeded) {
+    setSeeded(seed.n);
+    setQuery(seed.text);
+  }
 
   useLayoutEffect(() => {
     const element = dialog.current;
@@ -46,7 +55,7 @@ export function SearchDialog({
     if (open && !element.open) {
       element.showModal();
       input.current?.focus();
-      input.current?.select(); // the last search, ready to refine or replace
+      input.current?.select(); // ready to refine or replace
     }
     if (!open && element.open) element.close();
   }, [open]);
