@@ -113,3 +113,13 @@ def test_a_new_message_in_any_language_is_found_at_once_on_a_phone(
     search_box = bob.get_by_role("dialog", name="Search").get_by_role("combobox")
     search_box.fill(f"大阪 {tag}")
     expect(bob.get_by_test_id("search-status")).to_have_text("Nothing found.")
+
+    # The quick switcher (Ctrl+K) hands what was typed to search when no room or person has it.
+    ada.get_by_role("region", name="Message history").focus()
+    ada.keyboard.press("Control+k")
+    switcher = ada.get_by_role("dialog", name="Jump to")
+    switcher.get_by_role("combobox").press_sequentially(tag)
+    expect(switcher.get_by_role("option")).to_have_text([f"Search messages for “{tag}” /"])
+    switcher.get_by_role("combobox").press("Enter")
+    expect(ada.get_by_role("dialog", name="Search").get_by_role("combobox")).to_have_value(tag)
+    expect(ada.get_by_test_id("search-hit").locator("mark")).to_have_text([tag])

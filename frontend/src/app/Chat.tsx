@@ -208,7 +208,10 @@ export function Chat({
     (room: string, seq: number) => {
       open(room);
       setFocus((previous) => ({ room, seq, n: (previous?.n ?? 0) + 1 }));
-      void client.jumpTo(room, seq, config.history_page_size);
+      // Not there after all (deleted, or the room is gone): the room opens as it would anyway.
+      client.jumpTo(room, seq, config.history_page_size).catch(() => {
+        setFocus(null);
+      });
     },
     [client, open, config.history_page_size],
   );

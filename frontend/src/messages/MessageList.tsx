@@ -105,6 +105,7 @@ export function MessageList({
   const highlighted = focus?.seq ?? null;
   useLayoutEffect(() => {
     if (focus) target.current = { kind: "message", seq: focus.seq };
+    else if (target.current?.kind === "message") target.current = { kind: "unread", pages: 0 }; // the jump failed
   }, [focus]);
 
   // Keep the view steady on every change: reach the target, keep the place when older messages
