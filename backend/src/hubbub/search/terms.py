@@ -42,6 +42,10 @@ UNSPACED_RANGES = (
 )
 _STARTS = [low for low, _high in UNSPACED_RANGES]
 KINDS = ("link",)  # has:link (issue 26 adds "file": see kinds())
+# Not an operator (has: takes KINDS only): the documents of public rooms carry it, so that the
+# index itself narrows to the rooms a reader may read (this, or one of their other rooms), and
+# a word only in rooms they may not read is no slower to find nothing for than a word nowhere.
+PUBLIC_KIND = "public"
 # Terms that are not grams start with a character folded text never has (control characters
 # fold to spaces), so they cannot be mistaken for one.
 META = "\x01"

@@ -33,7 +33,7 @@ from sqlalchemy.sql import ColumnElement
 from hubbub.model import PUBLIC, ROOM_MENTION, Found, StoredMessage
 from hubbub.search.fold import fold
 from hubbub.search.query import SearchQuery
-from hubbub.search.terms import AUTHOR, KIND, ROOM, kinds
+from hubbub.search.terms import AUTHOR, KIND, PUBLIC_KIND, ROOM, kinds
 from hubbub.store.dialect import Dialect
 from hubbub.store.search.base import Doc, Needs, SearchIndex
 from hubbub.store.tables import members, mentions, messages, rooms, search_docs, search_progress
@@ -119,6 +119,16 @@ READABLE = Statement(
 )
 
 
+IS_PUBLIC = Statement(select(r.visibility == PUBLIC).where(r.name == bindparam("room")))
+# The rooms besides the public ones that the user may read: those they are a member of.
+OTHERS_READABLE = Statement(
+    select(m.room)
+    .select_from(members.join(rooms, r.name == m.room))
+    .where(m.user == bindparam("user"), r.visibility != PUBLIC)
+    .order_by(m.room)
+)
+
+
 def readable(conn: Connection, user: str | None, names: Sequence[str]) -> list[str]:
     """Those of the rooms the user may read: one lookup each, whether a room is not there or
     not theirs to read, so neither answers differently, nor sooner."""
@@ -155,8 +165,9 @@ def _follow_room(conn: Connection, index: SearchIndex, room: str, change_head: i
         message_from_row(row)
         for row in run(conn, NEW, room=room, after=seq_done, limit=limit - len(changed)).rows
     ]
-    _apply_changes(conn, index, room, changed)
-    _add(conn, index, room, [message for message in new if not message.deleted])
+    public = bool(run(conn, IS_PUBLIC, room=room).scalars()[0])
+    _apply_changes(conn, index, room, changed, public)
+    _add(conn, index, room, [message for message in new if not message.deleted], public)
     if len(changed) < limit:
         # Every change to what was indexed is in now, and what was added is as it is now.
         change_done = max(change_done, change_head)
@@ -166,12 +177,16 @@ def _follow_room(conn: Connection, index: SearchIndex, room: str, change_head: i
     return len(changed) + len(new)
 
 
-def _document(message: StoredMessage, doc_id: int) -> Doc:
+def _document(message: StoredMessage, doc_id: int, public: bool) -> Doc:
+    """A room's visibility never changes: a public room's documents carry PUBLIC_KIND."""
     folded = fold(message.body)
-    return Doc(doc_id, message.room, message.seq, message.author, kinds(message, folded), folded)
+    has = kinds(message, folded) + ((PUBLIC_KIND,) if public else ())
+    return Doc(doc_id, message.room, message.seq, message.author, has, folded)
 
 
-def _apply_changes(conn: Connection, index: SearchIndex, room: str, changed: list[StoredMessage]) -> None:
+def _apply_changes(
+    conn: Connection, index: SearchIndex, room: str, changed: list[StoredMessage], public: bool
+) -> None:
     if not changed:
         return
     rows = run(conn, DOCS, room=room, seqs=[message.seq for message in changed]).rows
@@ -187,7 +202,7 @@ def _apply_changes(conn: Connection, index: SearchIndex, room: str, changed: lis
         elif doc is None:
             missing.append(message)
         else:
-            now = _document(message, doc.id)
+            now = _document(message, doc.id, public)
             if (now.folded, now.kinds) != (doc.folded, doc.kinds):  # not a reaction
                 gone.append(doc)
                 renewed.append(now)
@@ -202,13 +217,13 @@ def _apply_changes(conn: Connection, index: SearchIndex, room: str, changed: lis
         [{"doc": doc.id, "kinds": " ".join(doc.kinds), "folded": doc.folded} for doc in renewed],
     )
     index.added(conn, renewed)
-    _add(conn, index, room, missing)
+    _add(conn, index, room, missing, public)
 
 
-def _add(conn: Connection, index: SearchIndex, room: str, found: list[StoredMessage]) -> None:
+def _add(conn: Connection, index: SearchIndex, room: str, found: list[StoredMessage], public: bool) -> None:
     """Documents for messages of one room. An id is the message's millisecond and a number:
     another message of that millisecond may have it, and this one takes the next free one."""
-    docs = {m.seq: _document(m, m.ts * SAME_MS + m.seq % SAME_MS) for m in found}
+    docs = {m.seq: _document(m, m.ts * SAME_MS + m.seq % SAME_MS, public) for m in found}
     run_many(conn, INSERT_DOC, [_row(doc) for doc in docs.values()])
     if docs:
         stored = {int(row[2]): int(row[0]) for row in run(conn, DOCS, room=room, seqs=list(docs)).rows}
@@ -243,7 +258,8 @@ def search(
     limit: int,
 ) -> Found:
     """Store.search."""
-    statement, high, low = _statement(dialect, index, user, query)
+    others = run(conn, OTHERS_READABLE, user=user).scalars() if user is not None else []
+    statement, high, low = _statement(dialect, index, user, query, others)
     if before is not None:
         high = min(high, before)
     found: list[tuple[int, StoredMessage]] = []
@@ -261,7 +277,7 @@ def search(
 
 
 def _statement(
-    dialect: Dialect, index: SearchIndex, user: str | None, query: SearchQuery
+    dialect: Dialect, index: SearchIndex, user: str | None, query: SearchQuery, others: Sequence[str]
 ) -> tuple[Any, int, int]:
     """The base query, newest first: the candidates the index narrows to, in rooms the user
     may read (public ones, and those they are a member of), not deleted, meeting the
@@ -275,6 +291,9 @@ def _statement(
                 tuple(AUTHOR + a for a in sorted(query.authors)),
                 tuple(ROOM + room for room in sorted(query.rooms)),
                 *((KIND + kind,) for kind in sorted(query.has)),
+                # The rooms the user may read, in the index too (the join below decides): what
+                # they may not read is never a candidate, so costs no time to turn down.
+                (KIND + PUBLIC_KIND, *(ROOM + room for room in others)),
             )
             if group
         ),
