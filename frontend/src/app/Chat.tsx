@@ -310,7 +310,11 @@ export function Chat({
             setDialog("search");
           }}
         >
-          Search
+          <svg className="search-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+            <circle cx="6.5" cy="6.5" r="4.75" fill="none" stroke="currentColor" strokeWidth="1.8" />
+            <line x1="10" y1="10" x2="14.5" y2="14.5" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+          </svg>
+          <span className="search-label">Search</span>
         </button>
         <button
           type="button"
