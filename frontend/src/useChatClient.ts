@@ -1,6 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, socketUrl } from "./api";
+import { browserUploads } from "./files/browserUploads";
 import { browserNotifierEnvironment, Notifier } from "./notifications";
 import type { Alert } from "./rooms/Directory";
 import { ChatClient, type ChatEnvironment, type ChatSnapshot } from "./socket/ChatClient";
@@ -49,6 +50,7 @@ function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
     saveOutbox: outbox.save,
     loadDrafts: drafts.load,
     saveDrafts: drafts.save,
+    ...browserUploads(user),
   };
 }
 

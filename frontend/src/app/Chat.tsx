@@ -70,6 +70,8 @@ export function Chat({
   const [searchSeed, setSearchSeed] = useState<{ text: string; n: number } | null>(null); // the switcher's words
   const [focus, setFocus] = useState<(Focus & { room: string }) | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
+  const [dropped, setDropped] = useState<{ files: File[]; n: number }>({ files: [], n: 0 });
+  const [dragging, setDragging] = useState(false);
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
   // An unread room opened just now keeps its place in the list while it is on screen.
   const [kept, setKept] = useState<string | null>(null);
@@ -372,7 +374,29 @@ export function Chat({
           }}
         />
       )}
-      <main className="conversation" aria-labelledby="room-title">
+      {/* Dropping files is the mouse's way; the keyboard's is the message box's Attach button. */}
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions */}
+      <main
+        className={dragging ? "conversation dropping" : "conversation"}
+        aria-labelledby="room-title"
+        onDragOver={(event) => {
+          // Files dragged over the conversation go with the next message when dropped.
+          if (!event.dataTransfer.types.includes("Files") || roomMeta?.archived) return;
+          event.preventDefault();
+          event.dataTransfer.dropEffect = "copy";
+          setDragging(true);
+        }}
+        onDragLeave={(event) => {
+          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={(event) => {
+          setDragging(false);
+          if (event.dataTransfer.files.length === 0 || roomMeta?.archived) return;
+          event.preventDefault();
+          const files = [...event.dataTransfer.files];
+          setDropped((current) => ({ files, n: current.n + 1 }));
+        }}
+      >
         <RoomHeader
           room={active}
           meta={roomMeta}
@@ -490,6 +514,10 @@ export function Chat({
           onRetry={(id) => {
             client.retry(id);
           }}
+          uploads={snapshot.uploads}
+          onCancelFile={(id, key) => {
+            client.cancelAttachment(id, key);
+          }}
           onSeen={markSeen}
           actions={{
             me,
@@ -525,11 +553,13 @@ export function Chat({
             key={`composer-${active}`}
             room={label}
             maxBytes={config.max_message_bytes}
+            maxUploadBytes={config.max_upload_bytes}
+            dropped={dropped}
             members={mentionable}
             draft={client.draftOf(active)}
             onDraft={saveDraft}
-            onSend={(body) => {
-              client.send(active, body);
+            onSend={(body, files) => {
+              client.send(active, body, files);
             }}
             onTyping={() => {
               client.typing(active);

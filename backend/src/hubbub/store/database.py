@@ -13,6 +13,7 @@ from hubbub.model import (
     MEMBER,
     Appended,
     Draft,
+    FileRecord,
     Found,
     Member,
     MessageChange,
@@ -24,7 +25,7 @@ from hubbub.model import (
 from hubbub.search.query import SearchQuery
 from hubbub.store.dialect import Dialect
 from hubbub.store.search.base import SearchIndex
-from hubbub.store.work import identities, messages, people, rooms, search
+from hubbub.store.work import files, identities, messages, people, rooms, search
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -164,6 +165,22 @@ class DatabaseStore:
 
     async def follow_index(self, rooms: Sequence[str] | None, limit: int) -> int:
         return await self._db.write(search.follow, self._index, rooms, limit)
+
+    # --- files
+    async def add_file(self, record: FileRecord, quota: int) -> None:
+        await self._db.write(files.add_file, self._dialect, record, quota)
+
+    async def file(self, file_id: str) -> FileRecord | None:
+        return await self._db.read(files.file, file_id)
+
+    async def uploads_size(self, user: str) -> int:
+        return await self._db.read(files.used, user)
+
+    async def drop_unattached(self, before_ms: int) -> list[str]:
+        return await self._db.write(files.drop_unattached, before_ms)
+
+    async def referenced(self, digests: Sequence[str]) -> set[str]:
+        return await self._db.read(files.referenced, digests) if digests else set()
 
     # --- bots and sessions
     async def add_bot(self, name: str, token_hash: str) -> None:
