@@ -138,7 +138,7 @@ async def test_abuse_gets_a_clear_answer(servers: tuple[HubbubServer, HubbubServ
         ("\x00 \u0301", 400, "nothing to search for"),
         ('""', 400, "nothing to search for"),
         ("x" * 101, 400, "at most 100 characters"),
-        ("has:file", 400, "has: takes link"),
+        ("has:pdf", 400, "has: takes link, file"),
         ("before:someday", 400, "before: takes a date like 2026-11-30"),
         ("", 422, "at least 1 character"),
     ]:

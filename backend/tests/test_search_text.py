@@ -3,17 +3,18 @@ index holds, the language (and what it does with abuse), and the match offsets."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hubbub.model import SearchQueryError
+from hubbub.model import FileInfo, SearchQueryError, StoredMessage
 from hubbub.search.fold import fold, fold_mapped, utf16_offsets
 from hubbub.search.marks import MAX_MARKS, marks
 from hubbub.search.query import MAX_QUERY_CHARS, MAX_TERM_CHARS, MAX_TERMS, Term, parse
-from hubbub.search.terms import grams, term_grams, unspaced
+from hubbub.search.terms import grams, kinds, term_grams, unspaced
 
 # Text that exercises folding: accents in both forms, ligatures, full-width, kana and Hangul in
 # both forms, spaces and controls, emoji with selectors and joiners, scripts whose marks stay.
@@ -152,7 +153,7 @@ def test_abuse_is_text(text: str, include: list[str], exclude: list[str]) -> Non
         (" ".join(["w"] * 10_000)[:MAX_QUERY_CHARS], f"at most {MAX_TERMS} words"),
         (" ".join(["w"] * 10_000), f"at most {MAX_QUERY_CHARS} characters"),
         ("x" * (MAX_TERM_CHARS + 1), f"at most {MAX_TERM_CHARS} characters"),
-        ("has:file", "has: takes link"),
+        ("has:pdf", "has: takes link, file"),
         ("is:online", "is: takes mentioned"),
         ("before:yesterday", "before: takes a date like 2026-11-30"),
         ("after:2026-13-01", "after: takes a date"),
@@ -187,3 +188,13 @@ def body_utf16(text: str) -> list[str]:
 
 def _join(units: list[str]) -> str:
     return "".join(units)
+
+
+def test_what_a_message_has() -> None:
+    plain = StoredMessage(room="r", seq=1, id="a", author="ann", body="see the plan", ts=0)
+    linked = dataclasses.replace(plain, body="see https://example.com")
+    attached = dataclasses.replace(
+        plain, files=(FileInfo(id="f", name="plan.pdf", size=3, type="application/pdf"),)
+    )
+    assert [kinds(m, fold(m.body)) for m in (plain, linked, attached)] == [(), ("link",), ("file",)]
+    assert parse("has:file plan").has == {"file"}

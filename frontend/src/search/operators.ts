@@ -15,6 +15,7 @@ export const OPERATORS: readonly (readonly [operator: string, note: string])[] =
   ["from:", "messages by someone"],
   ["in:", "messages in one room"],
   ["has:link", "messages with a link"],
+  ["has:file", "messages with a file"],
   ["is:mentioned", "messages that mention you"],
   ["before:", "before a day (2026-11-30)"],
   ["after:", "after a day"],
@@ -55,6 +56,7 @@ export function suggestions(query: string, rooms: readonly string[], people: rea
       .map((name) => complete(`${key}${name}`, key === "in:" ? "room" : "person"));
   }
   if ((key === "before:" || key === "after:") && value === "") return [complete(`${key}${isoDay(now)}`, "today")];
-  const fixed = OPERATORS.find(([op]) => op.startsWith(key) && op.length > key.length && op.startsWith(lower) && op !== lower);
-  return fixed ? [complete(fixed[0], fixed[1])] : [];
+  return OPERATORS.filter(([op]) => op.startsWith(key) && op.length > key.length && op.startsWith(lower) && op !== lower).map(
+    ([op, note]) => complete(op, note),
+  );
 }

@@ -49,7 +49,8 @@ describe("suggestions", () => {
     expect(offered("deploy f")).toEqual(["deploy from:"]);
     expect(offered("deploy from:al")).toEqual(["deploy from:alice ", "deploy from:albert "]);
     expect(offered("in:gen")).toEqual(["in:general ", "in:genealogy "]);
-    expect(offered("h")).toEqual(["has:link "]);
+    expect(offered("h")).toEqual(["has:link ", "has:file "]);
+    expect(offered("has:f")).toEqual(["has:file "]);
     expect(offered("is:")).toEqual(["is:mentioned "]);
     expect(offered("before:")).toEqual(["before:2026-11-30 "]);
   });

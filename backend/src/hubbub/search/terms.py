@@ -41,7 +41,7 @@ UNSPACED_RANGES = (
     (0x20000, 0x3134F),  # CJK extensions B-G
 )
 _STARTS = [low for low, _high in UNSPACED_RANGES]
-KINDS = ("link",)  # has:link (issue 26 adds "file": see kinds())
+KINDS = ("link", "file")  # has:link, has:file
 # Not an operator (has: takes KINDS only): the documents of public rooms carry it, so that the
 # index itself narrows to the rooms a reader may read (this, or one of their other rooms), and
 # a word only in rooms they may not read is no slower to find nothing for than a word nowhere.
@@ -87,10 +87,12 @@ def term_grams(term: str) -> set[str]:
 
 def kinds(message: StoredMessage, folded: str) -> tuple[str, ...]:
     """What the message has, for has:. A link: an http(s) URL in its text (what the UI makes a
-    link of). Issue 26 (files) adds "file" here, from the message's attachments, and to KINDS."""
+    link of); a file: one attached (an edit keeps them, a delete takes them away)."""
     found: list[str] = []
     if "http://" in folded or "https://" in folded:
         found.append("link")
+    if message.files:
+        found.append("file")
     return tuple(found)
 
 
