@@ -18,6 +18,7 @@ from hubbub.auth.throttle import LoginThrottle
 from hubbub.broker import create_broker
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
+from hubbub.contract.rest import RoomListing
 from hubbub.files import create_file_storage
 from hubbub.limits import Limiter, create_limiter
 from hubbub.logs import register_secret
@@ -74,6 +75,7 @@ class Runtime:
     sessions: SessionManager
     limiter: Limiter
     login_throttle: LoginThrottle
+    room_listing: RoomListing = field(default_factory=RoomListing)
     shutting_down: bool = False
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
     oidc: OidcAuth | None = None  # auth mode oidc: the identity provider's sign-in (the authenticator)
@@ -113,6 +115,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         self.chat.kick_all(Close.GOING_AWAY, REASONS[Close.GOING_AWAY])
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.shutdown_timeout_seconds):
+                await self.chat.connections_ended()
         await self.chat.stop()
         await self.limiter.close()
         if self.oidc is not None:

@@ -255,8 +255,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     direct_writes: bool = Field(
         default=True,
-        description="fan-out writes each frame's bytes straight to the socket when it has room "
-        "(Hubbub's uvicorn protocol); off: every frame through ASGI send",
+        description="fan-out writes each frame's bytes straight to the socket when it has room, "
+        "and after the handshake a socket's frames come straight from the protocol, with no ASGI "
+        "call held open per connection (Hubbub's uvicorn protocol); off: every frame through "
+        "ASGI receive and send",
     )
     sqlite_synchronous: Literal["normal", "full"] = Field(
         default="full", description="full: an ack survives power loss; normal: a crash of the process"

@@ -349,6 +349,7 @@ export function Chat({
         drafts={drafts}
         pattern={config.room_name_pattern}
         users={room?.users ?? []}
+        online={room?.online ?? 0}
         live={snapshot.status === "connected"}
         me={me}
         muted={notifications.muted}

@@ -622,6 +622,8 @@ export interface components {
             from: number;
             /** Head */
             head: number;
+            /** Online */
+            online: number;
             /** Room */
             room: string;
             /** Truncated */
@@ -827,12 +829,17 @@ export interface components {
          * @description Who is online in the room changed: who came and who went since the last presence frame
          *     (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
          *     they give who is online now; a name already there (or already gone) changes nothing.
+         *     ``online`` is how many are online now. A room with more than 200 online is a count: its
+         *     frames name nobody. When a room crosses that line, ``users`` is the list to start from
+         *     again (empty over the line); otherwise it is null.
          */
         PresenceEvent: {
             /** Joined */
             joined: string[];
             /** Left */
             left: string[];
+            /** Online */
+            online: number;
             /** Room */
             room: string;
             /**
@@ -840,6 +847,11 @@ export interface components {
              * @enum {string}
              */
             type: "presence";
+            /**
+             * Users
+             * @default null
+             */
+            users: string[] | null;
         };
         /**
          * Problem

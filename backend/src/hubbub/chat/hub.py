@@ -76,12 +76,17 @@ class Hub:
         self._all: set[Subscriber] = set()
         self._by_user: dict[str, set[Subscriber]] = {}
         self._per_address: Counter[str] = Counter()
+        self._joined: dict[Subscriber, set[str]] = {}  # its rooms: a leave looks at them alone
 
-    def add(self, subscriber: Subscriber) -> None:
-        if subscriber not in self._all:
-            self._all.add(subscriber)
-            self._by_user.setdefault(subscriber.user, set()).add(subscriber)
-            self._per_address[subscriber.address] += 1
+    def add(self, subscriber: Subscriber) -> bool:
+        """True when it is its user's first connection here."""
+        if subscriber in self._all:
+            return False
+        self._all.add(subscriber)
+        mine = self._by_user.setdefault(subscriber.user, set())
+        mine.add(subscriber)
+        self._per_address[subscriber.address] += 1
+        return len(mine) == 1
 
     def remove(self, subscriber: Subscriber) -> list[str]:
         """Forget the subscriber; returns the rooms it was still in."""
@@ -94,7 +99,7 @@ class Hub:
             self._per_address[subscriber.address] -= 1
             if self._per_address[subscriber.address] <= 0:
                 del self._per_address[subscriber.address]
-        rooms = [room for room, subscribers in self._rooms.items() if subscriber in subscribers]
+        rooms = sorted(self._joined.get(subscriber, ()))
         for room in rooms:
             self.unsubscribe(room, subscriber)
         return rooms
@@ -105,6 +110,7 @@ class Hub:
         if subscriber in subscribers:
             return False
         subscribers.add(subscriber)
+        self._joined.setdefault(subscriber, set()).add(room)
         return True
 
     def unsubscribe(self, room: str, subscriber: Subscriber) -> bool:
@@ -115,12 +121,19 @@ class Hub:
         subscribers.discard(subscriber)
         if not subscribers:
             del self._rooms[room]
+        joined = self._joined[subscriber]
+        joined.discard(room)
+        if not joined:
+            del self._joined[subscriber]
         return True
 
-    def dispatch(self, event: RoomEvent) -> None:
+    def dispatch(self, event: RoomEvent) -> int:
+        """Offer the event to the room's subscribers; returns how many there were."""
         # A copy: a subscriber that overflows leaves the room while we iterate.
-        for subscriber in tuple(self._rooms.get(event.room, ())):
+        subscribers = tuple(self._rooms.get(event.room, ()))
+        for subscriber in subscribers:
             subscriber.deliver(event)
+        return len(subscribers)
 
     def dispatch_global(self, frame: str) -> None:
         for subscriber in tuple(self._all):
@@ -173,6 +186,3 @@ class Hub:
 
     def connections_from(self, address: str) -> int:
         return self._per_address[address]
-
-    def users(self) -> set[str]:
-        return set(self._by_user)

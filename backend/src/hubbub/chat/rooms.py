@@ -17,12 +17,14 @@ rooms or DMs they are not in: they manage them by name.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Container, Coroutine, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, assert_never
 
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
+from hubbub.chat.shared_read import SharedRead
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
 from hubbub.contract.rest import DM_MAX_PEOPLE
 from hubbub.model import (
@@ -74,12 +76,15 @@ def dm_name(key: str) -> str:
 
 class Rooms:
     def __init__(
-        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], set[str]]
+        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], Container[str]]
     ) -> None:
         self._settings = settings
         self._store = store
         self._publish = publish
         self._online = online
+        self._public = {
+            archived: SharedRead(partial(store.public_rooms, archived)) for archived in (False, True)
+        }
 
     # --- seeing
     async def visible(self, actor: Identity | None, name: str) -> RoomInfo:
@@ -90,7 +95,16 @@ class Rooms:
         return room
 
     async def listing(self, actor: Identity | None, archived: bool = False) -> list[RoomInfo]:
-        return await self._store.rooms_for(actor.user if actor else None, archived)
+        """The actor's rooms and every public room, by name. The public rooms are the same for
+        everyone: room lists asked for together share one read of them (SharedRead)."""
+        public = self._public[archived]
+        if actor is None:
+            return await public.get()
+        mine = await self._store.rooms_of(actor.user, archived)
+        theirs = {room.name for room in mine}
+        listed = mine + [room for room in await public.get() if room.name not in theirs]
+        listed.sort(key=lambda room: room.name)
+        return listed
 
     async def enter(self, actor: Identity, name: str) -> RoomInfo:
         """For a join: the room, the actor made a member of it if it is public."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from hubbub import metrics
 from hubbub.auth.base import Identity
+from hubbub.auth.names import NameIndex
 from hubbub.broker import Broker, BrokerUnavailableError
 from hubbub.chat import envelope, mentions
 from hubbub.chat.append_batcher import AppendBatcher
@@ -25,7 +26,7 @@ from hubbub.chat.attention import Attention
 from hubbub.chat.bots import Bots
 from hubbub.chat.files import Files
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
-from hubbub.chat.presence import Presence
+from hubbub.chat.presence import Online, Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.chat.search_indexer import SearchIndexer
 from hubbub.contract.close import Close
@@ -61,7 +62,7 @@ class HistoryWindow:
 @dataclass(frozen=True, slots=True)
 class RoomJoin:
     head: int  # seq of the room's newest message
-    users: list[str]  # who is online in it now
+    online: Online  # who is online in it now
     changes: int  # the room's newest change number
 
 
@@ -76,12 +77,16 @@ class ChatService:
         self._indexer = SearchIndexer(store)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.worker_id = uuid.uuid4().hex[:12]
+        # Who is online, by name and by what the name looks like (auth mode none's checks).
+        self.online = NameIndex()
         self._presence = Presence(
             self.worker_id,
             heartbeat=settings.presence_heartbeat_seconds,
             publish=self._publish,
             notify=self._notify_presence,
             spawn=self._spawn,
+            shared=not settings.broker_is_in_process,
+            everyone=self._online_in_a_room,
         )
         # Who may see and do what in which room: every room verb below goes through it.
         self.rooms = Rooms(settings, store, self._publish, self.online_users)
@@ -90,6 +95,9 @@ class ChatService:
         self.files = Files(settings, store, storage, self.rooms)
         self._seen: set[str] = set()
         self._unseen: set[str] = set()
+        # Connections begun and not yet ended (transport/connection.py), and who waits for none.
+        self._live = 0
+        self._all_ended: asyncio.Event | None = None
 
     # --- lifecycle
     async def start(self) -> None:
@@ -131,12 +139,32 @@ class ChatService:
     # --- connections of this worker
     def connect(self, subscriber: Subscriber) -> None:
         """The subscriber is one of this worker's connections until it disconnects."""
-        self._hub.add(subscriber)
+        if self._hub.add(subscriber):
+            self.online.add(subscriber.user)
 
     def disconnect(self, subscriber: Subscriber) -> None:
         """It leaves every room it is still in."""
         for room in self._hub.remove(subscriber):
             self._presence.leave(room, subscriber.user)
+        if subscriber.user in self.online and not self._hub.connections_of(subscriber.user):
+            self.online.discard(subscriber.user)
+
+    def begun(self) -> None:
+        """A connection has begun; it calls ``ended`` once everything it does is done."""
+        self._live += 1
+
+    def ended(self) -> None:
+        self._live -= 1
+        if self._live == 0 and self._all_ended is not None:
+            self._all_ended.set()
+
+    async def connections_ended(self) -> None:
+        """Until every connection has ended: its posts stored, its goodbyes said. A connection
+        handed over to the protocol (transport/ws_protocol.py) ends outside any ASGI call, so
+        the server's graceful shutdown does not wait for it: the runtime's stop does."""
+        if self._live:
+            self._all_ended = asyncio.Event()
+            await self._all_ended.wait()
 
     def connections_of(self, user: str) -> int:
         return self._hub.connections_of(user)
@@ -144,9 +172,15 @@ class ChatService:
     def connections_from(self, address: str) -> int:
         return self._hub.connections_from(address)
 
-    def online_users(self) -> set[str]:
+    def online_users(self) -> NameIndex:
         """Everyone connected here, and everyone in a room through any worker."""
-        return self._hub.users() | self._presence.everyone()
+        return self.online
+
+    def _online_in_a_room(self, user: str, online: bool) -> None:
+        if online:
+            self.online.add(user)
+        else:
+            self.online.discard(user)
 
     def kick_all(self, code: Close, reason: str) -> None:
         self._hub.kick_all(code, reason)
@@ -410,5 +444,5 @@ class ChatService:
         self._hub.resync()
         self._presence.on_broker_reconnect()
 
-    def _notify_presence(self, room: str, event: PresenceEvent) -> None:
-        self._hub.dispatch(RoomEvent(room, encode(event), droppable=False))
+    def _notify_presence(self, room: str, event: PresenceEvent) -> int:
+        return self._hub.dispatch(RoomEvent(room, encode(event), droppable=False))

@@ -34,20 +34,7 @@ router = APIRouter(
 
 
 def summary(room: RoomInfo) -> RoomSummary:
-    return RoomSummary(
-        name=room.name,
-        head=room.head,
-        visibility=room.visibility,  # type: ignore[arg-type]
-        topic=room.topic,
-        owner=room.owner,
-        archived=room.archived,
-        member=room.member,
-        member_count=room.member_count,
-        members=list(room.members),
-        last_read=room.last_read,
-        unread=room.unread,
-        mentions=room.mentions,
-    )
+    return RoomSummary.of(room)
 
 
 def signed_in(caller: Identity | None) -> Identity:
@@ -56,10 +43,11 @@ def signed_in(caller: Identity | None) -> Identity:
     return caller
 
 
-@router.get("/rooms")
-async def rooms(chat: ChatDep, caller: CallerDep, archived: bool = False) -> list[RoomSummary]:
+@router.get("/rooms", response_model=list[RoomSummary])
+async def rooms(runtime: RuntimeDep, caller: CallerDep, archived: bool = False) -> Response:
     """Public rooms and the caller's rooms and direct messages; archived ones with ?archived=true."""
-    return [summary(room) for room in await chat.rooms.listing(caller, archived)]
+    listed = await runtime.chat.rooms.listing(caller, archived)
+    return Response(runtime.room_listing.encode(listed), media_type="application/json")
 
 
 @router.post(

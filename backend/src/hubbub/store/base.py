@@ -50,7 +50,17 @@ class Store(Protocol):
 
     async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
         """Every public room and every room the user is a member of, by name; archived ones
-        only when asked for. The only listing of rooms: nothing else enumerates them."""
+        only when asked for. With rooms_of and public_rooms, its two halves, the only listing
+        of rooms: nothing else enumerates them."""
+        ...
+
+    async def rooms_of(self, user: str, archived: bool = False) -> list[RoomInfo]:
+        """The rooms the user is a member of, as rooms_for lists them, by name."""
+        ...
+
+    async def public_rooms(self, archived: bool = False) -> list[RoomInfo]:
+        """Every public room as someone who is not a member sees it (no role, nothing read),
+        by name: the same for everyone, so concurrent room lists may share one read."""
         ...
 
     async def update_room(

@@ -90,6 +90,12 @@ class DatabaseStore:
     async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
         return await self._db.read(rooms.rooms_for, user, archived)
 
+    async def rooms_of(self, user: str, archived: bool = False) -> list[RoomInfo]:
+        return await self._db.read(rooms.rooms_of, user, archived)
+
+    async def public_rooms(self, archived: bool = False) -> list[RoomInfo]:
+        return await self._db.read(rooms.public_rooms, archived)
+
     async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
         await self._db.write(rooms.update_room, name, topic, archived)
 

@@ -104,11 +104,9 @@ class JsonSession:
         self._last_typing: dict[str, float] = {}
 
     async def run(self) -> None:
-        try:
-            await self.conn.serve(self.chat, self, self._read_loop)
-        finally:
-            self.chat.attention.unwatch(self)
-            await self.conn.closed()
+        """Serve the connection (transport/connection.py: until it ends, or until the
+        transport takes the frames over)."""
+        await self.conn.serve(self.chat, self, "chat")
 
     # --- what the chat hands this connection (hub.Subscriber)
     def deliver(self, event: RoomEvent) -> None:
@@ -248,8 +246,8 @@ class JsonSession:
         if room in self.changes and head > cursor:
             self.changes.sent(room, head)
 
-    # --- reader
-    async def _read_loop(self) -> None:
+    # --- reader (Connection.serve calls these)
+    async def start(self) -> None:
         settings = self.chat.settings
         hello = Hello(
             user=self.user, default_room=settings.default_room, max_message_bytes=settings.max_message_bytes
@@ -260,29 +258,33 @@ class JsonSession:
             await self.chat.attention.watch(self)
         except Exception as exc:  # the store is down: counts come with the next list instead
             log.warning("cannot watch the rooms of %s: %r", self.user, exc)
-        while (text := await self.conn.transport.receive_text(self._on_binary)) is not None:
-            try:
-                command = parse_command(text)
-                match command:
-                    case Send():
-                        await self._send(command)
-                    case Join():
-                        await self._join(command)
-                    case Leave():
-                        self._leave(command.room)
-                    case Typing():
-                        await self._typing(command)
-                    case Read():
-                        await self._read(command)
-                    case Edit() | Delete() | React():
-                        await self._change_message(command)
-                    case _:
-                        assert_never(command)
-            except ProtocolError as exc:
-                self._error(exc.code, exc.message, room=exc.room)
 
-    def _on_binary(self) -> None:
+    async def handle(self, text: str) -> None:
+        try:
+            command = parse_command(text)
+            match command:
+                case Send():
+                    await self._send(command)
+                case Join():
+                    await self._join(command)
+                case Leave():
+                    self._leave(command.room)
+                case Typing():
+                    await self._typing(command)
+                case Read():
+                    await self._read(command)
+                case Edit() | Delete() | React():
+                    await self._change_message(command)
+                case _:
+                    assert_never(command)
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message, room=exc.room)
+
+    def on_binary(self) -> None:
         self._error("invalid_message", "binary frames are not supported; send JSON text")
+
+    async def end(self) -> None:
+        self.chat.attention.unwatch(self)
 
     def _error(
         self,
@@ -327,7 +329,8 @@ class JsonSession:
                     head=joined.head,
                     from_=cursor,
                     truncated=truncated,
-                    users=joined.users,
+                    users=joined.online.users,
+                    online=joined.online.count,
                     changes=joined.changes,
                 )
             )

@@ -39,11 +39,12 @@ class TextSession:
         self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
 
     async def run(self) -> None:
-        try:
-            await self.conn.serve(self.chat, self, self._read_loop)
-        finally:
-            await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
-            await self.conn.closed()
+        """Serve the connection (transport/connection.py: until it ends, or until the
+        transport takes the frames over)."""
+        await self.conn.serve(self.chat, self, "tutorial_chat")
+
+    async def end(self) -> None:
+        await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
 
     # --- what the chat hands this connection (hub.Subscriber)
     def deliver(self, event: RoomEvent) -> None:
@@ -79,29 +80,26 @@ class TextSession:
         elif isinstance(item, RoomEvent) and (text := item.text) is not None:
             await self.conn.send(text)
 
-    async def _read_loop(self) -> None:
+    async def start(self) -> None:
         try:
             await self.chat.join_default(self)
         except Exception as exc:
             log.warning("client #%d cannot enter %s: %r", self.client_id, self.room, exc)
             self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, try again")
-            return
-        max_bytes = self.chat.settings.max_message_bytes
-        while (
-            not self.conn.closing
-            and (data := await self.conn.transport.receive_text(self._on_binary)) is not None
-        ):
-            if len(data.encode()) > max_bytes:
-                self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
-                return
-            # Plain-text clients cannot read an error event: over the rate, reading simply
-            # waits, and TCP pushes back on the sender. Nothing is dropped.
-            while wait := self._bucket.try_take():  # noqa: ASYNC110 - the wait is computed
-                await asyncio.sleep(wait)
-            self.conn.offer(tutorial.you_wrote(data))
-            await self.conn.start_post(self._post(data))
 
-    def _on_binary(self) -> None:
+    async def handle(self, data: str) -> None:
+        max_bytes = self.chat.settings.max_message_bytes
+        if len(data.encode()) > max_bytes:
+            self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
+            return
+        # Plain-text clients cannot read an error event: over the rate, reading simply
+        # waits, and TCP pushes back on the sender. Nothing is dropped.
+        while wait := self._bucket.try_take():  # noqa: ASYNC110 - the wait is computed
+            await asyncio.sleep(wait)
+        self.conn.offer(tutorial.you_wrote(data))
+        await self.conn.start_post(self._post(data))
+
+    def on_binary(self) -> None:
         self.conn.kick(Close.UNSUPPORTED_DATA)
 
     async def _post(self, data: str) -> None:

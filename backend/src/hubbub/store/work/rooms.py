@@ -17,8 +17,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -27,52 +30,70 @@ from hubbub.store.tables import members, mentions, messages, rooms
 from hubbub.store.work.sql import Statement, now_ms, run, run_many
 
 r, m, x = rooms.c, members.c, messages.c
-_counted = members.alias("counted")
 _user: BindParameter[str] = bindparam("user", type_=m.user.type)
+_archived_too = or_(bindparam("archived", type_=Boolean), r.archived == false())
+
+# A room as ``user`` sees it: with their role and read position. Its member count is kept with
+# the room (member_count, written with the members): reading it costs the same for a room of
+# ten as for one of ten thousand.
+_ROOM_COLUMNS: list[Any] = [
+    r.name,
+    r.head,
+    r.visibility,
+    r.topic,
+    r.created_by,
+    r.archived,
+    m.role,
+    m.last_read,
+    r.member_count,
+]
+_as_user = rooms.outerjoin(members, and_(m.room == r.name, m.user == _user))
 
 
-def _room_query(counts: bool = False) -> Any:
-    """A room as ``user`` sees it: with their role and read position, and for the list what is
-    new for them (counted up to COUNT_CAP, so a badge never costs more than that many rows)."""
-    columns: list[Any] = [
-        r.name,
-        r.head,
-        r.visibility,
-        r.topic,
-        r.created_by,
-        r.archived,
-        m.role,
-        m.last_read,
-        select(func.count()).select_from(_counted).where(_counted.c.room == r.name).scalar_subquery(),
-    ]
-    if counts:
-        new = and_(m.role.is_not(None), x.room == r.name, x.seq > m.last_read, x.author != _user)
-        mentioned = mentions.join(messages, and_(x.room == mentions.c.room, x.seq == mentions.c.seq))
-        unread = select(literal(1)).where(new).limit(COUNT_CAP).correlate(rooms, members)
-        mentioning = (
-            select(literal(1))
-            .select_from(mentioned)
-            .where(new, mentions.c.user.in_([_user, literal(ROOM_MENTION)]))
-            .limit(COUNT_CAP)
-            .correlate(rooms, members)
-        )
-        columns += [
-            select(func.count()).select_from(unread.subquery()).scalar_subquery(),
-            select(func.count()).select_from(mentioning.subquery()).scalar_subquery(),
-        ]
-    return select(*columns).select_from(rooms.outerjoin(members, and_(m.room == r.name, m.user == _user)))
-
-
-ROOM = Statement(_room_query().where(r.name == bindparam("name")))
-DM_ROOM = Statement(_room_query().where(r.dm_key == bindparam("dm_key")))
-# Every public room and every room the user is a member of; archived ones only when asked for.
-LISTING = Statement(
-    _room_query(counts=True)
-    .where(
-        or_(r.visibility == PUBLIC, m.role.is_not(None)),
-        or_(bindparam("archived", type_=Boolean), r.archived == false()),
+def _counts() -> list[Any]:
+    """What is new for the member ``user`` in the room: counted up to COUNT_CAP, so a badge
+    never costs more than that many rows."""
+    new = and_(x.room == r.name, x.seq > m.last_read, x.author != _user)
+    mentioned = mentions.join(messages, and_(x.room == mentions.c.room, x.seq == mentions.c.seq))
+    unread = select(literal(1)).where(new).limit(COUNT_CAP).correlate(rooms, members)
+    mentioning = (
+        select(literal(1))
+        .select_from(mentioned)
+        .where(new, mentions.c.user.in_([_user, literal(ROOM_MENTION)]))
+        .limit(COUNT_CAP)
+        .correlate(rooms, members)
     )
+    return [
+        select(func.count()).select_from(unread.subquery()).scalar_subquery(),
+        select(func.count()).select_from(mentioning.subquery()).scalar_subquery(),
+    ]
+
+
+ROOM = Statement(select(*_ROOM_COLUMNS).select_from(_as_user).where(r.name == bindparam("name")))
+DM_ROOM = Statement(select(*_ROOM_COLUMNS).select_from(_as_user).where(r.dm_key == bindparam("dm_key")))
+# Every room the user is a member of (by the members' index on user), with what is new there.
+MINE = (
+    select(*_ROOM_COLUMNS, *_counts())
+    .select_from(rooms.join(members, and_(m.room == r.name, m.user == _user)))
+    .where(_archived_too)
+)
+MEMBER_LISTING = Statement(MINE.order_by(r.name))
+# Every public room (by the rooms' index on visibility), as someone who is not a member of it sees it.
+PUBLIC_LISTING = Statement(
+    select(*_ROOM_COLUMNS[:6], null(), null(), r.member_count)
+    .where(r.visibility == PUBLIC, _archived_too)
     .order_by(r.name)
+)
+# Both, for one user: their rooms, then the public rooms they are not in; archived ones only
+# when asked for. Neither half reads a room the user cannot see: thousands of direct messages
+# between others cost this list nothing.
+LISTING = Statement(
+    union_all(
+        MINE,
+        select(*_ROOM_COLUMNS, literal(0), literal(0))
+        .select_from(_as_user)
+        .where(r.visibility == PUBLIC, m.role.is_(None), _archived_too),
+    ).order_by(literal_column("name"))
 )
 DM_MEMBERS = Statement(select(m.user).where(m.room == bindparam("room")).order_by(m.user))
 
@@ -114,6 +135,14 @@ def rooms_for(conn: Connection, user: str | None, archived: bool) -> list[RoomIn
     return [_info(conn, row) for row in run(conn, LISTING, user=user, archived=archived).rows]
 
 
+def rooms_of(conn: Connection, user: str, archived: bool) -> list[RoomInfo]:
+    return [_info(conn, row) for row in run(conn, MEMBER_LISTING, user=user, archived=archived).rows]
+
+
+def public_rooms(conn: Connection, archived: bool) -> list[RoomInfo]:
+    return [_info(conn, row) for row in run(conn, PUBLIC_LISTING, archived=archived).rows]
+
+
 _NEW_ROOM = ("name", "head", "created_at", "created_by", "visibility", "topic", "dm_key")
 NEW_ROOM = Statement(
     upsert=lambda insert: insert(rooms).values({c: bindparam(c) for c in _NEW_ROOM}).on_conflict_do_nothing()
@@ -140,6 +169,8 @@ def create_room(conn: Connection, room: NewRoom) -> RoomInfo | None:
         NEW_MEMBER,
         [{"room": room.name, "user": u, "role": role, "joined_at": now} for u, role in roles],
     )
+    if roles:
+        run(conn, COUNTED, room=room.name, added=len(roles))
     return room_info(conn, room.name, room.owner or (room.members[0] if room.members else None))
 
 
@@ -185,7 +216,13 @@ ADD_MEMBER = Statement(
     )
 )
 REMOVE_MEMBER = Statement(delete(members).where(_in_room, m.user == _user))
-COUNT_MEMBERS = Statement(select(func.count()).where(_in_room))
+# Written in the transaction that adds or removes members: the count is always theirs.
+COUNTED = Statement(
+    update(rooms)
+    .where(r.name == bindparam("room"))
+    .values(member_count=r.member_count + bindparam("added", type_=r.member_count.type))
+)
+COUNT_MEMBERS = Statement(select(r.member_count).where(r.name == bindparam("room")))
 MEMBERS_AMONG = Statement(select(m.user).where(_in_room, m.user.in_(bindparam("names", expanding=True))))
 MEMBER_ROOMS = Statement(select(m.room).where(m.user == _user))
 MARK_READ = Statement(
@@ -204,17 +241,23 @@ def members_of(conn: Connection, room: str) -> list[Member]:
 def add_members(conn: Connection, room: str, users: Sequence[str], role: str) -> list[str]:
     """Those of the users who were not members before, now members."""
     now = now_ms()
-    return [
+    added = [
         u for u in users if run(conn, ADD_MEMBER, room=room, user=u, role=role, joined_at=now).rowcount == 1
     ]
+    if added:
+        run(conn, COUNTED, room=room, added=len(added))
+    return added
 
 
 def remove_member(conn: Connection, room: str, user: str) -> bool:
-    return bool(run(conn, REMOVE_MEMBER, room=room, user=user).rowcount == 1)
+    if run(conn, REMOVE_MEMBER, room=room, user=user).rowcount != 1:
+        return False
+    run(conn, COUNTED, room=room, added=-1)
+    return True
 
 
 def count_members(conn: Connection, room: str) -> int:
-    return int(run(conn, COUNT_MEMBERS, room=room).scalar())
+    return int(run(conn, COUNT_MEMBERS, room=room).scalar() or 0)
 
 
 def members_among(conn: Connection, room: str, names: Sequence[str]) -> list[str]:
