@@ -23,9 +23,10 @@ from tests.services import HubbubServer, free_port, hubbub_cli
 
 EXAMPLES = 100  # per operation and generation mode (valid, invalid)
 JWT_SECRET = "schema-jwt-secret-0123456789abcdef"
-# Rules the schema cannot say: a direct message needs someone besides its maker (a list of
-# only themselves is schema-valid, and answered 400 as documented), and auth mode none has no
-# direct messages at all (403, as documented).
+# Rules the schema cannot say, answered as documented: a direct message needs someone besides
+# its maker (a list of only themselves is schema-valid, 400), and auth mode none has no direct
+# messages at all (403); a search has at most 32 words and something to search for, and history
+# takes one of before, after and around (400).
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {
         # A redirect is an answer to check against the document, not a page to fetch (the
@@ -33,13 +34,14 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
         "max-redirects": 0,
         "operations": [
             {
-                "include-path": "/api/dms",
+                "include-path": path,  # (with include-method too, it applied to every GET)
                 "checks": {
                     "positive_data_acceptance": {
                         "expected-statuses": ["2xx", "400", "401", "403", "404", "429"]
                     }
                 },
             }
+            for path in ("/api/dms", "/api/search", "/api/rooms/{room}/messages")
         ],
     }
 )

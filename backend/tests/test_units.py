@@ -267,6 +267,10 @@ def test_a_line_budget_lets_a_burst_through_then_one_a_second_and_says_what_it_h
         ("/ws?name=token", "/ws?name=token"),
         ("body was 'hbb_3q2-x_Yk9ZtB0aQ' by mistake", "body was '[redacted]' by mistake"),
         ("hbb_ alone is not a token", "hbb_ alone is not a token"),
+        (
+            '"GET /api/search?q=layoffs%20plan&limit=20 HTTP/1.1" 200',
+            '"GET /api/search?[redacted] HTTP/1.1" 200',
+        ),
     ],
 )
 def test_redact(line: str, expected: str) -> None:

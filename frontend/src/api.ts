@@ -58,10 +58,23 @@ export const api = {
   users: (q: string) => unwrap(client.GET("/api/users", { params: { query: { q } } })),
   history: (room: string, before: number, limit: number) =>
     unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { before, limit } } })),
+  /** Messages around `around` (it among them), or the oldest after `after`: a window of history away from its end. */
+  window: (room: string, from: { around: number } | { after: number }, limit: number) =>
+    unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { ...from, limit } } })),
+  /** Messages the caller may read that match `q` (docs/protocol.md, "Search"), newest first. */
+  search: (q: string, before: number | null, limit: number) =>
+    unwrap(
+      client.GET("/api/search", {
+        params: { query: { q, limit, utc_offset: -new Date().getTimezoneOffset(), ...(before === null ? {} : { before }) } },
+      }),
+    ),
   /** The room's newest messages, oldest first. */
   latest: (room: string, limit: number) =>
     unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { limit } } })),
 };
+
+/** A search hit as it arrives: the message, and where it matches ([start, length] in UTF-16 units). */
+export type SearchHit = Awaited<ReturnType<typeof api.search>>["hits"][number];
 
 export function socketUrl(): string {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";

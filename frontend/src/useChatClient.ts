@@ -41,6 +41,7 @@ function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
     random: () => Math.random(),
     newId: () => crypto.randomUUID(),
     fetchHistory: api.history,
+    fetchWindow: api.window,
     fetchRooms: api.rooms,
     notify: (alert: Alert) => {
       notifier.notify(alert);

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from hubbub import __version__
 from hubbub.contract.schema import add_websocket_schemas, refuse_nul_in_urls
 from hubbub.logs import install_redaction
-from hubbub.routes import api, bots, chat_ws, errors, files, oidc, ops, rooms, tutorial
+from hubbub.routes import api, bots, chat_ws, errors, files, oidc, ops, rooms, search, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import UI
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(oidc.router)
     app.include_router(rooms.router)
+    app.include_router(search.router)
     app.include_router(bots.router)
     app.include_router(files.router)
     errors.install(app)

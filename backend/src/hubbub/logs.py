@@ -2,7 +2,8 @@
 
 Credentials travel where loggers look: query strings (uvicorn's access log, the handshake that
 `websockets` logs at debug), headers (Cookie, Authorization, also at debug) and the tutorial's
-/items/{id}/ws answer, which echoes its credential. Every log record of the process, whichever
+/items/{id}/ws answer, which echoes its credential; and so does what people search for
+(/api/search?q=…, whose whole query string goes). Every log record of the process, whichever
 logger makes it (uvicorn, gunicorn, websockets, asyncio, hubbub), is a RedactedLogRecord, whose
 message and traceback come out redacted: no handler, formatter or logging configuration can
 print what it hides.
@@ -34,6 +35,8 @@ _HEADER = re.compile(
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BOT_TOKEN = re.compile(r"\bhbb_[A-Za-z0-9_-]{8,}")  # chat/bots.py's tokens, wherever they appear
+# What people search for is what is in their rooms: a search's whole query string goes.
+_SEARCH = re.compile(r"(/api/search\?)[^\s\"']*")
 # The tutorial's /items/{id}/ws answer: "Session cookie or query token value is: {credential}".
 _ITEM_ECHO = re.compile(r"(value is: )([^'\"\r\n]+)")
 # Known secrets, as is and percent-encoded, by their first PREFIX characters. A few are found
@@ -100,6 +103,7 @@ def _param(match: re.Match[str]) -> str:
 def redact(text: str) -> str:
     if _known:
         text = _without_known(text)
+    text = _SEARCH.sub(rf"\g<1>{REDACTED}", text)
     text = _QUERY_PARAM.sub(_param, text)
     text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _ITEM_ECHO.sub(lambda m: f"{m.group(1)}{REDACTED}", text)

@@ -120,6 +120,10 @@ class NameTakenError(Exception):
     """The name is in use by a room the caller may not see."""
 
 
+class SearchQueryError(ValueError):
+    """What was typed into search cannot be searched for; the message says why, safe to show."""
+
+
 class ReadBeyondHeadError(ValueError):
     def __init__(self, head: int) -> None:
         super().__init__(f"seq is beyond the room's newest message ({head})")
@@ -215,6 +219,15 @@ class Draft:
             mentions=self.mentions,
             bot=self.bot,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A page of search results, newest first; ``next_before`` continues after it (None: no
+    more)."""
+
+    messages: tuple[StoredMessage, ...]
+    next_before: int | None
 
 
 # What storing one draft came to: (message, created), or why this draft alone was not stored.

@@ -247,6 +247,9 @@ class Settings(BaseSettings):
         description="new rooms and direct messages from one address, whoever signs in there (in auth mode "
         "none a name costs nothing); a proxy without --proxy-headers puts everyone on one address",
     )
+    searches_per_minute: float = Field(
+        default=60.0, gt=0, description="GET /api/search per user (per address when anonymous)"
+    )
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 
 import { api, type RoomSummary, type ServerConfig } from "../api";
 import { Composer } from "../composer/Composer";
-import { MessageList, type ScrollPlace } from "../messages/MessageList";
+import { MessageList, type Focus, type ScrollPlace } from "../messages/MessageList";
+import { SearchDialog } from "../search/SearchDialog";
 import { MemberPanel } from "../people/MemberPanel";
 import { NewMessageDialog } from "../people/NewMessageDialog";
 import { BrowseRooms } from "../rooms/BrowseRooms";
@@ -40,7 +41,7 @@ function skipTo(id: string) {
   };
 }
 
-type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | null;
+type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | "search" | null;
 
 export function Chat({
   config,
@@ -66,6 +67,9 @@ export function Chat({
   // Where the reader was in each room: kept for this tab, across reloads.
   const [places] = useState(() => loadPlaces());
   const [editing, setEditing] = useState<number | null>(null);
+  // The message a search hit opened its room at (highlighted until another room is opened).
+  const [searchSeed, setSearchSeed] = useState<{ text: string; n: number } | null>(null); // the switcher's words
+  const [focus, setFocus] = useState<(Focus & { room: string }) | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
   const [dropped, setDropped] = useState<{ files: File[]; n: number }>({ files: [], n: 0 });
   const [dragging, setDragging] = useState(false);
@@ -119,6 +123,7 @@ export function Chat({
     (room: string) => {
       setKept((client.getSnapshot().directory[room]?.unread ?? 0) > 0 ? room : null);
       setActive(room);
+      setFocus(null);
       setDrawerOpen(false);
     },
     [client],
@@ -201,8 +206,24 @@ export function Chat({
     [client, active],
   );
 
+  /** A search hit: its room, at the message, which is highlighted. */
+  const openAt = useCallback(
+    (room: string, seq: number) => {
+      open(room);
+      setFocus((previous) => ({ room, seq, n: (previous?.n ?? 0) + 1 }));
+      // Not there after all (deleted, or the room is gone): the room opens as it would anyway.
+      client.jumpTo(room, seq, config.history_page_size).catch(() => {
+        setFocus(null);
+      });
+    },
+    [client, open, config.history_page_size],
+  );
+
   const shortcuts = useMemo<ShortcutActions>(
     () => ({
+      search: () => {
+        setDialog("search");
+      },
       switcher: () => {
         setDialog("switcher");
       },
@@ -284,6 +305,21 @@ export function Chat({
             client.reconnectNow();
           }}
         />
+        <button
+          type="button"
+          className="search-toggle"
+          aria-keyshortcuts="/"
+          title="Search messages (/)"
+          onClick={() => {
+            setDialog("search");
+          }}
+        >
+          <svg className="search-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+            <circle cx="6.5" cy="6.5" r="4.75" fill="none" stroke="currentColor" strokeWidth="1.8" />
+            <line x1="10" y1="10" x2="14.5" y2="14.5" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+          </svg>
+          <span className="search-label">Search</span>
+        </button>
         <button
           type="button"
           className="account-toggle"
@@ -468,8 +504,13 @@ export function Chat({
           outbox={outbox}
           me={me}
           place={places.get(active) ?? null}
+          focus={focus?.room === active ? focus : null}
           onPlace={savePlace}
           onLoadOlder={() => void client.loadOlder(active, config.history_page_size)}
+          onLoadNewer={() => void client.loadNewer(active, config.history_page_size)}
+          onLatest={() => {
+            client.backToLatest(active);
+          }}
           onDismiss={(id) => {
             client.dismiss(id);
           }}
@@ -589,6 +630,24 @@ export function Chat({
           fromDialog(() => {
             messageUser(other);
           });
+        }}
+        onSearch={(words) => {
+          setSearchSeed((previous) => ({ text: words, n: (previous?.n ?? 0) + 1 }));
+          setDialog("search");
+        }}
+      />
+      <SearchDialog
+        open={dialog === "search"}
+        seed={searchSeed}
+        directory={directory}
+        people={room?.users ?? []}
+        me={me}
+        onClose={() => {
+          dialogClosed("search");
+        }}
+        onOpen={(name, seq) => {
+          setDialog(null);
+          openAt(name, seq);
         }}
       />
       <ShortcutList

@@ -33,12 +33,15 @@ export function MessageRow({
   shown,
   continued,
   mentionsMe,
+  focused = false,
   actions,
 }: {
   shown: Shown;
   /** Follows a message by the same author: name and time are not shown again (but read out). */
   continued: boolean;
   mentionsMe: boolean;
+  /** The message a search opened the room at: highlighted. */
+  focused?: boolean;
   actions: MessageActions;
 }) {
   const { message, saving, deleting } = shown;
@@ -56,6 +59,7 @@ export function MessageRow({
     own ? "own" : "",
     continued ? "continued" : "",
     mentionsMe ? "mentions-me" : "",
+    focused ? "focused" : "",
     message.deleted ? "deleted" : "",
     deleting ? "deleting" : "",
     pinned ? "show-actions" : "",

@@ -83,6 +83,7 @@ describe("RoomSubscription messages", () => {
         room: "general",
         messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
         has_more: false,
+        has_newer: false,
       });
     };
     const first = room.loadOlder(fetch, 5);
@@ -97,6 +98,76 @@ describe("RoomSubscription messages", () => {
     const list = [message(1), message(2)];
     expect(mergeMessages(list, [message(2)])).toBe(list);
     expect(mergeMessages([{ ...message(1), change: 3 }], [{ ...message(1), body: "newer", change: 4 }])[0]?.body).toBe("newer");
+  });
+});
+
+describe("RoomSubscription windows (a search hit's surroundings)", () => {
+  // A room of 200 messages: a window is seqs [from, to] of it; has_newer while to < newest.
+  function windows(newest: () => number) {
+    const asked: string[] = [];
+    const fetch = (from: { around: number } | { after: number }, limit: number): Promise<HistoryPage> => {
+      const start = "around" in from ? Math.max(1, from.around - Math.floor(limit / 2)) : from.after + 1;
+      const end = Math.min(newest(), start + limit - 1);
+      asked.push("around" in from ? `around ${from.around}` : `after ${from.after}`);
+      const messages = [];
+      for (let seq = start; seq <= end; seq++) messages.push(message(seq));
+      return Promise.resolve({ room: "general", messages, has_more: start > 1, has_newer: end < newest() });
+    };
+    return { fetch, asked };
+  }
+
+  it("opens far back, pages newer until it meets the live end, and live messages wait for it", async () => {
+    const { room } = subscription();
+    let newest = 200;
+    room.onJoined(joined(200, 190));
+    for (let seq = 191; seq <= 200; seq++) room.onMessage(message(seq));
+    const { fetch, asked } = windows(() => newest);
+    await room.showAround(100, fetch, 10);
+    expect(room.view.messages.map((m) => m.seq)).toEqual([95, 96, 97, 98, 99, 100, 101, 102, 103, 104]);
+    expect(room.view).toMatchObject({ hasOlder: true, hasNewer: true });
+    // A new message arrives while the window is shown: not under the window (there is a gap),
+    // but the cursor moves, and an edit reaches the live end put aside.
+    newest = 201;
+    room.onMessage(message(201));
+    room.applyChange(195, 7, { body: "edited" });
+    expect(room.view.messages.map((m) => m.seq).at(-1)).toBe(104);
+    expect(room.view.cursor).toBe(201);
+    for (let page = 0; page < 20 && room.view.hasNewer; page++) await room.loadNewer(fetch, 30);
+    expect(asked).toEqual(["around 100", "after 104", "after 134", "after 164"]);
+    const seqs = room.view.messages.map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: 201 - 95 + 1 }, (_, i) => 95 + i)); // one list, no gap
+    expect(room.view.messages.find((m) => m.seq === 195)?.body).toBe("edited");
+    room.onMessage(message(202));
+    expect(room.view.messages.at(-1)?.seq).toBe(202);
+  });
+
+  it("a loaded message needs no fetch; back to the latest drops the window", async () => {
+    const { room } = subscription();
+    room.onJoined(joined(200, 190));
+    for (let seq = 191; seq <= 200; seq++) room.onMessage(message(seq));
+    const { fetch, asked } = windows(() => 200);
+    await room.showAround(195, fetch, 10);
+    expect(asked).toEqual([]);
+    await room.showAround(20, fetch, 10);
+    expect(room.has(20) && room.has(195)).toBe(true);
+    room.backToLatest();
+    expect(room.view.messages.map((m) => m.seq)).toEqual([191, 192, 193, 194, 195, 196, 197, 198, 199, 200]);
+    expect(room.view).toMatchObject({ hasOlder: true, hasNewer: false });
+    // Jumping from a window to a message of the live end goes back to it, without a fetch.
+    await room.showAround(30, fetch, 10);
+    await room.showAround(199, fetch, 10);
+    expect(asked).toEqual(["around 20", "around 30"]);
+    expect(room.view.messages.at(-1)?.seq).toBe(200);
+  });
+
+  it("a window that reaches the newest message is the live end at once", async () => {
+    const { room } = subscription();
+    const { fetch } = windows(() => 12);
+    await room.showAround(8, fetch, 10); // before the join's messages come
+    expect(room.view).toMatchObject({ hasNewer: false });
+    room.onJoined(joined(12, 2));
+    for (let seq = 3; seq <= 13; seq++) room.onMessage(message(seq));
+    expect(room.view.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   });
 });
 

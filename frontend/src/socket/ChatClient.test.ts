@@ -47,7 +47,7 @@ class FakeSocket implements WebSocketLike {
 class FakeEnvironment extends FakeUploads implements ChatEnvironment {
   sockets: FakeSocket[] = [];
   randomValue = 0.5;
-  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false });
+  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false, has_newer: false });
   rooms: RoomSummary[] = [];
   alerts: Alert[] = [];
 
@@ -61,6 +61,15 @@ class FakeEnvironment extends FakeUploads implements ChatEnvironment {
   }
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
     return Promise.resolve(this.history(room, before, limit));
+  }
+  windows: (room: string, from: { around: number } | { after: number }, limit: number) => HistoryPage = (room) => ({
+    room,
+    messages: [],
+    has_more: false,
+    has_newer: false,
+  });
+  fetchWindow(room: string, from: { around: number } | { after: number }, limit: number): Promise<HistoryPage> {
+    return Promise.resolve(this.windows(room, from, limit));
   }
   fetchRooms(): Promise<RoomSummary[]> {
     return Promise.resolve(this.rooms);
@@ -221,6 +230,7 @@ describe("ChatClient resume", () => {
       room,
       messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
       has_more: true,
+      has_newer: false,
     });
     await client.loadOlder("general", 5);
     const seqs = client.getSnapshot().rooms.general!.messages.map((m) => m.seq);

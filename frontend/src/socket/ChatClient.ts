@@ -41,6 +41,8 @@ export interface ChatEnvironment extends OutboxEnvironment, UploadEnvironment {
   createSocket(url: string): WebSocketLike;
   random(): number;
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage>;
+  /** History around a message, or after one (GET /api/rooms/{room}/messages?around= / after=). */
+  fetchWindow(room: string, from: { around: number } | { after: number }, limit: number): Promise<HistoryPage>;
   /** The rooms the user can see, with their read positions and counts (GET /api/rooms). */
   fetchRooms(): Promise<RoomSummary[]>;
   /** Something deserves the user's attention (a mention, a direct message): the browser's
@@ -431,9 +433,26 @@ export class ChatClient {
     this.sendFrame(this.room(room).joinFrame());
   }
 
+  /** Show message `seq` of the room (a search hit; the room is opened with join) with what
+   * surrounds it, fetched if it is not loaded; newer history pages in below it. */
+  async jumpTo(room: string, seq: number, limit = 50): Promise<void> {
+    await this.room(room).showAround(seq, (from, n) => this.env.fetchWindow(room, from, n), limit);
+  }
+
+  async loadNewer(room: string, limit = 50): Promise<void> {
+    await this.subscriptions.get(room)?.loadNewer((from, n) => this.env.fetchWindow(room, from, n), limit);
+  }
+
+  /** Leave a window of older history for the room's live end. */
+  backToLatest(room: string): void {
+    this.subscriptions.get(room)?.backToLatest();
+  }
+
   /** A new message, with files: they are uploaded first (waiting, like the message, while
    * the connection is down), then the message goes with them. */
   send(room: string, body: string, files: readonly File[] = []): void {
+    // What is sent shows at the live end: the user goes there to see it go.
+    this.backToLatest(room);
     const attachments: Attachment[] = files.map((file) => {
       const key = this.env.newId();
       this.uploads.add(key, file);

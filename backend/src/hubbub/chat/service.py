@@ -28,6 +28,7 @@ from hubbub.chat.files import Files
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
 from hubbub.chat.presence import Online, Presence
 from hubbub.chat.rooms import Rooms
+from hubbub.chat.search_indexer import SearchIndexer
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.files import FileStorage
@@ -37,6 +38,7 @@ from hubbub.model import (
     ROOM_MENTION,
     AppendError,
     Draft,
+    Found,
     MessageChange,
     RoomArchivedError,
     StoredMessage,
@@ -45,12 +47,20 @@ from hubbub.model import (
     UnknownRoomError,
 )
 from hubbub.ratelimit import Allowances
+from hubbub.search.query import SearchQuery, parse
 from hubbub.settings import Settings
 from hubbub.store import Store
 
 log = logging.getLogger("hubbub.chat")
 
 SEEN_BATCH_SECONDS = 1.0  # users who connected are remembered together, this often
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryWindow:
+    messages: list[StoredMessage]  # oldest first
+    has_older: bool  # messages before the first one
+    has_newer: bool  # messages after the last one
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +86,7 @@ class ChatService:
         self._storage = storage
         self._hub = Hub()
         self._appender = AppendBatcher(store, self._publish_stored)
+        self._indexer = SearchIndexer(store)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.worker_id = uuid.uuid4().hex[:12]
         # Who is online, by name and by what the name looks like (auth mode none's checks).
@@ -110,12 +121,14 @@ class ChatService:
         await self._store.ensure_room(self.settings.default_room)
         await self._broker.start(self._on_payload, self._on_broker_reconnect)
         await self._presence.start()
+        self._indexer.sweep()
         self._spawn(self.files.collector.run_forever(), "hubbub-file-collector")
 
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await self._appender.close()
+        await self._indexer.close()
         with contextlib.suppress(Exception):
             await self._presence.stop()
         await self._broker.close()
@@ -194,12 +207,50 @@ class ChatService:
     # --- rooms
     async def history(
         self, actor: Identity | None, room: str, before: int | None, limit: int
-    ) -> tuple[list[StoredMessage], bool]:
-        """The newest ``limit`` messages before ``before``, oldest first, and whether there are
-        older ones. Raises UnknownRoomError, for a room the actor may not see too."""
-        await self.rooms.visible(actor, room)
+    ) -> HistoryWindow:
+        """The newest ``limit`` messages before ``before`` (the newest of all: None), oldest
+        first. Raises UnknownRoomError, for a room the actor may not see too."""
+        info = await self.rooms.visible(actor, room)
         page = await self._store.before(room, before, limit + 1)
-        return page[-limit:], len(page) > limit
+        shown = page[-limit:]
+        last = shown[-1].seq if shown else (info.head if before is None else min(before - 1, info.head))
+        return HistoryWindow(shown, len(page) > limit, last < info.head)
+
+    async def history_after(self, actor: Identity | None, room: str, after: int, limit: int) -> HistoryWindow:
+        """The oldest ``limit`` messages after ``after``, oldest first."""
+        info = await self.rooms.visible(actor, room)
+        page = await self._store.after(room, after, limit + 1)
+        return HistoryWindow(page[:limit], min(after, info.head) >= 1, len(page) > limit)
+
+    async def history_around(self, actor: Identity | None, room: str, seq: int, limit: int) -> HistoryWindow:
+        """``limit`` messages around ``seq`` (it among them when it exists), oldest first: as
+        many before it as after, or more on one side where the other runs out. Raises
+        UnknownRoomError, for a room the actor may not see too."""
+        await self.rooms.visible(actor, room)
+        older = await self._store.before(room, seq, limit + 1)
+        newer = await self._store.after(room, seq - 1, limit + 1)
+        after = min(len(newer), max(limit - limit // 2, limit - len(older)))
+        before = min(len(older), limit - after)
+        page = older[len(older) - before :] + newer[:after]
+        return HistoryWindow(page, len(older) > before, len(newer) > after)
+
+    async def search(
+        self,
+        actor: Identity | None,
+        text: str,
+        room: str | None,
+        before: int | None,
+        limit: int,
+        utc_offset: int,
+    ) -> tuple[Found, SearchQuery]:
+        """A page of what the query (search/query.py) finds in the rooms the actor may read,
+        newest first; with ``room``, in that room only (as in:). Raises SearchQueryError."""
+        query = parse(text, utc_offset)
+        if room is not None:
+            query = query.in_rooms(query.rooms & {room} if query.rooms else frozenset({room}))
+            if not query.rooms:
+                return Found((), None), query
+        return await self._store.search(actor.user if actor else None, query, before, limit), query
 
     async def messages_after(
         self, room: str, after: int, limit: int, reader: Identity | None = None
@@ -323,6 +374,7 @@ class ChatService:
             await self._publish(
                 envelope.MessageChanged(room, message.change, message.seq, change_frame(message, change))
             )
+            self._indexer.nudge((room,))
         return message
 
     async def changes_head(self, room: str) -> int:
@@ -368,6 +420,8 @@ class ChatService:
         framed = [(m.room, m.seq, encode(MessageEvent.of(m))) for m in messages]
         for item in envelope.pack_messages(framed, self._broker.max_payload):
             await self._publish(item)
+        # After the publish, and the ack after this returns: indexing waits for neither.
+        self._indexer.nudge({m.room for m in messages})
 
     async def _publish_notice(self, room: str, event: Event) -> None:
         await self._publish(envelope.RoomNotice(room, encode(event)))

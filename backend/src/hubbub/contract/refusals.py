@@ -25,6 +25,7 @@ from hubbub.model import (
     RoomFullError,
     RoomLimitError,
     RoomRuleError,
+    SearchQueryError,
     StorageUnavailableError,
     StoreUnavailableError,
     TooManyReactionsError,
@@ -89,6 +90,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     NameTakenError: Answer(409, "invalid_message", lambda _e, _a: "that room name is not available"),
     RoomLimitError: Answer(429, "rate_limited", _said),
     ReadBeyondHeadError: Answer(400, "invalid_message", lambda exc, _a: f"seq: {exc}"),
+    SearchQueryError: Answer(400, "invalid_message", _said),
     # A file the asker may not read, or not attach, is a file nobody uploaded.
     UnknownFileError: Answer(
         404, "unknown_file", lambda exc, _a: f"no file {str(exc.args[0] if exc.args else '')[:64]!r}"

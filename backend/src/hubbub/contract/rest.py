@@ -147,7 +147,21 @@ class MemberReply(_Reply):
 class HistoryPage(_Reply):
     room: str
     messages: list[MessageEvent]  # oldest first
-    has_more: bool
+    has_more: bool  # there are older messages than the first
+    has_newer: bool  # there are newer messages than the last
+
+
+Mark = tuple[int, int]  # [start, length] in UTF-16 code units of the body (JavaScript's string indices)
+
+
+class SearchHit(_Reply):
+    message: MessageEvent  # as history has it now; message.room is its room
+    marks: list[Mark]  # where the body matches, in order, not overlapping
+
+
+class SearchPage(_Reply):
+    hits: list[SearchHit]  # newest first
+    next_before: int | None  # pass as ?before= for the next page; null: there is none
 
 
 class NewBotMessage(_Request):

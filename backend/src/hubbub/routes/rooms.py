@@ -148,16 +148,38 @@ async def remove_member(room: RoomName, user: UserName, chat: ChatDep, caller: C
     await chat.rooms.remove(signed_in(caller), room, user)
 
 
-@router.get("/rooms/{room}/messages")
+Seq = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+@router.get(
+    "/rooms/{room}/messages",
+    responses={400: {"model": Problem, "description": "more than one of before, after and around"}},
+)
 async def history(
     room: RoomName,
     chat: ChatDep,
     caller: CallerDep,
-    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    before: Seq = None,
+    after: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+    around: Seq = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> HistoryPage:
-    page, has_more = await chat.history(caller, room, before, limit)
-    return HistoryPage(room=room, messages=[MessageEvent.of(m) for m in page], has_more=has_more)
+    """A page of history, oldest first: the newest messages (or those before ``before``), the
+    oldest after ``after``, or those around ``around`` (a search hit's seq, among them)."""
+    if sum(cursor is not None for cursor in (before, after, around)) > 1:
+        raise HTTPException(400, "use one of before, after and around")
+    if around is not None:
+        window = await chat.history_around(caller, room, around, limit)
+    elif after is not None:
+        window = await chat.history_after(caller, room, after, limit)
+    else:
+        window = await chat.history(caller, room, before, limit)
+    return HistoryPage(
+        room=room,
+        messages=[MessageEvent.of(m) for m in window.messages],
+        has_more=window.has_older,
+        has_newer=window.has_newer,
+    )
 
 
 @router.get("/users")

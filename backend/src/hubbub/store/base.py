@@ -11,6 +11,7 @@ from hubbub.model import (
     Appended,
     Draft,
     FileRecord,
+    Found,
     Member,
     MessageChange,
     NewRoom,
@@ -18,6 +19,7 @@ from hubbub.model import (
     SessionRecord,
     StoredMessage,
 )
+from hubbub.search.query import SearchQuery
 
 
 class Store(Protocol):
@@ -155,6 +157,22 @@ class Store(Protocol):
     ) -> list[StoredMessage]:
         """Messages with seq > after_seq changed after change number after_change,
         by seq, as they now are."""
+        ...
+
+    async def search(self, user: str | None, query: SearchQuery, before: int | None, limit: int) -> Found:
+        """Up to ``limit`` messages matching the query (search/query.py), newest first, from
+        the rooms the user may read: public rooms, and the rooms and direct messages they are
+        a member of (None: public rooms only); never a deleted message, always a message as it
+        is now. ``before`` is a page's ``next_before``: the page after it. Sees every message,
+        edit and delete stored before it was called (it catches the index up on the user's
+        rooms first, up to CATCH_UP messages; more only while the history of before search is
+        being indexed, after an upgrade)."""
+        ...
+
+    async def follow_index(self, rooms: Sequence[str] | None, limit: int) -> int:
+        """Bring the search index up to date with the rooms' messages (every room's: None),
+        looking at up to ``limit`` of them: new ones added, edited ones replaced, deleted ones
+        removed. Returns how many it looked at: fewer than ``limit`` when it is up to date."""
         ...
 
     # --- files (the rows; their bytes are in the file storage, hubbub/files/)

@@ -14,6 +14,7 @@ from hubbub.model import (
     Appended,
     Draft,
     FileRecord,
+    Found,
     Member,
     MessageChange,
     NewRoom,
@@ -21,12 +22,15 @@ from hubbub.model import (
     SessionRecord,
     StoredMessage,
 )
+from hubbub.search.query import SearchQuery
 from hubbub.store.dialect import Dialect
-from hubbub.store.work import files, identities, messages, people, rooms
+from hubbub.store.search.base import SearchIndex
+from hubbub.store.work import files, identities, messages, people, rooms, search
 
 P = ParamSpec("P")
 T = TypeVar("T")
 Work = Callable[Concatenate[Connection, P], T]
+CATCH_UP = 2000  # messages a search indexes itself before it reads (see Store.search)
 
 
 class Runner(Protocol):
@@ -53,9 +57,10 @@ class Runner(Protocol):
 class DatabaseStore:
     """hubbub.store.Store over SQLite or PostgreSQL (see the protocol for what each verb means)."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, index: SearchIndex) -> None:
         self._db = runner
         self._dialect = runner.dialect
+        self._index = index
 
     async def start(self) -> None:
         await self._db.start()
@@ -149,6 +154,23 @@ class DatabaseStore:
         self, room: str, after_change: int, after_seq: int, limit: int
     ) -> list[StoredMessage]:
         return await self._db.read(messages.changed_since, room, after_change, after_seq, limit)
+
+    # --- search
+    async def search(self, user: str | None, query: SearchQuery, before: int | None, limit: int) -> Found:
+        if query.rooms:
+            # Rooms named by in: that the user may not read are dropped before the index is
+            # asked anything about them: nothing of them shows, not even in how long it took.
+            names = await self._db.read(search.readable, user, sorted(query.rooms))
+            if not names:
+                return Found((), None)
+            query = query.in_rooms(frozenset(names))
+        behind = await self._db.read(search.lagging, user)
+        if behind:
+            await self._db.write(search.follow, self._index, behind, CATCH_UP)
+        return await self._db.read(search.search, self._dialect, self._index, user, query, before, limit)
+
+    async def follow_index(self, rooms: Sequence[str] | None, limit: int) -> int:
+        return await self._db.write(search.follow, self._index, rooms, limit)
 
     # --- files
     async def add_file(self, record: FileRecord, quota: int) -> None:

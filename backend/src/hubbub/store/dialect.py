@@ -5,8 +5,9 @@ What differs: how a transaction makes a room's numbers (seq, change numbers) com
 and how one worker migrates while the others wait (SQLite has one writer at a time, `BEGIN
 IMMEDIATE` in sqlite.py; PostgreSQL locks the rooms' rows, and an advisory lock); which errors
 mean "the database failed" (every draft of a batch fails, the caller retries) rather than "the
-database refused this statement's data" (that draft alone fails, see work/messages.py); and
-what the code before Alembic left behind. The store contract suite
+database refused this statement's data" (that draft alone fails, see work/messages.py); how
+one text is found in another (search); and what the code before Alembic left behind. (The
+search index itself differs too much for a method or two: store/search/.) The store contract suite
 (tests/test_store_contract.py) holds both to the same semantics: gapless, in-order numbers
 under concurrent batches, a refused draft failing alone; tests/test_migrations.py, adoption.
 """
@@ -18,7 +19,7 @@ import sqlite3
 from collections.abc import Collection
 from typing import Protocol
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import ColumnElement, Connection, func, inspect, select, text
 from sqlalchemy import exc as sa_exc
 
 from hubbub.store.tables import rooms
@@ -55,6 +56,11 @@ class Dialect(Protocol):
         """Until the transaction ends, no other process migrates (or reads the version)."""
         ...
 
+    def contains(self, text: ColumnElement[str], part: ColumnElement[str]) -> ColumnElement[bool]:
+        """Whether the text has the part in it, character for character: no pattern, no
+        collation, no case (search compares folded texts, store/work/search.py)."""
+        ...
+
     def legacy_version(self, conn: Connection) -> int | None:
         """For a database made before Alembic, its old schema version (0 to 4); else None."""
         ...
@@ -77,6 +83,9 @@ class SQLiteDialect:
 
     def lock_schema(self, conn: Connection) -> None:
         """Nothing to do: migrations run in a BEGIN IMMEDIATE transaction."""
+
+    def contains(self, text: ColumnElement[str], part: ColumnElement[str]) -> ColumnElement[bool]:
+        return func.instr(text, part) > 0
 
     def legacy_version(self, conn: Connection) -> int | None:
         names = set(inspect(conn).get_table_names())
@@ -133,6 +142,9 @@ class PostgresDialect:
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+    def contains(self, text: ColumnElement[str], part: ColumnElement[str]) -> ColumnElement[bool]:
+        return func.strpos(text, part) > 0
 
     def legacy_version(self, conn: Connection) -> int | None:
         # Its tables had today's names already; its version was in a table of its own.

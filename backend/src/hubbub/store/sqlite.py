@@ -19,6 +19,7 @@ from hubbub.model import StoreUnavailableError
 from hubbub.store import schema
 from hubbub.store.database import DatabaseStore, P, Work
 from hubbub.store.dialect import Dialect, SQLiteDialect
+from hubbub.store.search.fts5 import Fts5Index
 from hubbub.store.work.sql import driver_of
 
 T = TypeVar("T")
@@ -249,7 +250,7 @@ def _close(conn: Connection) -> None:
 
 class SQLiteStore(DatabaseStore):
     def __init__(self, path: str, synchronous: str = "full") -> None:
-        super().__init__(SQLiteRunner(path, synchronous))
+        super().__init__(SQLiteRunner(path, synchronous), Fts5Index())
 
 
 async def schema_version(path: str) -> schema.SchemaVersion:

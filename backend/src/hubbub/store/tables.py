@@ -201,3 +201,41 @@ oidc_states = Table(
     Column("digest", Text, primary_key=True),
     Column("expires_at", Real, nullable=False),
 )
+
+# --- search (store/search/): derived from the messages, rebuilt from them if lost.
+# One document per message that is stored and not deleted: its folded text (search/fold.py)
+# and what the operators look at. The id orders documents by the message's time (ts * 1024,
+# plus a number that keeps it unique), so "newest first" is the index's own order, however
+# the documents came to be written. Each database indexes their terms its own way, in
+# hubbub_search_terms (store/search/).
+search_docs = Table(
+    "hubbub_search_docs",
+    metadata,
+    Column("id", Int, primary_key=True, autoincrement=False),
+    Column("room", Text, nullable=False),
+    Column("seq", Int, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("kinds", Text, nullable=False, server_default=text("''")),  # has: what, space-separated
+    Column("folded", Text, nullable=False),
+    Index("hubbub_search_docs_message", "room", "seq", unique=True),
+)
+
+# Each database's index of the documents' terms (store/search/): SQLite's FTS5 table (and the
+# tables FTS5 keeps it in), PostgreSQL's table of arrays and its GIN index. Alembic's
+# comparisons leave them out (migrations/env.py, tests/test_migrations.py).
+TERMS_TABLE = "hubbub_search_terms"
+
+
+def described(name: str | None, kind: str, _parents: object) -> bool:
+    """Alembic's include_name: whether this MetaData describes the table (or index, ...)."""
+    return name is None or not name.startswith(TERMS_TABLE)
+
+
+# How far each room's messages are indexed: every seq up to `seq`, every change up to `change`.
+search_progress = Table(
+    "hubbub_search_progress",
+    metadata,
+    Column("room", Text, primary_key=True),
+    Column("seq", Int, nullable=False, server_default=text("0")),
+    Column("change", Int, nullable=False, server_default=text("0")),
+)
