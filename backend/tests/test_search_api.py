@@ -126,16 +126,17 @@ async def test_abuse_gets_a_clear_answer(servers: tuple[HubbubServer, HubbubServ
     await ws.join(room)
     await ws.say('NEAR(x y) AND "z" OR NOT * col:w 🎉 party', room=room)
     hit = [(room, 'NEAR(x y) AND "z" OR NOT * col:w 🎉 party')]
-    # Raw FTS syntax, unbalanced quotes, NUL bytes, emoji: text to find, like any other.
-    for q in ("NEAR(x", '"z" OR', "col:w", '"🎉 party', "*", "🎉", "x\x00y\x00 party", "col:w -nothing"):
+    # Raw FTS syntax, unbalanced quotes, emoji: text to find, like any other.
+    for q in ("NEAR(x", '"z" OR', "col:w", '"🎉 party', "*", "🎉", "col:w -nothing"):
         assert found(olga, q, room=room) == hit, q
-    for q in ('"unbalanced', "zzz", "\x00zzz"):
+    for q in ('"unbalanced', "zzz", "\u0301zzz"):
         assert found(olga, q, room=room) == [], q
     # Too much, or nothing: 400 or 422 with a reason, never a server error.
     for q, status, says in [
         (" ".join(["w"] * 10_000), 422, "at most 500 characters"),
         (" ".join(["w"] * 40), 400, "at most 32 words and operators"),
-        ("\x00 \u0301", 400, "nothing to search for"),
+        ("\u0301 \u0301", 400, "nothing to search for"),
+        ("x\x00y party", 400, "NUL characters are not allowed"),  # as on every input
         ('""', 400, "nothing to search for"),
         ("x" * 101, 400, "at most 100 characters"),
         ("has:pdf", 400, "has: takes link, file"),
