@@ -258,8 +258,9 @@ class ProfileRuleError(ValueError):
     """A profile field or a password breaks a rule (safe to show)."""
 
 
-class RolesElsewhereError(Exception):
-    """In this auth mode roles come from the credential (tokens, the provider's claim)."""
+class ModeRuleError(Exception):
+    """What was asked does not apply in this auth mode: roles that come from the credential,
+    invitations outside password mode (safe to show)."""
 
 
 class UnknownBotError(LookupError):

@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         description="JSON list of host names the server answers to ('*.example.com' for "
         "subdomains, '*' for any); localhost, IP addresses and the allowed origins' hosts always",
     )
+    password_min_length: int = Field(
+        default=10, ge=8, le=128, description="shortest password a new account or a new password may have"
+    )
+    invite_base_url: str | None = Field(
+        default=None,
+        description="where invitation links point (https://chat.example.com); default: the address the "
+        "admin's browser used",
+    )
     login_max_failures: int = Field(default=5, ge=1, description="failed logins before a lockout")
     login_lockout_max_seconds: float = Field(
         default=900.0, gt=0, description="the longest a name or address is locked out"
@@ -272,6 +280,10 @@ class Settings(BaseSettings):
                 raise ValueError("HUBBUB_JWT_SECRET goes with HS* algorithms only")
             if self.jwt_secret is None and symmetric:
                 raise ValueError("a public key or JWKS URL goes with RS*/ES*/PS*/EdDSA only")
+        if self.invite_base_url is not None and not re.fullmatch(
+            r"https?://[^/\s]+(/[^\s]*)?", self.invite_base_url
+        ):
+            raise ValueError("HUBBUB_INVITE_BASE_URL must look like https://chat.example.com")
         for url_name in ("database_url", "broker_url", "redis_url"):
             url = getattr(self, url_name)
             if url is not None and "://" not in url:

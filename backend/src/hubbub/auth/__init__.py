@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hubbub.auth.base import Authenticator, AuthError, Identity, LoginRequest
 from hubbub.settings import AuthMode, Settings
+
+if TYPE_CHECKING:
+    from hubbub.people.accounts import Accounts
 
 __all__ = ["AuthError", "Authenticator", "Identity", "LoginRequest", "create_authenticator"]
 
 
-def create_authenticator(settings: Settings) -> Authenticator:
+def create_authenticator(settings: Settings, accounts: Accounts) -> Authenticator:
     if settings.auth is AuthMode.NONE:
         from hubbub.auth.none import NoAuth
 
@@ -23,4 +28,4 @@ def create_authenticator(settings: Settings) -> Authenticator:
         return JwtAuth(settings)
     from hubbub.auth.password import PasswordAuth
 
-    return PasswordAuth(settings.effective_users_file)
+    return PasswordAuth(accounts)

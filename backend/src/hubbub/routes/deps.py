@@ -76,11 +76,13 @@ async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
     """
     token = bearer_token(conn)
     if token is not None and runtime.settings.auth is not AuthMode.NONE:
-        return await verify_bearer(conn, runtime, token)
-    cookie = conn.cookies.get(COOKIE_NAME)
-    if cookie:
-        return await runtime.sessions.resolve(cookie)
-    return None
+        identity = await verify_bearer(conn, runtime, token)
+    elif cookie := conn.cookies.get(COOKIE_NAME):
+        identity = await runtime.sessions.resolve(cookie)
+    else:
+        return None
+    # Deactivated users are refused; where Hubbub decides roles, the role is the database's.
+    return runtime.chat.people.accounts.vouch(identity)
 
 
 def check_caps(runtime: Runtime, identity: Identity, address: str) -> None:
@@ -121,6 +123,7 @@ async def anonymous_identity(websocket: WebSocket, runtime: Runtime) -> Identity
         name = f"guest-{secrets.token_hex(2)}"
     try:
         identity = await runtime.authenticator.login(LoginRequest(name=name))
+        identity = runtime.chat.people.accounts.vouch(identity)
     except AuthError as exc:
         raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
     online, bots = runtime.chat.online_users(), await runtime.chat.bots.names()
@@ -152,6 +155,18 @@ async def require_identity(request: Request) -> Identity | None:
     return identity
 
 
+async def require_admin(request: Request) -> Identity:
+    """For the admin endpoints, the one place that decides who may call them: an admin (401
+    for no credential or a bad one, a deactivated user's, a bot token; 403 for anyone else)."""
+    caller = await require_identity(request)
+    if caller is None:
+        raise HTTPException(401, "sign in first")
+    if not caller.admin:
+        raise HTTPException(403, "admins only")
+    return caller
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 CallerDep = Annotated[Identity | None, Depends(require_identity)]
+AdminDep = Annotated[Identity, Depends(require_admin)]
