@@ -1,10 +1,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type MouseEvent } from "react";
 
+import { AdminPage } from "../admin/AdminPage";
 import { api, type RoomSummary, type ServerConfig } from "../api";
 import { Composer } from "../composer/Composer";
 import { MessageList, type ScrollPlace } from "../messages/MessageList";
 import { MemberPanel } from "../people/MemberPanel";
 import { NewMessageDialog } from "../people/NewMessageDialog";
+import { shownName } from "../people/People";
+import { PersonName } from "../people/PersonName";
+import { ProfileDialog } from "../people/ProfileDialog";
+import { PeopleContext } from "../people/usePeople";
 import { BrowseRooms } from "../rooms/BrowseRooms";
 import { attentionCount, metaOf, newMeta } from "../rooms/Directory";
 import { RoomHeader } from "../rooms/RoomHeader";
@@ -38,7 +43,7 @@ function skipTo(id: string) {
   };
 }
 
-type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | null;
+type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | "profile" | "admin" | null;
 
 export function Chat({
   config,
@@ -51,7 +56,9 @@ export function Chat({
   admin: boolean;
   onSignedOut: (reason: string | null) => void;
 }) {
-  const [client, snapshot, notifier] = useChatClient(user);
+  const [client, snapshot, notifier, people] = useChatClient(user);
+  // Anyone's profile changed: names on screen follow.
+  useSyncExternalStore(people.subscribe, people.getVersion);
   const notifications = useSyncExternalStore(notifier.subscribe, notifier.getSnapshot);
   const [chosen, setActive] = useState(() => {
     const fromUrl = new URLSearchParams(window.location.search).get("room");
@@ -226,7 +233,9 @@ export function Chat({
   // Messages written in a room that went away: offered for the room on screen, or discarded.
   const listed = Object.keys(directory).length > 0;
   const stranded = snapshot.outbox.filter((p) => p.failed && p.room !== active && listed && !directory[p.room]);
-  const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
+  // Deactivated people are not offered (their old messages still show them).
+  const mentionable =
+    members.room === active ? [...members.names.filter((n) => n !== me && !people.get(n)?.deactivated), "room"] : [];
   const drafts = useMemo(
     () => new Set(Object.values(snapshot.rooms).filter((r) => r.hasDraft).map((r) => r.name)),
     [snapshot.rooms],
@@ -242,6 +251,7 @@ export function Chat({
   }
 
   return (
+    <PeopleContext.Provider value={people}>
     <div
       className={["chat", membersOpen ? "with-members" : "", drawerOpen ? "drawer-open" : ""].join(" ").trim()}
     >
@@ -291,10 +301,32 @@ export function Chat({
           <NotificationSettings notifier={notifier} />
           <span className="me">
             Signed in as{" "}
-            <strong dir="auto">
-              {me}
+            <strong>
+              <PersonName name={me} />
             </strong>
           </span>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setAccountOpen(false);
+              setDialog("profile");
+            }}
+          >
+            Profile
+          </button>
+          {admin && (
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setAccountOpen(false);
+                setDialog("admin");
+              }}
+            >
+              Admin
+            </button>
+          )}
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out
           </button>
@@ -481,6 +513,7 @@ export function Chat({
             room={label}
             maxBytes={config.max_message_bytes}
             members={mentionable}
+            describe={(name) => shownName(name, people.get(name))}
             draft={client.draftOf(active)}
             onDraft={saveDraft}
             onSend={(body) => {
@@ -560,7 +593,26 @@ export function Chat({
           dialogClosed("shortcuts");
         }}
       />
+      <ProfileDialog
+        open={dialog === "profile"}
+        me={me}
+        people={people}
+        onClose={() => {
+          dialogClosed("profile");
+        }}
+      />
+      {admin && (
+        <AdminPage
+          open={dialog === "admin"}
+          me={me}
+          config={config}
+          onClose={() => {
+            dialogClosed("admin");
+          }}
+        />
+      )}
     </div>
+    </PeopleContext.Provider>
   );
 }
 

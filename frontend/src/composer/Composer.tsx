@@ -13,6 +13,7 @@ export function Composer({
   room,
   maxBytes,
   members,
+  describe,
   draft,
   onDraft,
   onSend,
@@ -24,6 +25,8 @@ export function Composer({
   maxBytes: number;
   /** Who can be @mentioned here (the room's members, and "room" for everyone). */
   members: string[];
+  /** How a member is shown beside their @name (their display name). */
+  describe?: (name: string) => string;
   /** What was typed here before and not sent (kept across room switches and reloads). */
   draft: string;
   onDraft: (text: string) => void;
@@ -168,6 +171,7 @@ export function Composer({
                 }}
               >
                 {name === "room" ? "@room (everyone here)" : `@${name}`}
+                {name !== "room" && describe && describe(name) !== name && <span className="muted"> {describe(name)}</span>}
               </div>
             ))}
           </div>
