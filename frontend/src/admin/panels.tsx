@@ -64,7 +64,8 @@ function Said({ error, notice }: { error: string | null; notice: string | null }
 
 function Table({ caption, head, children }: { caption: string; head: string[]; children: ReactNode }) {
   return (
-    <div className="table-scroll">
+    // A table wider than a phone scrolls sideways: by keyboard too, so it takes focus.
+    <div className="table-scroll" role="region" aria-label={`${caption} (table)`} tabIndex={0}>
       <table className="admin-table">
         <caption className="visually-hidden">{caption}</caption>
         <thead>
