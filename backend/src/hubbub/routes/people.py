@@ -152,7 +152,7 @@ async def accept_invite(
     """Pick a name and a password: the account is made and signed in (password mode)."""
     address = client_address(request)
     throttle = runtime.login_throttle
-    if wait := await throttle.wait(None, address):
+    if wait := await throttle.invite_wait(address):
         raise too_many(wait, "too many invalid invitations")
     hashed = invite_hash(token)
     try:
@@ -161,7 +161,7 @@ async def accept_invite(
         identity = await runtime.chat.people.accounts.create(body.name, body.password, invite_hash=hashed)
     except InviteUnusableError:
         # A guessed token counts against the address, like a guessed password.
-        await throttle.failed(None, address)
+        await throttle.invite_failed(address)
         log.info("invitation refused from %s", address)
         raise
     await runtime.chat.people.audit.record(identity.user, "invite.accept", identity.user, address)
