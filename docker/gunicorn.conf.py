@@ -3,6 +3,7 @@
 WEB_CONCURRENCY   worker processes (default 1; more need HUBBUB_REDIS_URL or a PostgreSQL broker)
 PORT              port to listen on (default 8000), on all interfaces
 GRACEFUL_TIMEOUT  seconds workers get to close sockets on shutdown (default HUBBUB_SHUTDOWN_TIMEOUT_SECONDS)
+FORWARDED_ALLOW_IPS  the older name of HUBBUB_TRUSTED_PROXIES (whose X-Forwarded-* are believed)
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import os
 import shutil
 from typing import Any
 
-from hubbub.cli import LOG_FORMAT, check_workers, load_settings
+from hubbub.cli import LOG_FORMAT, check_workers, load_settings, trust_forwarded
 from hubbub.logs import install_redaction
 
 install_redaction()  # before gunicorn logs anything: no credential in any line
+if "FORWARDED_ALLOW_IPS" in os.environ:  # gunicorn's and uvicorn's name, read by the app instead
+    trust_forwarded(os.environ["FORWARDED_ALLOW_IPS"], "FORWARDED_ALLOW_IPS")
 settings = load_settings()  # exits with a clear message on a bad configuration
 logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -30,8 +33,9 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = settings.log_level
-# Pass X-Forwarded-* only from a proxy on this host (set FORWARDED_ALLOW_IPS to widen).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# X-Forwarded-* are read by the app, from HUBBUB_TRUSTED_PROXIES alone (hubbub/web/proxies.py);
+# gunicorn's own reading is for WSGI apps and stays off.
+forwarded_allow_ips = ""
 
 
 def on_starting(server: Any) -> None:

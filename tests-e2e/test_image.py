@@ -56,6 +56,19 @@ def test_several_workers_without_a_shared_broker_are_refused() -> None:
     assert "HUBBUB_REDIS_URL" in result.stderr + result.stdout
 
 
+def test_the_image_says_its_version_and_is_tagged_with_it(target: Target) -> None:
+    import httpx
+
+    image = inspect("{{.Config.Image}}")
+    said = docker("run", "--rm", "--network", "none", image, "--version")
+    config = httpx.get(f"{target.url}/api/config").json()
+    assert said == f"hubbub {config['version']} (database schema {config['schema_version']})"
+    tagged = f"{image.split(':')[0]}:{config['version']}"
+    assert docker("image", "inspect", "--format", "{{.Id}}", tagged) == docker(
+        "image", "inspect", "--format", "{{.Id}}", image
+    )
+
+
 def test_add_user_subcommand() -> None:
     image = inspect("{{.Config.Image}}")
     result = subprocess.run(

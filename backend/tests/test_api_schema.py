@@ -64,13 +64,15 @@ def credentials_for(mode: str, server: HubbubServer) -> dict[str, str]:
     if mode == "jwt":
         token = jwt.encode({"sub": "sam", "exp": 4102444800}, JWT_SECRET, "HS256")
         return {"Authorization": f"Bearer {token}"}
+    if mode == "proxy":
+        return {"Remote-User": "sam"}  # from 127.0.0.1, the trusted proxy here
     login = {"name": "sam"} if mode == "none" else {"username": "sam", "password": "schema password"}
     answer = httpx.post(f"{server.url}/api/login", json=login)
     assert answer.status_code == 200, answer.text
     return {"Cookie": f"session={answer.cookies['session']}"}
 
 
-@pytest.mark.parametrize("mode", ["none", "token", "password", "jwt"])
+@pytest.mark.parametrize("mode", ["none", "token", "password", "jwt", "proxy"])
 def test_answers_agree_with_the_published_schema(
     hubbub_server: ServerFactory, tmp_path: Path, mode: str
 ) -> None:
@@ -79,6 +81,8 @@ def test_answers_agree_with_the_published_schema(
         env["HUBBUB_TOKENS"] = json.dumps({"schema-token-0123": "sam"})
     if mode == "jwt":
         env["HUBBUB_JWT_SECRET"] = JWT_SECRET
+    if mode == "proxy":
+        env["HUBBUB_TRUSTED_PROXIES"] = "127.0.0.1"
     data = tmp_path / "data"
     if mode == "password":
         made = hubbub_cli(data, "add-user", "sam", "--password-stdin", stdin="schema password\n")

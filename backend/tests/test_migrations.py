@@ -182,6 +182,34 @@ async def test_the_first_release_upgrades_with_nothing_lost(database: str) -> No
         await store.close()
 
 
+@pytest.mark.parametrize("version", [1, 2, 3])
+async def test_every_schema_in_between_upgrades_with_nothing_lost(database: str, version: int) -> None:
+    await load_legacy(database, version)
+    store = await started(database)
+    try:
+        history = await store.after("general", 0, 10)
+        assert [(m.seq, m.id, m.author, m.body, m.client_id) for m in history] == [
+            (1, "m1", "ada", "hello", None),
+            (2, "m2", "Client #5", "from the tutorial", 5),
+            (3, "m3", "bob", "@ada it's me", None),
+        ]
+        assert history[2].mentions == (("ada",) if version >= 3 else ())
+        random = await store.room("random", "bob")
+        assert random is not None
+        assert (random.visibility, random.owner, random.role) == (
+            "private" if version >= 2 else "public",
+            "bob",
+            "owner",
+        )
+        session = await store.get_session("s-live")
+        assert session is not None and (session.credential, session.admin) == ("token:abc", version >= 2)
+        assert await store.get_session("s-gone") is None
+        (new,) = await store.append_many([Draft("general", "bob", "after the upgrade")])
+        assert not isinstance(new, Exception) and new[0].seq == 4
+    finally:
+        await store.close()
+
+
 async def test_the_last_schema_before_alembic_upgrades_with_nothing_lost(database: str) -> None:
     await load_legacy(database, 4)
     store = await started(database)
@@ -226,7 +254,7 @@ async def test_the_last_schema_before_alembic_upgrades_with_nothing_lost(databas
         await store.close()
 
 
-@pytest.mark.parametrize("version", [0, 4])
+@pytest.mark.parametrize("version", range(5))
 async def test_a_new_database_and_an_upgraded_one_are_the_same(
     database: str, request: pytest.FixtureRequest, tmp_path: Path, version: int
 ) -> None:
@@ -303,12 +331,17 @@ async def test_a_server_refuses_a_database_newer_than_it_knows(
     env = {"HUBBUB_DATABASE_URL": url}
     await (await started(url)).close()
     await execute(url, "UPDATE hubbub_alembic_version SET version_num = '9999_from_the_future'")
+    before = await dump(url)
     server = hubbub_server(env, data_dir=data, wait=False)
     assert server.proc is not None
     wait_for(lambda: server.proc is not None and server.proc.poll() is not None, 60, "the server to give up")
     assert server.proc.returncode != 0
     assert "'9999_from_the_future', which this Hubbub does not know" in server.log()
     assert "upgraded by a newer Hubbub" in server.log()
+    assert await dump(url) == before  # an older Hubbub changed nothing
+    migrated = hubbub_cli(tmp_path, "migrate", **env)
+    assert migrated.returncode != 0 and "which this Hubbub does not know" in migrated.stderr
+    assert await dump(url) == before
 
 
 async def test_the_version_and_migrate_commands(database: str, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
 from tests.isolation import fresh_room, unique
-from tests.services import HubbubServer
+from tests.services import HubbubServer, hubbub_cli
 
 
 def chat_url(server: HubbubServer, name: str) -> str:
@@ -249,6 +249,13 @@ async def test_rate_limit_answers_with_retry_after(hubbub_server: ServerFactory)
 async def test_rest_endpoints(server: HubbubServer) -> None:
     config = httpx.get(f"{server.url}/api/config").json()
     assert config["auth_mode"] == "none" and config["default_room"] == "general"
+    # The version and the schema's revision, the same as `hubbub --version` says.
+    from hubbub import __version__
+    from hubbub.store.schema import head
+
+    assert (config["version"], config["schema_version"], config["logout_url"]) == (__version__, head(), None)
+    said = hubbub_cli(server.data_dir, "--version").stdout
+    assert said == f"hubbub {__version__} (database schema {head()})\n"
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
     metrics = httpx.get(f"{server.url}/metrics").text

@@ -1,5 +1,5 @@
 """The `hubbub` command: serve, add-user (passwd, del-user, deactivate, reactivate, set-role),
-add-bot (revoke-bot, bots), audit, migrate, db-version, check-config."""
+add-bot (revoke-bot, bots), audit, migrate, db-version, backup, restore, export, check-config."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -78,12 +79,31 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_ping_timeout": settings.ping_timeout_seconds,
         "timeout_graceful_shutdown": int(settings.shutdown_timeout_seconds),
         "lifespan": "on",
+        # Forwarded headers are the app's to read (web/proxies.py, HUBBUB_TRUSTED_PROXIES):
+        # uvicorn's own reading would hide from the app whether a proxy or a client is asking.
+        "proxy_headers": False,
     }
+
+
+def trust_forwarded(allow_ips: str, source: str) -> None:
+    """The older ways of saying whom to trust (``--proxy-headers --forwarded-allow-ips``,
+    FORWARDED_ALLOW_IPS in the image) become HUBBUB_TRUSTED_PROXIES, in this process's
+    environment, which the app (and every worker started from here) reads. Both at once, saying
+    different things, is refused rather than guessed."""
+    current = os.environ.get("HUBBUB_TRUSTED_PROXIES")
+    if current is not None and current.strip() != allow_ips.strip():
+        sys.exit(
+            f"hubbub: {source} ({allow_ips!r}) and HUBBUB_TRUSTED_PROXIES ({current!r}) both say "
+            "whose forwarded headers to believe: keep HUBBUB_TRUSTED_PROXIES alone"
+        )
+    os.environ["HUBBUB_TRUSTED_PROXIES"] = allow_ips
 
 
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.proxy_headers:
+        trust_forwarded(args.forwarded_allow_ips, "--proxy-headers --forwarded-allow-ips")
     settings = load_settings()
     check_workers(settings, args.workers)
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
@@ -94,8 +114,6 @@ def serve(args: argparse.Namespace) -> None:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level,
-        proxy_headers=args.proxy_headers,
-        forwarded_allow_ips=args.forwarded_allow_ips,
         **uvicorn_options(settings),
     )
 
@@ -256,7 +274,7 @@ def audit(args: argparse.Namespace) -> None:
 def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
     """Run the work against the configured store (the server may be running: both stores take
     concurrent writers)."""
-    from hubbub.store import create_store
+    from hubbub.store import SchemaTooNewError, create_store
 
     settings = load_settings()
 
@@ -268,7 +286,10 @@ def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
         finally:
             await store.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except SchemaTooNewError as exc:  # a downgrade: refused in one clear line, nothing changed
+        sys.exit(f"hubbub: {exc}")
 
 
 def add_bot(args: argparse.Namespace) -> None:
@@ -326,6 +347,63 @@ def migrate(_args: argparse.Namespace) -> None:
     db_version(_args)
 
 
+def backup(args: argparse.Namespace) -> None:
+    from hubbub.backup import BackupError, KeyPlace
+    from hubbub.backup import backup as write_backup
+
+    settings = load_settings()
+    try:
+        manifest = write_backup(settings, args.path)
+    except BackupError as exc:
+        sys.exit(f"hubbub: backup refused: {exc}")
+    print(f"backup of the {manifest.database} database (schema {manifest.schema}) in {args.path}:")
+    for name in manifest.files:
+        print(f"  {name}")
+    if manifest.session_key is KeyPlace.INCLUDED:
+        print("It holds the session key (secret_key): keep the backup as private as the server.")
+    elif manifest.session_key is KeyPlace.ENVIRONMENT:
+        print("The session key comes from HUBBUB_SECRET_KEY and is not in it: keep that setting too.")
+
+
+def restore(args: argparse.Namespace) -> None:
+    from hubbub.backup import BackupError, KeyPlace
+    from hubbub.backup import restore as put_back
+
+    settings = load_settings()
+    try:
+        manifest = put_back(settings, args.path)
+    except BackupError as exc:
+        sys.exit(f"hubbub: restore refused, nothing changed: {exc}")
+    print(
+        f"restored the backup of {manifest.created_at} (Hubbub {manifest.hubbub}, schema {manifest.schema}) "
+        f"into {settings.data_dir}; the server brings the schema up to date when it starts"
+    )
+    if manifest.session_key is not KeyPlace.INCLUDED and settings.secret_key is None:
+        print("The backup has no session key: a new one is made, and everyone signs in again.")
+
+
+def export(args: argparse.Namespace) -> None:
+    from hubbub.export import UnknownRoomToExportError, export_room
+
+    if args.output is not None and args.output.exists():
+        sys.exit(f"hubbub: {args.output} exists: give a new file")
+
+    async def work(store: Store) -> None:
+        out = sys.stdout if args.output is None else args.output.open("x", encoding="utf-8")
+        try:
+            count = await export_room(store, args.room, args.format, out)
+        except UnknownRoomToExportError as exc:
+            if args.output is not None:
+                out.close()
+                args.output.unlink()
+            sys.exit(f"hubbub: {exc}")
+        if args.output is not None:
+            out.close()
+        print(f"exported {count} messages of {args.room}", file=sys.stderr)
+
+    _with_store(work)
+
+
 def masked_url(url: str | None) -> str | None:
     """The URL with its password, if any, replaced by ***."""
     if url is None:
@@ -348,17 +426,40 @@ def check_config(_args: argparse.Namespace) -> None:
     print(json.dumps(shown, indent=2))
 
 
+def version_text() -> str:
+    from hubbub.store.schema import head
+
+    return f"hubbub {__version__} (database schema {head()})"
+
+
+class VersionAction(argparse.Action):
+    """--version: the schema's revision is read from the migrations, only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="hubbub", description="Hubbub chat server")
-    root.add_argument("--version", action="version", version=f"hubbub {__version__}")
+    root.add_argument("--version", action=VersionAction, help="print Hubbub's version and schema revision")
     commands = root.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("serve", help="run the server (settings from HUBBUB_* variables)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* headers")
-    run.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    run.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="believe X-Forwarded-* from --forwarded-allow-ips (the same as HUBBUB_TRUSTED_PROXIES)",
+    )
+    run.add_argument(
+        "--forwarded-allow-ips", default="127.0.0.1", help="with --proxy-headers (default 127.0.0.1)"
+    )
     run.set_defaults(func=serve)
 
     for name, what, func in (
@@ -408,6 +509,18 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database's schema up to date").set_defaults(func=migrate)
     version = commands.add_parser("db-version", help="print the database's schema revision, changing nothing")
     version.set_defaults(func=db_version)
+
+    saved = commands.add_parser("backup", help="a consistent copy of the data while the server runs")
+    saved.add_argument("path", type=Path, help="a directory to create (an existing one is refused)")
+    saved.set_defaults(func=backup)
+    back = commands.add_parser("restore", help="put a backup into an empty data directory")
+    back.add_argument("path", type=Path, help="the directory `hubbub backup` made")
+    back.set_defaults(func=restore)
+    exported = commands.add_parser("export", help="a room's history as it is now (stdout or --output)")
+    exported.add_argument("--room", required=True)
+    exported.add_argument("--format", choices=["json", "txt", "html"], default="json")
+    exported.add_argument("--output", type=Path, default=None, help="a new file (default: stdout)")
+    exported.set_defaults(func=export)
 
     check = commands.add_parser("check-config", help="validate the settings and print them")
     check.set_defaults(func=check_config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from enum import StrEnum
@@ -64,6 +65,7 @@ class AuthMode(StrEnum):
     TOKEN = "token"
     JWT = "jwt"
     PASSWORD = "password"
+    PROXY = "proxy"
 
 
 class TokenGrant(BaseModel):
@@ -112,7 +114,24 @@ class Settings(BaseSettings):
     jwt_admin_claim: str | None = Field(default=None, description="claim that makes a user an admin")
     jwt_admin_value: str = Field(default="admin", description="the admin claim's value (or list member)")
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
-    cookie_secure: bool = False
+    cookie_secure: bool = Field(
+        default=False,
+        description="always mark the cookie Secure (it is anyway when the public scheme is https)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="addresses or CIDR networks of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (JSON list or comma-separated); empty: nobody's",
+    )
+    proxy_user_header: str = Field(
+        default="Remote-User",
+        description="auth mode proxy: the header the authenticating proxy names the user in",
+    )
+    logout_url: str | None = Field(
+        default=None,
+        description="where signing out sends the browser (auth mode proxy: the proxy's sign-out, "
+        "e.g. /oauth2/sign_out); default: the sign-in form",
+    )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="JSON list of exact origins allowed to open WebSockets; empty: same origin",
@@ -213,6 +232,48 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        # A JSON list like the other lists, or uvicorn's and gunicorn's FORWARDED_ALLOW_IPS form.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError('must be a JSON list or comma-separated, e.g. ["10.0.0.0/8"]') from exc
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        networks: list[str] = []
+        for entry in value:
+            if entry == "*":
+                networks += ["0.0.0.0/0", "::/0"]
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or a network like 10.0.0.0/8") from exc
+        return networks
+
+    @field_validator("proxy_user_header")
+    @classmethod
+    def _check_header(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}", value):
+            raise ValueError("must be a header name of letters, digits and '-', e.g. Remote-User")
+        return value
+
+    @field_validator("logout_url")
+    @classmethod
+    def _check_logout_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"(https?://[^/\s]+)?/(?!/)[^\s]*", value):
+            raise ValueError("must be a path like /oauth2/sign_out or an http(s) URL")
+        return value
+
     @field_validator("allowed_hosts")
     @classmethod
     def _check_hosts(cls, value: list[str]) -> list[str]:
@@ -284,6 +345,17 @@ class Settings(BaseSettings):
             r"https?://[^/\s]+(/[^\s]*)?", self.invite_base_url
         ):
             raise ValueError("HUBBUB_INVITE_BASE_URL must look like https://chat.example.com")
+        if self.auth is AuthMode.PROXY:
+            if not self.trusted_proxies:
+                raise ValueError(
+                    "HUBBUB_AUTH=proxy needs HUBBUB_TRUSTED_PROXIES: the addresses of the "
+                    "authenticating proxy, the only peers whose user header is believed"
+                )
+            if any(ipaddress.ip_network(n).prefixlen == 0 for n in self.trusted_proxies):
+                raise ValueError(
+                    "HUBBUB_AUTH=proxy needs the proxy's own addresses in HUBBUB_TRUSTED_PROXIES, "
+                    "not every address: anyone could name themselves"
+                )
         for url_name in ("database_url", "broker_url", "redis_url"):
             url = getattr(self, url_name)
             if url is not None and "://" not in url:

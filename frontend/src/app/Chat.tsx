@@ -246,7 +246,10 @@ export function Chat({
     try {
       await api.logout();
     } finally {
-      onSignedOut(null);
+      // Where the server says signing out ends (an authenticating proxy's sign-out), else the
+      // sign-in form.
+      if (config.logout_url) window.location.assign(config.logout_url);
+      else onSignedOut(null);
     }
   }
 

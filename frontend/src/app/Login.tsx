@@ -7,6 +7,7 @@ const HEADINGS: Record<ServerConfig["auth_mode"], string> = {
   token: "Sign in with your access token",
   jwt: "Sign in with your JWT",
   password: "Sign in",
+  proxy: "Sign in through your team's sign-in page",
 };
 
 export function Login({
@@ -32,6 +33,11 @@ export function Login({
 
   async function submit(event: SyntheticEvent) {
     event.preventDefault();
+    if (mode === "proxy") {
+      // The authenticating proxy in front signs people in: going through it again does.
+      window.location.reload();
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -89,6 +95,12 @@ export function Login({
             <label htmlFor={ids.password}>Password</label>
             <input id={ids.password} type="password" autoComplete="current-password" required {...field("password")} />
           </>
+        )}
+        {mode === "proxy" && (
+          <p>
+            This server signs people in through the sign-in page in front of it. If you see this,
+            the request did not come through it, or it did not say who you are.
+          </p>
         )}
         {error && (
           <p id={ids.error} className="error" role="alert">

@@ -737,7 +737,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password";
+        AuthMode: "none" | "token" | "jwt" | "password" | "proxy";
         /** BotToken */
         BotToken: {
             /** Name */
@@ -1522,6 +1522,8 @@ export interface components {
             default_room: string;
             /** History Page Size */
             history_page_size: number;
+            /** Logout Url */
+            logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
             /** Password Min Length */
@@ -1533,6 +1535,8 @@ export interface components {
             role_source: "hubbub" | "tokens" | "provider" | "nobody";
             /** Room Name Pattern */
             room_name_pattern: string;
+            /** Schema Version */
+            schema_version: string;
             /** Setup Needed */
             setup_needed: boolean;
             /** Version */

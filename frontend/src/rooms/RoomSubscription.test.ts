@@ -124,6 +124,15 @@ describe("RoomSubscription people", () => {
     expect(notices.map((n) => n.text)).toEqual(["bob joined", "bob left", "bob joined"]);
   });
 
+  it("a presence frame about someone already online, or already gone, is no news", () => {
+    // Two workers' views cross, or a leave and a join fall into one frame: the list says
+    // bob is online already, so "bob joined" again would be wrong.
+    const first = presenceNotices([], ["bob"], [], "alice", 0, ["alice"]);
+    expect(first.map((n) => n.text)).toEqual(["bob joined"]);
+    expect(presenceNotices(first, ["bob"], [], "alice", 500, ["alice", "bob"])).toBe(first);
+    expect(presenceNotices(first, [], ["carol"], "alice", 600, ["alice", "bob"])).toBe(first);
+  });
+
   it("applyPresence applies comings and goings, each name once, sorted", () => {
     expect(applyPresence(["carol", "alice"], ["bob", "alice"], [])).toEqual(["alice", "bob", "carol"]);
     expect(applyPresence(["alice", "bob"], [], ["bob", "dave"])).toEqual(["alice"]);

@@ -107,24 +107,28 @@ export function applyPresence(users: readonly string[], joined: readonly string[
   return [...online].sort();
 }
 
-/** Presence changes, said sparingly: never the user's own, and someone who left and is back
- * within PRESENCE_FLAP_MS was only reconnecting (the "left" goes, no "joined" comes). */
+/** Presence changes, said sparingly: never the user's own, never news of someone already
+ * online (or already gone) by the list so far (`online`, before the frame), and someone who
+ * left and is back within PRESENCE_FLAP_MS was only reconnecting (the "left" goes, no
+ * "joined" comes). */
 export function presenceNotices(
   notices: Notice[],
   joined: string[],
   left: string[],
   me: string | null,
   now: number,
+  online: readonly string[] = [],
 ): Notice[] {
+  const before = new Set(online);
   let result = notices;
   for (const user of joined) {
-    if (user === me) continue;
+    if (user === me || before.has(user)) continue;
     const flap = result.findLast((n) => n.user === user && n.joined === false && now - n.ts < PRESENCE_FLAP_MS);
     if (flap) result = result.filter((n) => n !== flap);
     else result = [...result, { key: `${now}-${user}-joined`, ts: now, text: `${user} joined`, user, joined: true }];
   }
   for (const user of left) {
-    if (user === me) continue;
+    if (user === me || (online.length > 0 && !before.has(user))) continue;
     result = [...result, { key: `${now}-${user}-left`, ts: now, text: `${user} left`, user, joined: false }];
   }
   return result;
@@ -228,7 +232,7 @@ export class RoomSubscription {
     const room = this.current;
     this.patch({
       users: applyPresence(room.users, frame.joined, frame.left),
-      notices: presenceNotices(room.notices, frame.joined, frame.left, me, now),
+      notices: presenceNotices(room.notices, frame.joined, frame.left, me, now, room.users),
     });
   }
 

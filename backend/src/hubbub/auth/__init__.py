@@ -26,6 +26,10 @@ def create_authenticator(settings: Settings, accounts: Accounts) -> Authenticato
         from hubbub.auth.jwt import JwtAuth
 
         return JwtAuth(settings)
+    if settings.auth is AuthMode.PROXY:
+        from hubbub.auth.proxy import ProxyAuth
+
+        return ProxyAuth(settings.proxy_user_header)
     from hubbub.auth.password import PasswordAuth
 
     return PasswordAuth(accounts)

@@ -64,7 +64,9 @@ class ServerConfig(_Reply):
     max_message_bytes: int
     history_page_size: int
     room_name_pattern: str
-    version: str
+    version: str  # Hubbub's version
+    schema_version: str  # the database schema's revision (Alembic's) this server runs on
+    logout_url: str | None  # where signing out sends the browser; null: back to the sign-in form
     setup_needed: bool  # a password-mode server with no account yet: the first visitor makes the admin
     role_source: Literal["hubbub", "tokens", "provider", "nobody"]  # who decides who is an admin
     password_min_length: int

@@ -7,6 +7,8 @@
   read-only on the admin page.
 - jwt (and identity providers' modes): the provider signs people up; the role is its claim
   where HUBBUB_JWT_ADMIN_CLAIM names one, else Hubbub's database, as in password mode.
+- proxy: the authenticating proxy signs people in (its user header) and says nothing of roles:
+  Hubbub's database holds them, as in password mode.
 - none: a name picked at sign-in vouches for no one: nobody is an admin.
 
 Where the credential decides, Hubbub copies the role it carries into its database when it
@@ -32,6 +34,8 @@ def role_source(settings: Settings) -> RoleSource:
             return "tokens"
         case AuthMode.JWT:
             return "provider" if settings.jwt_admin_claim is not None else "hubbub"
+        case AuthMode.PROXY:
+            return "hubbub"
         case AuthMode.NONE:
             return "nobody"
     return "provider"  # a mode added since (an identity provider's): its claim decides

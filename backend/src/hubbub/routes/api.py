@@ -20,9 +20,10 @@ from hubbub.contract.rest import (
     ServerConfig,
     SessionInfo,
 )
-from hubbub.routes.deps import CallerDep, RuntimeDep, client_address, too_many
+from hubbub.routes.deps import CallerDep, RuntimeDep, client_address, public_scheme_is_https, too_many
 from hubbub.runtime import Runtime
 from hubbub.settings import ROOM_NAME_PATTERN, AuthMode
+from hubbub.store.schema import head as schema_head
 
 log = logging.getLogger("hubbub.api")
 router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
@@ -39,13 +40,17 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
         history_page_size=settings.history_page_size,
         room_name_pattern=ROOM_NAME_PATTERN,
         version=__version__,
+        schema_version=schema_head(),
+        logout_url=settings.logout_url,
         setup_needed=await accounts.setup_needed(),
         role_source=accounts.source,
         password_min_length=settings.password_min_length,
     )
 
 
-async def start_session(runtime: Runtime, identity: Identity, response: Response) -> SessionInfo:
+async def start_session(
+    runtime: Runtime, identity: Identity, request: Request, response: Response
+) -> SessionInfo:
     """A new session for the identity: its cookie on the response."""
     await runtime.chat.seen(identity, now=True)
     cookie, identity = await runtime.sessions.open(identity)
@@ -56,7 +61,7 @@ async def start_session(runtime: Runtime, identity: Identity, response: Response
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=runtime.settings.cookie_secure,
+        secure=runtime.settings.cookie_secure or public_scheme_is_https(request),
         path="/",
     )
     return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
@@ -84,7 +89,7 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
             raise HTTPException(409, f"{refusal}; pick another")
     await runtime.login_throttle.succeeded(name, address)
     log.info("login: %s", identity.user)
-    return await start_session(runtime, identity, response)
+    return await start_session(runtime, identity, request, response)
 
 
 @router.post(
@@ -106,18 +111,19 @@ async def setup(body: NewAccount, runtime: RuntimeDep, request: Request, respons
     await runtime.chat.people.audit.record(
         identity.user, "setup.first_admin", identity.user, client_address(request)
     )
-    return await start_session(runtime, identity, response)
+    return await start_session(runtime, identity, request, response)
 
 
 @router.post("/logout", status_code=204)
 async def logout(
-    runtime: RuntimeDep, response: Response, session: Annotated[str | None, Cookie()] = None
+    runtime: RuntimeDep, request: Request, response: Response, session: Annotated[str | None, Cookie()] = None
 ) -> None:
     if session:
         session_id = await runtime.sessions.close(session)
         if session_id is not None:
             await runtime.chat.end_session(session_id)
-    response.delete_cookie(COOKIE_NAME, path="/")
+    secure = runtime.settings.cookie_secure or public_scheme_is_https(request)
+    response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="lax")
 
 
 @router.get("/me")

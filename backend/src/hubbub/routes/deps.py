@@ -14,12 +14,14 @@ from starlette.requests import HTTPConnection
 from hubbub import metrics
 from hubbub.auth import AuthError, Identity, LoginRequest
 from hubbub.auth.none import name_refusal
+from hubbub.auth.proxy import ProxyAuth
 from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close, Refusal
 from hubbub.origin import origin_allowed
 from hubbub.runtime import Runtime
 from hubbub.settings import AuthMode
+from hubbub.web.proxies import PEER_ADDRESS, PEER_TRUSTED
 
 
 class TooManyAttemptsError(AuthError):
@@ -43,8 +45,25 @@ def get_chat(conn: HTTPConnection) -> ChatService:
 
 
 def client_address(conn: HTTPConnection) -> str:
-    """The client's IP (the proxy's X-Forwarded-For when --proxy-headers trusts it)."""
+    """The client's IP: a trusted proxy's X-Forwarded-For, else the TCP peer's (web/proxies.py).
+    Rate limits, per-address caps, login throttling and logs use it."""
     return conn.client.host if conn.client is not None else "unknown"
+
+
+def peer_address(conn: HTTPConnection) -> str:
+    """The TCP peer's address: the proxy's, when one forwarded the request."""
+    peer = conn.scope.get(PEER_ADDRESS) or conn.scope.get("client")
+    return str(peer[0]) if peer else "unknown"
+
+
+def from_trusted_proxy(conn: HTTPConnection) -> bool:
+    """Whether the TCP peer is one of HUBBUB_TRUSTED_PROXIES (not whatever it forwarded)."""
+    return bool(conn.scope.get(PEER_TRUSTED, False))
+
+
+def public_scheme_is_https(conn: HTTPConnection) -> bool:
+    """https (or wss) as the browser sees it: directly, or as a trusted proxy says."""
+    return conn.url.scheme in ("https", "wss")
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:
@@ -72,8 +91,15 @@ async def verify_bearer(conn: HTTPConnection, runtime: Runtime, token: str) -> I
 async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
     """Who is asking: an explicit token first, then the session cookie; None if neither.
 
-    Raises AuthError when a credential was given but is not good.
+    Raises AuthError when a credential was given but is not good. In auth mode proxy the
+    authenticating proxy's header is the only credential (auth/proxy.py).
     """
+    accounts = runtime.chat.people.accounts
+    if isinstance(runtime.authenticator, ProxyAuth):
+        named = runtime.authenticator.identify(
+            conn.scope["headers"], from_trusted_proxy(conn), peer_address(conn)
+        )
+        return None if named is None else accounts.vouch(named)
     token = bearer_token(conn)
     if token is not None and runtime.settings.auth is not AuthMode.NONE:
         identity = await verify_bearer(conn, runtime, token)
@@ -82,7 +108,7 @@ async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
     else:
         return None
     # Deactivated users are refused; where Hubbub decides roles, the role is the database's.
-    return runtime.chat.people.accounts.vouch(identity)
+    return accounts.vouch(identity)
 
 
 def check_caps(runtime: Runtime, identity: Identity, address: str) -> None:

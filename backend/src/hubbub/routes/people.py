@@ -166,4 +166,4 @@ async def accept_invite(
         raise
     await runtime.chat.people.audit.record(identity.user, "invite.accept", identity.user, address)
     log.info("account made through an invitation: %s", identity.user)
-    return await start_session(runtime, identity, response)
+    return await start_session(runtime, identity, request, response)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from hubbub.settings import Settings
 from hubbub.web.headers import SecurityHeaders
 from hubbub.web.hosts import AllowedHosts
+from hubbub.web.proxies import ForwardedHeaders
 from hubbub.web.requests import BodyLimit, HeadAsGet, SameOriginWrites
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
@@ -24,9 +25,11 @@ MAX_ERRORS = 10
 
 
 def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """Outermost first: every answer gets the security headers, including refusals below."""
+    """Outermost first: who is really asking (a trusted proxy's forwarded headers), then every
+    answer gets the security headers, including refusals below."""
     inner = SameOriginWrites(HeadAsGet(app), settings.allowed_origins)
-    return SecurityHeaders(AllowedHosts(BodyLimit(inner, settings.max_request_bytes), settings), settings)
+    guarded = SecurityHeaders(AllowedHosts(BodyLimit(inner, settings.max_request_bytes), settings), settings)
+    return ForwardedHeaders(guarded, settings.trusted_proxies)
 
 
 def docs_page(openapi_url: str, title: str) -> HTMLResponse:
