@@ -26,12 +26,27 @@ export function Avatar({ name, profile, size = "small" }: { name: string; profil
   );
 }
 
-/** A status line: its emoji and words, for a card or a member list. */
+/** A status line (its emoji and words) and the time where they are, for a member list. */
 export function Status({ profile }: { profile: Profile | undefined }) {
-  if (!profile || (!profile.status_emoji && !profile.status_text)) return null;
+  if (!profile) return null;
+  const local = localTime(profile.time_zone);
   return (
-    <span className="status" dir="auto">
-      {profile.status_emoji} {profile.status_text}
-    </span>
+    <>
+      {(profile.status_emoji || profile.status_text) && (
+        <span className="status" dir="auto">
+          {profile.status_emoji} {profile.status_text}
+        </span>
+      )}
+      {local && <span className="status">{local} their time</span>}
+    </>
   );
+}
+
+function localTime(zone: string): string | null {
+  if (!zone) return null;
+  try {
+    return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: zone }).format(new Date());
+  } catch {
+    return null; // a zone this browser does not know
+  }
 }

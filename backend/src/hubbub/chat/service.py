@@ -360,13 +360,16 @@ class ChatService:
         for state in states:
             if state.deactivated:
                 self._hub.kick_user(state.name, Close.UNAUTHORIZED, "account deactivated")
-                continue
-            self._hub.kick_if(
-                lambda s, name=state.name: s.user == name and not accounts.current(s.identity),  # type: ignore[misc]
-                Close.UNAUTHORIZED,
-                "credential revoked",
-            )
-            if accounts.source == "hubbub":
+        active = {state.name: state for state in states if not state.deactivated}
+        if not active:
+            return
+        self._hub.kick_if(
+            lambda s: s.user in active and not accounts.current(s.identity),
+            Close.UNAUTHORIZED,
+            "credential revoked",
+        )
+        if accounts.source == "hubbub":
+            for state in active.values():
                 self._hub.set_admin(state.name, state.admin)
 
     async def _dispatch_from_store(self, room: str, seq: int) -> None:
