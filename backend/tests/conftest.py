@@ -106,12 +106,14 @@ class Servers:
         workers: int = 1,
         wait: bool = True,
         args: list[str] | None = None,
+        port: int | None = None,
     ) -> HubbubServer:
         server = HubbubServer(
             env={"HUBBUB_LOG_LEVEL": "info", **(env or {})},
             data_dir=data_dir or self._base / f"data{len(self._started)}",
             workers=workers,
             args=args or [],
+            **({"port": port} if port is not None else {}),
         )
         self._started.append(server)
         return server.start(wait=wait)

@@ -7,7 +7,7 @@ refuses refused and what it allows accepted."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
 from tests.conftest import ServerFactory
-from tests.services import HubbubServer, hubbub_cli
+from tests.oidc_provider import Browser, OidcProvider
+from tests.services import HubbubServer, free_port, hubbub_cli
 
 EXAMPLES = 100  # per operation and generation mode (valid, invalid)
 JWT_SECRET = "schema-jwt-secret-0123456789abcdef"
@@ -56,7 +57,15 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
 
 
 def credentials_for(mode: str, server: HubbubServer) -> dict[str, str]:
-    """A signed-in caller's headers in this mode."""
+    """A signed-in caller's headers in this mode (oidc: through the provider's pages)."""
+    if mode == "oidc":
+        browser = Browser(server.url)
+        try:
+            answer = browser.sign_in("sam")
+            assert answer.headers["location"] == "/", answer.headers["location"]
+            return {"Cookie": f"session={browser.session()}"}
+        finally:
+            browser.close()
     if mode == "token":
         return {"Authorization": "Bearer schema-token-0123"}
     if mode == "jwt":
@@ -70,11 +79,28 @@ def credentials_for(mode: str, server: HubbubServer) -> dict[str, str]:
     return {"Cookie": f"session={answer.cookies['session']}"}
 
 
-@pytest.mark.parametrize("mode", ["none", "token", "password", "jwt", "proxy"])
+@pytest.fixture
+def provider_for(request: pytest.FixtureRequest) -> Iterator[OidcProvider | None]:
+    """Auth mode oidc's identity provider (a real one), for that mode only."""
+    if request.node.callspec.params["mode"] != "oidc":
+        yield None
+        return
+    provider = OidcProvider().start()
+    yield provider
+    provider.stop()
+
+
+# Hundreds of requests per operation: minutes on a busy machine, not the default two.
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("mode", ["none", "token", "password", "jwt", "proxy", "oidc"])
 def test_answers_agree_with_the_published_schema(
-    hubbub_server: ServerFactory, tmp_path: Path, mode: str
+    hubbub_server: ServerFactory, tmp_path: Path, mode: str, provider_for: OidcProvider | None
 ) -> None:
     env = {"HUBBUB_AUTH": mode}
+    port = free_port()
+    if provider_for is not None:
+        client = provider_for.register_client(f"http://127.0.0.1:{port}/api/auth/oidc/callback")
+        env = client.env(provider_for)
     if mode == "token":
         env["HUBBUB_TOKENS"] = json.dumps({"schema-token-0123": "sam"})
     if mode == "jwt":
@@ -85,7 +111,7 @@ def test_answers_agree_with_the_published_schema(
     if mode == "password":
         made = hubbub_cli(data, "add-user", "sam", "--password-stdin", stdin="schema password\n")
         assert made.returncode == 0, made.stderr
-    server = hubbub_server(env, data_dir=data)
+    server = hubbub_server(env, data_dir=data, port=port)
     headers = credentials_for(mode, server)
     schema = schemathesis.openapi.from_url(f"{server.url}/api/openapi.json", config=CONFIG)
     failures: dict[str, str] = {}

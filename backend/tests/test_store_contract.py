@@ -323,3 +323,32 @@ async def test_bot_tokens(store: Store) -> None:
     assert await store.revoke_bot("deploybot") is False
     assert await store.bot_for_token("hash-2") is None
     assert await store.bots() == [("deploybot", True)]
+
+
+async def test_identities_bind_one_account_to_one_name(store: Store) -> None:
+    """Auth mode oidc: an account (issuer, subject) keeps its name; a second account asking for
+    a taken name, or one with the same skeleton, gets None; racing accounts never share one."""
+    assert await store.bound_user("https://idp", "s1") is None
+    assert await store.bind_identity("https://idp", "s1", "Ann", "ann") == "Ann"
+    assert await store.bind_identity("https://idp", "s1", "Annie", "annie") == "Ann"  # bound: kept
+    assert await store.bound_user("https://idp", "s1") == "Ann"
+    assert await store.bind_identity("https://idp", "s2", "Ann", "ann") is None
+    assert await store.bind_identity("https://idp", "s2", "ANN", "ann") is None  # looks the same
+    assert await store.bind_identity("https://other-idp", "s1", "Ann", "ann") is None
+    assert await store.bound_user("https://idp", "s2") is None
+    won = await asyncio.gather(*(store.bind_identity("https://idp", f"r{i}", "Rae", "rae") for i in range(6)))
+    assert won.count("Rae") == 1 and won.count(None) == 5
+    # The same account signing in twice at once: both get its one name.
+    same = await asyncio.gather(*(store.bind_identity("https://idp", "t1", "Ty", "ty") for _ in range(4)))
+    assert same == ["Ty"] * 4
+
+
+async def test_a_sign_in_state_is_used_once(store: Store) -> None:
+    later = time.time() + 600
+    assert await store.use_sign_in_state("d1", later) is True
+    assert await store.use_sign_in_state("d1", later) is False
+    assert await store.use_sign_in_state("d2", later) is True
+    # Expired ones are forgotten (by the next sign-in's housekeeping).
+    assert await store.use_sign_in_state("old", time.time() - 1) is True
+    await store.use_sign_in_state("d3", later)
+    assert await store.use_sign_in_state("old", time.time() + 600) is True

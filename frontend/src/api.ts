@@ -48,6 +48,7 @@ export const api = {
   me: () => unwrap(client.GET("/api/me")),
   login: (form: LoginForm) => unwrap(client.POST("/api/login", { body: form })),
   logout: () => unwrap(client.POST("/api/logout")),
+  oidcLogout: () => unwrap(client.POST("/api/auth/oidc/logout")),
   rooms: () => unwrap(client.GET("/api/rooms")),
   /** Every room the caller can see, archived ones included. */
   allRooms: () => unwrap(client.GET("/api/rooms", { params: { query: { archived: true } } })),

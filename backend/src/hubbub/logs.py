@@ -23,6 +23,9 @@ REDACTED = "[redacted]"
 # Query parameters whose value is a credential, by their name once percent-decoded.
 SECRET_PARAMS = frozenset(
     {"token", "access_token", "id_token", "refresh_token", "jwt", "password", "session", "secret", "api_key"}
+    # What OpenID Connect sends through the browser and the token endpoint: an authorization
+    # code is a credential until redeemed, and the state, nonce and verifier guard it.
+    | {"code", "state", "nonce", "code_verifier", "client_secret", "id_token_hint"}
 )
 _QUERY_PARAM = re.compile(r"([?&;])([^=&;\s\"'#]+)=([^&;\s\"'#]*)")
 # "Cookie: session=…", "authorization: Bearer …", and (b'cookie', b'session=…') as headers print.

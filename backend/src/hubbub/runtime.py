@@ -9,6 +9,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from hubbub.auth import Authenticator, create_authenticator
@@ -19,8 +20,11 @@ from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
 from hubbub.limits import Limiter, create_limiter
 from hubbub.logs import register_secret
-from hubbub.settings import Settings
+from hubbub.settings import AuthMode, Settings
 from hubbub.store import create_store
+
+if TYPE_CHECKING:
+    from hubbub.auth.oidc import OidcAuth
 
 log = logging.getLogger("hubbub.runtime")
 
@@ -48,7 +52,12 @@ def load_or_create_secret(settings: Settings) -> str:
 def register_known_secrets(settings: Settings) -> None:
     """Secrets known from the settings are kept out of every log line (hubbub.logs); the
     static tokens are registered by the token authenticator, which reads them."""
-    for secret in (settings.secret_key, settings.jwt_secret, settings.metrics_token):
+    for secret in (
+        settings.secret_key,
+        settings.jwt_secret,
+        settings.metrics_token,
+        settings.oidc_client_secret,
+    ):
         if secret is not None:
             register_secret(secret.get_secret_value())
     for url in (settings.database_url, settings.broker_url, settings.redis_url):
@@ -66,6 +75,8 @@ class Runtime:
     login_throttle: LoginThrottle
     shutting_down: bool = False
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
+    oidc: OidcAuth | None = None  # auth mode oidc: the identity provider's sign-in (the authenticator)
+    _warming: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -73,16 +84,25 @@ class Runtime:
         store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
         broker = create_broker(settings.effective_broker_url, settings.broker_channel)
         chat = ChatService(settings, store, broker)
-        authenticator = create_authenticator(settings, chat.people.accounts)
         secret = load_or_create_secret(settings)
+        authenticator = create_authenticator(settings, chat.people.accounts, store, secret)
         sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
         limiter = create_limiter(settings)
-        return cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
+        runtime = cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
+        if settings.auth is AuthMode.OIDC:
+            from hubbub.auth.oidc import OidcAuth
+
+            assert isinstance(authenticator, OidcAuth)
+            runtime.oidc = authenticator
+        return runtime
 
     async def start(self) -> None:
         await self.chat.start()
         await self.chat.remember_users(self.authenticator.configured_users())
         self._sweeper = asyncio.create_task(self._end_revoked(), name="hubbub-credentials")
+        if self.oidc is not None:
+            # Not awaited: a provider that is down or slow does not keep the server from starting.
+            self._warming = asyncio.create_task(self.oidc.warm(), name="hubbub-oidc-warm")
 
     async def stop(self) -> None:
         self.shutting_down = True
@@ -93,6 +113,12 @@ class Runtime:
         self.chat.kick_all(Close.GOING_AWAY, REASONS[Close.GOING_AWAY])
         await self.chat.stop()
         await self.limiter.close()
+        if self.oidc is not None:
+            if self._warming is not None:
+                self._warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._warming
+            await self.oidc.close()
 
     async def _end_revoked(self) -> None:
         """When the tokens file changes, close the sockets whose credential went with it (their

@@ -8,6 +8,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,7 +20,9 @@ JSON_EXAMPLES = {
     "allowed_origins": '["https://chat.example.com"]',
     "allowed_hosts": '["chat.example.com"]',
     "csp_extra": '{"img-src": ["https://images.example.com"]}',
+    "oidc_allowed_email_domains": '["example.com"]',
 }
+DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 # What HUBBUB_CSP_EXTRA may add to. Not the ones that guard the page's structure.
@@ -60,11 +63,21 @@ def check_csp_extra(extra: dict[str, list[str]]) -> None:
                 )
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class AuthMode(StrEnum):
     NONE = "none"
     TOKEN = "token"
     JWT = "jwt"
     PASSWORD = "password"
+    OIDC = "oidc"
     PROXY = "proxy"
 
 
@@ -113,6 +126,40 @@ class Settings(BaseSettings):
     jwt_user_claim: str = "sub"
     jwt_admin_claim: str | None = Field(default=None, description="claim that makes a user an admin")
     jwt_admin_value: str = Field(default="admin", description="the admin claim's value (or list member)")
+    # --- auth mode oidc (docs/sso.md)
+    oidc_issuer: str | None = Field(
+        default=None, description="the identity provider's issuer URL; its discovery document is read"
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="none: a public client, PKCE alone"
+    )
+    oidc_scopes: str = "openid profile email"
+    oidc_user_claim: str = Field(
+        default="preferred_username", description="the claim that names the user; falls back to sub"
+    )
+    oidc_admin_claim: str | None = Field(
+        default=None, description="claim that makes a user an admin (e.g. groups)"
+    )
+    oidc_admin_value: str = Field(default="admin", description="the admin claim's value (or list member)")
+    oidc_allowed_email_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="JSON list: only users with a verified email address in these domains; empty: anyone",
+    )
+    oidc_provider_name: str | None = Field(
+        default=None,
+        max_length=64,
+        description='the button says "Sign in with <this>"; default: the issuer\'s host',
+    )
+    oidc_end_session: bool = Field(
+        default=True, description="signing out of Hubbub signs out of the provider too, where it can"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="https://chat.example.com: where browsers reach Hubbub (the OIDC redirect URI, "
+        "invitation links); "
+        "default: the request's own scheme and host",
+    )
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     cookie_secure: bool = Field(
         default=False,
@@ -143,11 +190,6 @@ class Settings(BaseSettings):
     )
     password_min_length: int = Field(
         default=10, ge=8, le=128, description="shortest password a new account or a new password may have"
-    )
-    invite_base_url: str | None = Field(
-        default=None,
-        description="where invitation links point (https://chat.example.com); default: the address the "
-        "admin's browser used",
     )
     login_max_failures: int = Field(default=5, ge=1, description="failed logins before a lockout")
     login_lockout_max_seconds: float = Field(
@@ -216,7 +258,9 @@ class Settings(BaseSettings):
             }
         return value
 
-    @field_validator("allowed_origins", "allowed_hosts", "csp_extra", mode="before")
+    @field_validator(
+        "allowed_origins", "allowed_hosts", "csp_extra", "oidc_allowed_email_domains", mode="before"
+    )
     @classmethod
     def _parse_json(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
@@ -282,6 +326,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"host {host!r} must be a name like chat.example.com or *.example.com")
         return [host.lower() for host in value]
 
+    @field_validator("oidc_allowed_email_domains")
+    @classmethod
+    def _check_domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not DOMAIN_RE.fullmatch(domain.lower()):
+                raise ValueError(f"{domain!r} must be a domain name like example.com")
+        return [domain.lower() for domain in value]
+
+    @field_validator("oidc_issuer", "public_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(f"{value!r} must be an http(s) URL with no query or fragment")
+        # Tokens and codes travel to and from the provider: in the clear only on this machine.
+        if info.field_name == "oidc_issuer" and url.scheme == "http" and not is_loopback(url.hostname):
+            raise ValueError("the issuer must be https (plain http only on a loopback address)")
+        if info.field_name == "public_url" and url.path not in ("", "/"):
+            raise ValueError("Hubbub is served at the root of its host: no path")
+        return value.rstrip("/") if info.field_name == "public_url" else value
+
+    @field_validator("oidc_scopes")
+    @classmethod
+    def _check_scopes(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("the scopes must include openid")
+        return " ".join(value.split())
+
     @field_validator("csp_extra")
     @classmethod
     def _check_csp_extra(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -341,10 +415,8 @@ class Settings(BaseSettings):
                 raise ValueError("HUBBUB_JWT_SECRET goes with HS* algorithms only")
             if self.jwt_secret is None and symmetric:
                 raise ValueError("a public key or JWKS URL goes with RS*/ES*/PS*/EdDSA only")
-        if self.invite_base_url is not None and not re.fullmatch(
-            r"https?://[^/\s]+(/[^\s]*)?", self.invite_base_url
-        ):
-            raise ValueError("HUBBUB_INVITE_BASE_URL must look like https://chat.example.com")
+        if self.auth is AuthMode.OIDC and not (self.oidc_issuer and self.oidc_client_id):
+            raise ValueError("HUBBUB_AUTH=oidc needs HUBBUB_OIDC_ISSUER and HUBBUB_OIDC_CLIENT_ID")
         if self.auth is AuthMode.PROXY:
             if not self.trusted_proxies:
                 raise ValueError(
@@ -374,6 +446,13 @@ class Settings(BaseSettings):
     @property
     def effective_users_file(self) -> Path:
         return self.users_file or self.data_dir / "users"
+
+    @property
+    def oidc_name(self) -> str:
+        """What the sign-in button calls the identity provider."""
+        return (
+            self.oidc_provider_name or urlsplit(self.oidc_issuer or "").hostname or "your identity provider"
+        )
 
     @property
     def broker_is_in_process(self) -> bool:

@@ -23,6 +23,7 @@ import { useShortcuts, type ShortcutActions } from "./keyboard";
 import { NotificationSettings } from "./NotificationSettings";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { ShortcutList } from "./ShortcutList";
+import { signOut } from "./signIn";
 
 /** Where the user continues typing, when what they were doing is done. */
 function focusComposer(): void {
@@ -242,9 +243,9 @@ export function Chat({
   );
   const label = roomLabel(roomMeta, active, me);
 
-  async function signOut() {
+  async function signOutHere() {
     try {
-      await api.logout();
+      await signOut(config.auth_mode); // in auth mode oidc, on to the provider's sign-out
     } finally {
       // Where the server says signing out ends (an authenticating proxy's sign-out), else the
       // sign-in form.
@@ -330,7 +331,7 @@ export function Chat({
               Admin
             </button>
           )}
-          <button type="button" className="link" onClick={() => void signOut()}>
+          <button type="button" className="link" onClick={() => void signOutHere()}>
             Sign out
           </button>
         </div>

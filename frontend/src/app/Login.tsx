@@ -1,12 +1,14 @@
 import { useEffect, useId, useRef, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type LoginForm, type ServerConfig } from "../api";
+import { providerLoginUrl, signInErrorIn, withoutSignInError } from "./signIn";
 
 const HEADINGS: Record<ServerConfig["auth_mode"], string> = {
   none: "Pick a display name",
   token: "Sign in with your access token",
   jwt: "Sign in with your JWT",
   password: "Sign in",
+  oidc: "Sign in",
   proxy: "Sign in through your team's sign-in page",
 };
 
@@ -25,14 +27,25 @@ export function Login({
   const ids = { name: useId(), secret: useId(), user: useId(), password: useId(), error: useId() };
   const mode = config.auth_mode;
   const form_ = useRef<HTMLFormElement>(null);
+  const provider = config.oidc_provider_name ?? "your identity provider";
+  // Auth mode oidc: what the provider's sign-in came back with, if it failed (?sign_in_error=).
+  const [providerError] = useState(() => signInErrorIn(window.location.search, provider));
 
-  // Where the user will type: the first field.
+  // Where the user will type: the first field (in auth mode oidc, the button).
   useEffect(() => {
-    form_.current?.querySelector("input")?.focus();
-  }, []);
+    form_.current?.querySelector<HTMLElement>("input, button")?.focus();
+    if (providerError) window.history.replaceState(null, "", withoutSignInError(window.location.href));
+  }, [providerError]);
 
   async function submit(event: SyntheticEvent) {
     event.preventDefault();
+    if (mode === "oidc") {
+      // A navigation, not a form submission: the Content-Security-Policy's form-action would
+      // stop the redirect on to the provider.
+      setBusy(true);
+      window.location.assign(providerLoginUrl(window.location.href));
+      return;
+    }
     if (mode === "proxy") {
       // The authenticating proxy in front signs people in: going through it again does.
       window.location.reload();
@@ -102,13 +115,13 @@ export function Login({
             the request did not come through it, or it did not say who you are.
           </p>
         )}
-        {error && (
+        {(error ?? providerError) && (
           <p id={ids.error} className="error" role="alert">
-            {error}
+            {error ?? providerError}
           </p>
         )}
         <button type="submit" disabled={busy}>
-          {busy ? "Signing in…" : mode === "none" ? "Join the chat" : "Sign in"}
+          {busy ? "Signing in…" : mode === "none" ? "Join the chat" : mode === "oidc" ? `Sign in with ${provider}` : "Sign in"}
         </button>
       </form>
     </main>

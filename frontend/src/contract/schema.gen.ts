@@ -238,6 +238,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback
+         * @description The redirect URI: the provider sends the browser back here with a code (or an error).
+         */
+        get: operations["callback_api_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login
+         * @description Start signing in at the identity provider (a browser goes here; the UI's button).
+         */
+        get: operations["login_api_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End Hubbub's session; the answer says where to sign out of the identity provider too
+         *     (HUBBUB_OIDC_END_SESSION), or null.
+         */
+        post: operations["logout_api_auth_oidc_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -737,7 +798,7 @@ export interface components {
          * AuthMode
          * @enum {string}
          */
-        AuthMode: "none" | "token" | "jwt" | "password" | "proxy";
+        AuthMode: "none" | "token" | "jwt" | "password" | "oidc" | "proxy";
         /** BotToken */
         BotToken: {
             /** Name */
@@ -1526,6 +1587,8 @@ export interface components {
             logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
+            /** Oidc Provider Name */
+            oidc_provider_name: string | null;
             /** Password Min Length */
             password_min_length: number;
             /**
@@ -1551,6 +1614,22 @@ export interface components {
             expires_at: number | null;
             /** User */
             user: string;
+        };
+        /**
+         * SignInError
+         * @description Why a sign-in through the identity provider did not end signed in: the callback sends
+         *         the browser to ``/?sign_in_error=<this>``, and the UI says it in words.
+         * @enum {string}
+         */
+        SignInError: "expired" | "denied" | "provider_error" | "unreachable" | "invalid_token" | "name_taken" | "name_invalid" | "email_domain" | "deactivated" | "not_configured" | "server_error";
+        /**
+         * SignOutReply
+         * @description Hubbub's session has ended; where the browser goes next to sign out of the identity
+         *     provider too (null: nowhere, it is done).
+         */
+        SignOutReply: {
+            /** End Session Url */
+            end_session_url: string | null;
         };
         /**
          * @description Close codes after which reconnecting cannot help: the user or the operator must act.
@@ -2359,6 +2438,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    callback_api_auth_oidc_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+                iss?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: {
+                session?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed in (a session cookie is set): to the page the sign-in started from; else /?sign_in_error=<SignInError> */
+            303: {
+                headers: {
+                    /** @description where the browser goes */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_api_auth_oidc_login_get: {
+        parameters: {
+            query?: {
+                /** @description a path here to land on afterwards */
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description to the identity provider's sign-in page; or, when the sign-in cannot start, back to the app: /?sign_in_error=<SignInError> (unreachable, not_configured) */
+            303: {
+                headers: {
+                    /** @description where the browser goes */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout_api_auth_oidc_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: {
+                session?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignOutReply"];
                 };
             };
             /** @description Validation Error */

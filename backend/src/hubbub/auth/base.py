@@ -61,6 +61,17 @@ class Authenticator(Protocol):
         ...
 
 
+def admin_by_claim(claims: dict[str, object], claim: str | None, value: str) -> bool:
+    """The admin claim (HUBBUB_JWT_ADMIN_CLAIM, HUBBUB_OIDC_ADMIN_CLAIM) is true, equals the
+    admin value, or is a list that holds it (roles, groups)."""
+    if claim is None:
+        return False
+    found = claims.get(claim)
+    if isinstance(found, list):
+        return value in found
+    return found is True or found == value
+
+
 def check_display_name(name: str | None) -> str:
     try:
         return normal_name(name)

@@ -6,7 +6,7 @@ import asyncio
 
 import jwt as pyjwt
 
-from hubbub.auth.base import AuthError, Identity, LoginRequest, check_display_name
+from hubbub.auth.base import AuthError, Identity, LoginRequest, admin_by_claim, check_display_name
 from hubbub.settings import AuthMode, Settings
 
 
@@ -62,14 +62,7 @@ class JwtAuth:
         )
 
     def _is_admin(self, claims: dict[str, object]) -> bool:
-        """The admin claim (HUBBUB_JWT_ADMIN_CLAIM) is true, equals the admin value, or is a
-        list that holds it (roles, groups)."""
-        if self._admin_claim is None:
-            return False
-        value = claims.get(self._admin_claim)
-        if isinstance(value, list):
-            return self._admin_value in value
-        return value is True or value == self._admin_value
+        return admin_by_claim(claims, self._admin_claim, self._admin_value)
 
     def is_current(self, identity: Identity) -> bool:
         return True  # a token stands until its exp, when the sockets it opened are closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,7 @@ class NewMember(_Request):
 
 class ServerConfig(_Reply):
     auth_mode: AuthMode
+    oidc_provider_name: str | None  # auth mode oidc: the button says "Sign in with <this>"
     default_room: str
     max_message_bytes: int
     history_page_size: int
@@ -124,6 +126,30 @@ class Health(_Reply):
 
 class Readiness(_Reply):
     status: Literal["ready", "unavailable"]
+
+
+class SignOutReply(_Reply):
+    """Hubbub's session has ended; where the browser goes next to sign out of the identity
+    provider too (null: nowhere, it is done)."""
+
+    end_session_url: str | None
+
+
+class SignInError(StrEnum):
+    """Why a sign-in through the identity provider did not end signed in: the callback sends
+    the browser to ``/?sign_in_error=<this>``, and the UI says it in words."""
+
+    EXPIRED = "expired"  # not started in this browser, took too long, or already used
+    DENIED = "denied"  # the user declined (or the provider refused them) at the provider
+    PROVIDER_ERROR = "provider_error"  # the provider answered with an error
+    UNREACHABLE = "unreachable"  # the provider could not be reached
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - what the provider sent did not pass the checks
+    NAME_TAKEN = "name_taken"  # another account of the provider already has this user name
+    NAME_INVALID = "name_invalid"  # the account's user name is not one Hubbub can use
+    EMAIL_DOMAIN = "email_domain"  # no verified email address in an allowed domain
+    DEACTIVATED = "deactivated"  # an admin deactivated the account bound to this one
+    NOT_CONFIGURED = "not_configured"  # this server does not sign in through a provider
+    SERVER_ERROR = "server_error"  # Hubbub itself failed (its database): try again
 
 
 class Problem(_Reply):

@@ -1,5 +1,6 @@
 """The WebSocket half of the contract as JSON Schema, added to the app's OpenAPI document, so
-one document describes REST, the JSON chat frames and the close codes. The UI's TypeScript
+one document describes REST, the JSON chat frames and the close codes (and the sign-in errors
+the identity provider's callback sends the browser back with). The UI's TypeScript
 types are generated from that document (`scripts/gen-contract`)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pydantic import TypeAdapter
 from hubbub.contract.close import TERMINAL, Close
 from hubbub.contract.commands import Command
 from hubbub.contract.events import ServerEvent
+from hubbub.contract.rest import SignInError
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -44,6 +46,9 @@ def websocket_schemas() -> dict[str, dict[str, Any]]:
         sorted(TERMINAL),
         "Close codes after which reconnecting cannot help: the user or the operator must act.",
     )
+    # Not a body either: the value of ?sign_in_error= when a sign-in through the identity
+    # provider lands back in the app (routes/oidc.py); the UI says each in words.
+    schemas["SignInError"] = {**TypeAdapter(SignInError).json_schema(), "description": SignInError.__doc__}
     return schemas
 
 

@@ -5,8 +5,9 @@
   `hubbub set-role`.
 - token: the operator's tokens configuration makes users, and its grant (`admin`) the role;
   read-only on the admin page.
-- jwt (and identity providers' modes): the provider signs people up; the role is its claim
-  where HUBBUB_JWT_ADMIN_CLAIM names one, else Hubbub's database, as in password mode.
+- jwt, oidc: the identity provider signs people up (oidc: their first sign-in makes the
+  account); the role is its claim where HUBBUB_JWT_ADMIN_CLAIM / HUBBUB_OIDC_ADMIN_CLAIM names
+  one, else Hubbub's database, as in password mode.
 - proxy: the authenticating proxy signs people in (its user header) and says nothing of roles:
   Hubbub's database holds them, as in password mode.
 - none: a name picked at sign-in vouches for no one: nobody is an admin.
@@ -19,7 +20,7 @@ Hubbub's in every mode.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, assert_never
 
 from hubbub.settings import AuthMode, Settings
 
@@ -34,8 +35,10 @@ def role_source(settings: Settings) -> RoleSource:
             return "tokens"
         case AuthMode.JWT:
             return "provider" if settings.jwt_admin_claim is not None else "hubbub"
+        case AuthMode.OIDC:
+            return "provider" if settings.oidc_admin_claim is not None else "hubbub"
         case AuthMode.PROXY:
             return "hubbub"
         case AuthMode.NONE:
             return "nobody"
-    return "provider"  # a mode added since (an identity provider's): its claim decides
+    assert_never(settings.auth)

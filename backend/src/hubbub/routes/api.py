@@ -35,6 +35,7 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
     accounts = runtime.chat.people.accounts
     return ServerConfig(
         auth_mode=settings.auth,
+        oidc_provider_name=settings.oidc_name if settings.auth is AuthMode.OIDC else None,
         default_room=settings.default_room,
         max_message_bytes=settings.max_message_bytes,
         history_page_size=settings.history_page_size,
@@ -46,25 +47,6 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
         role_source=accounts.source,
         password_min_length=settings.password_min_length,
     )
-
-
-async def start_session(
-    runtime: Runtime, identity: Identity, request: Request, response: Response
-) -> SessionInfo:
-    """A new session for the identity: its cookie on the response."""
-    await runtime.chat.seen(identity, now=True)
-    cookie, identity = await runtime.sessions.open(identity)
-    max_age = max(1, int((identity.expires_at or time.time()) - time.time()))
-    response.set_cookie(
-        COOKIE_NAME,
-        cookie,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=runtime.settings.cookie_secure or public_scheme_is_https(request),
-        path="/",
-    )
-    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
 
 
 @router.post("/login", responses={**BODY_ERRORS, 409: {"model": Problem}, 429: {"model": Problem}})
@@ -88,8 +70,9 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
             log.info("login refused (none mode): %r: %s", identity.user, refusal)
             raise HTTPException(409, f"{refusal}; pick another")
     await runtime.login_throttle.succeeded(name, address)
+    identity = await start_session(runtime, identity, request, response)
     log.info("login: %s", identity.user)
-    return await start_session(runtime, identity, request, response)
+    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
 
 
 @router.post(
@@ -111,19 +94,44 @@ async def setup(body: NewAccount, runtime: RuntimeDep, request: Request, respons
     await runtime.chat.people.audit.record(
         identity.user, "setup.first_admin", identity.user, client_address(request)
     )
-    return await start_session(runtime, identity, request, response)
+    identity = await start_session(runtime, identity, request, response)
+    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
 
 
-@router.post("/logout", status_code=204)
-async def logout(
-    runtime: RuntimeDep, request: Request, response: Response, session: Annotated[str | None, Cookie()] = None
-) -> None:
+async def start_session(
+    runtime: Runtime, identity: Identity, request: Request, response: Response
+) -> Identity:
+    """A session for the identity, its cookie set on the response (every mode's sign-in)."""
+    await runtime.chat.seen(identity, now=True)
+    cookie, identity = await runtime.sessions.open(identity)
+    max_age = max(1, int((identity.expires_at or time.time()) - time.time()))
+    response.set_cookie(
+        COOKIE_NAME,
+        cookie,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=runtime.settings.cookie_secure or public_scheme_is_https(request),
+        path="/",
+    )
+    return identity
+
+
+async def end_session(runtime: Runtime, session: str | None, request: Request, response: Response) -> None:
+    """The session ends (its sockets close) and its cookie goes."""
     if session:
         session_id = await runtime.sessions.close(session)
         if session_id is not None:
             await runtime.chat.end_session(session_id)
     secure = runtime.settings.cookie_secure or public_scheme_is_https(request)
     response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="lax")
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    runtime: RuntimeDep, request: Request, response: Response, session: Annotated[str | None, Cookie()] = None
+) -> None:
+    await end_session(runtime, session, request, response)
 
 
 @router.get("/me")

@@ -20,7 +20,7 @@ from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close, Refusal
 from hubbub.origin import origin_allowed
 from hubbub.runtime import Runtime
-from hubbub.settings import AuthMode
+from hubbub.settings import AuthMode, Settings
 from hubbub.web.proxies import PEER_ADDRESS, PEER_TRUSTED
 
 
@@ -64,6 +64,11 @@ def from_trusted_proxy(conn: HTTPConnection) -> bool:
 def public_scheme_is_https(conn: HTTPConnection) -> bool:
     """https (or wss) as the browser sees it: directly, or as a trusted proxy says."""
     return conn.url.scheme in ("https", "wss")
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    """Where browsers reach this server: HUBBUB_PUBLIC_URL, else what this request came to."""
+    return settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:

@@ -24,7 +24,15 @@ from hubbub.model import Invite, InviteUnusableError, Profile, ProfileChange
 from hubbub.people.admin import invite_hash
 from hubbub.people.avatars import avatar_url
 from hubbub.routes.api import start_session
-from hubbub.routes.deps import AdminDep, CallerDep, ChatDep, RuntimeDep, client_address, too_many
+from hubbub.routes.deps import (
+    AdminDep,
+    CallerDep,
+    ChatDep,
+    RuntimeDep,
+    base_url,
+    client_address,
+    too_many,
+)
 
 log = logging.getLogger("hubbub.people")
 router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
@@ -113,9 +121,8 @@ async def create_invite(
     invite, token = await runtime.chat.people.admin.create_invite(
         admin, client_address(request), body.uses, body.expires_in_seconds
     )
-    base = runtime.settings.invite_base_url or str(request.base_url)
     # In the fragment: never sent to a server, a proxy's log, or a Referer.
-    url = f"{base.rstrip('/')}/#invite={token}"
+    url = f"{base_url(request, runtime.settings)}/#invite={token}"
     return InviteCreated(**invite_reply(invite).model_dump(), token=token, url=url)
 
 
@@ -166,4 +173,5 @@ async def accept_invite(
         raise
     await runtime.chat.people.audit.record(identity.user, "invite.accept", identity.user, address)
     log.info("account made through an invitation: %s", identity.user)
-    return await start_session(runtime, identity, request, response)
+    identity = await start_session(runtime, identity, request, response)
+    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)

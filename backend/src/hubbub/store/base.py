@@ -277,3 +277,19 @@ class Store(Protocol):
     async def transfer_owner(self, room: str, user: str) -> bool:
         """False when the user is not a member of the room."""
         ...
+
+    # --- accounts of identity providers (auth mode oidc)
+    async def bound_user(self, issuer: str, subject: str) -> str | None:
+        """The user name an identity provider's account (its issuer and subject) is bound to."""
+        ...
+
+    async def bind_identity(self, issuer: str, subject: str, user: str, skeleton: str) -> str | None:
+        """The user name the account is bound to: the one it already had, else ``user``, bound
+        now, unless another account has that name or a name with that skeleton (what it looks
+        like, auth/names.py): then None. Two accounts never share a name, even racing."""
+        ...
+
+    async def use_sign_in_state(self, digest: str, expires_at: float) -> bool:
+        """True the first time a sign-in's state is used; False every time after, until
+        ``expires_at`` (seconds since the epoch), when it is forgotten."""
+        ...

@@ -29,7 +29,7 @@ from hubbub.model import (
     UserRecord,
 )
 from hubbub.store.dialect import Dialect
-from hubbub.store.work import accounts, messages, people, profiles, rooms
+from hubbub.store.work import accounts, identities, messages, people, profiles, rooms
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -267,3 +267,13 @@ class DatabaseStore:
 
     async def transfer_owner(self, room: str, user: str) -> bool:
         return await self._db.write(rooms.transfer_owner, room, user)
+
+    # --- accounts of identity providers (auth mode oidc)
+    async def bound_user(self, issuer: str, subject: str) -> str | None:
+        return await self._db.read(identities.bound_user, issuer, subject)
+
+    async def bind_identity(self, issuer: str, subject: str, user: str, skeleton: str) -> str | None:
+        return await self._db.write(identities.bind_identity, issuer, subject, user, skeleton)
+
+    async def use_sign_in_state(self, digest: str, expires_at: float) -> bool:
+        return await self._db.write(identities.use_state, digest, expires_at)

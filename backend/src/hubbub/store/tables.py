@@ -193,3 +193,27 @@ sessions = Table(
     Column("credential", Text),
     Column("admin", Flag, nullable=False, server_default=false()),
 )
+
+# Auth mode oidc: who each account of an identity provider is here. An account is its issuer's
+# subject (`sub`), never its name; a name belongs to one account, and so does whatever a name
+# looks like (its skeleton, auth/names.py): a second account with a name that is, or passes
+# for, a bound one is refused, never merged.
+identities = Table(
+    "hubbub_identities",
+    metadata,
+    Column("issuer", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("user", Text, nullable=False, unique=True),
+    Column("skeleton", Text, nullable=False, unique=True),
+    Column("created_at", Int, nullable=False),
+    PrimaryKeyConstraint("issuer", "subject"),
+)
+
+# Sign-ins through the identity provider that came back (the digest of their state): each
+# comes back once. Kept until the sign-in would have expired anyway.
+oidc_states = Table(
+    "hubbub_oidc_states",
+    metadata,
+    Column("digest", Text, primary_key=True),
+    Column("expires_at", Real, nullable=False),
+)

@@ -7,8 +7,8 @@ from alembic import op
 
 from hubbub.migrations.types import Int
 
-revision = "audit_log"
-down_revision = "profiles"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "profiles"
-down_revision = "invites"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -9,8 +9,8 @@ from alembic import op
 
 from hubbub.migrations.types import Flag, Int
 
-revision = "accounts"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

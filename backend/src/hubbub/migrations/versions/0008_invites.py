@@ -8,8 +8,8 @@ from alembic import op
 
 from hubbub.migrations.types import Int
 
-revision = "invites"
-down_revision = "accounts"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
