@@ -171,6 +171,13 @@ def test_the_admin_page_by_keyboard_only_and_axe_clean(browser: Browser, start_s
         check(page, f"admin users, {where}")
         tab_to(page, "Deactivate bob")
         page.keyboard.press("Enter")
+        # It asks first; Esc goes back to the button, the admin page stays open.
+        expect(admin.get_by_role("button", name="Yes, deactivate")).to_be_focused()
+        check(page, f"admin deactivation asked, {where}")
+        page.keyboard.press("Escape")
+        expect(admin.get_by_role("button", name="Deactivate bob")).to_be_focused()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Enter")  # Yes, deactivate
         expect(admin.get_by_role("status")).to_have_text("bob is deactivated: signed out everywhere.")
         tab_to(page, "Reactivate bob", backwards=True)
         page.keyboard.press("Enter")

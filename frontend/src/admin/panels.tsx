@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type ReactNode, type SyntheticEvent } from "react";
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode, type SyntheticEvent } from "react";
 
 import { api, ApiError, type AdminBot, type AdminRoom, type AdminUser, type AuditEntry, type Invite } from "../api";
 
@@ -112,6 +112,92 @@ function ShownOnce({ label, value }: { label: string; value: string }) {
   );
 }
 
+/** An action that is not simply taken back (it signs someone out everywhere, breaks a bot's
+ * integration, kills a link someone was sent): the first press asks, "Yes" does it; Cancel or
+ * Esc goes back to the button (Esc without closing the admin page). */
+function ConfirmAction({
+  label,
+  name,
+  question,
+  yes,
+  onYes,
+}: {
+  label: string;
+  name: string;
+  question: string;
+  yes: string;
+  onYes: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const first = useRef<HTMLButtonElement>(null);
+  const backToButton = useRef(false);
+  useLayoutEffect(() => {
+    if (asking) {
+      first.current?.focus();
+    } else if (backToButton.current) {
+      backToButton.current = false;
+      button.current?.focus();
+    }
+  }, [asking]);
+  function answer(yes: boolean) {
+    backToButton.current = true;
+    setAsking(false);
+    if (yes) onYes();
+  }
+  if (!asking) {
+    return (
+      <button
+        ref={button}
+        type="button"
+        className="small danger"
+        aria-label={name}
+        onClick={() => {
+          setAsking(true);
+        }}
+      >
+        {label}
+      </button>
+    );
+  }
+  return (
+    // eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions
+    <span
+      className="confirm"
+      role="group"
+      aria-label={question}
+      onKeyDown={(event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation();
+          answer(false);
+        }
+      }}
+    >
+      <span>{question}</span>
+      <button
+        ref={first}
+        type="button"
+        className="small danger"
+        onClick={() => {
+          answer(true);
+        }}
+      >
+        {yes}
+      </button>
+      <button
+        type="button"
+        className="link small"
+        onClick={() => {
+          answer(false);
+        }}
+      >
+        Cancel
+      </button>
+    </span>
+  );
+}
+
 // --- users
 export function UsersPanel({ me, rolesHere }: { me: string; rolesHere: boolean }) {
   const { items, error, act, notice } = useList<AdminUser>(api.adminUsers);
@@ -154,14 +240,13 @@ export function UsersPanel({ me, rolesHere }: { me: string; rolesHere: boolean }
                   </button>
                 ) : (
                   user.name !== me && (
-                    <button
-                      type="button"
-                      className="small danger"
-                      aria-label={`Deactivate ${user.name}`}
-                      onClick={() => void act(() => api.deactivate(user.name), `${user.name} is deactivated: signed out everywhere.`)}
-                    >
-                      Deactivate
-                    </button>
+                    <ConfirmAction
+                      label="Deactivate"
+                      name={`Deactivate ${user.name}`}
+                      question={`Deactivate ${user.name}? They are signed out everywhere at once; their messages stay.`}
+                      yes="Yes, deactivate"
+                      onYes={() => void act(() => api.deactivate(user.name), `${user.name} is deactivated: signed out everywhere.`)}
+                    />
                   )
                 )}
               </td>
@@ -241,14 +326,13 @@ export function InvitesPanel() {
               </td>
               <td>{date(invite.expires_at)}</td>
               <td>
-                <button
-                  type="button"
-                  className="small danger"
-                  aria-label={`Revoke the invitation made ${date(invite.created_at)} by ${invite.created_by}`}
-                  onClick={() => void act(() => api.revokeInvite(invite.id), "Invitation revoked.")}
-                >
-                  Revoke
-                </button>
+                <ConfirmAction
+                  label="Revoke"
+                  name={`Revoke the invitation made ${date(invite.created_at)} by ${invite.created_by}`}
+                  question="Revoke this invitation? Its link stops working."
+                  yes="Yes, revoke"
+                  onYes={() => void act(() => api.revokeInvite(invite.id), "Invitation revoked.")}
+                />
               </td>
             </tr>
           ))}
@@ -305,27 +389,25 @@ export function BotsPanel() {
               <td>{bot.revoked ? "revoked" : "working"}</td>
               <td>{bot.rooms.length ? bot.rooms.map((r) => `#${r}`).join(", ") : <span className="muted">none</span>}</td>
               <td className="actions-cell">
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`New token for ${bot.name}`}
-                  onClick={() =>
+                <ConfirmAction
+                  label="New token"
+                  name={`New token for ${bot.name}`}
+                  question={`A new token for ${bot.name}? The one it uses now stops working at once.`}
+                  yes="Yes, new token"
+                  onYes={() =>
                     void act(async () => {
                       setToken(await api.rotateBot(bot.name));
                     }, `New token for ${bot.name}: the old one stopped working.`)
                   }
-                >
-                  New token
-                </button>
+                />
                 {!bot.revoked && (
-                  <button
-                    type="button"
-                    className="small danger"
-                    aria-label={`Revoke ${bot.name}'s token`}
-                    onClick={() => void act(() => api.revokeBot(bot.name), `${bot.name}'s token revoked.`)}
-                  >
-                    Revoke
-                  </button>
+                  <ConfirmAction
+                    label="Revoke"
+                    name={`Revoke ${bot.name}'s token`}
+                    question={`Revoke ${bot.name}'s token? It cannot post until it gets a new one.`}
+                    yes="Yes, revoke"
+                    onYes={() => void act(() => api.revokeBot(bot.name), `${bot.name}'s token revoked.`)}
+                  />
                 )}
               </td>
             </tr>
