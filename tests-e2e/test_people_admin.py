@@ -109,6 +109,9 @@ def test_a_profile_change_is_seen_live_by_another_browser(
     members = ann.get_by_test_id("members")
     expect(members).to_contain_text(f"Bobby {suffix}")
     expect(members).to_contain_text("🌴 on the beach")
+    # Who is online says it too (the login name on hover).
+    online = ann.get_by_test_id("presence").get_by_title(f"@{bob_name}")
+    expect(online).to_have_text(f"Bobby {suffix}")
     # Ann renames herself: the mention in Bob's message shows her new name, the login on hover.
     account(ann, "Profile")
     mine = ann.get_by_role("dialog", name="Your profile")

@@ -55,7 +55,7 @@ function Said({ error, notice }: { error: string | null; notice: string | null }
           {error}
         </p>
       )}
-      <p className="muted small" role="status">
+      <p className="muted small said" role="status">
         {notice ?? ""}
       </p>
     </>
