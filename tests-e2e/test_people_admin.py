@@ -112,6 +112,14 @@ def test_a_profile_change_is_seen_live_by_another_browser(
     # Who is online says it too (the login name on hover).
     online = ann.get_by_test_id("presence").get_by_title(f"@{bob_name}")
     expect(online).to_have_text(f"Bobby {suffix}")
+    # Ann finds him by his new name when she mentions him; the login name goes in the message.
+    box = ann.locator("textarea")
+    box.press_sequentially("thanks @bobby")
+    suggestion = ann.get_by_role("listbox", name="People to mention").get_by_role("option")
+    expect(suggestion).to_have_text(f"@{bob_name} Bobby {suffix}")
+    box.press("Enter")
+    expect(box).to_have_value(f"thanks @{bob_name} ")
+    box.fill("")
     # Ann renames herself: the mention in Bob's message shows her new name, the login on hover.
     account(ann, "Profile")
     mine = ann.get_by_role("dialog", name="Your profile")

@@ -51,7 +51,7 @@ export function Composer({
   const tooLong = size > limit;
 
   const typed = mentionQuery(text, caret);
-  const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query) : [];
+  const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query, 6, describe) : [];
   const open = suggestions.length > 0;
   const active = Math.min(choice, suggestions.length - 1);
 

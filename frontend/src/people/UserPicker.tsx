@@ -1,8 +1,11 @@
 import { useEffect, useId, useState } from "react";
 
 import { api } from "../api";
+import { shownName } from "./People";
+import { usePeople } from "./usePeople";
 
-/** A user-name field that suggests known users as you type (the browser's own list). */
+/** A user-name field that suggests known users as you type (the browser's own list), found by
+ * login or display name; each suggestion shows the display name beside the login name. */
 export function UserPicker({
   label,
   value,
@@ -17,6 +20,7 @@ export function UserPicker({
   const [suggestions, setSuggestions] = useState<string[]>([]);
   const inputId = useId();
   const listId = useId();
+  const people = usePeople(suggestions);
 
   useEffect(() => {
     const request = { cancelled: false };
@@ -48,7 +52,7 @@ export function UserPicker({
       />
       <datalist id={listId}>
         {suggestions.map((name) => (
-          <option key={name} value={name} />
+          <option key={name} value={name} label={shownName(name, people?.get(name))} />
         ))}
       </datalist>
     </>
