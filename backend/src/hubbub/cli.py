@@ -219,7 +219,7 @@ def reactivate(args: argparse.Namespace) -> None:
 
 
 def set_role(args: argparse.Namespace) -> None:
-    """Where Hubbub decides roles (password mode; jwt without an admin claim)."""
+    """Where Hubbub decides roles (password, proxy; jwt and oidc without an admin claim)."""
     from hubbub.model import LastAdminError, UnknownUserError
     from hubbub.people.audit import CLI_ACTOR, Audit
     from hubbub.people.roles import role_source
