@@ -496,6 +496,29 @@ def test_a_second_account_with_a_taken_name_is_refused_never_merged(shared: Setu
     assert f"subject {second!r} refused" in setup.server.log()
 
 
+def test_a_new_name_may_not_pass_for_someones_display_name(shared: Setup) -> None:
+    setup = shared
+    name = unique("kai")
+    shown = unique("Mo")  # what kai calls themself here, before any "mo…" signed in
+    kai = setup.browser()
+    kai_account = setup.account(name)
+    assert sign_in_error(kai.sign_in(kai_account)) is None
+    profile = httpx.patch(
+        f"{setup.server.url}/api/me/profile",
+        json={"display_name": shown},
+        cookies={"session": kai.session() or ""},
+    )
+    assert profile.status_code == 200, profile.text
+    # An account whose name is (or looks like) that display name would look like kai.
+    for wanted in (shown, shown.lower()):
+        assert sign_in_error(setup.browser().sign_in(setup.account(wanted))) == "name_taken"
+    assert f"{shown!r} is, or looks like, a bot's name or someone's display name" in setup.server.log()
+    # kai signs in again as themself (bound names are not checked again).
+    assert sign_in_error(setup.browser().sign_in(kai_account)) is None
+    # Names that look like no one's are let in, as before.
+    assert sign_in_error(setup.browser().sign_in(setup.account(unique("lee")))) is None
+
+
 def test_user_names_pass_the_same_rules(shared: Setup) -> None:
     setup = shared
     # No preferred_username: the subject is the name.

@@ -184,6 +184,13 @@ class Accounts:
             raise AuthError("wrong user name or password")
         return Identity(user=state.name, credential=passwords.fingerprint(hashed), admin=state.admin)
 
+    async def display_names(self, besides: str) -> set[str]:
+        """Everyone's display names but the named user's own: a name a provider hands a new
+        account may not pass for one of them (mode oidc), as a name picked here may not."""
+        return {
+            u.display_name for u in await self._store.users_listing() if u.display_name and u.name != besides
+        }
+
     async def setup_needed(self) -> bool:
         """A password-mode server that no account can sign in to yet: its first visitor makes
         the first admin."""

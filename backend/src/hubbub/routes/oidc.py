@@ -152,7 +152,9 @@ async def _finish(
     if not code or len(code) > _MAX_PARAM_CHARS:
         raise SignInRefusedError(SignInError.PROVIDER_ERROR, "the provider's answer has no usable code")
     account = await oidc.redeem(flow, code)
-    identity = await oidc.bind(account, await runtime.chat.bots.names())
+    # Bots' names and people's display names: a new account's name may pass for none of them.
+    taken = await runtime.chat.bots.names() | await runtime.chat.people.accounts.display_names(account.name)
+    identity = await oidc.bind(account, taken)
     try:
         # Deactivation bites here as in every mode; where Hubbub decides roles, its role.
         return runtime.chat.people.accounts.vouch(identity)
