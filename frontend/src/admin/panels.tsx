@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode, type SyntheticEvent } from "react";
 
 import { api, ApiError, type AdminBot, type AdminRoom, type AdminUser, type AuditEntry, type Invite } from "../api";
+import { UserPicker } from "../people/UserPicker";
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -419,11 +420,12 @@ export function BotsPanel() {
 }
 
 // --- rooms
+const NOBODY: string[] = [];
+
 export function RoomsPanel() {
   const { items, error, act, notice } = useList<AdminRoom>(api.adminRooms);
   const [moving, setMoving] = useState<string | null>(null);
   const [owner, setOwner] = useState("");
-  const id = useId();
   return (
     <>
       <p className="muted small">Private rooms are listed, not opened: reading one takes an invitation from its members, for admins too.</p>
@@ -472,18 +474,7 @@ export function RoomsPanel() {
                       });
                     }}
                   >
-                    <label htmlFor={id} className="visually-hidden">
-                      New owner of #{room.name} (a member)
-                    </label>
-                    <input
-                      id={id}
-                      autoComplete="off"
-                      placeholder="a member's name"
-                      value={owner}
-                      onChange={(e) => {
-                        setOwner(e.target.value);
-                      }}
-                    />
+                    <UserPicker label={`New owner of #${room.name} (a member)`} value={owner} onChange={setOwner} exclude={NOBODY} hideLabel />
                     <button type="submit" className="small" disabled={!owner.trim()}>
                       Give
                     </button>

@@ -11,11 +11,13 @@ export function UserPicker({
   value,
   onChange,
   exclude,
+  hideLabel = false,
 }: {
   label: string;
   value: string;
   onChange: (value: string) => void;
   exclude: string[];
+  hideLabel?: boolean; // for screen readers only, where the row says what the field is for
 }) {
   const [suggestions, setSuggestions] = useState<string[]>([]);
   const inputId = useId();
@@ -40,7 +42,9 @@ export function UserPicker({
 
   return (
     <>
-      <label htmlFor={inputId}>{label}</label>
+      <label htmlFor={inputId} className={hideLabel ? "visually-hidden" : undefined}>
+        {label}
+      </label>
       <input
         id={inputId}
         list={listId}
