@@ -201,10 +201,15 @@ def room(request: pytest.FixtureRequest, playwright: Playwright) -> str:
 
     which = "restartable_target" if "restartable_target" in request.fixturenames else "target"
     target: Target = request.getfixturevalue(which)
-    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    return make_room(playwright, target, f"e2e-{uuid.uuid4().hex[:8]}")
+
+
+def make_room(playwright: Playwright, target: Target, name: str) -> str:
+    """A public room made by a user of its own (room creation is limited per user and per
+    address)."""
     maker = playwright.request.new_context(base_url=target.url)
     try:
-        login = maker.post("/api/login", data={"name": f"maker-{name}"})
+        login = maker.post("/api/login", data={"name": f"maker-{name}"[:32]})
         assert login.ok, login.text()
         response = maker.post("/api/rooms", data={"name": name})
         assert response.ok, response.text()

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
-from conftest import ServerFactory, Target
-from playwright.sync_api import Browser, Locator, Page, expect
+from conftest import ServerFactory, Target, make_room
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 from test_chat import post, post_history
 from tests.services import HubbubServer
 from ui import open_as, wait_until
@@ -665,10 +665,17 @@ def test_a_message_too_long_says_the_limit(browser: Browser, target: Target, roo
     expect(ada.get_by_role("button", name="Send")).to_be_disabled()
 
 
-def test_the_new_screens_pass_axe(browser: Browser, target: Target, room: str) -> None:
+def test_the_new_screens_pass_axe(
+    playwright: Playwright, browser: Browser, target: Target, room: str
+) -> None:
     with speaker(target, "bob", room) as bob:
         post(bob, room, "```js\nconst answer = 42; // the answer\n```", "c1")
         post(bob, room, ":tada: and www.example.org", "c2")
+    # A room whose preview is taller than its box: the scrolling case is the one axe judges.
+    busy = make_room(playwright, target, f"{room}-busy")
+    with speaker(target, "bob", busy) as bob:
+        for n in range(8):
+            post(bob, busy, f"note {n}: " + "the quarterly plan, read it before friday " * 8, f"b{n}")
     for scheme in ("light", "dark"):
         page = browser.new_context(color_scheme=scheme, viewport={"width": 1100, "height": 750}).new_page()
         from ui import sign_in
@@ -677,7 +684,10 @@ def test_the_new_screens_pass_axe(browser: Browser, target: Target, room: str) -
         expect(page.locator(".hljs-keyword").first).to_be_visible()
         check(page, f"chat with code, {scheme}")
         page.get_by_role("button", name="Browse rooms").click()
-        page.get_by_role("dialog", name="Browse rooms").get_by_role("button", name="Preview").first.click()
+        browse = page.get_by_role("dialog", name="Browse rooms")
+        browse.get_by_role("searchbox").fill(busy)
+        browse.get_by_role("button", name="Preview").click()
+        expect(browse.locator(".preview-messages li")).to_have_count(8)
         check(page, f"browse rooms, {scheme}")
         page.keyboard.press("Escape")
         page.keyboard.press("Control+k")
