@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from pytest_redis import factories
 
-from tests.services import HubbubServer, postgres_server
+from tests.services import HubbubServer, SeaweedS3, postgres_server, seaweed_s3
 
 redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", timeout=10)
 
@@ -153,3 +153,11 @@ def fresh_server(hubbub_server: ServerFactory) -> HubbubServer:
     """A server with the embedded defaults for this test alone: for tests of the default room,
     which every plain-text client of /ws/{client_id} is in."""
     return hubbub_server()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedS3]:
+    """A real S3-compatible server (SeaweedFS) for the session; each user takes a prefix of its
+    own in its bucket."""
+    with seaweed_s3() as server:
+        yield server

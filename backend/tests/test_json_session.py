@@ -16,6 +16,7 @@ import pytest
 from hubbub.auth.base import Identity
 from hubbub.broker.base import PayloadHandler, ReconnectHandler
 from hubbub.chat.service import ChatService
+from hubbub.files.local import LocalStorage
 from hubbub.settings import Settings
 from hubbub.store import Delete, Edit, React, create_store
 from hubbub.transport.frames import text_frame
@@ -135,7 +136,10 @@ class HeldBroker:
 @pytest.fixture
 async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
     broker = HeldBroker()
-    service = ChatService(Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
+    storage = LocalStorage(tmp_path / "files")
+    service = ChatService(
+        Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker, storage
+    )
     await service.start()
     await service.rooms.enter(Identity("bob"), "general")  # bob posts in these tests
     yield service, broker

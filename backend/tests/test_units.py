@@ -209,6 +209,11 @@ def test_redact_filter_rewrites_uvicorn_style_records() -> None:
 def test_plain_text_mapping() -> None:
     assert chat_line("alice", None, "hi") == "Client #alice says: hi"
     assert chat_line("Client #3", 3, "x") == "Client #3 says: x"
+    assert (
+        chat_line("alice", None, "look", ["a.png", "b\nc.txt"])
+        == "Client #alice says: look [file: a.png] [file: b\u2424c.txt]"
+    )
+    assert chat_line("alice", None, "", ["a.png"]) == "Client #alice says: [file: a.png]"
 
 
 def test_settings_defaults_and_derived_urls(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, socketUrl } from "./api";
+import { browserUploads } from "./files/browserUploads";
 import { browserNotifierEnvironment, Notifier } from "./notifications";
 import { PeopleDirectory } from "./people/People";
 import type { Alert } from "./rooms/Directory";
@@ -52,6 +53,7 @@ function browserEnvironment(notifier: Notifier, people: PeopleDirectory, user: s
     profileChanged: (frame) => {
       people.apply(frame);
     },
+    ...browserUploads(user),
   };
 }
 

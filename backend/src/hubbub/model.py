@@ -52,6 +52,30 @@ class TooManyReactionsError(Exception):
     already there can still be added to)."""
 
 
+class UnknownFileError(AppendError, LookupError):
+    """No such file, or not one the asker may read or attach (the same thing to them): every
+    file refused by access answers exactly as a file nobody uploaded."""
+
+
+class UploadRefusedError(Exception):
+    """An upload is refused for what it is (too large, over the quota, an image too large to
+    decode): nothing of it is kept. ``status`` is the HTTP answer (413 or 422); the message is
+    safe to show."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UploadFormError(ValueError):
+    """An upload's body is not a multipart form with one file in field ``file`` (422); the
+    message says why."""
+
+
+class StorageUnavailableError(RuntimeError):
+    """The file storage cannot be reached or failed; nothing was written."""
+
+
 class StoreUnavailableError(RuntimeError):
     """The store cannot be reached or failed; nothing was written."""
 
@@ -88,6 +112,38 @@ class ReadBeyondHeadError(ValueError):
         super().__init__(f"seq is beyond the room's newest message ({head})")
 
 
+# --- files
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A file as a message shows it. ``width`` and ``height`` are set for an image the server
+    decoded itself (PNG, JPEG, GIF, WebP): only those have a thumbnail and are shown inline."""
+
+    id: str
+    name: str
+    size: int
+    type: str  # sniffed from the content, never from the name or the client
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def image(self) -> bool:
+        return self.width is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """An uploaded file: what a message shows of it, where it was uploaded and by whom, and
+    the digests (SHA-256, hex) of its bytes and of its thumbnail in the file storage."""
+
+    info: FileInfo
+    room: str
+    uploader: str
+    digest: str
+    thumbnail: str | None  # the thumbnail's digest; None for anything but an image
+    created_at: int  # ms since the epoch
+    message_seq: int | None = None  # the message it is attached to; None until then
+
+
 # --- messages
 @dataclass(frozen=True, slots=True)
 class Reaction:
@@ -116,6 +172,7 @@ class StoredMessage:
     deleted: bool = False  # a tombstone: no body, no reactions, no mentions
     reactions: tuple[Reaction, ...] = ()
     change: int = 0  # the room's change number of the last change to it; 0 when never changed
+    files: tuple[FileInfo, ...] = ()  # attached when it was sent; gone with a delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +186,7 @@ class Draft:
     client_id: int | None = None
     mentions: tuple[str, ...] = ()  # resolved before storing: members, or "@room"
     bot: bool = False
+    files: tuple[str, ...] = ()  # ids of files the author uploaded into the room, to attach
 
     def stored(self, seq: int) -> StoredMessage:
         """The message this draft becomes as number `seq` of its room, with a new id, stamped now."""

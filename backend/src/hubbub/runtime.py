@@ -18,6 +18,7 @@ from hubbub.auth.throttle import LoginThrottle
 from hubbub.broker import create_broker
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
+from hubbub.files import create_file_storage
 from hubbub.limits import Limiter, create_limiter
 from hubbub.logs import register_secret
 from hubbub.settings import AuthMode, Settings
@@ -83,7 +84,8 @@ class Runtime:
         register_known_secrets(settings)
         store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
         broker = create_broker(settings.effective_broker_url, settings.broker_channel)
-        chat = ChatService(settings, store, broker)
+        storage = create_file_storage(settings.file_storage_url, settings.data_dir)
+        chat = ChatService(settings, store, broker, storage)
         secret = load_or_create_secret(settings)
         authenticator = create_authenticator(settings, chat.people.accounts, store, secret)
         sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)

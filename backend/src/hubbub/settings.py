@@ -200,6 +200,25 @@ class Settings(BaseSettings):
     )
     metrics_token: SecretStr | None = Field(default=None, description="bearer token /metrics asks for")
 
+    # --- files
+    file_storage_url: str | None = Field(
+        default=None,
+        description="where uploads are kept: default data_dir/files; file:///path, or s3://bucket/prefix "
+        "(credentials, endpoint and region from AWS_* variables)",
+    )
+    max_upload_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="largest file one upload may be"
+    )
+    upload_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=0, description="what one user's files may take together"
+    )
+    max_image_pixels: int = Field(
+        default=32_000_000, ge=1, description="the most pixels an image may decode to, all frames together"
+    )
+    unattached_upload_seconds: float = Field(
+        default=24 * 3600, gt=0, description="an upload never attached to a message is deleted after this"
+    )
+
     # --- chat
     default_room: str = "general"
     history_page_size: int = Field(default=50, gt=0, le=500)
@@ -415,6 +434,11 @@ class Settings(BaseSettings):
                 raise ValueError("HUBBUB_JWT_SECRET goes with HS* algorithms only")
             if self.jwt_secret is None and symmetric:
                 raise ValueError("a public key or JWKS URL goes with RS*/ES*/PS*/EdDSA only")
+        if self.file_storage_url is not None and not self.file_storage_url.startswith(("file:///", "s3://")):
+            raise ValueError(
+                "HUBBUB_FILE_STORAGE_URL must be file:///path or s3://bucket/prefix, "
+                f"got {self.file_storage_url!r}"
+            )
         if self.auth is AuthMode.OIDC and not (self.oidc_issuer and self.oidc_client_id):
             raise ValueError("HUBBUB_AUTH=oidc needs HUBBUB_OIDC_ISSUER and HUBBUB_OIDC_CLIENT_ID")
         if self.auth is AuthMode.PROXY:

@@ -73,6 +73,8 @@ export function Chat({
   const [places] = useState(() => loadPlaces());
   const [editing, setEditing] = useState<number | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
+  const [dropped, setDropped] = useState<{ files: File[]; n: number }>({ files: [], n: 0 });
+  const [dragging, setDragging] = useState(false);
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
   // An unread room opened just now keeps its place in the list while it is on screen.
   const [kept, setKept] = useState<string | null>(null);
@@ -368,7 +370,29 @@ export function Chat({
           }}
         />
       )}
-      <main className="conversation" aria-labelledby="room-title">
+      {/* Dropping files is the mouse's way; the keyboard's is the message box's Attach button. */}
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions */}
+      <main
+        className={dragging ? "conversation dropping" : "conversation"}
+        aria-labelledby="room-title"
+        onDragOver={(event) => {
+          // Files dragged over the conversation go with the next message when dropped.
+          if (!event.dataTransfer.types.includes("Files") || roomMeta?.archived) return;
+          event.preventDefault();
+          event.dataTransfer.dropEffect = "copy";
+          setDragging(true);
+        }}
+        onDragLeave={(event) => {
+          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={(event) => {
+          setDragging(false);
+          if (event.dataTransfer.files.length === 0 || roomMeta?.archived) return;
+          event.preventDefault();
+          const files = [...event.dataTransfer.files];
+          setDropped((current) => ({ files, n: current.n + 1 }));
+        }}
+      >
         <RoomHeader
           room={active}
           meta={roomMeta}
@@ -481,6 +505,10 @@ export function Chat({
           onRetry={(id) => {
             client.retry(id);
           }}
+          uploads={snapshot.uploads}
+          onCancelFile={(id, key) => {
+            client.cancelAttachment(id, key);
+          }}
           onSeen={markSeen}
           actions={{
             me,
@@ -516,12 +544,14 @@ export function Chat({
             key={`composer-${active}`}
             room={label}
             maxBytes={config.max_message_bytes}
+            maxUploadBytes={config.max_upload_bytes}
+            dropped={dropped}
             members={mentionable}
             describe={(name) => shownName(name, people.get(name))}
             draft={client.draftOf(active)}
             onDraft={saveDraft}
-            onSend={(body) => {
-              client.send(active, body);
+            onSend={(body, files) => {
+              client.send(active, body, files);
             }}
             onTyping={() => {
               client.typing(active);

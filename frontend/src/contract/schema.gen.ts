@@ -333,6 +333,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download
+         * @description The file, for whoever may read the room it was sent in (its uploader, before that).
+         */
+        get: operations["download_api_files__file_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{file_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumbnail
+         * @description An image's thumbnail (WebP, at most 640 pixels on its longer side); 404 for other files.
+         */
+        get: operations["thumbnail_api_files__file_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invites": {
         parameters: {
             query?: never;
@@ -525,6 +565,28 @@ export interface paths {
         head?: never;
         /** Change Room */
         patch: operations["change_room_api_rooms__room__patch"];
+        trace?: never;
+    };
+    "/api/rooms/{room}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload
+         * @description Upload a file (multipart/form-data, field `file`) into a room you are a member of. It
+         *     is yours alone until you send a message with it (`files` in `send`); never attached, it
+         *     is deleted after HUBBUB_UNATTACHED_UPLOAD_SECONDS.
+         */
+        post: operations["upload_api_rooms__room__files_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/rooms/{room}/members": {
@@ -863,7 +925,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived" | "unknown_message" | "forbidden";
+            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived" | "unknown_message" | "forbidden" | "unknown_file";
             /** Message */
             message: string;
             /**
@@ -886,6 +948,26 @@ export interface components {
              * @enum {string}
              */
             type: "error";
+        };
+        /**
+         * FileRef
+         * @description A file as a message carries it: download it at /api/files/{id}. ``width`` and
+         *     ``height`` are set for images the server decoded (PNG, JPEG, GIF, WebP), and only those
+         *     have /api/files/{id}/thumbnail and are served inline; ``type`` is sniffed from the content.
+         */
+        FileRef: {
+            /** Height */
+            height: number | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Type */
+            type: string;
+            /** Width */
+            width: number | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1114,6 +1196,8 @@ export interface components {
             deleted: boolean;
             /** Edited At */
             edited_at: number | null;
+            /** Files */
+            files: components["schemas"]["FileRef"][];
             /** Id */
             id: string;
             /** Mentions */
@@ -1559,15 +1643,25 @@ export interface components {
         /**
          * Send
          * @description Post a message; the same client_msg_id from the same user in the same room is stored once.
+         *     ``files``: ids of the sender's uploads into this room (POST /api/rooms/{room}/files), not
+         *     attached to another message; with files, the body may be empty.
          */
         Send: {
-            /** Body */
-            body: string;
+            /**
+             * Body
+             * @default
+             */
+            body?: string;
             /**
              * Client Msg Id
              * @default null
              */
             client_msg_id?: string | null;
+            /**
+             * Files
+             * @default []
+             */
+            files?: string[];
             /** Room */
             room: string;
             /**
@@ -1587,6 +1681,8 @@ export interface components {
             logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
+            /** Max Upload Bytes */
+            max_upload_bytes: number;
             /** Oidc Provider Name */
             oidc_provider_name: string | null;
             /** Password Min Length */
@@ -2648,6 +2744,192 @@ export interface operations {
             };
         };
     };
+    download_api_files__file_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file: an image the server made, inline; anything else, an attachment */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the range asked for (Range: bytes=start-end) */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Range"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such file, or not one the caller may read (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range starts past the end of the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    thumbnail_api_files__file_id__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file: an image the server made, inline; anything else, an attachment */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the range asked for (Range: bytes=start-end) */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Range"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such file, or not one the caller may read (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range starts past the end of the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     invites_api_invites_get: {
         parameters: {
             query?: never;
@@ -3424,6 +3706,107 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_api_rooms__room__files_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileRef"];
+                };
+            };
+            /** @description an unreadable Content-Length */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a member of the room */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the room is archived */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description larger than HUBBUB_MAX_UPLOAD_BYTES, or over the quota */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a form with one file, an image too large to decode, or an invalid room name */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the file storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -1,6 +1,9 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 
 import { isChange, type PendingMessage } from "../composer/Outbox";
+import { ImageViewer } from "../files/ImageViewer";
+import { PendingFiles } from "../files/PendingFiles";
+import type { UploadProgress } from "../files/Uploads";
 import type { RoomView } from "../rooms/RoomSubscription";
 import { dayLabel } from "./days";
 import { MessageRow, type MessageActions } from "./MessageRow";
@@ -38,6 +41,8 @@ export function MessageList({
   onLoadOlder,
   onDismiss,
   onRetry,
+  uploads,
+  onCancelFile,
   onSeen,
   actions,
 }: {
@@ -50,6 +55,9 @@ export function MessageList({
   onLoadOlder: () => void;
   onDismiss: (clientMsgId: string) => void;
   onRetry: (clientMsgId: string) => void;
+  /** How far each file of a waiting message is uploaded. */
+  uploads: UploadProgress;
+  onCancelFile: (clientMsgId: string, key: string) => void;
   /** The newest message that has been on screen, while the page is visible. */
   onSeen: (seq: number) => void;
   actions: MessageActions;
@@ -70,6 +78,22 @@ export function MessageList({
     [room, me],
   );
   const pending = outbox.filter((p) => !isChange(p) && !delivered.has(p.clientMsgId));
+  // Every image of the room, oldest first: the viewer steps through them with the arrow keys.
+  const images = useMemo(
+    () => (room?.messages ?? []).flatMap((m) => (m.deleted ? [] : m.files.filter((f) => f.width !== null))),
+    [room],
+  );
+  const [viewing, setViewing] = useState<number | null>(null);
+  const shownActions = useMemo(
+    () => ({
+      ...actions,
+      openImage: (file: { id: string }) => {
+        const index = images.findIndex((image) => image.id === file.id);
+        if (index >= 0) setViewing(index);
+      },
+    }),
+    [actions, images],
+  );
   const changes = outbox.filter(isChange);
   const newest = room?.messages[room.messages.length - 1]?.seq ?? 0;
   const unseenBelow = away === null ? 0 : (room?.messages.filter((m) => m.seq > away && m.author !== me).length ?? 0);
@@ -282,7 +306,7 @@ export function MessageList({
                   shown={withPending(message, changes, me)}
                   continued={item.continued}
                   mentionsMe={message.author !== me && (message.mentions.includes(me) || message.mentions.includes("@room"))}
-                  actions={actions}
+                  actions={shownActions}
                 />,
               ];
             })}
@@ -294,9 +318,20 @@ export function MessageList({
                   </span>
                   <span className="state">{p.failed ? "not sent" : "sending…"}</span>
                 </div>
-                <p className="body" dir="auto">
-                  {p.body}
-                </p>
+                {p.body && (
+                  <p className="body" dir="auto">
+                    {p.body}
+                  </p>
+                )}
+                {p.attachments && p.attachments.length > 0 && (
+                  <PendingFiles
+                    attachments={p.attachments}
+                    progress={uploads}
+                    onCancel={(key) => {
+                      onCancelFile(p.clientMsgId, key);
+                    }}
+                  />
+                )}
                 {p.failed && (
                   <p className="error">
                     {p.failed}{" "}
@@ -328,6 +363,14 @@ export function MessageList({
           <p className="empty">No messages yet. Say hello!</p>
         )}
       </div>
+      <ImageViewer
+        images={images}
+        index={viewing !== null && viewing < images.length ? viewing : null}
+        onIndex={setViewing}
+        onClose={() => {
+          setViewing(null);
+        }}
+      />
       {unseenBelow > 0 && (
         <button type="button" className="jump" onClick={jumpToLatest}>
           Jump to latest ({unseenBelow} new)

@@ -3,11 +3,12 @@ import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type Keyb
 import { useAutoGrow } from "../composer/autoGrow";
 import { isEmojiOnly } from "../emoji/emoji";
 import { EmojiPicker } from "../emoji/EmojiPicker";
+import { Attachments } from "../files/Attachments";
 import { renderBody } from "../markdown";
 import { shownName } from "../people/People";
 import { Avatar, PersonName } from "../people/PersonName";
 import { usePeople, usePerson } from "../people/usePeople";
-import type { ChatMessage } from "../socket/protocol";
+import type { ChatMessage, FileRef } from "../socket/protocol";
 import type { Shown } from "./pendingChanges";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -27,6 +28,8 @@ export interface MessageActions {
   setEditing: (seq: number | null) => void;
   /** Where the user continues once a message's own controls are gone (it was deleted). */
   focusComposer: () => void;
+  /** Show one of the room's images at full size (set by the message list). */
+  openImage?: (file: FileRef) => void;
 }
 
 export function MessageRow({
@@ -114,7 +117,15 @@ export function MessageRow({
           }}
         />
       ) : (
-        <Body body={message.body} mentions={message.mentions} />
+        message.body && <Body body={message.body} mentions={message.mentions} />
+      )}
+      {!message.deleted && message.files.length > 0 && (
+        <Attachments
+          files={message.files}
+          onOpen={(file) => {
+            actions.openImage?.(file);
+          }}
+        />
       )}
       {!message.deleted && message.reactions.length > 0 && (
         <ul className="reactions" aria-label="Reactions">

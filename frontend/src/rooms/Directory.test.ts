@@ -38,6 +38,7 @@ function message(seq: number, room: string, author = "bob", mentions: string[] =
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 

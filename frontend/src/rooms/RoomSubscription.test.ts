@@ -20,6 +20,7 @@ function message(seq: number, author = "bob"): ChatMessage {
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 

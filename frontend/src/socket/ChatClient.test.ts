@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { attentionCount, type Alert, type RoomSummary } from "../rooms/Directory";
 import { mergeMessages, type HistoryPage } from "../rooms/RoomSubscription";
-import { FakeClock } from "../test-data/fakeClock";
+import { FakeUploads, settled } from "../test-data/fakeUploads";
 import { fullJitterDelay } from "./backoff";
 import { ChatClient, type ChatEnvironment, type WebSocketLike } from "./ChatClient";
 import type { ChatMessage, ClientFrame } from "./protocol";
@@ -44,7 +44,7 @@ class FakeSocket implements WebSocketLike {
   }
 }
 
-class FakeEnvironment extends FakeClock implements ChatEnvironment {
+class FakeEnvironment extends FakeUploads implements ChatEnvironment {
   sockets: FakeSocket[] = [];
   randomValue = 0.5;
   history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false });
@@ -110,6 +110,7 @@ function message(seq: number, body = `m${seq}`, room = "general", clientMsgId: s
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 
@@ -678,5 +679,45 @@ describe("ChatClient leaving", () => {
     env.socket.serve({ type: "joined", room: "town", head: 0, from: 0, truncated: false, users: [], changes: 0 });
     env.socket.serve({ type: "removed", room: "town", reason: "removed" });
     expect(client.getSnapshot().lostRooms).toEqual([{ room: "town", why: "removed", rejoinable: true }]);
+  });
+});
+
+describe("ChatClient and files", () => {
+  it("uploads a message's files when connected, sends the message with them, and forgets their bytes once acked", async () => {
+    const env = new FakeEnvironment();
+    const client = new ChatClient("ws://test/api/ws", env);
+    client.start();
+    client.join("general");
+    // Written while offline: it waits in the outbox, its file with it.
+    client.send("general", "look", [new File(["pixels"], "shot.png", { type: "image/png" })]);
+    expect(env.uploads).toEqual([]);
+    const waiting = client.getSnapshot().outbox[0]!;
+    expect(waiting.attachments?.map((a) => [a.name, a.size, a.file])).toEqual([["shot.png", 6, null]]);
+    env.socket.open();
+    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: ["alice"], changes: 0 });
+    expect(env.uploads.map((u) => [u.room, u.name])).toEqual([["general", "shot.png"]]);
+    env.last.onProgress(3, 6);
+    expect(Object.values(client.getSnapshot().uploads)).toEqual([0.5]);
+    const file = env.last.succeed("abc");
+    await settled();
+    expect(env.socket.sends()).toEqual([
+      { type: "send", room: "general", body: "look", client_msg_id: waiting.clientMsgId, files: [file.id] },
+    ]);
+    expect(env.stored.size).toBe(1);
+    env.socket.serve({ type: "ack", room: "general", client_msg_id: waiting.clientMsgId, seq: 1, id: "m1", ts: 1, duplicate: false });
+    expect(client.getSnapshot().outbox).toEqual([]);
+    expect(env.stored.size).toBe(0);
+  });
+
+  it("cancelling a file stops its upload; a message left with nothing is gone", () => {
+    const { env, client } = connected();
+    client.send("general", "", [new File(["a"], "a.txt"), new File(["b"], "b.txt")]);
+    const [first, second] = client.getSnapshot().outbox[0]!.attachments!;
+    client.cancelAttachment(client.getSnapshot().outbox[0]!.clientMsgId, first!.key);
+    expect(env.uploads[0]!.aborted).toBe(true);
+    expect(env.last.name).toBe("b.txt");
+    client.cancelAttachment(client.getSnapshot().outbox[0]!.clientMsgId, second!.key);
+    expect(client.getSnapshot().outbox).toEqual([]);
+    expect(env.socket.sends()).toEqual([]);
   });
 });

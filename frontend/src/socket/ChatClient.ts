@@ -1,4 +1,5 @@
-import { Outbox, type OutboxEnvironment, type PendingMessage } from "../composer/Outbox";
+import { Outbox, type Attachment, type OutboxEnvironment, type PendingMessage } from "../composer/Outbox";
+import { Uploads, type UploadEnvironment, type UploadProgress } from "../files/Uploads";
 import { Directory, metaOf, newMeta, type Alert, type RoomMeta, type RoomSummary } from "../rooms/Directory";
 import { RoomSubscription, type HistoryPage, type RoomView } from "../rooms/RoomSubscription";
 import { fullJitterDelay } from "./backoff";
@@ -16,7 +17,8 @@ import {
  * each frame to the part it is about, and keeps what the UI renders in one immutable snapshot.
  * The parts are its own and know nothing of the socket:
  * - a RoomSubscription per open room (messages, resume cursors, read mark, draft),
- * - the Outbox (what waits for the server, across reloads),
+ * - the Outbox (what waits for the server, across reloads), and the Uploads of the files its
+ *   messages carry,
  * - the Directory (every room the user can see, with unread and mention counts).
  *
  * Everything it touches outside itself comes through `ChatEnvironment`, so the tests drive it
@@ -35,7 +37,7 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-export interface ChatEnvironment extends OutboxEnvironment {
+export interface ChatEnvironment extends OutboxEnvironment, UploadEnvironment {
   createSocket(url: string): WebSocketLike;
   random(): number;
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage>;
@@ -67,6 +69,8 @@ export interface ChatSnapshot {
   /** Rooms that went away under the user: removed from, or never there (a stale link). */
   lostRooms: LostRoom[];
   outbox: PendingMessage[];
+  /** How far each file on its way up is (0 to 1), by attachment key. */
+  uploads: UploadProgress;
   /** Why the connection ended for good (bad credentials, origin refused...). */
   fatal: { code: CloseCode; text: string } | null;
   /** The last thing worth telling about the connection ("The server is restarting."). */
@@ -90,6 +94,7 @@ export class ChatClient {
     directory: {},
     lostRooms: [],
     outbox: [],
+    uploads: {},
     fatal: null,
     notice: null,
     reconnectAttempt: 0,
@@ -110,6 +115,7 @@ export class ChatClient {
     this.changed({ directory: this.directory.rooms });
   });
   private readonly outbox: Outbox;
+  private readonly uploads: Uploads;
   private stopped = false;
   private restored = false;
   private batching = 0;
@@ -126,6 +132,9 @@ export class ChatClient {
         this.changed({ outbox: this.outbox.items });
       },
     );
+    this.uploads = new Uploads(env, this.outbox, () => {
+      this.changed({ uploads: this.uploads.progress });
+    });
     // Before anything renders: a message box opens with its room's draft.
     this.restoreDrafts();
   }
@@ -201,6 +210,7 @@ export class ChatClient {
     this.env.clearTimeout(this.reconnectTimer);
     this.env.clearTimeout(this.typingPruneTimer);
     this.outbox.stop();
+    this.uploads.stop();
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -254,6 +264,7 @@ export class ChatClient {
   private onClose(code: number, reason: string): void {
     this.socket = null;
     this.outbox.connectionLost();
+    this.uploads.setOnline(false);
     for (const subscription of this.subscriptions.values()) subscription.connectionLost();
     if (isCloseCode(code) && TERMINAL_CLOSE_CODES.has(code)) {
       this.changed({ status: "closed", fatal: { code, text: describeClose(code, reason) } });
@@ -422,11 +433,25 @@ export class ChatClient {
     this.sendFrame(this.room(room).joinFrame());
   }
 
-  send(room: string, body: string): void {
+  /** A new message, with files: they are uploaded first (waiting, like the message, while
+   * the connection is down), then the message goes with them. */
+  send(room: string, body: string, files: readonly File[] = []): void {
+    const attachments: Attachment[] = files.map((file) => {
+      const key = this.env.newId();
+      this.uploads.add(key, file);
+      return { key, name: file.name || "file", size: file.size, file: null };
+    });
     // Refused for good (too many tabs, bad credentials): not queued for a connection that will not come.
-    this.outbox.send(room, body, this.state.fatal ? this.state.fatal.text : null);
+    this.outbox.send(room, body, this.state.fatal ? this.state.fatal.text : null, attachments);
+    this.uploads.kick();
     // A message ends a typing spell: typing the next one is news again.
     this.lastTypingSent.delete(room);
+  }
+
+  /** Take a file off a message still waiting (its upload stops). */
+  cancelAttachment(clientMsgId: string, key: string): void {
+    this.outbox.removeAttachment(clientMsgId, key);
+    this.uploads.cancel(key);
   }
 
   /** Replace the body of one of the user's messages. */
@@ -445,12 +470,21 @@ export class ChatClient {
   }
 
   dismiss(clientMsgId: string): void {
+    this.forgetFilesOf(clientMsgId);
     this.outbox.dismiss(clientMsgId);
   }
 
-  /** Send a failed message again, to the same room or another; the same id makes it safe. */
+  /** Send a failed message again, to the same room or another; the same id makes it safe
+   * (files not uploaded yet are tried again). */
   retry(clientMsgId: string, room?: string): void {
     this.outbox.retry(clientMsgId, room);
+    this.uploads.kick();
+  }
+
+  /** The message is sent, or given up: the bytes of its files are no longer needed here. */
+  private forgetFilesOf(clientMsgId: string): void {
+    const pending = this.outbox.items.find((p) => p.clientMsgId === clientMsgId);
+    for (const attachment of pending?.attachments ?? []) this.uploads.forget(attachment.key);
   }
 
   typing(room: string): void {
@@ -499,6 +533,7 @@ export class ChatClient {
         this.changed({ status: "connected", user: frame.user, reconnectAttempt: 0, notice: null });
         for (const room of this.openRooms) this.sendFrame(this.room(room).joinFrame());
         this.flushReads();
+        this.uploads.setOnline(true);
         // Counts may have moved while away: the list is fetched again on every connection.
         void this.refreshDirectory();
         break;
@@ -532,7 +567,10 @@ export class ChatClient {
         this.applyRead(frame.room, frame.seq);
         break;
       case "ack":
-        if (frame.client_msg_id) this.outbox.settle(frame.client_msg_id);
+        if (frame.client_msg_id) {
+          this.forgetFilesOf(frame.client_msg_id);
+          this.outbox.settle(frame.client_msg_id);
+        }
         break;
       case "applied":
         this.outbox.settle(frame.ref);

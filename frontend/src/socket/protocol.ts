@@ -5,6 +5,7 @@ import { CloseCode, TerminalCloseCode, type components } from "../contract/schem
 type Schemas = components["schemas"];
 
 export type ChatMessage = Schemas["MessageEvent"];
+export type FileRef = Schemas["FileRef"];
 export type ServerFrame = Schemas["ServerEvent"];
 export type ClientFrame = Schemas["ClientCommand"];
 export type ErrorCode = Schemas["ErrorEvent"]["code"];

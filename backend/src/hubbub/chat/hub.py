@@ -43,7 +43,8 @@ class RoomEvent:
         first use, and shared after: only a worker with plain-text clients in the room pays."""
         if self._text is None and self.seq is not None and self.change is None and self.frame is not None:
             data = json.loads(self.frame)
-            self._text = tutorial.chat_line(data["author"], data["client_id"], data["body"])
+            names = [file["name"] for file in data.get("files", ())]
+            self._text = tutorial.chat_line(data["author"], data["client_id"], data["body"], names)
         return self._text
 
 

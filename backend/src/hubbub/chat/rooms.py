@@ -2,7 +2,8 @@
 
 Every way to a room's content passes through `visible()`: the listing (the store's rooms_for is
 the only query that enumerates rooms), REST history, a WebSocket join and its resume, member
-lists and changes, topics, archiving, and every change to a message (`changeable()`). Sending
+lists and changes, topics, archiving, every change to a message (`changeable()`), uploads
+(`uploadable()`) and every download of a file or its thumbnail (`file_readable()`). Sending
 is checked once more by the store, inside the transaction that stores the message. A room the
 caller may not see does not exist for them: the same UnknownRoomError, hence the same answer, as
 a name nobody uses (and a message in it, the same UnknownMessageError as a message nobody wrote).
@@ -31,6 +32,7 @@ from hubbub.model import (
     PUBLIC,
     Delete,
     Edit,
+    FileRecord,
     Forbidden,
     Member,
     MessageChange,
@@ -38,10 +40,12 @@ from hubbub.model import (
     NewRoom,
     NotAMemberError,
     React,
+    RoomArchivedError,
     RoomInfo,
     RoomLimitError,
     RoomRuleError,
     StoredMessage,
+    UnknownFileError,
     UnknownMessageError,
     UnknownRoomError,
     UnknownUserError,
@@ -97,6 +101,29 @@ class Rooms:
             # The user's other tabs list it among their rooms at once (room_added).
             await self._tell_added(room, [actor.user])
         return room
+
+    # --- files
+    async def uploadable(self, actor: Identity, name: str) -> RoomInfo:
+        """The room, if the actor may upload into it: as a member, while it is not archived.
+        UnknownRoomError for a room they cannot see; Forbidden for one they see but are not a
+        member of; RoomArchivedError."""
+        room = await self.visible(actor, name)
+        if not room.member:
+            raise Forbidden("join the room first")
+        if room.archived:
+            raise RoomArchivedError(name)
+        return room
+
+    async def file_readable(self, actor: Identity | None, record: FileRecord) -> None:
+        """Whether the actor may download the file: anyone who may see its room (visible()),
+        once it is attached to a message; before that, its uploader alone. Otherwise
+        UnknownFileError, exactly as for a file nobody uploaded."""
+        try:
+            await self.visible(actor, record.room)
+        except UnknownRoomError:
+            raise UnknownFileError(record.info.id) from None
+        if record.message_seq is None and (actor is None or actor.user != record.uploader):
+            raise UnknownFileError(record.info.id)
 
     # --- changing a message
     async def changeable(

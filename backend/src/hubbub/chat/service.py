@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +24,13 @@ from hubbub.chat import envelope, mentions
 from hubbub.chat.append_batcher import AppendBatcher
 from hubbub.chat.attention import Attention
 from hubbub.chat.bots import Bots
+from hubbub.chat.files import Files
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
 from hubbub.chat.presence import Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
+from hubbub.files import FileStorage
 from hubbub.model import (
     ROOM_MENTION,
     AccountState,
@@ -58,10 +60,11 @@ class RoomJoin:
 
 
 class ChatService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker) -> None:
+    def __init__(self, settings: Settings, store: Store, broker: Broker, storage: FileStorage) -> None:
         self.settings = settings
         self._store = store
         self._broker = broker
+        self._storage = storage
         self._hub = Hub()
         self._appender = AppendBatcher(store, self._publish_stored)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -77,6 +80,7 @@ class ChatService:
         self.rooms = Rooms(settings, store, self._publish, self.online_users)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self.bots = Bots(settings, store)
+        self.files = Files(settings, store, storage, self.rooms)
         self.people = People(settings, store, self._publish, self.rooms, self.bots)
         self.people.accounts.on_change = self._accounts_changed
         self._seen: dict[str, float] = {}
@@ -85,10 +89,12 @@ class ChatService:
     # --- lifecycle
     async def start(self) -> None:
         await self._store.start()
+        await self._storage.start()
         await self._store.ensure_room(self.settings.default_room)
         await self.people.accounts.start()
         await self._broker.start(self._on_payload, self._on_broker_reconnect)
         await self._presence.start()
+        self._spawn(self.files.collector.run_forever(), "hubbub-file-collector")
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -97,12 +103,14 @@ class ChatService:
         with contextlib.suppress(Exception):
             await self._presence.stop()
         await self._broker.close()
+        await self._storage.close()
         await self._store.close()
 
     async def problems(self) -> dict[str, str]:
         """What keeps this worker from serving: {part: why}, empty when ready."""
         found: dict[str, str] = {}
-        for name, check in (("store", self._store.ping), ("broker", self._broker.ping)):
+        checks = (("store", self._store.ping), ("broker", self._broker.ping), ("files", self._storage.ping))
+        for name, check in checks:
             try:
                 await check()
             except Exception as exc:
@@ -221,12 +229,15 @@ class ChatService:
         client_msg_id: str | None = None,
         client_id: int | None = None,
         bot: bool = False,
+        files: Sequence[str] = (),
     ) -> tuple[StoredMessage, bool]:
         """Store, then publish; returns once published. Raises StoreUnavailableError, or an
-        AppendError for this message alone, when nothing was stored. Concurrent posts share
-        one transaction."""
+        AppendError for this message alone (UnknownFileError: ``files`` are not all uploads of
+        the author's in this room, not attached yet), when nothing was stored. Concurrent
+        posts share one transaction."""
         mentions = await self._mentions(room, author, body) if "@" in body else ()
-        draft = Draft(room, author.user, body, client_msg_id, client_id, mentions, bot)
+        attached = tuple(dict.fromkeys(files))  # each once, in the order given
+        draft = Draft(room, author.user, body, client_msg_id, client_id, mentions, bot, attached)
         try:
             return await self._appender.append(draft)
         except AppendError:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubbub.model import Delete, Edit, MessageChange, Profile, React, StoredMessage
+from hubbub.model import Delete, Edit, FileInfo, MessageChange, Profile, React, StoredMessage
 
 ErrorCode = Literal[
     "invalid_json",
@@ -24,6 +24,7 @@ ErrorCode = Literal[
     "archived",
     "unknown_message",
     "forbidden",
+    "unknown_file",
 ]
 
 
@@ -64,6 +65,27 @@ class ReactionCount(BaseModel):
         return [cls(emoji=r.emoji, count=r.count, users=list(r.users)) for r in message.reactions]
 
 
+class FileRef(BaseModel):
+    """A file as a message carries it: download it at /api/files/{id}. ``width`` and
+    ``height`` are set for images the server decoded (PNG, JPEG, GIF, WebP), and only those
+    have /api/files/{id}/thumbnail and are served inline; ``type`` is sniffed from the content."""
+
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+
+    id: str
+    name: str
+    size: int  # bytes, as served
+    type: str
+    width: int | None
+    height: int | None
+
+    @classmethod
+    def of(cls, info: FileInfo) -> FileRef:
+        return cls(
+            id=info.id, name=info.name, size=info.size, type=info.type, width=info.width, height=info.height
+        )
+
+
 class MessageEvent(Event):
     """A stored message. ``seq`` is per room, from 1, gapless; ``ts`` is ms since the epoch."""
 
@@ -82,6 +104,7 @@ class MessageEvent(Event):
     deleted: bool  # a tombstone: body "", no reactions
     reactions: list[ReactionCount]
     change: int  # the room's change number of the last change to it (0: never changed)
+    files: list[FileRef]  # attached when it was sent; [] once deleted
 
     @classmethod
     def of(cls, message: StoredMessage) -> MessageEvent:
@@ -100,6 +123,7 @@ class MessageEvent(Event):
             deleted=message.deleted,
             reactions=ReactionCount.all(message),
             change=message.change,
+            files=[FileRef.of(info) for info in message.files],
         )
 
 

@@ -29,13 +29,17 @@ from hubbub.model import (
     RoomLimitError,
     RoomRuleError,
     SetupDoneError,
+    StorageUnavailableError,
     StoreUnavailableError,
     TooManyReactionsError,
     UnknownBotError,
+    UnknownFileError,
     UnknownInviteError,
     UnknownMessageError,
     UnknownRoomError,
     UnknownUserError,
+    UploadFormError,
+    UploadRefusedError,
 )
 
 
@@ -102,6 +106,13 @@ ANSWERS: dict[type[Exception], Answer] = {
     LastAdminError: Answer(409, "forbidden", lambda _e, _a: "that would leave no active admin"),
     ModeRuleError: Answer(409, "forbidden", _said),
     UnknownBotError: Answer(404, "invalid_message", lambda _e, _a: "no such bot"),
+    # A file the asker may not read, or not attach, is a file nobody uploaded.
+    UnknownFileError: Answer(
+        404, "unknown_file", lambda exc, _a: f"no file {str(exc.args[0] if exc.args else '')[:64]!r}"
+    ),
+    UploadRefusedError: Answer(413, "too_large", _said),  # status: the error's own (see answer())
+    UploadFormError: Answer(422, "invalid_message", _said),
+    StorageUnavailableError: Answer(503, "store_unavailable", lambda _e, _a: "file storage unavailable"),
 }
 
 
@@ -110,5 +121,7 @@ def answer(exc: Exception, about: About = About()) -> tuple[Answer, str]:
     for kind in type(exc).__mro__:
         found = ANSWERS.get(kind)
         if found is not None:
+            if isinstance(exc, UploadRefusedError):  # 413 too large, 422 an image too large to decode
+                found = Answer(exc.status, found.code, found.text)
             return found, found.text(exc, about)
     raise KeyError(type(exc).__name__)

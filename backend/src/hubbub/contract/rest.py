@@ -64,6 +64,7 @@ class ServerConfig(_Reply):
     oidc_provider_name: str | None  # auth mode oidc: the button says "Sign in with <this>"
     default_room: str
     max_message_bytes: int
+    max_upload_bytes: int  # the largest file one upload may be
     history_page_size: int
     room_name_pattern: str
     version: str  # Hubbub's version

@@ -38,6 +38,7 @@ async def config(runtime: RuntimeDep) -> ServerConfig:
         oidc_provider_name=settings.oidc_name if settings.auth is AuthMode.OIDC else None,
         default_room=settings.default_room,
         max_message_bytes=settings.max_message_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         history_page_size=settings.history_page_size,
         room_name_pattern=ROOM_NAME_PATTERN,
         version=__version__,

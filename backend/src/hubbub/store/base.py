@@ -14,6 +14,7 @@ from hubbub.model import (
     BotRecord,
     Clash,
     Draft,
+    FileRecord,
     Invite,
     Member,
     MessageChange,
@@ -107,8 +108,11 @@ class Store(Protocol):
         room comes back as (stored message, False) instead of being written twice. One for a
         missing room comes back as UnknownRoomError, one whose author is not a member of the
         room as NotMemberError (checked in the same transaction: a removal that commits first
-        wins), one for an archived room as RoomArchivedError, one the store refuses for any
-        other reason as MessageRejectedError; none of them fails the rest of the batch."""
+        wins), one for an archived room as RoomArchivedError, one whose ``files`` are not all
+        uploads of its author in that room not attached yet as UnknownFileError, one the store
+        refuses for any other reason as MessageRejectedError; none of them fails the rest of
+        the batch. A stored draft's files are attached to it (``StoredMessage.files``, in the
+        order given)."""
         ...
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:
@@ -128,7 +132,8 @@ class Store(Protocol):
         edit replaces the body (stamping edited_at), a delete leaves a tombstone (body,
         reactions and mentions gone; the seq stays), a reaction is added or taken back. Returns
         the message as it now is, or None when nothing changed (the same body, a reaction
-        already there or already gone): no change number is used then. Raises
+        already there or already gone): no change number is used then. A delete also deletes
+        the message's files (their rows: the bytes are the file collector's). Raises
         UnknownMessageError for a missing or deleted message, RoomArchivedError in an archived
         room, TooManyReactionsError for a new emoji past MAX_REACTION_KINDS. Change numbers
         per room are gapless and commit in order, like seq."""
@@ -143,6 +148,27 @@ class Store(Protocol):
     ) -> list[StoredMessage]:
         """Messages with seq > after_seq changed after change number after_change,
         by seq, as they now are."""
+        ...
+
+    # --- files (the rows; their bytes are in the file storage, hubbub/files/)
+    async def add_file(self, record: FileRecord, quota: int) -> None:
+        """Keep the upload, unattached, unless the uploader's files would then take more than
+        ``quota`` bytes together: UploadRefusedError (413), and nothing is written. Checked and
+        added under the uploader's lock: concurrent uploads cannot both slip under it."""
+        ...
+
+    async def file(self, file_id: str) -> FileRecord | None: ...
+
+    async def uploads_size(self, user: str) -> int:
+        """How many bytes the user's files take, attached or not."""
+        ...
+
+    async def drop_unattached(self, before_ms: int) -> list[str]:
+        """Delete the uploads made before ``before_ms`` and never attached; returns their ids."""
+        ...
+
+    async def referenced(self, digests: Sequence[str]) -> set[str]:
+        """Those of the digests that a file (or a file's thumbnail) still names."""
         ...
 
     async def add_bot(self, name: str, token_hash: str) -> None:

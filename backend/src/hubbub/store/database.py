@@ -17,6 +17,7 @@ from hubbub.model import (
     BotRecord,
     Clash,
     Draft,
+    FileRecord,
     Invite,
     Member,
     MessageChange,
@@ -29,7 +30,7 @@ from hubbub.model import (
     UserRecord,
 )
 from hubbub.store.dialect import Dialect
-from hubbub.store.work import accounts, identities, messages, people, profiles, rooms
+from hubbub.store.work import accounts, files, identities, messages, people, profiles, rooms
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -150,6 +151,22 @@ class DatabaseStore:
         self, room: str, after_change: int, after_seq: int, limit: int
     ) -> list[StoredMessage]:
         return await self._db.read(messages.changed_since, room, after_change, after_seq, limit)
+
+    # --- files
+    async def add_file(self, record: FileRecord, quota: int) -> None:
+        await self._db.write(files.add_file, self._dialect, record, quota)
+
+    async def file(self, file_id: str) -> FileRecord | None:
+        return await self._db.read(files.file, file_id)
+
+    async def uploads_size(self, user: str) -> int:
+        return await self._db.read(files.used, user)
+
+    async def drop_unattached(self, before_ms: int) -> list[str]:
+        return await self._db.write(files.drop_unattached, before_ms)
+
+    async def referenced(self, digests: Sequence[str]) -> set[str]:
+        return await self._db.read(files.referenced, digests) if digests else set()
 
     # --- bots and sessions
     async def add_bot(self, name: str, token_hash: str) -> None:

@@ -30,12 +30,19 @@ _SERVER_CLASSES = ("08", "53", "57", "58")
 # The tables Hubbub made before Alembic; SQLite's had no prefix.
 LEGACY_TABLES = ("rooms", "messages", "sessions", "members", "users", "mentions", "reactions", "bots")
 MIGRATION_LOCK = 4242001  # PostgreSQL advisory lock key, as the code before Alembic used
+USER_LOCKS = 4242  # PostgreSQL advisory locks per user: (USER_LOCKS, hashtext(name))
 
 
 class Dialect(Protocol):
     def lock_rooms(self, conn: Connection, names: Collection[str]) -> None:
         """Until the transaction ends, no other transaction assigns numbers in these rooms.
         Taken in name order, so two batches touching the same rooms cannot deadlock."""
+        ...
+
+    def lock_user(self, conn: Connection, user: str) -> None:
+        """Until the transaction ends, no other transaction takes this user's lock (what a
+        user has in total, such as their uploads against their quota, is read and added to
+        under it)."""
         ...
 
     def failed(self, exc: BaseException) -> bool:
@@ -61,6 +68,9 @@ class Dialect(Protocol):
 class SQLiteDialect:
     def lock_rooms(self, conn: Connection, names: Collection[str]) -> None:
         """Nothing to do: the transaction began with BEGIN IMMEDIATE, the database's one write lock."""
+
+    def lock_user(self, conn: Connection, user: str) -> None:
+        """Nothing to do: the same one write lock."""
 
     def failed(self, exc: BaseException) -> bool:
         return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sqlite3.OperationalError)
@@ -102,6 +112,13 @@ class PostgresDialect:
             .where(rooms.c.name.in_(sorted(names)))
             .order_by(rooms.c.name)
             .with_for_update()
+        )
+
+    def lock_user(self, conn: Connection, user: str) -> None:
+        # A user may have no row to lock yet (users are remembered in batches): an advisory
+        # lock on the name's hash, in a key space of its own beside the migration lock's.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:user))"), {"space": USER_LOCKS, "user": user}
         )
 
     def failed(self, exc: BaseException) -> bool:

@@ -64,6 +64,7 @@ messages = Table(
     Column("deleted", Flag, nullable=False, server_default=false()),
     Column("reactions", Text, nullable=False, server_default=text("'[]'")),  # JSON, as shown
     Column("change_seq", Int, nullable=False, server_default=text("0")),
+    Column("files", Text, nullable=False, server_default=text("'[]'")),  # JSON, as shown
     PrimaryKeyConstraint("room", "seq"),
     Index(
         "hubbub_messages_idempotency",
@@ -192,6 +193,36 @@ sessions = Table(
     Column("expires_at", Real, nullable=False),
     Column("credential", Text),
     Column("admin", Flag, nullable=False, server_default=false()),
+)
+
+# One row per upload; the bytes are in the file storage, by digest (hubbub/files/). A row whose
+# message_seq is NULL is an upload not attached yet (collected after a while); a row goes when
+# its message is deleted. The storage's bytes go when no row names their digest.
+files = Table(
+    "hubbub_files",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("room", Text, ForeignKey("hubbub_rooms.name"), nullable=False),
+    Column("uploader", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("size", Int, nullable=False),
+    Column("type", Text, nullable=False),  # sniffed from the content
+    Column("width", Int),  # set for images only
+    Column("height", Int),
+    Column("digest", Text, nullable=False),  # SHA-256 of the bytes served
+    Column("thumbnail", Text),  # SHA-256 of the thumbnail, for images
+    Column("created_at", Int, nullable=False),
+    Column("message_seq", Int),  # the message (room, seq) it is attached to
+    Index("hubbub_files_uploader", "uploader"),
+    Index("hubbub_files_digest", "digest"),
+    Index("hubbub_files_thumbnail", "thumbnail"),
+    Index("hubbub_files_message", "room", "message_seq"),
+    Index(
+        "hubbub_files_unattached",
+        "created_at",
+        sqlite_where=text("message_seq IS NULL"),
+        postgresql_where=text("message_seq IS NULL"),
+    ),
 )
 
 # Auth mode oidc: who each account of an identity provider is here. An account is its issuer's

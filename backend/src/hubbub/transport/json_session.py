@@ -357,7 +357,9 @@ class JsonSession:
     async def _post(self, command: Send) -> None:
         ref = command.client_msg_id
         try:
-            message, created = await self.chat.post(command.room, self.identity, command.body, ref)
+            message, created = await self.chat.post(
+                command.room, self.identity, command.body, ref, files=command.files
+            )
         except (AppendError, StoreUnavailableError, OSError) as exc:
             # Removed meanwhile: to a non-member the room does not exist (the table says so).
             if isinstance(exc, MessageRejectedError):

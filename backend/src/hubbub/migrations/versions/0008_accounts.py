@@ -9,8 +9,8 @@ from alembic import op
 
 from hubbub.migrations.types import Flag, Int
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
