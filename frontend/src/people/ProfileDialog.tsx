@@ -4,6 +4,20 @@ import { api, ApiError } from "../api";
 import type { PeopleDirectory } from "./People";
 import { Avatar } from "./PersonName";
 
+interface Form {
+  display_name: string;
+  status_emoji: string;
+  status_text: string;
+  time_zone: string;
+}
+
+const EMPTY: Form = { display_name: "", status_emoji: "", status_text: "", time_zone: "" };
+
+function formOf(profile: Form): Form {
+  const { display_name, status_emoji, status_text, time_zone } = profile;
+  return { display_name, status_emoji, status_text, time_zone };
+}
+
 function timeZones(): string[] {
   try {
     return Intl.supportedValuesOf("timeZone");
@@ -28,7 +42,11 @@ export function ProfileDialog({
   const dialog = useRef<HTMLDialogElement>(null);
   const first = useRef<HTMLInputElement>(null);
   const ids = { title: useId(), name: useId(), emoji: useId(), status: useId(), zone: useId(), error: useId() };
-  const [form, setForm] = useState({ display_name: "", status_emoji: "", status_text: "", time_zone: "" });
+  // The profile as loaded, and what the user typed over it: typing before it arrives is kept,
+  // and Save waits for it (else it would clear the fields not filled in yet).
+  const [found, setFound] = useState<Form | null>(null);
+  const [typed, setTyped] = useState<Partial<Form>>({});
+  const form: Form = { ...(found ?? EMPTY), ...typed };
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const profile = people.get(me);
@@ -45,24 +63,29 @@ export function ProfileDialog({
 
   useEffect(() => {
     if (!open) return;
+    let current = true;
     void api.profile(me).then(
-      (found) => {
-        people.apply(found);
-        setForm({
-          display_name: found.display_name,
-          status_emoji: found.status_emoji,
-          status_text: found.status_text,
-          time_zone: found.time_zone,
-        });
+      (loaded) => {
+        if (!current) return;
+        people.apply(loaded);
+        setFound(formOf(loaded));
       },
-      () => undefined,
+      () => {
+        if (current) setError("Your profile could not be loaded: close this and try again.");
+      },
     );
+    return () => {
+      current = false;
+    };
   }, [open, me, people]);
 
   async function save(event: SyntheticEvent) {
     event.preventDefault();
     try {
-      people.apply(await api.updateProfile(form));
+      const now = await api.updateProfile(form);
+      people.apply(now);
+      setFound(formOf(now));
+      setTyped({});
       setError(null);
       setSaved(true);
     } catch (caught) {
@@ -75,7 +98,8 @@ export function ProfileDialog({
     value: form[key],
     onChange: (e: { target: { value: string } }) => {
       setSaved(false);
-      setForm({ ...form, [key]: e.target.value });
+      const value = e.target.value;
+      setTyped((before) => ({ ...before, [key]: value }));
     },
     "aria-describedby": error ? ids.error : undefined,
   });
@@ -89,6 +113,8 @@ export function ProfileDialog({
       onClose={() => {
         setError(null);
         setSaved(false);
+        setFound(null);
+        setTyped({});
         onClose();
       }}
     >
@@ -129,7 +155,9 @@ export function ProfileDialog({
           <button type="button" className="link" onClick={onClose}>
             Close
           </button>
-          <button type="submit">Save</button>
+          <button type="submit" disabled={found === null}>
+            Save
+          </button>
         </div>
       </form>
     </dialog>
