@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,16 +26,10 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.services import wait_for
+from tests.services import free_port, wait_for
 
 HERE = Path(__file__).resolve().parent / "oidc"
 HOST = "127.0.0.2"
-
-
-def free_port(host: str = HOST) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ def static_client(redirect_uri: str) -> tuple[Client, dict[str, Any]]:
 
 @dataclass
 class OidcProvider:
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=lambda: free_port(HOST))
     keys: list[SigningKey] = field(default_factory=lambda: [SigningKey.new()])
     clients: list[dict[str, Any]] = field(default_factory=list)  # there from the start
     proc: subprocess.Popen[bytes] | None = None
@@ -128,7 +121,7 @@ class OidcProvider:
         )
         log = open(self.base / "provider.log", "ab")  # noqa: SIM115 - the process holds it
         self.proc = subprocess.Popen([node, str(HERE / "provider.mjs"), str(config)], stdout=log, stderr=log)
-        wait_for(self.ready, 20, f"oidc-provider at {self.issuer} (log: {self.base / 'provider.log'})")
+        wait_for(self.ready, 60, f"oidc-provider at {self.issuer} (log: {self.base / 'provider.log'})")
         return self
 
     def ready(self) -> bool:

@@ -69,7 +69,7 @@ class Proxy:
         command, env = self.command()
         with open(self.base / "proxy.log", "ab") as log:
             self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        wait_for(self._answers, 30, f"{type(self).__name__} at {self.url} (log: {self.base / 'proxy.log'})")
+        wait_for(self._answers, 60, f"{type(self).__name__} at {self.url} (log: {self.base / 'proxy.log'})")
         return self
 
     def _answers(self) -> bool:

@@ -25,11 +25,47 @@ from pathlib import Path
 
 import httpx
 
+PORT_BLOCK = 1000
+LOWEST_PORT = 10_000
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def _port_cycle() -> Iterator[int]:
+    """The ports this test process offers its servers. Not port 0's pick: that comes from the
+    kernel's ephemeral range, where an outgoing connection's source port (or another xdist
+    worker's server) can take it between the choice and the server's bind. Below that range,
+    each xdist worker walks a block of its own, starting at an offset its pid gives (two suites
+    side by side start apart)."""
+    blocks = max(1, (_ephemeral_low() - LOWEST_PORT) // PORT_BLOCK)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = LOWEST_PORT + (int(worker) if worker.isdigit() else 0) % blocks * PORT_BLOCK
+    offset = os.getpid() % PORT_BLOCK
+    while True:
+        for i in range(PORT_BLOCK):
+            yield start + (offset + i) % PORT_BLOCK
+
+
+_PORTS = _port_cycle()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (on ``host``), that no other test process of this run will
+    offer."""
+    for _ in range(PORT_BLOCK):
+        port = next(_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue  # someone else's, or a server of ours still in TIME_WAIT
+            return port
+    raise RuntimeError(f"no free port in this worker's block of {PORT_BLOCK}")
 
 
 async def until(predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
@@ -86,7 +122,7 @@ class HubbubServer:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(self.command(), env=env, stdout=log, stderr=subprocess.STDOUT)
         if wait:
-            wait_for(self.ready, 20, f"hubbub on port {self.port} (log: {self.log_path})")
+            wait_for(self.ready, 60, f"hubbub on port {self.port} (log: {self.log_path})")
         return self
 
     def command(self) -> list[str]:

@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.client import ChatClient, closed
-from tests.conftest import ServerFactory, fresh_database
+from tests.conftest import ServerFactory, Servers, fresh_database
 from tests.isolation import unique
 from tests.services import HubbubServer, free_port, hubbub_cli, metric, poison_messages, until
 from tests.services import wait_for as services_wait
@@ -319,9 +319,11 @@ def login_from(server: HubbubServer, address: str, **body: str) -> httpx.Respons
         return http.post(f"{server.url}/api/login", json=body)
 
 
-async def test_failed_logins_are_throttled_by_name_and_address_and_the_lock_ends(
+async def test_failed_logins_are_throttled_by_name_and_address(
     hubbub_server: ServerFactory, tmp_path: Path
 ) -> None:
+    """What the server decided, over HTTP; that the lock ends (at HUBBUB_LOGIN_LOCKOUT_MAX_SECONDS)
+    is proved with the test's own clock, test_limiter_contract.py."""
     data_dir = tmp_path / "pw"
     assert (
         hubbub_cli(data_dir, "add-user", "ada", "--password-stdin", stdin="the right one\n").returncode == 0
@@ -339,13 +341,10 @@ async def test_failed_logins_are_throttled_by_name_and_address_and_the_lock_ends
     assert login_from(server, "127.0.0.1", **right).status_code == 429
     # ...but ada, signing in from elsewhere, is not locked out.
     assert login_from(server, "127.0.0.2", **right).status_code == 200
-    # And the lock is bounded: after it, the right password works from there too.
-    await asyncio.sleep(3.2)
-    assert login_from(server, "127.0.0.1", **right).status_code == 200
 
 
 async def test_login_throttling_is_shared_by_workers_through_redis(
-    hubbub_server: ServerFactory, redis_url: str, tmp_path: Path
+    hubbub_server: Servers, redis_url: str, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "pw"
     name = unique("ada")
@@ -363,7 +362,7 @@ async def test_login_throttling_is_shared_by_workers_through_redis(
     assert statuses[:5] == [401] * 5 and 429 in statuses, statuses
     counts = redis.Redis.from_url(redis_url)
     try:
-        counted = counts.hget(f"hubbub:limits:login:pair:{name}|127.0.0.1", "n")
+        counted = counts.hget(f"{hubbub_server.channel}:limits:login:pair:{name.casefold()}|127.0.0.1", "n")
     finally:
         counts.close()
     assert counted is not None and int(counted) == statuses.count(401), (counted, statuses)

@@ -168,6 +168,7 @@ async def test_sigterm_with_500_sockets_then_resume(hubbub_server: ServerFactory
         "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000",
         "HUBBUB_RATE_LIMIT_PER_SECOND": "1000",
         "HUBBUB_RATE_LIMIT_BURST": "1000",
+        "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",  # 500 new names from one address
     }
     data_dir = tmp_path / "data"
     server = hubbub_server(env, data_dir=data_dir)
@@ -275,7 +276,10 @@ async def test_store_unavailable_nothing_broadcast_that_was_not_stored(hubbub_se
 
 
 async def test_churn_10k_connections_returns_to_baseline(hubbub_server: ServerFactory) -> None:
-    server = hubbub_server({"HUBBUB_MAX_CONNECTIONS_PER_USER": "100000"})
+    # 10,000 plain-text clients, each a new name in the default room, from one address.
+    server = hubbub_server(
+        {"HUBBUB_MAX_CONNECTIONS_PER_USER": "100000", "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000"}
+    )
     before = scrape(server)
     cycles, concurrency = 10_000, 50
     done = 0

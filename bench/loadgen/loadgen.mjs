@@ -7,7 +7,9 @@
 //   proto      "text"     tutorial chat at /ws/{id}: "Client #0 says: <payload>" lines
 //              "json"     Hubbub's JSON protocol at /api/ws (join, send, message events)
 //              "socketio" a python-socketio server broadcasting "chat" events
-//   mode       "fanout"   one sender, every client receives; "idle" connect and sit
+//   mode       "fanout"   one sender, every client receives; "idle" connect and sit;
+//              "storm"    a whole company reconnecting after a restart (storm.mjs: seedFile,
+//                         users, rate, steadySeconds, waveTimeoutMs, drainMs)
 //   clients    receiving connections (the sender is one of them)
 //   stalled    how many stalled clients bench/run.py holds open beside these (bench/stallers.py);
 //              only reported
@@ -24,6 +26,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
+import { storm } from "./storm.mjs";
 
 const cfg = {
   proto: "text",
@@ -213,6 +216,7 @@ async function fanout() {
   };
 }
 
-const result = await (cfg.mode === "idle" ? idle() : fanout());
+const modes = { idle, fanout, storm: () => storm(cfg, { cpuSeconds, rssKiB }) };
+const result = await modes[cfg.mode]();
 process.stdout.write(JSON.stringify(result) + "\n");
 process.exit(0);

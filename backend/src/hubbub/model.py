@@ -88,9 +88,23 @@ class RoomRuleError(ValueError):
     """What was asked breaks a rule of rooms (a DM's size, a reserved name); safe to show."""
 
 
+class RoomFullError(RoomRuleError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the room has {limit} members, the most allowed (HUBBUB_MAX_MEMBERS_PER_ROOM)")
+
+
+class TooManyNewMembersError(Exception):
+    """Auth mode none: this address has made too many new members lately (a name costs
+    nothing there, and each one would stay a member)."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__("too many new members from this address; slow down")
+
+
 class UnknownUserError(LookupError):
     def __init__(self, users: list[str]) -> None:
-        super().__init__(f"no such user: {', '.join(sorted(users))}")
+        super().__init__("no such user")  # the asker knows whom they named: not repeated back
 
 
 class RoomLimitError(Exception):
@@ -100,7 +114,7 @@ class RoomLimitError(Exception):
 
 class NotAMemberError(LookupError):
     def __init__(self, user: str) -> None:
-        super().__init__(f"{user} is not a member of the room")
+        super().__init__("not a member of the room")  # not repeated back either
 
 
 class NameTakenError(Exception):
@@ -249,7 +263,9 @@ class RoomInfo:
     owner: str | None = None
     archived: bool = False
     role: str | None = None  # the asking user's role in the room; None when not a member
-    members: tuple[str, ...] = ()  # a direct message's members (other rooms: not listed here)
+    # A direct message's members, for a member asking (other rooms, other askers: empty): a
+    # non-member's answer costs what a missing room's does.
+    members: tuple[str, ...] = ()
     # For a member, from rooms_for: what they have read, and what is new since.
     last_read: int = 0
     unread: int = 0  # messages after last_read not written by them (counted up to COUNT_CAP)

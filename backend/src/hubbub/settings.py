@@ -232,17 +232,41 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="time a client has to send its request head (HTTP or WebSocket)"
     )
     max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
-    max_members_per_room: int = Field(default=10_000, gt=1)
+    max_members_per_room: int = Field(default=10_000, gt=1, description="checked on adding and on joining")
+    new_members_per_minute_per_address: float = Field(
+        default=300.0,
+        gt=0,
+        description="auth mode none: people joining a room for the first time, per room and address "
+        "(a name costs nothing there, and members stay)",
+    )
     room_mention_max_members: int = Field(
         default=50, ge=0, description="@room by any member up to this size; beyond, owners and admins only"
     )
-    room_creations_per_minute: float = Field(default=10.0, gt=0)
+    room_creations_per_minute: float = Field(
+        default=10.0, gt=0, description="new rooms and direct messages per user (anonymous: per address)"
+    )
+    room_creations_per_minute_per_address: float = Field(
+        default=60.0,
+        gt=0,
+        description="new rooms and direct messages from one address, whoever signs in there (in auth mode "
+        "none a name costs nothing); a proxy without --proxy-headers puts everyone on one address",
+    )
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.
     send_queue_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
-    rate_limit_per_second: float = Field(default=10.0, gt=0)
+    rate_limit_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        description="messages, edits and reactions per user (all their sockets), per worker",
+    )
     rate_limit_burst: int = Field(default=20, gt=0)
+    join_rate_per_second: float = Field(
+        default=5.0, gt=0, description="joins per user (all their sockets), per worker"
+    )
+    join_burst: int = Field(
+        default=50, gt=0, description="joins at once: a reconnect rejoins every open room"
+    )
     max_connections_per_user: int = Field(default=20, gt=0)
     ping_interval_seconds: float = Field(default=20.0, gt=0)
     ping_timeout_seconds: float = Field(default=20.0, gt=0)
@@ -256,8 +280,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     direct_writes: bool = Field(
         default=True,
-        description="fan-out writes each frame's bytes straight to the socket when it has room "
-        "(Hubbub's uvicorn protocol); off: every frame through ASGI send",
+        description="fan-out writes each frame's bytes straight to the socket when it has room, "
+        "and after the handshake a socket's frames come straight from the protocol, with no ASGI "
+        "call held open per connection (Hubbub's uvicorn protocol); off: every frame through "
+        "ASGI receive and send",
     )
     sqlite_synchronous: Literal["normal", "full"] = Field(
         default="full", description="full: an ack survives power loss; normal: a crash of the process"

@@ -21,6 +21,7 @@ import { useChatClient } from "../useChatClient";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { useShortcuts, type ShortcutActions } from "./keyboard";
 import { NotificationSettings } from "./NotificationSettings";
+import { OpenModeNotice } from "./OpenModeNotice";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { ShortcutList } from "./ShortcutList";
 import { signOut } from "./signIn";
@@ -282,6 +283,7 @@ export function Chat({
           Rooms{waiting > 0 ? ` (${waiting})` : ""}
         </button>
         <h1 className="brand">Hubbub</h1>
+        {config.auth_mode === "none" && <OpenModeNotice />}
         {/* On phones the room's name is up here; its heading below is for screen readers. */}
         <span className="topbar-room" aria-hidden="true" dir="auto">
           {label}
@@ -345,6 +347,7 @@ export function Chat({
         drafts={drafts}
         pattern={config.room_name_pattern}
         users={room?.users ?? []}
+        online={room?.online ?? 0}
         live={snapshot.status === "connected"}
         me={me}
         muted={notifications.muted}

@@ -325,7 +325,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Direct Message */
+        /**
+         * Direct Message
+         * @description The caller's DM with these users; making a new one counts against the room-creation
+         *     limits, opening one that exists does not.
+         */
         post: operations["direct_message_api_dms_post"];
         delete?: never;
         options?: never;
@@ -598,7 +602,7 @@ export interface paths {
         };
         /**
          * Members
-         * @description Online first, then by name.
+         * @description By name, a page at a time: the members after ``after``; fewer than ``limit``: the last page.
          */
         get: operations["members_api_rooms__room__members_get"];
         put?: never;
@@ -1078,6 +1082,8 @@ export interface components {
             from: number;
             /** Head */
             head: number;
+            /** Online */
+            online: number;
             /** Room */
             room: string;
             /** Truncated */
@@ -1316,12 +1322,17 @@ export interface components {
          * @description Who is online in the room changed: who came and who went since the last presence frame
          *     (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
          *     they give who is online now; a name already there (or already gone) changes nothing.
+         *     ``online`` is how many are online now. A room with more than 200 online is a count: its
+         *     frames name nobody. When a room crosses that line, ``users`` is the list to start from
+         *     again (empty over the line); otherwise it is null.
          */
         PresenceEvent: {
             /** Joined */
             joined: string[];
             /** Left */
             left: string[];
+            /** Online */
+            online: number;
             /** Room */
             room: string;
             /**
@@ -1329,6 +1340,11 @@ export interface components {
              * @enum {string}
              */
             type: "presence";
+            /**
+             * Users
+             * @default null
+             */
+            users: string[] | null;
         };
         /**
          * Problem
@@ -1817,6 +1833,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditReply"][];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1864,6 +1889,15 @@ export interface operations {
                     "application/json": components["schemas"]["AdminBot"][];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1906,7 +1940,7 @@ export interface operations {
                     "application/json": components["schemas"]["BotToken"];
                 };
             };
-            /** @description the name breaks a rule */
+            /** @description the name breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1971,6 +2005,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2029,6 +2072,15 @@ export interface operations {
                     "application/json": components["schemas"]["BotToken"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2085,6 +2137,15 @@ export interface operations {
                     "application/json": components["schemas"]["AdminRoom"][];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2125,7 +2186,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminRoom"];
                 };
             };
-            /** @description the default room, or a direct message */
+            /** @description the default room, or a direct message; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2196,7 +2257,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminRoom"];
                 };
             };
-            /** @description the default room, or a direct message */
+            /** @description the default room, or a direct message; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2263,7 +2324,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminRoom"];
                 };
             };
-            /** @description the default room, or a direct message */
+            /** @description the default room, or a direct message; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2328,6 +2389,15 @@ export interface operations {
                     "application/json": components["schemas"]["AdminUser"][];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2365,6 +2435,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -2431,6 +2510,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2491,7 +2579,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2572,6 +2660,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2604,6 +2701,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2635,6 +2741,15 @@ export interface operations {
                     "application/json": components["schemas"]["SignOutReply"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2662,6 +2777,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServerConfig"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2697,7 +2821,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description too many or too few people */
+            /** @description too many or too few people; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2740,6 +2864,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many new rooms and direct messages lately */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2798,6 +2931,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -2892,6 +3034,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2948,6 +3099,15 @@ export interface operations {
                     "application/json": components["schemas"]["InviteReply"][];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -2999,7 +3159,7 @@ export interface operations {
                     "application/json": components["schemas"]["InviteCreated"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3063,6 +3223,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Unauthorized */
             401: {
@@ -3135,7 +3304,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description the name or the password breaks a rule */
+            /** @description the name or the password breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3213,7 +3382,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3278,6 +3447,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3316,6 +3494,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3349,7 +3536,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileReply"];
                 };
             };
-            /** @description a field breaks a rule */
+            /** @description a field breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3407,6 +3594,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileReply"][];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3445,6 +3641,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomSummary"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -3516,7 +3721,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomCreatedReply"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3601,6 +3806,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3663,7 +3877,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad Request; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3737,7 +3951,7 @@ export interface operations {
                     "application/json": components["schemas"]["FileRef"];
                 };
             };
-            /** @description an unreadable Content-Length */
+            /** @description an unreadable Content-Length; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3813,7 +4027,10 @@ export interface operations {
     };
     members_api_rooms__room__members_get: {
         parameters: {
-            query?: never;
+            query?: {
+                after?: string | null;
+                limit?: number;
+            };
             header?: never;
             path: {
                 room: string;
@@ -3829,6 +4046,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -3900,7 +4126,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3966,6 +4192,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4025,6 +4260,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -4100,7 +4344,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageEvent"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4187,7 +4431,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description the name or the password breaks a rule */
+            /** @description the name or the password breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4243,6 +4487,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": string[];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -4303,6 +4556,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProfileReply"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -4350,6 +4612,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     readyz_readyz_get: {
@@ -4370,6 +4641,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -4386,6 +4666,7 @@ export enum CloseCode {
     NORMAL = 1000,
     GOING_AWAY = 1001,
     UNSUPPORTED_DATA = 1003,
+    INVALID_DATA = 1007,
     POLICY_VIOLATION = 1008,
     MESSAGE_TOO_BIG = 1009,
     INTERNAL_ERROR = 1011,

@@ -6,6 +6,13 @@ import { Avatar, PersonName, Status } from "./PersonName";
 import { usePeople } from "./usePeople";
 import { UserPicker } from "./UserPicker";
 
+/** The server lists members by name, a page at a time (the first page is all a panel shows):
+ * the people online come first, then the owner, then by name. */
+function onlineFirst(members: MemberInfo[]): MemberInfo[] {
+  const rank = (m: MemberInfo) => (m.online ? 0 : 2) + (m.role === "owner" ? 0 : 1);
+  return [...members].sort((a, b) => rank(a) - rank(b) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+}
+
 /** Who is in the room, online first; its owner (or an admin) adds and removes people. */
 export function MemberPanel({
   room,
@@ -36,7 +43,7 @@ export function MemberPanel({
     void api
       .members(room)
       .then((found) => {
-        if (!request.cancelled) setMembers(found);
+        if (!request.cancelled) setMembers(onlineFirst(found));
       })
       .catch(() => undefined);
     return () => {
@@ -48,7 +55,7 @@ export function MemberPanel({
     try {
       await what();
       setError(null);
-      setMembers(await api.members(room));
+      setMembers(onlineFirst(await api.members(room)));
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : "The server could not be reached; try again.");
     }

@@ -26,6 +26,7 @@ export function RoomList({
   drafts,
   pattern,
   users,
+  online,
   live,
   me,
   muted,
@@ -43,6 +44,8 @@ export function RoomList({
   drafts: ReadonlySet<string>;
   pattern: string;
   users: string[];
+  /** How many are online: more than `users` when the room has too many to list. */
+  online: number;
   /** False while disconnected: who was online is shown greyed, as of the last connection. */
   live: boolean;
   me: string;
@@ -252,7 +255,7 @@ export function RoomList({
         </form>
       </nav>
       <section aria-labelledby="online-heading" className={live ? "presence" : "presence stale"}>
-        <h2 id="online-heading">{live ? `Online (${users.length})` : "Online when last connected"}</h2>
+        <h2 id="online-heading">{live ? `Online (${Math.max(online, users.length)})` : "Online when last connected"}</h2>
         <ul data-testid="presence">
           {users.map((user) => (
             <li key={user}>

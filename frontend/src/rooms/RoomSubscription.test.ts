@@ -39,6 +39,7 @@ const joined = (head: number, from: number, changes = 0): Extract<ServerFrame, {
   from,
   truncated: false,
   users: ["alice"],
+  online: 1,
   changes,
 });
 
@@ -103,8 +104,9 @@ describe("RoomSubscription people", () => {
   it("applies presence and typing, and forgets typing that ran out", () => {
     const { room } = subscription();
     room.onJoined(joined(0, 0));
-    room.onPresence({ type: "presence", room: "general", joined: ["bob"], left: [] }, "alice", 0);
+    room.onPresence({ type: "presence", room: "general", joined: ["bob"], left: [], online: 2, users: null }, "alice", 0);
     expect(room.view.users).toEqual(["alice", "bob"]);
+    expect(room.view.online).toBe(2);
     room.onTyping("bob", 4000);
     expect(room.pruneTyping(3999)).toBe(true);
     expect(room.pruneTyping(4000)).toBe(false);
@@ -112,6 +114,19 @@ describe("RoomSubscription people", () => {
     room.onTyping("bob", 9000);
     room.onMessage(message(1)); // bob's message: he stopped typing
     expect(room.view.typing).toEqual({});
+  });
+
+  it("a room with too many online to list is a count, and its list comes back whole", () => {
+    const { room } = subscription();
+    room.onJoined(joined(0, 0));
+    // Over the server's limit: the list is dropped, the count goes on.
+    room.onPresence({ type: "presence", room: "general", joined: [], left: [], online: 201, users: [] }, "alice", 0);
+    expect([room.view.users, room.view.online]).toEqual([[], 201]);
+    room.onPresence({ type: "presence", room: "general", joined: [], left: [], online: 230, users: null }, "alice", 0);
+    expect([room.view.users, room.view.online]).toEqual([[], 230]);
+    // Back under it: the whole list to start from again.
+    room.onPresence({ type: "presence", room: "general", joined: [], left: [], online: 2, users: ["alice", "carol"] }, "alice", 0);
+    expect([room.view.users, room.view.online]).toEqual([["alice", "carol"], 2]);
   });
 
   it("presence notices never announce the user, and a quick leave-and-return is no news", () => {

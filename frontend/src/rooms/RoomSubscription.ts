@@ -26,7 +26,10 @@ export interface RoomView {
   /** Sorted by seq, each once. */
   messages: ChatMessage[];
   notices: Notice[];
+  /** Who is online in the room, by name: empty when too many are to list them (see `online`). */
   users: string[];
+  /** How many are online in the room. */
+  online: number;
   /** user -> time (ms) until which the typing indicator shows */
   typing: Record<string, number>;
   /** Highest seq received: the resume cursor. */
@@ -60,6 +63,7 @@ export function emptyRoom(name: string): RoomView {
     messages: [],
     notices: [],
     users: [],
+    online: 0,
     typing: {},
     cursor: null,
     changes: null,
@@ -172,6 +176,7 @@ export class RoomSubscription {
       joined: true,
       head: frame.head,
       users: frame.users,
+      online: frame.online,
       // First visit: older history exists below what the server sends now.
       hasOlder: room.messages.length === 0 ? frame.from > 0 : room.hasOlder,
       cursor: room.cursor ?? frame.from,
@@ -231,7 +236,9 @@ export class RoomSubscription {
   onPresence(frame: Frame<"presence">, me: string | null, now: number): void {
     const room = this.current;
     this.patch({
-      users: applyPresence(room.users, frame.joined, frame.left),
+      // A room crossing the server's list limit sends the whole list again (or none).
+      users: frame.users ?? applyPresence(room.users, frame.joined, frame.left),
+      online: frame.online,
       notices: presenceNotices(room.notices, frame.joined, frame.left, me, now, room.users),
     });
   }

@@ -192,6 +192,20 @@ describe("ChatClient resume", () => {
     expect(env.socket.sent).toContainEqual({ type: "join", room: "general", after: 2, changes_after: 0 });
   });
 
+  it("asks again for a room whose join was rate limited, when the server says", () => {
+    const env = new FakeEnvironment();
+    const client = new ChatClient("ws://x", env);
+    client.start();
+    client.join("general");
+    env.socket.open();
+    env.socket.serve({ type: "error", code: "rate_limited", message: "too many joins", ref: null, retry_after: 0.5, room: "general" });
+    expect(client.getSnapshot().notice).toBeNull();
+    env.advance(499);
+    expect(env.socket.sent).toEqual([{ type: "join", room: "general" }]);
+    env.advance(1);
+    expect(env.socket.sent).toEqual([{ type: "join", room: "general" }, { type: "join", room: "general" }]);
+  });
+
   it("joins without a cursor on a first visit and knows older history exists", () => {
     const env = new FakeEnvironment();
     const client = new ChatClient("ws://x", env);

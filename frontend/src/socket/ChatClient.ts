@@ -629,9 +629,27 @@ export class ChatClient {
           this.lose(frame.room, "missing");
           break;
         }
+        if (frame.code === "rate_limited" && frame.room && frame.ref == null) {
+          // A join refused for now (joins per user are limited; many tabs reconnecting at
+          // once can pass it): asked again when the server says.
+          this.rejoinLater(frame.room, frame.retry_after ?? 1);
+          break;
+        }
         this.onError(frame);
         break;
     }
+  }
+
+  /** Join the room again in ``seconds``, on this connection, if it is still open here (a new
+   * connection joins its open rooms anyway). */
+  private rejoinLater(room: string, seconds: number): void {
+    const socket = this.socket;
+    this.env.setTimeout(
+      () => {
+        if (this.socket === socket && this.openRooms.includes(room)) this.sendFrame(this.room(room).joinFrame());
+      },
+      Math.max(100, seconds * 1000),
+    );
   }
 
   private onError(frame: Extract<ServerFrame, { type: "error" }>): void {

@@ -42,6 +42,7 @@ export function describeClose(code: number, reason: string): string {
     case CloseCode.SERVICE_RESTART:
       return "The server is restarting.";
     case CloseCode.UNSUPPORTED_DATA:
+    case CloseCode.INVALID_DATA:
     case CloseCode.POLICY_VIOLATION:
     case CloseCode.INTERNAL_ERROR:
     case CloseCode.NORMAL:

@@ -38,7 +38,7 @@ def read_users(path: Path) -> dict[str, str]:
 
 def _write_users(path: Path, users: dict[str, str]) -> None:
     """Atomically, so that a running server never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as the server makes it: its own only
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".users-")
     with os.fdopen(fd, "w") as out:
         out.writelines(f"{user}:{entry}\n" for user, entry in sorted(users.items()))

@@ -35,9 +35,12 @@ class Fill:
 @dataclass(frozen=True, slots=True)
 class CatchUp:
     """Queued for a connection: send what the store has past the room's cursor, as the cursor
-    stands when the writer gets to it (after a join, or when live messages may be lost)."""
+    stands when the writer gets to it (after a join, or when live messages may be lost).
+    ``check``: first make sure the user may still read the room (a lost live event may have
+    been their removal)."""
 
     room: str
+    check: bool = False
 
 
 def start_cursor(head: int, after: int | None, page_size: int, resume_max: int) -> tuple[int, bool]:

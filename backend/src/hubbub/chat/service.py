@@ -19,6 +19,7 @@ from typing import Any
 
 from hubbub import metrics
 from hubbub.auth.base import Identity
+from hubbub.auth.names import NameIndex
 from hubbub.broker import Broker, BrokerUnavailableError
 from hubbub.chat import envelope, mentions
 from hubbub.chat.append_batcher import AppendBatcher
@@ -26,12 +27,14 @@ from hubbub.chat.attention import Attention
 from hubbub.chat.bots import Bots
 from hubbub.chat.files import Files
 from hubbub.chat.hub import Hub, RoomEvent, Subscriber
-from hubbub.chat.presence import Presence
+from hubbub.chat.presence import Online, Presence
 from hubbub.chat.rooms import Rooms
 from hubbub.contract.close import Close
 from hubbub.contract.events import Event, MessageEvent, PresenceEvent, TypingEvent, change_frame, encode
 from hubbub.files import FileStorage
+from hubbub.limits import Limiter
 from hubbub.model import (
+    PUBLIC,
     ROOM_MENTION,
     AccountState,
     AppendError,
@@ -41,8 +44,10 @@ from hubbub.model import (
     StoredMessage,
     TooManyReactionsError,
     UnknownMessageError,
+    UnknownRoomError,
 )
 from hubbub.people.service import People
+from hubbub.ratelimit import Allowances
 from hubbub.settings import Settings
 from hubbub.store import Store
 
@@ -55,12 +60,20 @@ SEEN_AGAIN_SECONDS = 300.0  # a user's "last seen" is written again after this l
 @dataclass(frozen=True, slots=True)
 class RoomJoin:
     head: int  # seq of the room's newest message
-    users: list[str]  # who is online in it now
+    online: Online  # who is online in it now
     changes: int  # the room's newest change number
+    members_only: bool  # private or a DM: what is read of it is for members only
 
 
 class ChatService:
-    def __init__(self, settings: Settings, store: Store, broker: Broker, storage: FileStorage) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        broker: Broker,
+        storage: FileStorage,
+        limiter: Limiter | None = None,
+    ) -> None:
         self.settings = settings
         self._store = store
         self._broker = broker
@@ -69,22 +82,32 @@ class ChatService:
         self._appender = AppendBatcher(store, self._publish_stored)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.worker_id = uuid.uuid4().hex[:12]
+        # Who is online, by name and by what the name looks like (auth mode none's checks).
+        self.online = NameIndex()
         self._presence = Presence(
             self.worker_id,
             heartbeat=settings.presence_heartbeat_seconds,
             publish=self._publish,
             notify=self._notify_presence,
             spawn=self._spawn,
+            shared=not settings.broker_is_in_process,
+            everyone=self._online_in_a_room,
         )
         # Who may see and do what in which room: every room verb below goes through it.
-        self.rooms = Rooms(settings, store, self._publish, self.online_users)
+        self.rooms = Rooms(settings, store, self._publish, self.online_users, limiter)
         self.attention = Attention(store, self._hub, self._publish, self.rooms.visible)
         self.bots = Bots(settings, store)
+        # Per user, shared by all their sockets on this worker: opening more does not buy more.
+        self.message_allowance = Allowances(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.join_allowance = Allowances(settings.join_rate_per_second, settings.join_burst)
         self.files = Files(settings, store, storage, self.rooms)
         self.people = People(settings, store, self._publish, self.rooms, self.bots)
         self.people.accounts.on_change = self._accounts_changed
         self._seen: dict[str, float] = {}
         self._unseen: set[str] = set()
+        # Connections begun and not yet ended (transport/connection.py), and who waits for none.
+        self._live = 0
+        self._all_ended: asyncio.Event | None = None
 
     # --- lifecycle
     async def start(self) -> None:
@@ -125,12 +148,32 @@ class ChatService:
     # --- connections of this worker
     def connect(self, subscriber: Subscriber) -> None:
         """The subscriber is one of this worker's connections until it disconnects."""
-        self._hub.add(subscriber)
+        if self._hub.add(subscriber):
+            self.online.add(subscriber.user)
 
     def disconnect(self, subscriber: Subscriber) -> None:
         """It leaves every room it is still in."""
         for room in self._hub.remove(subscriber):
             self._presence.leave(room, subscriber.user)
+        if subscriber.user in self.online and not self._hub.connections_of(subscriber.user):
+            self.online.discard(subscriber.user)
+
+    def begun(self) -> None:
+        """A connection has begun; it calls ``ended`` once everything it does is done."""
+        self._live += 1
+
+    def ended(self) -> None:
+        self._live -= 1
+        if self._live == 0 and self._all_ended is not None:
+            self._all_ended.set()
+
+    async def connections_ended(self) -> None:
+        """Until every connection has ended: its posts stored, its goodbyes said. A connection
+        handed over to the protocol (transport/ws_protocol.py) ends outside any ASGI call, so
+        the server's graceful shutdown does not wait for it: the runtime's stop does."""
+        if self._live:
+            self._all_ended = asyncio.Event()
+            await self._all_ended.wait()
 
     def connections_of(self, user: str) -> int:
         return self._hub.connections_of(user)
@@ -138,9 +181,15 @@ class ChatService:
     def connections_from(self, address: str) -> int:
         return self._hub.connections_from(address)
 
-    def online_users(self) -> set[str]:
+    def online_users(self) -> NameIndex:
         """Everyone connected here, and everyone in a room through any worker."""
-        return self._hub.users() | self._presence.everyone()
+        return self.online
+
+    def _online_in_a_room(self, user: str, online: bool) -> None:
+        if online:
+            self.online.add(user)
+        else:
+            self.online.discard(user)
 
     def kick_all(self, code: Close, reason: str) -> None:
         self._hub.kick_all(code, reason)
@@ -159,9 +208,17 @@ class ChatService:
         page = await self._store.before(room, before, limit + 1)
         return page[-limit:], len(page) > limit
 
-    async def messages_after(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """For a connection's own gap fill, in a room it has joined."""
-        return await self._store.after(room, after, limit)
+    async def messages_after(
+        self, room: str, after: int, limit: int, reader: Identity | None = None
+    ) -> list[StoredMessage]:
+        """For a connection's own gap fill, in a room it has joined. With a ``reader`` (a room
+        for members only), what was read is theirs only if they are still a member after it was
+        read: a removal that committed before the read fails that check (UnknownRoomError),
+        and whatever committed after the removal was read after it too."""
+        page = await self._store.after(room, after, limit)
+        if page and reader is not None:
+            await self.rooms.visible(reader, room)
+        return page
 
     async def remember_users(self, names: list[str]) -> None:
         """Users the configuration names: known (invitable) before they first sign in."""
@@ -200,14 +257,28 @@ class ChatService:
     # --- in a room
     async def join(self, subscriber: Subscriber, room: str) -> RoomJoin:
         """Subscribe to the room's events, a member of it from now on if it is public. Raises
-        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError."""
-        info = await self.rooms.enter(subscriber.identity, room)
-        if self._hub.subscribe(room, subscriber):
+        UnknownRoomError (also for a room the subscriber may not see), StoreUnavailableError.
+
+        The subscription comes first, pending, and membership is read after it: a removal that
+        commits before that read is seen by it, and one that commits later is published after
+        the subscription exists, so it reaches it (Hub.remove_member) and ends it. A join whose
+        subscription was ended meanwhile fails as if the removal had come first. No interleaving
+        leaves a non-member subscribed."""
+        first = self._hub.subscribe(room, subscriber, pending=True)
+        try:
+            info = await self.rooms.enter(subscriber.identity, room, subscriber.address)
+            # Read after subscribing: a change after this number reaches the subscriber live.
+            changes = await self._store.room_changes(room)
+        except BaseException:
+            if first:
+                self._hub.unsubscribe(room, subscriber)
+            raise
+        if not self._hub.confirm(room, subscriber):
+            raise UnknownRoomError(room)
+        if first:
             # The others hear of a first arrival; this client gets the list in its answer.
             self._presence.join(room, subscriber.user)
-        # Read after subscribing: a change after this number reaches the subscriber live.
-        changes = await self._store.room_changes(room)
-        return RoomJoin(info.head, self._presence.users(room), changes)
+        return RoomJoin(info.head, self._presence.users(room), changes, info.visibility != PUBLIC)
 
     async def join_default(self, subscriber: Subscriber) -> None:
         """A plain-text client's only room, the default one (public, always there): it hears
@@ -215,7 +286,7 @@ class ChatService:
         room = self.settings.default_room
         if self._hub.subscribe(room, subscriber):
             self._presence.join(room, subscriber.user)
-        await self.rooms.enter(subscriber.identity, room)
+        await self.rooms.enter(subscriber.identity, room, subscriber.address)
 
     def leave(self, subscriber: Subscriber, room: str) -> None:
         if self._hub.unsubscribe(room, subscriber):
@@ -270,10 +341,14 @@ class ChatService:
         return await self._store.room_changes(room)
 
     async def changed_since(
-        self, room: str, after_change: int, after_seq: int, limit: int
+        self, room: str, after_change: int, after_seq: int, limit: int, reader: Identity | None = None
     ) -> list[StoredMessage]:
-        """For a connection's own change catch-up, in a room it has joined."""
-        return await self._store.changed_since(room, after_change, after_seq, limit)
+        """For a connection's own change catch-up, in a room it has joined; ``reader`` as for
+        messages_after."""
+        page = await self._store.changed_since(room, after_change, after_seq, limit)
+        if page and reader is not None:
+            await self.rooms.visible(reader, room)
+        return page
 
     async def _mentions(self, room: str, author: Identity, body: str) -> tuple[str, ...]:
         """The members the body mentions; @room too where the author may use it (any member
@@ -397,5 +472,5 @@ class ChatService:
         self._hub.resync()
         self._presence.on_broker_reconnect()
 
-    def _notify_presence(self, room: str, event: PresenceEvent) -> None:
-        self._hub.dispatch(RoomEvent(room, encode(event), droppable=False))
+    def _notify_presence(self, room: str, event: PresenceEvent) -> int:
+        return self._hub.dispatch(RoomEvent(room, encode(event), droppable=False))

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 import emoji
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -17,6 +16,7 @@ from pydantic import (
 )
 
 from hubbub.contract.events import ErrorCode
+from hubbub.contract.text import Input
 from hubbub.settings import ROOM_NAME_PATTERN
 
 RoomName = Annotated[str, Field(pattern=ROOM_NAME_PATTERN)]
@@ -26,7 +26,7 @@ FileId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 MAX_FILES_PER_MESSAGE = 10
 
 
-class _Command(BaseModel):
+class _Command(Input):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
@@ -54,7 +54,7 @@ class Send(_Command):
     room: RoomName
     body: str = ""
     client_msg_id: ClientMsgId | None = None
-    files: Annotated[list[FileId], Field(max_length=MAX_FILES_PER_MESSAGE)] = []
+    files: Annotated[list[FileId], Field(max_length=MAX_FILES_PER_MESSAGE)] = []  # noqa: RUF012 - a pydantic field (Input is a BaseModel): each instance gets its own copy
 
     @model_validator(mode="after")
     def _says_something(self) -> Send:

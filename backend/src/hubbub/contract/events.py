@@ -49,7 +49,8 @@ class Joined(Event):
     head: int
     from_: int = Field(serialization_alias="from")
     truncated: bool
-    users: list[str]
+    users: list[str]  # who is online in the room, by name; empty when more than 200 are
+    online: int  # how many are online in the room
     changes: int  # the room's newest change number: the change cursor from here on
 
 
@@ -211,12 +212,17 @@ class Ack(Event):
 class PresenceEvent(Event):
     """Who is online in the room changed: who came and who went since the last presence frame
     (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
-    they give who is online now; a name already there (or already gone) changes nothing."""
+    they give who is online now; a name already there (or already gone) changes nothing.
+    ``online`` is how many are online now. A room with more than 200 online is a count: its
+    frames name nobody. When a room crosses that line, ``users`` is the list to start from
+    again (empty over the line); otherwise it is null."""
 
     type: Literal["presence"] = "presence"
     room: str
     joined: list[str]
     left: list[str]
+    online: int
+    users: list[str] | None = None
 
 
 class TypingEvent(Event):

@@ -3,7 +3,8 @@ WebSocket error code, and its text, in one table, for every route and every comm
 
 A room the asker may not see answers exactly as one that does not exist, and so does a room
 the author is no longer a member of (NotMemberError); a message in such a room answers as a
-message nobody wrote.
+message nobody wrote. No text repeats a name that was asked for: the asker knows it, and a
+log or a proxy that records answers need not.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from hubbub.model import (
     ProfileRuleError,
     ReadBeyondHeadError,
     RoomArchivedError,
+    RoomFullError,
     RoomLimitError,
     RoomRuleError,
     SetupDoneError,
@@ -63,9 +65,11 @@ def _said(exc: Exception, _about: About) -> str:
     return str(exc)  # these refusals' own words are safe to show
 
 
-def _no_room(exc: Exception, about: About) -> str:
-    name = about.room if about.room is not None else str(exc.args[0] if exc.args else "")
-    return f"no room named {name[:64]!r}"
+NO_SUCH_ROOM = "no such room"
+
+
+def _no_room(_exc: Exception, _about: About) -> str:
+    return NO_SUCH_ROOM
 
 
 _ROOM_UNSEEN = Answer(404, "unknown_room", _no_room)
@@ -86,6 +90,8 @@ ANSWERS: dict[type[Exception], Answer] = {
     ),
     Forbidden: Answer(403, "forbidden", _said),
     RoomRuleError: Answer(400, "invalid_message", _said),
+    # A full room: nothing wrong with the request, the room takes nobody more.
+    RoomFullError: Answer(400, "forbidden", _said),
     UnknownUserError: Answer(404, "invalid_message", _said),
     NotAMemberError: Answer(404, "invalid_message", _said),
     NameTakenError: Answer(409, "invalid_message", lambda _e, _a: "that room name is not available"),

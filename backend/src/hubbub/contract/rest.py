@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hubbub.contract.commands import RoomName
 from hubbub.contract.events import MessageEvent
+from hubbub.contract.text import Input
+from hubbub.model import RoomInfo
 from hubbub.settings import AuthMode
 
 
@@ -16,10 +18,10 @@ class _Reply(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
-class _Request(BaseModel):
+class _Request(Input):
     """A request body: a field the server does not know is refused (422), not ignored, and the
     schema says so (additionalProperties: false); a value of the wrong JSON type is refused, not
-    converted ("0" is not false)."""
+    converted ("0" is not false); no string in it holds a NUL (contract/text.py)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -94,6 +96,45 @@ class RoomSummary(_Reply):
     last_read: int  # the caller's read position (0 when not a member)
     unread: int  # messages after it, not the caller's own (counted up to 1000)
     mentions: int  # of those, the ones that mention the caller
+
+    @classmethod
+    def of(cls, room: RoomInfo) -> RoomSummary:
+        return cls(
+            name=room.name,
+            head=room.head,
+            visibility=room.visibility,  # type: ignore[arg-type]
+            topic=room.topic,
+            owner=room.owner,
+            archived=room.archived,
+            member=room.member,
+            member_count=room.member_count,
+            members=list(room.members),
+            last_read=room.last_read,
+            unread=room.unread,
+            mentions=room.mentions,
+        )
+
+
+class RoomListing:
+    """A room list as JSON (list[RoomSummary]). A public room the caller is not a member of
+    reads the same for everyone: its JSON is made once and shared by every list until the room
+    changes, so a wave of room lists costs a dictionary lookup per public room, not a model and
+    its serialization."""
+
+    def __init__(self) -> None:
+        self._shared: dict[str, tuple[RoomInfo, bytes]] = {}
+
+    def encode(self, rooms: list[RoomInfo]) -> bytes:
+        parts = []
+        for room in rooms:
+            if room.role is not None:  # the caller's own: their read position and counts
+                parts.append(RoomSummary.of(room).model_dump_json().encode())
+                continue
+            found = self._shared.get(room.name)
+            if found is None or found[0] != room:
+                found = self._shared[room.name] = (room, RoomSummary.of(room).model_dump_json().encode())
+            parts.append(found[1])
+        return b"[" + b",".join(parts) + b"]"
 
 
 class RoomCreatedReply(RoomSummary):

@@ -49,22 +49,36 @@ class Store(Protocol):
         ...
 
     async def room(self, name: str, user: str | None = None) -> RoomInfo | None:
-        """The room, with ``user``'s role in it; None when it does not exist."""
+        """The room, with ``user``'s role in it; None when it does not exist. A DM's members
+        only for a member; a missing room costs the work of one ``user`` is not a member of."""
         ...
 
     async def find_dm(self, dm_key: str, user: str) -> RoomInfo | None: ...
 
     async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
         """Every public room and every room the user is a member of, by name; archived ones
-        only when asked for. The only listing of rooms: nothing else enumerates them."""
+        only when asked for. With rooms_of and public_rooms, its two halves, the only listing
+        of rooms: nothing else enumerates them."""
+        ...
+
+    async def rooms_of(self, user: str, archived: bool = False) -> list[RoomInfo]:
+        """The rooms the user is a member of, as rooms_for lists them, by name."""
+        ...
+
+    async def public_rooms(self, archived: bool = False) -> list[RoomInfo]:
+        """Every public room as someone who is not a member sees it (no role, nothing read),
+        by name: the same for everyone, so concurrent room lists may share one read."""
         ...
 
     async def update_room(
         self, name: str, topic: str | None = None, archived: bool | None = None
     ) -> None: ...
 
-    async def members(self, room: str) -> list[Member]:
-        """The room's members, owners first, then by name."""
+    async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
+        """The room's members by name (in the database's order of text: SQLite's is by bytes,
+        PostgreSQL's its collation's): those after ``after`` (from the first when None), at
+        most ``limit`` (all when None). A page is a range of an index: a room of any size
+        answers in time bounded by the page."""
         ...
 
     async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
@@ -108,11 +122,12 @@ class Store(Protocol):
         room comes back as (stored message, False) instead of being written twice. One for a
         missing room comes back as UnknownRoomError, one whose author is not a member of the
         room as NotMemberError (checked in the same transaction: a removal that commits first
-        wins), one for an archived room as RoomArchivedError, one whose ``files`` are not all
-        uploads of its author in that room not attached yet as UnknownFileError, one the store
-        refuses for any other reason as MessageRejectedError; none of them fails the rest of
-        the batch. A stored draft's files are attached to it (``StoredMessage.files``, in the
-        order given)."""
+        wins; and checked before the client_msg_id lookup, so a retry by someone who is no
+        longer a member gets nothing back), one for an archived room as RoomArchivedError (to a
+        member only: a non-member's is NotMemberError), one whose ``files`` are not all uploads
+        of its author in that room not attached yet as UnknownFileError, one the store refuses
+        for any other reason as MessageRejectedError; none of them fails the rest of the batch.
+        A stored draft's files are attached to it (``StoredMessage.files``, in the order given)."""
         ...
 
     async def after(self, room: str, after_seq: int, limit: int) -> list[StoredMessage]:

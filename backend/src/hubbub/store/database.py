@@ -93,11 +93,17 @@ class DatabaseStore:
     async def rooms_for(self, user: str | None, archived: bool = False) -> list[RoomInfo]:
         return await self._db.read(rooms.rooms_for, user, archived)
 
+    async def rooms_of(self, user: str, archived: bool = False) -> list[RoomInfo]:
+        return await self._db.read(rooms.rooms_of, user, archived)
+
+    async def public_rooms(self, archived: bool = False) -> list[RoomInfo]:
+        return await self._db.read(rooms.public_rooms, archived)
+
     async def update_room(self, name: str, topic: str | None = None, archived: bool | None = None) -> None:
         await self._db.write(rooms.update_room, name, topic, archived)
 
-    async def members(self, room: str) -> list[Member]:
-        return await self._db.read(rooms.members_of, room)
+    async def members(self, room: str, after: str | None = None, limit: int | None = None) -> list[Member]:
+        return await self._db.read(rooms.members_of, room, after, limit)
 
     async def add_members(self, room: str, users: Sequence[str], role: str = MEMBER) -> list[str]:
         return await self._db.write(rooms.add_members, room, users, role) if users else []

@@ -37,7 +37,9 @@ rooms = Table(
     Column("archived", Flag, nullable=False, server_default=false()),
     Column("dm_key", Text),  # one DM per set of members
     Column("change_head", Int, nullable=False, server_default=text("0")),  # newest change number
+    Column("member_count", Int, nullable=False, server_default=text("0")),  # kept with its members
     Index("hubbub_rooms_created_by", "created_by"),
+    Index("hubbub_rooms_visibility", "visibility"),
     Index(
         "hubbub_rooms_dm_key",
         "dm_key",

@@ -1,5 +1,5 @@
-"""Bounds on what an HTTP request may be (the size of its body, and where a state-changing one
-may come from), and HEAD answered as GET."""
+"""Bounds on what an HTTP request may be (the size of its body, where a state-changing one may
+come from, and no NUL in its path or query), and HEAD answered as GET."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hubbub.contract.text import NUL_REFUSED
 from hubbub.origin import origin_allowed
 
 log = logging.getLogger("hubbub.web")
@@ -29,6 +30,38 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class NoNulInUrl:
+    """A path or query with a NUL in it (``%00``) is refused with 400 before any route sees it
+    (contract/text.py): a path parameter or a query value would take it to the store. WebSockets
+    too, before the handshake."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] in ("http", "websocket") and (
+            "\x00" in scope["path"] or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]
+        ):
+            log.info("refused a %s request with a NUL in its path or query", scope["type"])
+            return _refuse_any(scope, send, 400, NUL_REFUSED)
+        return self.app(scope, receive, send)
+
+
+async def _refuse_any(scope: Scope, send: Send, status: int, detail: str) -> None:
+    """An HTTP answer to an HTTP request or to a WebSocket handshake (where the server can send
+    one: else the handshake is refused with uvicorn's bare 403)."""
+    if scope["type"] == "http":
+        await _refuse(send, status, detail)
+        return
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008, "reason": detail})
+        return
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": body})
 
 
 # The one route whose bodies may be larger: an upload (its own limit, HUBBUB_MAX_UPLOAD_BYTES,

@@ -150,7 +150,7 @@ def append_many(conn: Connection, dialect: Dialect, drafts: Sequence[Draft]) -> 
     for draft in drafts:
         try:
             with savepoint(conn):
-                results.append(_find(conn, draft) or _append_one(conn, draft))
+                results.append(_append_one(conn, draft))
         except AppendError as refused:  # found out after writing: the savepoint undid it
             results.append(refused)
         except Exception as exc:
@@ -172,14 +172,19 @@ def _find(conn: Connection, draft: Draft) -> tuple[StoredMessage, bool] | None:
 
 
 def _append_one(conn: Connection, draft: Draft) -> Appended:
+    # Membership first, before the retry's lookup and before "archived": someone outside the
+    # room (never in it, or removed since) learns nothing of it, not even a message of their own.
     room = run(conn, AUTHOR, room=draft.room, author=draft.author).first()
     if room is None:
         return UnknownRoomError(draft.room)
     archived, member = room
-    if archived:
-        return RoomArchivedError(draft.room)
     if not member:
         return NotMemberError(draft.room)
+    existing = _find(conn, draft)
+    if existing is not None:
+        return existing
+    if archived:
+        return RoomArchivedError(draft.room)
     message = draft.stored(int(run(conn, NEXT_SEQ, room=draft.room).scalar()))
     row = {name: getattr(message, name) for name in INSERT_COLUMNS}
     run(conn, INSERT, **{**row, "mentions": json.dumps(list(message.mentions))})

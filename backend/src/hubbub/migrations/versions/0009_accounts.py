@@ -9,8 +9,8 @@ from alembic import op
 
 from hubbub.migrations.types import Flag, Int
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

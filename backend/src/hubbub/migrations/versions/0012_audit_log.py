@@ -7,8 +7,8 @@ from alembic import op
 
 from hubbub.migrations.types import Int
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
