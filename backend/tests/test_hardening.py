@@ -275,8 +275,9 @@ async def test_a_changed_or_deleted_password_ends_sessions_and_sockets(
     assert login("pat", "first password").status_code == 401
     assert login("pat", "second password").status_code == 200
     assert hubbub_cli(data_dir, "passwd", "nobody", "--password-stdin", stdin="whatever pw\n").returncode != 0
+    # del-user deactivates (issue 24): the name stays taken, its messages stay.
     assert hubbub_cli(data_dir, "del-user", "val").returncode == 0
-    assert await wait_closed(val_socket) == (4401, "credential revoked")
+    assert await wait_closed(val_socket) == (4401, "account deactivated")
     assert httpx.get(f"{server.url}/api/me", cookies={"session": val}).status_code == 401
 
 

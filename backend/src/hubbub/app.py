@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 from hubbub import __version__
 from hubbub.contract.schema import add_websocket_schemas, refuse_nul_in_urls
 from hubbub.logs import install_redaction
-from hubbub.routes import api, bots, chat_ws, errors, files, oidc, ops, rooms, search, tutorial
+from hubbub.routes import admin, api, bots, chat_ws, errors, files, oidc, ops, people, rooms, search, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import UI
@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rooms.router)
     app.include_router(search.router)
     app.include_router(bots.router)
+    app.include_router(people.router)
+    app.include_router(admin.router)
     app.include_router(files.router)
     errors.install(app)
     app.include_router(chat_ws.router)

@@ -34,7 +34,9 @@ _HEADER = re.compile(
     r"(?i)\b(cookie|set-cookie|authorization|proxy-authorization)(['\"]?\s*[:=,]\s*(?:b?['\"])?)([^\r\n'\"]+)"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BOT_TOKEN = re.compile(r"\bhbb_[A-Za-z0-9_-]{8,}")  # chat/bots.py's tokens, wherever they appear
+# chat/bots.py's and people/admin.py's (invitations') tokens, wherever they appear: an
+# invitation's token is in the path of its accept request, which the access log prints.
+_BOT_TOKEN = re.compile(r"\bhb[bi]_[A-Za-z0-9_-]{8,}")
 # What people search for is what is in their rooms: a search's whole query string goes.
 _SEARCH = re.compile(r"(/api/search\?)[^\s\"']*")
 # The tutorial's /items/{id}/ws answer: "Session cookie or query token value is: {credential}".

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 PUBLIC, PRIVATE, DM = "public", "private", "dm"
@@ -312,3 +313,116 @@ class SessionRecord:
     expires_at: float
     credential: str | None = None  # fingerprint of what the session was made from
     admin: bool = False
+
+
+# --- people: accounts, profiles, invitations, the audit log (hubbub/people/)
+# Given every name and display name there is, why a new one may not be used (None: it may):
+# the rule (hubbub/auth/names.py) is the people's, the check runs in the store's transaction.
+Clash = Callable[[Iterable[str]], str | None]
+
+
+class NameUnavailableError(Exception):
+    """The name is taken, or looks like one that is (safe to show)."""
+
+
+class InviteUnusableError(LookupError):
+    """The invitation is used up, expired, revoked, or never existed: one answer for all."""
+
+
+class UnknownInviteError(LookupError):
+    """No open invitation by that id or token (to its admin)."""
+
+
+class SetupDoneError(Exception):
+    """The server has its first admin already."""
+
+
+class LastAdminError(Exception):
+    """The change would leave no active admin."""
+
+
+class ProfileRuleError(ValueError):
+    """A profile field or a password breaks a rule (safe to show)."""
+
+
+class ModeRuleError(Exception):
+    """What was asked does not apply in this auth mode: roles that come from the credential,
+    invitations outside password mode (safe to show)."""
+
+
+class UnknownBotError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """What every worker keeps of an account that has something to keep: a password, a role,
+    a deactivation. ``version`` is the accounts counter when it last changed."""
+
+    name: str
+    password_hash: str | None
+    admin: bool
+    deactivated: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str  # the login name: what mentions, memberships and messages are keyed by
+    display_name: str  # "" when not set: the login name is shown
+    status_emoji: str
+    status_text: str
+    time_zone: str  # an IANA name, "" when not set
+    avatar: str | None  # an uploaded image's file id; None: initials on a colour
+    deactivated: bool
+    bot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    """What a user changes of their profile: None keeps a field as it is, "" clears it."""
+
+    display_name: str | None = None
+    status_emoji: str | None = None
+    status_text: str | None = None
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user as the admin page lists them."""
+
+    name: str
+    display_name: str
+    admin: bool
+    deactivated: bool
+    seen_at: int  # ms since the epoch: last sign-in, connection or request (to a few minutes)
+    password: bool  # has a password (signs in with it)
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: str
+    created_by: str
+    created_at: int  # ms since the epoch
+    expires_at: int
+    uses: int
+    used: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: int  # ms since the epoch
+    actor: str
+    action: str
+    target: str
+    detail: str  # a JSON object
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class BotRecord:
+    name: str
+    revoked: bool
+    created_at: int

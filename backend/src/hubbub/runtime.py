@@ -90,7 +90,7 @@ class Runtime:
         storage = create_file_storage(settings.file_storage_url, settings.data_dir)
         chat = ChatService(settings, store, broker, storage, limiter)
         secret = load_or_create_secret(settings)
-        authenticator = create_authenticator(settings, store, secret)
+        authenticator = create_authenticator(settings, chat.people.accounts, store, secret)
         sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
         runtime = cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
         if settings.auth is AuthMode.OIDC:
@@ -133,10 +133,18 @@ class Runtime:
             await self.oidc.close()
 
     async def _end_revoked(self) -> None:
-        """When the tokens or users file changes, close the sockets whose credential went with
-        it (their sessions are refused from then on too)."""
+        """When the tokens file changes, close the sockets whose credential went with it (their
+        sessions are refused from then on too). Accounts: adopt the users file when it changes,
+        and follow what changed in the database without a word through the broker (the
+        `hubbub` command changed it, or the broker lost the word)."""
+        accounts = self.chat.people.accounts
         while True:
             await asyncio.sleep(self.settings.credential_check_seconds)
+            try:
+                await accounts.adopt_users_file()
+                await accounts.refresh()
+            except Exception as exc:
+                log.warning("cannot follow the accounts: %r", exc)
             if self.authenticator.reload():
                 await self.chat.remember_users(self.authenticator.configured_users())
                 ended = self.chat.kick_if(

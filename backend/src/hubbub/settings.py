@@ -156,7 +156,8 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         default=None,
-        description="https://chat.example.com: where browsers reach Hubbub (the OIDC redirect URI); "
+        description="https://chat.example.com: where browsers reach Hubbub (the OIDC redirect URI, "
+        "invitation links); "
         "default: the request's own scheme and host",
     )
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
@@ -186,6 +187,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="JSON list of host names the server answers to ('*.example.com' for "
         "subdomains, '*' for any); localhost, IP addresses and the allowed origins' hosts always",
+    )
+    password_min_length: int = Field(
+        default=10, ge=8, le=128, description="shortest password a new account or a new password may have"
     )
     login_max_failures: int = Field(default=5, ge=1, description="failed logins before a lockout")
     login_lockout_max_seconds: float = Field(

@@ -1,11 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type MouseEvent } from "react";
 
+import { AdminPage } from "../admin/AdminPage";
 import { api, type RoomSummary, type ServerConfig } from "../api";
 import { Composer } from "../composer/Composer";
 import { MessageList, type Focus, type ScrollPlace } from "../messages/MessageList";
 import { SearchDialog } from "../search/SearchDialog";
 import { MemberPanel } from "../people/MemberPanel";
 import { NewMessageDialog } from "../people/NewMessageDialog";
+import { shownName } from "../people/People";
+import { PersonName } from "../people/PersonName";
+import { ProfileDialog } from "../people/ProfileDialog";
+import { PeopleContext } from "../people/usePeople";
 import { BrowseRooms } from "../rooms/BrowseRooms";
 import { attentionCount, metaOf, newMeta } from "../rooms/Directory";
 import { RoomHeader } from "../rooms/RoomHeader";
@@ -41,7 +46,7 @@ function skipTo(id: string) {
   };
 }
 
-type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | "search" | null;
+type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | "search" | "profile" | "admin" | null;
 
 export function Chat({
   config,
@@ -54,7 +59,9 @@ export function Chat({
   admin: boolean;
   onSignedOut: (reason: string | null) => void;
 }) {
-  const [client, snapshot, notifier] = useChatClient(user);
+  const [client, snapshot, notifier, people] = useChatClient(user);
+  // Anyone's profile changed: names on screen follow.
+  useSyncExternalStore(people.subscribe, people.getVersion);
   const notifications = useSyncExternalStore(notifier.subscribe, notifier.getSnapshot);
   const [chosen, setActive] = useState(() => {
     const fromUrl = new URLSearchParams(window.location.search).get("room");
@@ -251,7 +258,9 @@ export function Chat({
   // Messages written in a room that went away: offered for the room on screen, or discarded.
   const listed = Object.keys(directory).length > 0;
   const stranded = snapshot.outbox.filter((p) => p.failed && p.room !== active && listed && !directory[p.room]);
-  const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
+  // Deactivated people are not offered (their old messages still show them).
+  const mentionable =
+    members.room === active ? [...members.names.filter((n) => n !== me && !people.get(n)?.deactivated), "room"] : [];
   const drafts = useMemo(
     () => new Set(Object.values(snapshot.rooms).filter((r) => r.hasDraft).map((r) => r.name)),
     [snapshot.rooms],
@@ -270,6 +279,7 @@ export function Chat({
   }
 
   return (
+    <PeopleContext.Provider value={people}>
     <div
       className={["chat", membersOpen ? "with-members" : "", drawerOpen ? "drawer-open" : ""].join(" ").trim()}
     >
@@ -335,10 +345,32 @@ export function Chat({
           <NotificationSettings notifier={notifier} />
           <span className="me">
             Signed in as{" "}
-            <strong dir="auto">
-              {me}
+            <strong>
+              <PersonName name={me} />
             </strong>
           </span>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setAccountOpen(false);
+              setDialog("profile");
+            }}
+          >
+            Profile
+          </button>
+          {admin && (
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setAccountOpen(false);
+                setDialog("admin");
+              }}
+            >
+              Admin
+            </button>
+          )}
           <button type="button" className="link" onClick={() => void signOutHere()}>
             Sign out
           </button>
@@ -559,6 +591,7 @@ export function Chat({
             maxUploadBytes={config.max_upload_bytes}
             dropped={dropped}
             members={mentionable}
+            describe={(name) => shownName(name, people.get(name))}
             draft={client.draftOf(active)}
             onDraft={saveDraft}
             onSend={(body, files) => {
@@ -656,7 +689,26 @@ export function Chat({
           dialogClosed("shortcuts");
         }}
       />
+      <ProfileDialog
+        open={dialog === "profile"}
+        me={me}
+        people={people}
+        onClose={() => {
+          dialogClosed("profile");
+        }}
+      />
+      {admin && (
+        <AdminPage
+          open={dialog === "admin"}
+          me={me}
+          config={config}
+          onClose={() => {
+            dialogClosed("admin");
+          }}
+        />
+      )}
     </div>
+    </PeopleContext.Provider>
   );
 }
 

@@ -16,6 +16,7 @@ export function Composer({
   maxUploadBytes,
   dropped,
   members,
+  describe,
   draft,
   onDraft,
   onSend,
@@ -31,6 +32,8 @@ export function Composer({
   dropped?: { files: File[]; n: number };
   /** Who can be @mentioned here (the room's members, and "room" for everyone). */
   members: string[];
+  /** How a member is shown beside their @name (their display name). */
+  describe?: (name: string) => string;
   /** What was typed here before and not sent (kept across room switches and reloads). */
   draft: string;
   onDraft: (text: string) => void;
@@ -72,7 +75,7 @@ export function Composer({
   }, [dropped, box]);
 
   const typed = mentionQuery(text, caret);
-  const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query) : [];
+  const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query, 6, describe) : [];
   const open = suggestions.length > 0;
   const active = Math.min(choice, suggestions.length - 1);
 
@@ -201,6 +204,7 @@ export function Composer({
                 }}
               >
                 {name === "room" ? "@room (everyone here)" : `@${name}`}
+                {name !== "room" && describe && describe(name) !== name && <span className="muted"> {describe(name)}</span>}
               </div>
             ))}
           </div>

@@ -5,6 +5,9 @@ import { isEmojiOnly } from "../emoji/emoji";
 import { EmojiPicker } from "../emoji/EmojiPicker";
 import { Attachments } from "../files/Attachments";
 import { renderBody } from "../markdown";
+import { shownName } from "../people/People";
+import { Avatar, PersonName } from "../people/PersonName";
+import { usePeople, usePerson } from "../people/usePeople";
 import type { ChatMessage, FileRef } from "../socket/protocol";
 import type { Shown } from "./pendingChanges";
 
@@ -45,6 +48,7 @@ export function MessageRow({
   actions: MessageActions;
 }) {
   const { message, saving, deleting } = shown;
+  const author = usePerson(message.author);
   const own = message.author === actions.me && !message.bot;
   const editing = actions.editing === message.seq && own && !message.deleted;
   const [picking, setPicking] = useState(false);
@@ -88,9 +92,8 @@ export function MessageRow({
     <li className={classes} data-seq={message.seq} ref={row}>
       <div className="meta">
         {/* A continued message's name and time are read out, not shown (the time shows on hover). */}
-        <span className={continued ? "author visually-hidden" : "author"} dir="auto">
-          {message.author}
-        </span>
+        {!continued && <Avatar name={message.author} profile={author} />}
+        <PersonName name={message.author} className={continued ? "author visually-hidden" : "author"} />
         {message.bot && !continued && <span className="bot-badge">bot</span>}
         <time
           dateTime={date.toISOString()}
@@ -250,6 +253,7 @@ const FOLD_OVER_REM = 30;
  * highlighter is loaded on first need), a body of only emoji shows large, a long one folds. */
 function Body({ body, mentions }: { body: string; mentions: string[] }) {
   const html = useMemo(() => renderBody(body, mentions), [body, mentions]);
+  const people = usePeople(mentions.filter((name) => name !== "@room"));
   const emojiOnly = useMemo(() => isEmojiOnly(body), [body]);
   const element = useRef<HTMLDivElement>(null);
   const [tall, setTall] = useState(false);
@@ -295,6 +299,19 @@ function Body({ body, mentions }: { body: string; mentions: string[] }) {
       current = false;
     };
   }, [html]);
+
+  // A mention shows the display name, the login name (what was typed) on hover.
+  useLayoutEffect(() => {
+    const node = element.current;
+    if (!node || !people) return;
+    for (const span of node.querySelectorAll<HTMLElement>("span.mention")) {
+      const login = span.dataset.user ?? span.textContent.slice(1);
+      if (login === "room") continue;
+      span.dataset.user = login;
+      span.title = `@${login}`;
+      span.textContent = `@${shownName(login, people.get(login))}`;
+    }
+  });
 
   useLayoutEffect(() => {
     const node = element.current;

@@ -2,6 +2,8 @@ import { useEffect, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type MemberInfo } from "../api";
 import type { RoomMeta } from "../rooms/Directory";
+import { Avatar, PersonName, Status } from "./PersonName";
+import { usePeople } from "./usePeople";
 import { UserPicker } from "./UserPicker";
 
 /** The server lists members by name, a page at a time (the first page is all a panel shows):
@@ -33,6 +35,7 @@ export function MemberPanel({
   const [adding, setAdding] = useState("");
   const [error, setError] = useState<string | null>(null);
   const manages = admin || meta?.owner === me;
+  const people = usePeople(members.map((member) => member.user));
   const fixed = meta?.visibility === "dm";
 
   useEffect(() => {
@@ -78,10 +81,12 @@ export function MemberPanel({
         {members.map((member) => (
           <li key={member.user}>
             <span className={member.online ? "dot online" : "dot"} aria-hidden="true" />
-            <span dir="auto">
-              {member.user}
+            <Avatar name={member.user} profile={people?.get(member.user)} />
+            <span className="member-name">
+              <PersonName name={member.user} />
               {member.role === "owner" && <span className="muted"> (owner)</span>}
               <span className="visually-hidden">{member.online ? ", online" : ", offline"}</span>
+              <Status profile={people?.get(member.user)} />
             </span>
             {member.user !== me && (
               <button

@@ -180,7 +180,7 @@ export class Directory {
   }
 
   onRoomUpdated(frame: Frame<"room_updated">): void {
-    this.patch(frame.room, () => ({ topic: frame.topic, archived: frame.archived }));
+    this.patch(frame.room, () => ({ topic: frame.topic, archived: frame.archived, owner: frame.owner }));
   }
 
   /** A message of a joined room arrived: count it once, if it is new to the user. Returns

@@ -1,6 +1,7 @@
 import { useId, useState, type ReactNode, type SyntheticEvent } from "react";
 
 import { ApiError } from "../api";
+import { PersonName } from "../people/PersonName";
 import { newMeta, type RoomMeta } from "./Directory";
 import { roomLabel } from "./roomLabel";
 import { SECTION_TITLES, sections, type SectionName } from "./sections";
@@ -259,7 +260,7 @@ export function RoomList({
           {users.map((user) => (
             <li key={user}>
               <span className={live ? "dot online" : "dot"} aria-hidden="true" />
-              <span dir="auto">{user}</span>
+              <PersonName name={user} />
               {user === me ? (
                 <span className="muted"> (you)</span>
               ) : (

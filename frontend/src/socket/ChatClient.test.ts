@@ -91,6 +91,10 @@ class FakeEnvironment extends FakeUploads implements ChatEnvironment {
   saveDrafts(value: string): void {
     this.drafts = value;
   }
+  profiles: unknown[] = [];
+  profileChanged(frame: unknown): void {
+    this.profiles.push(frame);
+  }
   get socket(): FakeSocket {
     const socket = this.sockets[this.sockets.length - 1];
     if (!socket) throw new Error("no socket yet");

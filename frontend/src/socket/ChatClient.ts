@@ -51,6 +51,8 @@ export interface ChatEnvironment extends OutboxEnvironment, UploadEnvironment {
   /** Where drafts wait across reloads (browser storage); null keeps them in memory. */
   loadDrafts(): string | null;
   saveDrafts(value: string): void;
+  /** Someone's profile changed, or they were deactivated (people/People.ts keeps them). */
+  profileChanged(frame: Extract<ServerFrame, { type: "profile" }>): void;
 }
 
 export interface LostRoom {
@@ -628,6 +630,9 @@ export class ChatClient {
         break;
       case "room_updated":
         this.directory.onRoomUpdated(frame);
+        break;
+      case "profile":
+        this.env.profileChanged(frame);
         break;
       case "members":
         this.subscriptions.get(frame.room)?.membersChanged();

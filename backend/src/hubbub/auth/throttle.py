@@ -57,6 +57,14 @@ class LoginThrottle:
         if anywhere is not None:
             await self._limiter.failed(anywhere, self._free * 10, min(self._max_lock, NAME_ANYWHERE_MAX_LOCK))
 
+    # Invitation tokens guessed from an address: counted apart from sign-ins, so that a wrong
+    # link an office shares does not lock its address out of signing in.
+    async def invite_wait(self, address: str) -> float:
+        return await self._limiter.locked_for([f"invite:addr:{address}"])
+
+    async def invite_failed(self, address: str) -> None:
+        await self._limiter.failed(f"invite:addr:{address}", self._free * 6, self._max_lock)
+
     async def succeeded(self, name: str | None, address: str) -> None:
         pair, _by_address, anywhere = self._keys(name, address)
         for key in (pair, anywhere):

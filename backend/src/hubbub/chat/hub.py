@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from hubbub.auth.base import Identity
@@ -181,6 +182,16 @@ class Hub:
         for subscriber in tuple(self._all):
             if subscriber.session_id == session_id:
                 subscriber.kick(code, reason)
+
+    def kick_user(self, user: str, code: int, reason: str) -> None:
+        for subscriber in tuple(self._by_user.get(user, ())):
+            subscriber.kick(code, reason)
+
+    def set_admin(self, user: str, admin: bool) -> None:
+        """The user's role changed: their open connections act with the new one from now on."""
+        for subscriber in self._by_user.get(user, ()):
+            if subscriber.identity.admin != admin:
+                subscriber.identity = replace(subscriber.identity, admin=admin)
 
     def kick_all(self, code: int, reason: str) -> None:
         for subscriber in tuple(self._all):

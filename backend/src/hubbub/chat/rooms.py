@@ -342,9 +342,25 @@ class Rooms:
             if name == self._settings.default_room:
                 raise RoomRuleError("the default room cannot be archived")
         await self._store.update_room(name, _one_line(topic) if topic is not None else None, archived)
+        return await self._updated(actor, name)
+
+    async def transfer(self, actor: Identity, name: str, user: str) -> RoomInfo:
+        """Give the room to another of its members (admins only: the admin routes ask); its
+        owner before stays a member."""
+        room = await self._manageable(actor, name)
+        if room.visibility == DM:
+            raise RoomRuleError("a direct message has no owner")
+        if not await self._store.transfer_owner(name, user):
+            raise NotAMemberError(user)
+        return await self._updated(actor, name)
+
+    async def _updated(self, actor: Identity, name: str) -> RoomInfo:
+        """The room as it now is; its members (everyone, for a public room) hear of it."""
         updated = await self._store.room(name, actor.user)
         assert updated is not None
-        frame = encode(RoomUpdated(room=name, topic=updated.topic, archived=updated.archived))
+        frame = encode(
+            RoomUpdated(room=name, topic=updated.topic, archived=updated.archived, owner=updated.owner)
+        )
         if updated.visibility == PUBLIC:
             await self._publish(envelope.Broadcast(frame))
         else:
@@ -356,6 +372,10 @@ class Rooms:
                 updated, topic="", head=0, members=(), last_read=0, unread=0, mentions=0, member_count=0
             )
         return updated
+
+    async def all_rooms(self) -> list[RoomInfo]:
+        """Every room but direct messages (admins manage rooms by name, without reading them)."""
+        return await self._store.all_rooms()
 
     async def find_users(self, prefix: str) -> list[str]:
         return await self._store.find_users(prefix, USERS_PER_LOOKUP)

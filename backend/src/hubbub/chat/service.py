@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from hubbub.limits import Limiter
 from hubbub.model import (
     PUBLIC,
     ROOM_MENTION,
+    AccountState,
     AppendError,
     Draft,
     Found,
@@ -46,6 +48,7 @@ from hubbub.model import (
     UnknownMessageError,
     UnknownRoomError,
 )
+from hubbub.people.service import People
 from hubbub.ratelimit import Allowances
 from hubbub.search.query import SearchQuery, parse
 from hubbub.settings import Settings
@@ -54,6 +57,7 @@ from hubbub.store import Store
 log = logging.getLogger("hubbub.chat")
 
 SEEN_BATCH_SECONDS = 1.0  # users who connected are remembered together, this often
+SEEN_AGAIN_SECONDS = 300.0  # a user's "last seen" is written again after this long (admin page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +112,9 @@ class ChatService:
         self.message_allowance = Allowances(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.join_allowance = Allowances(settings.join_rate_per_second, settings.join_burst)
         self.files = Files(settings, store, storage, self.rooms)
-        self._seen: set[str] = set()
+        self.people = People(settings, store, self._publish, self.rooms, self.bots)
+        self.people.accounts.on_change = self._accounts_changed
+        self._seen: dict[str, float] = {}
         self._unseen: set[str] = set()
         # Connections begun and not yet ended (transport/connection.py), and who waits for none.
         self._live = 0
@@ -119,6 +125,7 @@ class ChatService:
         await self._store.start()
         await self._storage.start()
         await self._store.ensure_room(self.settings.default_room)
+        await self.people.accounts.start()
         await self._broker.start(self._on_payload, self._on_broker_reconnect)
         await self._presence.start()
         self._indexer.sweep()
@@ -269,14 +276,18 @@ class ChatService:
         await self._store.touch_users(names)
 
     async def seen(self, identity: Identity, *, now: bool = False) -> None:
-        """Remember the user (once per worker): they can be found and invited from now on. A
-        sign-in (``now``) writes at once; a connection joins the next batch, so that a wave
-        of reconnecting users costs one write, not one each."""
+        """Remember the user (once per worker, again every SEEN_AGAIN_SECONDS: their "last
+        seen"): they can be found and invited from now on. A sign-in (``now``) writes at once;
+        a connection joins the next batch, so that a wave of reconnecting users costs one
+        write, not one each. A role the credential carries is kept (admin page)."""
         user = identity.user
-        if user in self._seen:
+        self.people.accounts.observe(identity, self._spawn)
+        clock = time.monotonic()
+        if clock - self._seen.get(user, -SEEN_AGAIN_SECONDS) < SEEN_AGAIN_SECONDS and not now:
             return
-        if len(self._seen) < 100_000:
-            self._seen.add(user)
+        if len(self._seen) >= 100_000:
+            self._seen.clear()
+        self._seen[user] = clock
         if now:
             await self._store.touch_users([user])
             return
@@ -290,7 +301,8 @@ class ChatService:
         try:
             await self._store.touch_users(names)
         except Exception as exc:
-            self._seen.difference_update(names)  # tried again when they next connect
+            for name in names:  # tried again when they next connect
+                self._seen.pop(name, None)
             log.warning("could not remember %d users: %r", len(names), exc)
 
     # --- in a room
@@ -470,6 +482,35 @@ class ChatService:
                 self._presence.on_query(item)
             case envelope.SessionEnded(session_id):
                 self._hub.kick_session(session_id, Close.UNAUTHORIZED, "logged out")
+            case envelope.AccountsChanged():
+                self._spawn(self._refresh_accounts(), "hubbub-accounts")
+
+    # --- accounts
+    async def _refresh_accounts(self) -> None:
+        try:
+            await self.people.accounts.refresh()
+        except Exception as exc:  # read again at the next check (HUBBUB_CREDENTIAL_CHECK_SECONDS)
+            log.warning("cannot read the accounts that changed: %r", exc)
+
+    def _accounts_changed(self, states: list[AccountState]) -> None:
+        """Accounts changed (on any worker, or by the `hubbub` command): a deactivated user's
+        sockets close, a new password closes those of the old one, a new role applies to
+        open sockets at once."""
+        accounts = self.people.accounts
+        for state in states:
+            if state.deactivated:
+                self._hub.kick_user(state.name, Close.UNAUTHORIZED, "account deactivated")
+        active = {state.name: state for state in states if not state.deactivated}
+        if not active:
+            return
+        self._hub.kick_if(
+            lambda s: s.user in active and not accounts.current(s.identity),
+            Close.UNAUTHORIZED,
+            "credential revoked",
+        )
+        if accounts.source == "hubbub":
+            for state in active.values():
+                self._hub.set_admin(state.name, state.admin)
 
     async def _dispatch_from_store(self, room: str, seq: int) -> None:
         try:

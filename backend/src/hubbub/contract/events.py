@@ -10,7 +10,7 @@ from typing import Annotated, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubbub.model import Delete, Edit, FileInfo, MessageChange, React, StoredMessage
+from hubbub.model import Delete, Edit, FileInfo, MessageChange, Profile, React, StoredMessage
 
 ErrorCode = Literal[
     "invalid_json",
@@ -276,12 +276,42 @@ class RoomAdded(Event):
 
 
 class RoomUpdated(Event):
-    """The room's topic changed, or it was archived (read-only) or taken out of the archive."""
+    """The room's topic changed, it was archived (read-only) or taken out of the archive, or
+    an admin gave it another owner."""
 
     type: Literal["room_updated"] = "room_updated"
     room: str
     topic: str
     archived: bool
+    owner: str | None
+
+
+class ProfileEvent(Event):
+    """Someone's profile changed, or they were deactivated or reactivated (every JSON
+    connection hears of it: names are shown everywhere)."""
+
+    type: Literal["profile"] = "profile"
+    user: str  # the login name
+    display_name: str  # "" when not set: show the login name
+    status_emoji: str
+    status_text: str
+    time_zone: str  # IANA, "" when not set
+    avatar_url: str | None  # an uploaded image; null: initials on a colour from the login name
+    deactivated: bool
+    bot: bool
+
+    @classmethod
+    def of(cls, profile: Profile, avatar_url: str | None) -> ProfileEvent:
+        return cls(
+            user=profile.name,
+            display_name=profile.display_name,
+            status_emoji=profile.status_emoji,
+            status_text=profile.status_text,
+            time_zone=profile.time_zone,
+            avatar_url=avatar_url,
+            deactivated=profile.deactivated,
+            bot=profile.bot,
+        )
 
 
 class MembersChanged(Event):
@@ -325,6 +355,7 @@ ServerEvent = Annotated[
     | RoomCreated
     | RoomAdded
     | RoomUpdated
+    | ProfileEvent
     | MembersChanged
     | Removed
     | MessageUpdated

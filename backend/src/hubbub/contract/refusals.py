@@ -16,20 +16,28 @@ from hubbub.contract.events import ErrorCode
 from hubbub.model import (
     MAX_REACTION_KINDS,
     Forbidden,
+    InviteUnusableError,
+    LastAdminError,
     MessageRejectedError,
+    ModeRuleError,
     NameTakenError,
+    NameUnavailableError,
     NotAMemberError,
     NotMemberError,
+    ProfileRuleError,
     ReadBeyondHeadError,
     RoomArchivedError,
     RoomFullError,
     RoomLimitError,
     RoomRuleError,
     SearchQueryError,
+    SetupDoneError,
     StorageUnavailableError,
     StoreUnavailableError,
     TooManyReactionsError,
+    UnknownBotError,
     UnknownFileError,
+    UnknownInviteError,
     UnknownMessageError,
     UnknownRoomError,
     UnknownUserError,
@@ -91,6 +99,21 @@ ANSWERS: dict[type[Exception], Answer] = {
     RoomLimitError: Answer(429, "rate_limited", _said),
     ReadBeyondHeadError: Answer(400, "invalid_message", lambda exc, _a: f"seq: {exc}"),
     SearchQueryError: Answer(400, "invalid_message", _said),
+    # people (hubbub/people/): a used-up, expired, revoked or made-up invitation read alike
+    InviteUnusableError: Answer(
+        404,
+        "invalid_message",
+        lambda _e, _a: "this invitation is not valid: it may have expired, been used up or been revoked",
+    ),
+    UnknownInviteError: Answer(404, "invalid_message", lambda _e, _a: "no such open invitation"),
+    NameUnavailableError: Answer(409, "invalid_message", _said),
+    ProfileRuleError: Answer(400, "invalid_message", _said),
+    SetupDoneError: Answer(
+        409, "forbidden", lambda _e, _a: "this server has its first admin already: sign in"
+    ),
+    LastAdminError: Answer(409, "forbidden", lambda _e, _a: "that would leave no active admin"),
+    ModeRuleError: Answer(409, "forbidden", _said),
+    UnknownBotError: Answer(404, "invalid_message", lambda _e, _a: "no such bot"),
     # A file the asker may not read, or not attach, is a file nobody uploaded.
     UnknownFileError: Answer(
         404, "unknown_file", lambda exc, _a: f"no file {str(exc.args[0] if exc.args else '')[:64]!r}"

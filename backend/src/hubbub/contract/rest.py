@@ -72,6 +72,9 @@ class ServerConfig(_Reply):
     version: str  # Hubbub's version
     schema_version: str  # the database schema's revision (Alembic's) this server runs on
     logout_url: str | None  # where signing out sends the browser; null: back to the sign-in form
+    setup_needed: bool  # a password-mode server with no account yet: the first visitor makes the admin
+    role_source: Literal["hubbub", "tokens", "provider", "nobody"]  # who decides who is an admin
+    password_min_length: int
 
 
 class SessionInfo(_Reply):
@@ -200,6 +203,7 @@ class SignInError(StrEnum):
     NAME_TAKEN = "name_taken"  # another account of the provider already has this user name
     NAME_INVALID = "name_invalid"  # the account's user name is not one Hubbub can use
     EMAIL_DOMAIN = "email_domain"  # no verified email address in an allowed domain
+    DEACTIVATED = "deactivated"  # an admin deactivated the account bound to this one
     NOT_CONFIGURED = "not_configured"  # this server does not sign in through a provider
     SERVER_ERROR = "server_error"  # Hubbub itself failed (its database): try again
 
@@ -215,3 +219,103 @@ class Problem(_Reply):
 BODY_ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": Problem, "description": "the body could not be decoded"},
 }
+
+
+# --- people: sign-up, profiles (docs/protocol.md, "People and administration")
+class NewAccount(_Request):
+    """A name and a password: for the first admin (POST /api/setup) and an invitee."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class NewInvite(_Request):
+    uses: Annotated[int, Field(ge=1, le=1000)] = 1
+    expires_in_seconds: Annotated[int, Field(ge=60, le=90 * 24 * 3600)] = 7 * 24 * 3600
+
+
+class InviteReply(_Reply):
+    id: str  # revokes it (DELETE /api/invites/{id}); the token itself is shown only once
+    created_by: str
+    created_at: int  # ms since the epoch
+    expires_at: int
+    uses: int
+    used: int
+
+
+class InviteCreated(InviteReply):
+    token: str
+    url: str  # the link to hand the invitee
+
+
+class ProfileReply(_Reply):
+    user: str  # the login name
+    display_name: str  # "" when not set: show the login name
+    status_emoji: str
+    status_text: str
+    time_zone: str  # IANA, "" when not set
+    avatar_url: str | None  # an uploaded image; null: initials on a colour from the login name
+    deactivated: bool
+    bot: bool
+
+
+class ProfileChangeBody(_Request):
+    """What to change; a field left out stays as it is, "" clears it."""
+
+    display_name: Annotated[str, Field(max_length=64)] | None = None
+    status_emoji: Annotated[str, Field(max_length=32)] | None = None
+    status_text: Annotated[str, Field(max_length=400)] | None = None
+    time_zone: Annotated[str, Field(max_length=64)] | None = None
+
+
+# --- administration
+class AdminUser(_Reply):
+    name: str
+    display_name: str
+    admin: bool
+    deactivated: bool
+    last_seen: int  # ms since the epoch: last sign-in, connection or request (to within minutes)
+    online: bool
+    password: bool  # signs in with a password
+
+
+class RoleBody(_Request):
+    admin: bool
+
+
+class NewBot(_Request):
+    name: UserName
+
+
+class BotToken(_Reply):
+    name: str
+    token: str  # shown only now
+
+
+class AdminBot(_Reply):
+    name: str
+    revoked: bool
+    created_at: int
+    rooms: list[str]
+
+
+class AdminRoom(_Reply):
+    name: str
+    visibility: Literal["public", "private"]
+    owner: str | None
+    member_count: int
+    archived: bool
+
+
+class OwnerBody(_Request):
+    user: UserName
+
+
+class AuditReply(_Reply):
+    id: int
+    at: int  # ms since the epoch
+    actor: str
+    action: str  # user.admin, user.member, user.deactivate, user.reactivate, invite.create, ...
+    target: str
+    detail: dict[str, object]
+    address: str

@@ -8,16 +8,24 @@ from typing import Protocol
 
 from hubbub.model import (
     MEMBER,
+    AccountState,
     Appended,
+    AuditEntry,
+    BotRecord,
+    Clash,
     Draft,
     FileRecord,
     Found,
+    Invite,
     Member,
     MessageChange,
     NewRoom,
+    Profile,
+    ProfileChange,
     RoomInfo,
     SessionRecord,
     StoredMessage,
+    UserRecord,
 )
 from hubbub.search.query import SearchQuery
 
@@ -217,6 +225,119 @@ class Store(Protocol):
     async def get_session(self, session_id: str) -> SessionRecord | None: ...
     async def delete_session(self, session_id: str) -> None: ...
 
+    # --- accounts (hubbub/people/): every change to one is numbered by the accounts counter
+    async def accounts_version(self) -> int:
+        """The accounts counter: it moves with every change to an account."""
+        ...
+
+    async def account_states(self, since: int) -> list[AccountState]:
+        """Accounts changed after counter value ``since`` (0: every account ever changed), in
+        the order they changed."""
+        ...
+
+    async def account(self, name: str) -> AccountState | None: ...
+
+    async def has_passwords(self) -> bool:
+        """Whether any account has a password (else a password-mode server is new)."""
+        ...
+
+    async def create_account(
+        self,
+        name: str,
+        password_hash: str,
+        *,
+        admin: bool,
+        clash: Clash,
+        invite_hash: str | None = None,
+        first: bool = False,
+    ) -> AccountState:
+        """A new password account, in one transaction serialized with every other account
+        change: through an invitation (spending one of its uses: of two accepting a single-use
+        one, one wins) or as the first (while no account has a password). The name may not be
+        anyone's name or display name, nor one ``clash`` objects to. Raises
+        InviteUnusableError, SetupDoneError, NameUnavailableError, writing nothing."""
+        ...
+
+    async def set_password(self, name: str, password_hash: str, *, create: bool, admin: bool | None) -> bool:
+        """Set the password (and role unless None) and reactivate; with ``create`` the account
+        is made if missing. False when missing and not to be made."""
+        ...
+
+    async def adopt_users(self, entries: dict[str, tuple[str, bool, str]]) -> list[str]:
+        """Adopt the users file (name -> (hash, admin, fingerprint of its line)): lines new or
+        changed since last adopted are written in; accounts adopted from lines now gone are
+        deactivated, without a password. Returns the names changed."""
+        ...
+
+    async def set_admin(self, name: str, admin: bool) -> AccountState | None:
+        """Raises UnknownUserError, LastAdminError; None when it was so already."""
+        ...
+
+    async def record_role(self, name: str, admin: bool) -> bool:
+        """Keep the role a credential carries (for the admin page); True when it changed."""
+        ...
+
+    async def set_deactivated(self, name: str, deactivated: bool) -> AccountState | None:
+        """Deactivating ends every session of the user in the same transaction. Raises
+        UnknownUserError, LastAdminError; None when it was so already."""
+        ...
+
+    async def users_listing(self) -> list[UserRecord]:
+        """Every user but bots, by name."""
+        ...
+
+    # --- profiles
+    async def profiles(self, names: Sequence[str]) -> list[Profile]:
+        """Those of the names the store knows (bots too)."""
+        ...
+
+    async def update_profile(self, name: str, change: ProfileChange, clash: Clash) -> Profile:
+        """Raises UnknownUserError, NameUnavailableError (a display name that is, or looks
+        like, someone else's name or display name: checked in a transaction serialized with
+        every other)."""
+        ...
+
+    # --- invitations
+    async def create_invite(
+        self, invite_id: str, token_hash: str, created_by: str, expires_at: int, uses: int
+    ) -> Invite: ...
+
+    async def open_invites(self) -> list[Invite]:
+        """Invitations not used up, expired or revoked, oldest first."""
+        ...
+
+    async def revoke_invite(self, invite_id: str | None, token_hash: str | None) -> bool:
+        """False when no open invitation has that id or token hash."""
+        ...
+
+    # --- the audit log
+    async def record(self, actor: str, action: str, target: str, detail: str, address: str) -> None: ...
+
+    async def audit_log(self, before: int | None, limit: int) -> list[AuditEntry]:
+        """Entries with id < before (all when None), newest first."""
+        ...
+
+    # --- for admins
+    async def bot_list(self) -> list[BotRecord]: ...
+
+    async def create_bot(self, name: str, token_hash: str, clash: Clash) -> None:
+        """Raises NameUnavailableError when a bot or user has the name, or one like it."""
+        ...
+
+    async def rotate_bot(self, name: str, token_hash: str) -> bool:
+        """A new token (the old one stops working; a revoked bot works again); False when no
+        such bot."""
+        ...
+
+    async def all_rooms(self) -> list[RoomInfo]:
+        """Every room but direct messages, by name (for admins)."""
+        ...
+
+    async def transfer_owner(self, room: str, user: str) -> bool:
+        """False when the user is not a member of the room."""
+        ...
+
+    # --- accounts of identity providers (auth mode oidc)
     async def bound_user(self, issuer: str, subject: str) -> str | None:
         """The user name an identity provider's account (its issuer and subject) is bound to."""
         ...

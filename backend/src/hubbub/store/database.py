@@ -11,21 +11,29 @@ from sqlalchemy import Connection
 
 from hubbub.model import (
     MEMBER,
+    AccountState,
     Appended,
+    AuditEntry,
+    BotRecord,
+    Clash,
     Draft,
     FileRecord,
     Found,
+    Invite,
     Member,
     MessageChange,
     NewRoom,
+    Profile,
+    ProfileChange,
     RoomInfo,
     SessionRecord,
     StoredMessage,
+    UserRecord,
 )
 from hubbub.search.query import SearchQuery
 from hubbub.store.dialect import Dialect
 from hubbub.store.search.base import SearchIndex
-from hubbub.store.work import files, identities, messages, people, rooms, search
+from hubbub.store.work import accounts, files, identities, messages, people, profiles, rooms, search
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -209,6 +217,101 @@ class DatabaseStore:
 
     async def delete_session(self, session_id: str) -> None:
         await self._db.write(people.delete_session, session_id)
+
+    # --- accounts
+    async def accounts_version(self) -> int:
+        return await self._db.read(accounts.accounts_version)
+
+    async def account_states(self, since: int) -> list[AccountState]:
+        return await self._db.read(accounts.account_states, since)
+
+    async def account(self, name: str) -> AccountState | None:
+        return await self._db.read(accounts.account, name)
+
+    async def has_passwords(self) -> bool:
+        return await self._db.read(accounts.has_passwords)
+
+    async def create_account(
+        self,
+        name: str,
+        password_hash: str,
+        *,
+        admin: bool,
+        clash: Clash,
+        invite_hash: str | None = None,
+        first: bool = False,
+    ) -> AccountState:
+        return await self._db.write(
+            accounts.create_account,
+            name,
+            password_hash,
+            admin=admin,
+            clash=clash,
+            invite_hash=invite_hash,
+            first=first,
+        )
+
+    async def set_password(self, name: str, password_hash: str, *, create: bool, admin: bool | None) -> bool:
+        return await self._db.write(accounts.set_password, name, password_hash, create=create, admin=admin)
+
+    async def adopt_users(self, entries: dict[str, tuple[str, bool, str]]) -> list[str]:
+        return await self._db.write(accounts.adopt, entries)
+
+    async def set_admin(self, name: str, admin: bool) -> AccountState | None:
+        return await self._db.write(accounts.set_admin, name, admin)
+
+    async def record_role(self, name: str, admin: bool) -> bool:
+        return await self._db.write(accounts.record_role, name, admin)
+
+    async def set_deactivated(self, name: str, deactivated: bool) -> AccountState | None:
+        return await self._db.write(accounts.set_deactivated, name, deactivated)
+
+    async def users_listing(self) -> list[UserRecord]:
+        return await self._db.read(accounts.listing)
+
+    # --- profiles
+    async def profiles(self, names: Sequence[str]) -> list[Profile]:
+        return await self._db.read(profiles.profiles, names) if names else []
+
+    async def update_profile(self, name: str, change: ProfileChange, clash: Clash) -> Profile:
+        return await self._db.write(profiles.update_profile, name, change, clash)
+
+    # --- invitations
+    async def create_invite(
+        self, invite_id: str, token_hash: str, created_by: str, expires_at: int, uses: int
+    ) -> Invite:
+        return await self._db.write(
+            accounts.create_invite, invite_id, token_hash, created_by, expires_at, uses
+        )
+
+    async def open_invites(self) -> list[Invite]:
+        return await self._db.read(accounts.open_invites)
+
+    async def revoke_invite(self, invite_id: str | None, token_hash: str | None) -> bool:
+        return await self._db.write(accounts.revoke_invite, invite_id, token_hash)
+
+    # --- the audit log
+    async def record(self, actor: str, action: str, target: str, detail: str, address: str) -> None:
+        await self._db.write(accounts.record, actor, action, target, detail, address)
+
+    async def audit_log(self, before: int | None, limit: int) -> list[AuditEntry]:
+        return await self._db.read(accounts.audit_log, before, limit)
+
+    # --- for admins
+    async def bot_list(self) -> list[BotRecord]:
+        return await self._db.read(accounts.bot_list)
+
+    async def create_bot(self, name: str, token_hash: str, clash: Clash) -> None:
+        await self._db.write(accounts.create_bot, name, token_hash, clash)
+
+    async def rotate_bot(self, name: str, token_hash: str) -> bool:
+        return await self._db.write(accounts.rotate_bot, name, token_hash)
+
+    async def all_rooms(self) -> list[RoomInfo]:
+        return await self._db.read(rooms.all_rooms)
+
+    async def transfer_owner(self, room: str, user: str) -> bool:
+        return await self._db.write(rooms.transfer_owner, room, user)
 
     # --- accounts of identity providers (auth mode oidc)
     async def bound_user(self, issuer: str, subject: str) -> str | None:

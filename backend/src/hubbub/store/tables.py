@@ -98,11 +98,60 @@ members = Table(
     Index("hubbub_members_user", "user"),
 )
 
+# Everyone the chat knows of: signed in, connected, configured, or made here. Password users'
+# hashes live here (the users file is adopted into it); ``admin`` is every user's role, written
+# by Hubbub or copied from the credential, depending on the mode (hubbub/people/roles.py).
 users = Table(
     "hubbub_users",
     metadata,
     Column("name", Text, primary_key=True),
     Column("seen_at", Int, nullable=False),
+    Column("password_hash", Text),
+    Column("admin", Flag, nullable=False, server_default=false()),
+    Column("deactivated_at", Int),
+    Column("created_at", Int),
+    Column("file_entry", Text),  # fingerprint of the users-file line last adopted
+    Column("version", Int, nullable=False, server_default=text("0")),  # counters.accounts then
+    Column("display_name", Text, nullable=False, server_default=text("''")),
+    Column("status_emoji", Text, nullable=False, server_default=text("''")),
+    Column("status_text", Text, nullable=False, server_default=text("''")),
+    Column("time_zone", Text, nullable=False, server_default=text("''")),
+    Column("avatar", Text),  # an uploaded image's file id; None: initials on a colour
+    Index("hubbub_users_version", "version"),
+)
+
+# Numbers that only go up: "accounts" is bumped by every change to an account (role, password,
+# deactivation), in the transaction that makes it, so workers read what changed since.
+counters = Table(
+    "hubbub_counters",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Int, nullable=False, server_default=text("0")),
+)
+
+invites = Table(
+    "hubbub_invites",
+    metadata,
+    Column("id", Text, primary_key=True),  # shown in the list; the token itself is not kept
+    Column("token_hash", Text, nullable=False, unique=True),  # SHA-256 of the token
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Int, nullable=False),
+    Column("expires_at", Int, nullable=False),
+    Column("uses", Int, nullable=False),
+    Column("used", Int, nullable=False, server_default=text("0")),
+    Column("revoked_at", Int),
+)
+
+audit = Table(
+    "hubbub_audit",
+    metadata,
+    Column("id", Int, primary_key=True, autoincrement=True),
+    Column("at", Int, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False, server_default=text("''")),
+    Column("detail", Text, nullable=False, server_default=text("'{}'")),  # JSON object
+    Column("address", Text, nullable=False, server_default=text("''")),
 )
 
 # One row per mention of a user (or @room) by a message: what the mention counts read.

@@ -296,3 +296,28 @@ def mark_read(conn: Connection, room: str, user: str, seq: int) -> int | None:
     """Up to seq, never down; None when the user is not a member."""
     found = run(conn, MARK_READ, room=room, user=user, seq=seq).scalar()
     return None if found is None else int(found)
+
+
+# --- for admins: every room but direct messages (who talks to whom is not theirs to list)
+ALL_ROOMS = Statement(
+    select(*_ROOM_COLUMNS[:6], null(), null(), r.member_count).where(r.visibility != DM).order_by(r.name)
+)
+SET_OWNER = Statement(update(rooms).where(r.name == bindparam("name")).values(created_by=bindparam("user")))
+SET_ROLE = Statement(update(members).where(_in_room, m.user == _user).values(role=bindparam("role")))
+DEMOTE_OWNERS = Statement(
+    update(members).where(_in_room, m.role == OWNER, m.user != _user).values(role=MEMBER)
+)
+
+
+def all_rooms(conn: Connection) -> list[RoomInfo]:
+    return [_info(conn, row) for row in run(conn, ALL_ROOMS).rows]
+
+
+def transfer_owner(conn: Connection, room: str, user: str) -> bool:
+    """Make a member the room's owner (the owner before stays a member); False when the user
+    is not a member."""
+    if run(conn, SET_ROLE, room=room, user=user, role=OWNER).rowcount != 1:
+        return False
+    run(conn, DEMOTE_OWNERS, room=room, user=user)
+    run(conn, SET_OWNER, name=room, user=user)
+    return True

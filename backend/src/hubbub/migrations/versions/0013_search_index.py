@@ -14,8 +14,8 @@ from alembic import op
 
 from hubbub.migrations.types import Int
 
-revision = "0009"
-down_revision = "0008"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
