@@ -570,4 +570,5 @@ def test_a_data_directory_made_by_add_user_is_private(tmp_path: Path) -> None:
     made = hubbub_cli(data, "add-user", "ada", "--password-stdin", stdin="long enough pw\n")
     assert made.returncode == 0, made.stderr
     assert data.stat().st_mode & 0o777 == 0o700
-    assert (data / "users").stat().st_mode & 0o777 == 0o600
+    # Password users live in the database (issue 24), made private too.
+    assert (data / "hubbub.db").stat().st_mode & 0o777 == 0o600
