@@ -641,7 +641,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** History */
+        /**
+         * History
+         * @description A page of history, oldest first: the newest messages (or those before ``before``), the
+         *     oldest after ``after``, or those around ``around`` (a search hit's seq, among them).
+         */
         get: operations["history_api_rooms__room__messages_get"];
         put?: never;
         /**
@@ -649,6 +653,27 @@ export interface paths {
          * @description Post as a bot (Authorization: Bearer <bot token>).
          */
         post: operations["post_message_api_rooms__room__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Messages matching ``q`` in the rooms the caller may read, newest first, each with where
+         *     it matches.
+         */
+        get: operations["search_api_search_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1008,6 +1033,8 @@ export interface components {
         HistoryPage: {
             /** Has More */
             has_more: boolean;
+            /** Has Newer */
+            has_newer: boolean;
             /** Messages */
             messages: components["schemas"]["MessageEvent"][];
             /** Room */
@@ -1655,6 +1682,22 @@ export interface components {
              * @enum {string}
              */
             type: "room_updated";
+        };
+        /** SearchHit */
+        SearchHit: {
+            /** Marks */
+            marks: [
+                number,
+                number
+            ][];
+            message: components["schemas"]["MessageEvent"];
+        };
+        /** SearchPage */
+        SearchPage: {
+            /** Hits */
+            hits: components["schemas"]["SearchHit"][];
+            /** Next Before */
+            next_before: number | null;
         };
         /**
          * Send
@@ -4243,6 +4286,8 @@ export interface operations {
         parameters: {
             query?: {
                 before?: number | null;
+                after?: number | null;
+                around?: number | null;
                 limit?: number;
             };
             header?: never;
@@ -4262,7 +4307,7 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryPage"];
                 };
             };
-            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            /** @description more than one of before, after and around; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4399,6 +4444,69 @@ export interface operations {
                 };
             };
             /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search_api_search_get: {
+        parameters: {
+            query: {
+                q: string;
+                room?: string | null;
+                before?: number | null;
+                limit?: number;
+                /** @description minutes east of UTC, for dates */
+                utc_offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description the query cannot be searched for; detail says why; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description over HUBBUB_SEARCHES_PER_MINUTE */
             429: {
                 headers: {
                     [name: string]: unknown;
