@@ -151,7 +151,8 @@ def test_an_image_opened_alone_is_under_the_sandbox(
     assert all("default-src 'none'" in violation for violation in contexts), contexts
 
 
-def test_a_non_members_direct_link_gets_404(browser: Browser, target: Target) -> None:
+def test_a_non_members_direct_link_gets_404(browser: Browser, team_target: Target) -> None:
+    target = team_target  # a private room: people sign in as themselves
     alice = open_as(browser, target.url, "alice-private")
     secret = f"vault-{re.sub('[^a-z0-9]', '', alice.url)[-6:]}"
     made = alice.request.post(f"{target.url}/api/rooms", data={"name": secret, "visibility": "private"})
