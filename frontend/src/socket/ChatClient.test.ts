@@ -591,6 +591,29 @@ describe("ChatClient unread and mentions", () => {
     expect(client.getSnapshot().directory.general).toMatchObject({ unread: 2 });
   });
 
+  it("a list answered after frames that came while it was read keeps them", async () => {
+    const { env, client } = connected();
+    let answer: (rooms: RoomSummary[]) => void = () => undefined;
+    env.fetchRooms = () => new Promise((resolve) => (answer = resolve));
+    const refreshed = client.refreshDirectory();
+    // The server read the list (ops up to seq 4, and no "fresh" yet), then these went out.
+    env.socket.serve({ type: "room_added", room: "fresh", visibility: "private", topic: "", owner: "alice", members: [] });
+    env.socket.serve({ type: "unread", room: "fresh", seq: 3, count: 3, mentions: 0 });
+    env.socket.serve({ type: "unread", room: "ops", seq: 4, count: 4, mentions: 0 }); // in the list already
+    env.socket.serve({ type: "unread", room: "ops", seq: 6, count: 2, mentions: 1 });
+    answer([summary("general"), summary("ops", { head: 4, unread: 4 })]);
+    await refreshed;
+    const rooms = client.getSnapshot().directory;
+    expect(rooms.fresh).toMatchObject({ member: true, unread: 3 });
+    expect(rooms.ops).toMatchObject({ unread: 6, mentions: 1, countedUpTo: 6 });
+    // Once answered, nothing more is kept for it: a later list stands as it is.
+    env.socket.serve({ type: "unread", room: "ops", seq: 7, count: 1, mentions: 0 });
+    env.fetchRooms = () => Promise.resolve([summary("general"), summary("ops", { head: 7, unread: 7 })]);
+    await client.refreshDirectory();
+    expect(client.getSnapshot().directory.ops).toMatchObject({ unread: 7 });
+    expect(client.getSnapshot().directory.fresh).toBeUndefined();
+  });
+
   it("counts every unread direct message for the title, and mentions elsewhere", async () => {
     const { client, env } = connected();
     env.rooms = [summary("general", { unread: 9, mentions: 1 }), summary("dm-1", { visibility: "dm", unread: 2 })];

@@ -295,9 +295,9 @@ export class ChatClient {
   // --- the room list
   /** The rooms the server listed (GET /api/rooms), replacing what was known; messages that
    * arrived meanwhile (past the listed head) are counted on top. */
-  setDirectory(rooms: RoomMeta[]): void {
+  setDirectory(rooms: RoomMeta[], mark?: number): void {
     this.batch(() => {
-      this.directory.replace(rooms);
+      this.directory.replace(rooms, mark);
       for (const subscription of this.subscriptions.values()) {
         const view = subscription.view;
         if (view.name === this.shown && view.readMark === null && view.joined) {
@@ -310,11 +310,13 @@ export class ChatClient {
 
   /** Fetch the list again: on every (re)connection, and when counts cannot be worked out here. */
   async refreshDirectory(): Promise<void> {
+    const mark = this.directory.listing();
     try {
       const rooms = await this.env.fetchRooms();
-      this.setDirectory(rooms.map(metaOf));
+      this.setDirectory(rooms.map(metaOf), mark);
     } catch {
       // unreachable for now: the next connection fetches it again
+      this.directory.abandon(mark);
     }
   }
 
