@@ -99,6 +99,12 @@ ServerFactory = Callable[..., HubbubServer]
 SHARED_DEFAULTS = {
     "HUBBUB_ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS": "100000",
     "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",
+    # A shared server's users are the same in every test of the module: what their allowances
+    # had left would depend on how fast the tests before ran (an edit refused as rate_limited
+    # on a quick machine). Tests of the limits start servers of their own.
+    "HUBBUB_RATE_LIMIT_BURST": "100000",
+    "HUBBUB_JOIN_BURST": "100000",
+    "HUBBUB_SEARCHES_PER_MINUTE": "100000",
 }
 
 

@@ -267,6 +267,30 @@ async def test_resume_sends_exactly_what_was_missed(chat: tuple[ChatService, Hel
     task.cancel()
 
 
+async def test_a_resume_sends_the_missed_changes_before_anything_newer(
+    chat: tuple[ChatService, HeldBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, broker = chat
+    await post(service, broker, "m1", "m2")
+    first = (await service.messages_after("general", 0, 1))[0]
+    await service.change(Identity("bob"), "general", first.id, Edit("m1 edited"))  # change 1
+    read = service.messages_after
+
+    async def read_after_a_new_post(*args: Any, **kwargs: Any) -> Any:
+        # A message stored after 'joined' went out and before the catch-up read the store.
+        monkeypatch.setattr(service, "messages_after", read)
+        await post(service, broker, "late")
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(service, "messages_after", read_after_a_new_post)
+    client, task = await connect(service, "ann")
+    client.command(type="join", room="general", after=2, changes_after=0)
+    await client.wait_for(1)
+    sent = [(f["type"], f.get("body")) for f in client.sent if f["type"] in {"message", "message_updated"}]
+    assert sent == [("message_updated", "m1 edited"), ("message", "late")]
+    task.cancel()
+
+
 async def test_leaving_stops_delivery_and_bad_input_keeps_the_session(
     chat: tuple[ChatService, HeldBroker],
 ) -> None:

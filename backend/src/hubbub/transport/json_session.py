@@ -176,9 +176,14 @@ class JsonSession:
         if isinstance(item, CatchUp):
             if item.check and not await self._still_member(item.room):
                 return
-            if (fill := self.rooms.catch_up(item.room)) is not None:
+            # A join's messages up to the head it read, then the changes to them, then anything
+            # newer: everything a resume sends comes before a message posted after the client
+            # was told it had joined (reading to the store's head first sent that one ahead).
+            if (fill := self.rooms.catch_up(item.room, item.head)) is not None:
                 await self._fill(fill)
                 await self._fill_changes(item.room)
+                if item.head is not None and (rest := self.rooms.catch_up(item.room)) is not None:
+                    await self._fill(rest)
             return
         for _ in range(MOST_STEPS):
             action = decide(item, self.rooms, self.changes)
@@ -378,7 +383,9 @@ class JsonSession:
                 )
             )
         )
-        self.conn.offer(CatchUp(command.room))
+        # Changes to catch up on go before messages newer than the head read (CatchUp.head).
+        head = joined.head if changes < joined.changes else None
+        self.conn.offer(CatchUp(command.room, head=head))
 
     def _leave(self, room: str) -> None:
         if not self.rooms.leave(room):
