@@ -15,6 +15,12 @@ from playwright.sync_api import Browser, Page, expect
 from ui import say, sign_in
 
 PASSWORD = "a long enough secret"
+# A 2x2 teal PNG: small enough to write here, any image becomes a 256-pixel square.
+TEAL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73"
+    "0000001649444154789c636468686060606062606060606000000baa0104e73d"
+    "139e0000000049454e44ae426082"
+)
 
 
 def check(page: Page, screen: str) -> None:
@@ -101,6 +107,14 @@ def test_a_profile_change_is_seen_live_by_another_browser(
     dialog.get_by_label("Status", exact=True).fill("on the beach")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog.get_by_role("status")).to_have_text("Saved: everyone sees it now.")
+    # A picture is saved as it is picked: Ann sees it beside his message, the server's square.
+    dialog.get_by_label("Picture").set_input_files(
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": TEAL_PNG}]
+    )
+    expect(dialog.get_by_role("button", name="Remove picture")).to_be_visible()
+    picture = row.locator("img.avatar")
+    expect(picture).to_have_attribute("src", re.compile(rf"^/api/users/{bob_name}/avatar\?v="))
+    ann.wait_for_function("img => img.complete && img.naturalWidth === 256", arg=picture.element_handle())
     # Ann's page follows without a reload: the display name, the login name on hover.
     author = row.locator(".author")
     expect(author).to_have_text(f"Bobby {suffix}")
@@ -209,7 +223,7 @@ def test_the_admin_page_by_keyboard_only_and_axe_clean(browser: Browser, start_s
                 expect(admin.get_by_role("cell", name="private", exact=True)).to_be_visible()
                 tab_to(page, "Archive #ops")
             if tab == "Audit log":
-                expect(admin.get_by_role("cell", name="user.reactivate").first).to_be_visible()
+                expect(admin.get_by_role("cell", name="reactivated", exact=True).first).to_be_visible()
             check(page, f"admin {tab}, {where}")
             tab_to(page, tab, backwards=True)
         page.keyboard.press("Escape")

@@ -49,6 +49,8 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
         "operations": [
             accepting("/api/dms", "400", "403", "404", "429"),
             accepting("/api/me/profile", "400", "409"),
+            accepting("/api/me/avatar", "413", "422", "429"),
+            accepting("/api/users/{name}/avatar", "404"),
             accepting("/api/setup", "400", "409"),
             accepting("/api/invites/{token}/accept", "400", "404", "409", "429"),
             accepting("/api/invites", "403", "409"),

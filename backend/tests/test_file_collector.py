@@ -25,6 +25,7 @@ from hubbub.model import (
     FileRecord,
     StoredMessage,
     UnknownFileError,
+    UnknownUserError,
     UploadRefusedError,
 )
 from hubbub.store import Store
@@ -238,3 +239,31 @@ async def test_the_quota_holds_under_concurrent_uploads(store: Store, storage: L
     assert sum(isinstance(t, FileRecord) for t in tries) == 5
     assert all(isinstance(t, FileRecord | UploadRefusedError) for t in tries)
     assert await store.uploads_size("bob") == 500
+
+
+async def test_an_avatar_is_kept_while_its_owner_shows_it(store: Store, storage: LocalStorage) -> None:
+    clock = Clock()
+    collector = FileCollector(store, storage, unattached_seconds=DAY, clock=clock)
+    await store.touch_users(["ann"])
+    first, second = (hashlib.sha256(content).hexdigest() for content in (b"ann, 2025", b"ann, 2026"))
+    for content, digest in ((b"ann, 2025", first), (b"ann, 2026", second)):
+        spooled = storage.staging / uuid.uuid4().hex
+        spooled.write_bytes(content)
+        await storage.put(digest, spooled)
+    assert (await store.set_avatar("ann", first)).avatar == first
+    clock.now += GRACE_SECONDS + 1
+    assert (await collector.collect()).blobs == 1  # the second: nobody shows it yet
+    assert stored(storage, first) and not stored(storage, second)
+
+    spooled = storage.staging / uuid.uuid4().hex
+    spooled.write_bytes(b"ann, 2026")
+    await storage.put(second, spooled)
+    await store.set_avatar("ann", second)  # a new one: the old one is named by nobody
+    clock.now += GRACE_SECONDS + 1
+    assert (await collector.collect()).blobs == 1
+    assert stored(storage, second) and not stored(storage, first)
+
+    assert (await store.set_avatar("ann", None)).avatar is None  # initials again
+    assert (await collector.collect()).blobs == 1 and not stored(storage, second)
+    with pytest.raises(UnknownUserError):
+        await store.set_avatar("nobody", second)

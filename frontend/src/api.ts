@@ -85,6 +85,19 @@ export const api = {
   profiles: (names: string[]) => unwrap(client.GET("/api/profiles", { params: { query: { name: names } } })),
   profile: (name: string) => unwrap(client.GET("/api/users/{name}", { params: { path: { name } } })),
   updateProfile: (change: ProfileChange) => unwrap(client.PATCH("/api/me/profile", { body: change })),
+  /** Your avatar: the server keeps the middle square of the image (PNG, JPEG, GIF or WebP). */
+  setAvatar: (image: Blob) =>
+    unwrap(
+      client.PUT("/api/me/avatar", {
+        body: { file: "" },
+        bodySerializer: () => {
+          const form = new FormData();
+          form.append("file", image, image instanceof File ? image.name : "avatar");
+          return form;
+        },
+      }),
+    ),
+  removeAvatar: () => unwrap(client.DELETE("/api/me/avatar")),
   // --- administration (admins)
   invites: () => unwrap(client.GET("/api/invites")),
   createInvite: (uses: number, expiresInSeconds: number) =>

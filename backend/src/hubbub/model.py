@@ -373,7 +373,7 @@ class Profile:
     status_emoji: str
     status_text: str
     time_zone: str  # an IANA name, "" when not set
-    avatar: str | None  # an uploaded image's file id; None: initials on a colour
+    avatar: str | None  # the digest of an uploaded avatar in the file storage; None: initials on a colour
     deactivated: bool
     bot: bool
 

@@ -215,6 +215,9 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         default=32_000_000, ge=1, description="the most pixels an image may decode to, all frames together"
     )
+    avatar_changes_per_minute: float = Field(
+        default=6.0, gt=0, description="avatar uploads per user (each one decodes an image)"
+    )
     unattached_upload_seconds: float = Field(
         default=24 * 3600, gt=0, description="an upload never attached to a message is deleted after this"
     )

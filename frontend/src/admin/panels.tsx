@@ -490,6 +490,25 @@ export function RoomsPanel() {
 }
 
 // --- the audit log
+/** What each audit action code means, in words (the code itself on hover, and for one this
+ * page does not know yet). */
+const ACTIONS: Record<string, string> = {
+  "setup.first_admin": "made the first admin",
+  "invite.create": "made an invitation",
+  "invite.revoke": "revoked an invitation",
+  "invite.accept": "signed up through an invitation",
+  "user.admin": "made an admin",
+  "user.member": "made a member (no longer admin)",
+  "user.deactivate": "deactivated",
+  "user.reactivate": "reactivated",
+  "bot.create": "made a bot",
+  "bot.rotate": "gave a bot a new token",
+  "bot.revoke": "revoked a bot",
+  "room.archive": "archived a room",
+  "room.unarchive": "unarchived a room",
+  "room.owner": "gave a room a new owner",
+};
+
 export function AuditPanel() {
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [more, setMore] = useState(true);
@@ -524,7 +543,7 @@ export function AuditPanel() {
             <tr key={entry.id}>
               <td>{date(entry.at)}</td>
               <td dir="auto">{entry.actor}</td>
-              <td>{entry.action}</td>
+              <td title={entry.action}>{ACTIONS[entry.action] ?? entry.action}</td>
               <td dir="auto">{entry.target}</td>
               <td>{entry.address}</td>
             </tr>

@@ -41,7 +41,17 @@ export function ProfileDialog({
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const first = useRef<HTMLInputElement>(null);
-  const ids = { title: useId(), name: useId(), emoji: useId(), status: useId(), zone: useId(), error: useId() };
+  const ids = {
+    title: useId(),
+    name: useId(),
+    emoji: useId(),
+    status: useId(),
+    zone: useId(),
+    picture: useId(),
+    error: useId(),
+  };
+  const picker = useRef<HTMLInputElement>(null);
+  const [picturing, setPicturing] = useState(false);
   // The profile as loaded, and what the user typed over it: typing before it arrives is kept,
   // and Save waits for it (else it would clear the fields not filled in yet).
   const [found, setFound] = useState<Form | null>(null);
@@ -94,6 +104,23 @@ export function ProfileDialog({
     }
   }
 
+  /** A picture is saved as soon as it is picked (or removed): it is not part of the form. */
+  async function changePicture(image: File | null) {
+    setPicturing(true);
+    setSaved(false);
+    try {
+      const now = image ? await api.setAvatar(image) : await api.removeAvatar();
+      people.apply(now);
+      setError(null);
+      setSaved(true);
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught.message : "The server could not be reached; try again.");
+    } finally {
+      setPicturing(false);
+      if (picker.current) picker.current.value = "";
+    }
+  }
+
   const field = (key: keyof typeof form) => ({
     value: form[key],
     onChange: (e: { target: { value: string } }) => {
@@ -127,6 +154,26 @@ export function ProfileDialog({
               You sign in as <strong dir="auto">{me}</strong>; mentions use @{me}.
             </p>
           </div>
+        </div>
+        <label htmlFor={ids.picture}>Picture</label>
+        <div className="row">
+          <input
+            id={ids.picture}
+            ref={picker}
+            type="file"
+            accept="image/png,image/jpeg,image/gif,image/webp"
+            disabled={picturing}
+            aria-describedby={error ? ids.error : undefined}
+            onChange={(e) => {
+              const image = e.target.files?.[0];
+              if (image) void changePicture(image);
+            }}
+          />
+          {profile?.avatar_url && (
+            <button type="button" className="link" disabled={picturing} onClick={() => void changePicture(null)}>
+              Remove picture
+            </button>
+          )}
         </div>
         <label htmlFor={ids.name}>Display name</label>
         <input id={ids.name} ref={first} maxLength={32} autoComplete="nickname" placeholder={me} {...field("display_name")} />

@@ -116,6 +116,34 @@ class Files:
         log.info("%s uploaded %s (%s, %d bytes) into %s", actor.user, info.id, info.type, info.size, room)
         return info
 
+    async def avatar(self, body: AsyncIterator[bytes], content_type: str | None) -> str:
+        """Make an avatar of the form's image (files/images.py: avatar) and put it in the
+        storage; returns its digest, for the profile to name. Raises UploadRefusedError (413:
+        larger than HUBBUB_MAX_UPLOAD_BYTES; 422: not an image of the four formats, or one too
+        large to decode), UploadFormError, StorageUnavailableError."""
+        settings = self._settings
+        largest = settings.max_upload_bytes
+        too_large = f"an image may have at most {largest} bytes (HUBBUB_MAX_UPLOAD_BYTES)"
+        spooled = await spool_upload(body, content_type, self.storage.staging, largest, too_large)
+        leftovers = [spooled.path]
+        try:
+            made = None
+            if sniff(spooled.head) in IMAGE_TYPES:
+                async with self._decoding:
+                    made = await asyncio.to_thread(
+                        images.avatar, spooled.path, self.storage.staging, settings.max_image_pixels
+                    )
+            if made is None:
+                raise UploadRefusedError(422, "an avatar is a PNG, JPEG, GIF or WebP image")
+            leftovers.append(made)
+            digest, _ = await asyncio.to_thread(_digest, made)
+            await self.storage.put(digest, made)
+        finally:
+            for path in leftovers:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        return digest
+
     async def readable(self, actor: Identity | None, file_id: str) -> FileRecord:
         """The file, if the actor may download it (Rooms.file_readable); UnknownFileError
         otherwise, the same as for an id nobody uploaded."""

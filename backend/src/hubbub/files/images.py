@@ -7,7 +7,8 @@
   for the whole room), XMP, comments or text chunks, and no bytes that are not the image (a
   polyglot's HTML or archive rides along nowhere); the colour profile stays;
 - an animation keeps its frames and timing; its thumbnail is its first frame;
-- a thumbnail, at most THUMBNAIL_SIDE pixels on its longer side, as WebP.
+- a thumbnail, at most THUMBNAIL_SIDE pixels on its longer side, as WebP;
+- an avatar: the middle square of the first frame, AVATAR_SIDE pixels wide, as WebP.
 
 A decompression bomb (a small file that decodes to gigapixels) is refused before any pixel is
 decoded: HUBBUB_MAX_IMAGE_PIXELS counts every frame. Anything that is not one of the four
@@ -27,6 +28,7 @@ from hubbub.model import UploadRefusedError
 
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 THUMBNAIL_SIDE = 640
+AVATAR_SIDE = 256
 JPEG_QUALITY = 90
 WEBP_QUALITY = 90
 THUMBNAIL_QUALITY = 80
@@ -69,6 +71,35 @@ def process(source: Path, staging: Path, max_pixels: int) -> Processed | None:
         _remove(image_path, thumbnail_path)  # not an image of ours, or broken: an attachment
         return None
     return Processed(kind, width, height, image_path, thumbnail_path)
+
+
+def avatar(source: Path, staging: Path, max_pixels: int) -> Path | None:
+    """A square avatar (AVATAR_SIDE pixels, WebP, the middle of the image, upright, its first
+    frame, no metadata) made from the image in ``source``; None when it is not an image of the
+    four formats that decodes. Raises UploadRefusedError (422) as ``process`` does. Blocks."""
+    target = staging / f"{source.name}.avatar"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source, formats=list(FORMATS)) as opened:
+                _frames_within(opened, max_pixels)
+                opened.seek(0)
+                first = ImageOps.exif_transpose(opened.copy())
+                has_alpha = first.mode in ("RGBA", "LA", "PA") or "transparency" in first.info
+                first = first.convert("RGBA" if has_alpha else "RGB")
+                square = ImageOps.fit(first, (AVATAR_SIDE, AVATAR_SIDE), Image.Resampling.LANCZOS)
+                square.info = {}
+                square.save(target, "WEBP", quality=THUMBNAIL_QUALITY)
+    except UploadRefusedError:
+        _remove(target)
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        _remove(target)
+        raise UploadRefusedError(422, _bomb(max_pixels)) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        _remove(target)
+        return None
+    return target
 
 
 def _bomb(max_pixels: int) -> str:

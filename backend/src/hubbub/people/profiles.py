@@ -59,7 +59,7 @@ def checked(change: ProfileChange) -> ProfileChange:
 
 
 def frame(profile: Profile) -> str:
-    return encode(ProfileEvent.of(profile, avatar_url(profile.avatar)))
+    return encode(ProfileEvent.of(profile, avatar_url(profile)))
 
 
 class Profiles:
@@ -81,6 +81,13 @@ class Profiles:
         someone else's name or display name), UnknownUserError."""
         change = checked(change)
         profile = await self._store.update_profile(user, change, clash(change.display_name or user))
+        await self.announce(profile)
+        return profile
+
+    async def set_avatar(self, user: str, digest: str | None) -> Profile:
+        """The user's avatar is the stored image of that digest (None: initials again); every
+        open client hears of it. Raises UnknownUserError."""
+        profile = await self._store.set_avatar(user, digest)
         await self.announce(profile)
         return profile
 

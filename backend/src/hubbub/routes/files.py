@@ -24,7 +24,7 @@ from hubbub.files import FileStorage
 from hubbub.files.names import content_disposition
 from hubbub.files.ranges import UnsatisfiableRangeError, byte_range
 from hubbub.files.upload import FIELD
-from hubbub.model import FileInfo, UnknownFileError
+from hubbub.model import UnknownFileError
 from hubbub.routes.deps import CallerDep, ChatDep
 from hubbub.routes.rooms import signed_in
 
@@ -117,7 +117,7 @@ async def download(
     kind, disposition = (
         (info.type, "inline") if info.image and info.type in INLINE_TYPES else (OCTETS, "attachment")
     )
-    return await serve(request, chat.files.storage, record.digest, info, kind, disposition, info.name)
+    return await serve(request, chat.files.storage, record.digest, info.id, kind, disposition, info.name)
 
 
 @router.get("/files/{file_id}/thumbnail", responses=DOWNLOAD_RESPONSES, response_class=Response)
@@ -130,7 +130,7 @@ async def thumbnail(
         raise UnknownFileError(file_id)
     name = record.info.name.rsplit(".", 1)[0] + ".webp"
     return await serve(
-        request, chat.files.storage, record.thumbnail, record.info, THUMBNAIL_TYPE, "inline", name
+        request, chat.files.storage, record.thumbnail, record.info.id, THUMBNAIL_TYPE, "inline", name
     )
 
 
@@ -138,15 +138,17 @@ async def serve(
     request: Request,
     storage: FileStorage,
     digest: str,
-    info: FileInfo,
+    file_id: str,
     kind: str,
     disposition: str,
     name: str,
 ) -> Response:
+    """The stored bytes of ``digest`` as ``kind``; ``file_id`` names them in a 404 and the log
+    line when the storage has lost them."""
     size = await storage.size(digest)
     if size is None:
-        log.error("the bytes of file %s (%s) are missing from the file storage", info.id, digest)
-        raise UnknownFileError(info.id)
+        log.error("the bytes of file %s (%s) are missing from the file storage", file_id, digest)
+        raise UnknownFileError(file_id)
     etag = f'"{digest}"'
     headers = {
         "ETag": etag,

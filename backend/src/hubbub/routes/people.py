@@ -33,6 +33,7 @@ from hubbub.routes.deps import (
     client_address,
     too_many,
 )
+from hubbub.routes.files import DOWNLOAD_RESPONSES, THUMBNAIL_TYPE, UPLOAD_BODY, serve
 
 log = logging.getLogger("hubbub.people")
 router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
@@ -46,7 +47,7 @@ def profile_reply(profile: Profile) -> ProfileReply:
         status_emoji=profile.status_emoji,
         status_text=profile.status_text,
         time_zone=profile.time_zone,
-        avatar_url=avatar_url(profile.avatar),
+        avatar_url=avatar_url(profile),
         deactivated=profile.deactivated,
         bot=profile.bot,
     )
@@ -102,6 +103,61 @@ async def change_profile(body: ProfileChangeBody, chat: ChatDep, caller: CallerD
     change = ProfileChange(body.display_name, body.status_emoji, body.status_text, body.time_zone)
     await chat.seen(caller, now=True)  # a user of a mode without accounts is known from here on
     return profile_reply(await chat.people.profiles.change(caller.user, change))
+
+
+# --- avatars
+@router.put(
+    "/me/avatar",
+    openapi_extra={"requestBody": UPLOAD_BODY},
+    responses={
+        400: {"model": Problem, "description": "an unreadable Content-Length"},
+        413: {"model": Problem, "description": "larger than HUBBUB_MAX_UPLOAD_BYTES"},
+        422: {"model": Problem, "description": "not a form with one image, or an image too large to decode"},
+        429: {"model": Problem, "description": "more than HUBBUB_AVATAR_CHANGES_PER_MINUTE"},
+        503: {"model": Problem, "description": "the store or the file storage is unavailable"},
+    },
+)
+async def set_avatar(request: Request, runtime: RuntimeDep, caller: CallerDep) -> ProfileReply:
+    """Your avatar (multipart/form-data, field `file`: a PNG, JPEG, GIF or WebP image). What
+    everyone sees, at once, is its middle square, 256 pixels wide, made anew: nothing of the
+    file but its pixels is kept."""
+    if caller is None:
+        raise HTTPException(401, "sign in first")
+    per_minute = runtime.settings.avatar_changes_per_minute
+    if wait := await runtime.limiter.take(f"avatar:{caller.user}", per_minute):
+        raise too_many(wait, "too many avatar changes")
+    chat = runtime.chat
+    digest = await chat.files.avatar(request.stream(), request.headers.get("content-type"))
+    await chat.seen(caller, now=True)  # a user of a mode without accounts is known from here on
+    profile = await chat.people.profiles.set_avatar(caller.user, digest)
+    log.info("%s changed their avatar", caller.user)
+    return profile_reply(profile)
+
+
+@router.delete("/me/avatar")
+async def remove_avatar(chat: ChatDep, caller: CallerDep) -> ProfileReply:
+    """Back to initials on a colour."""
+    if caller is None:
+        raise HTTPException(401, "sign in first")
+    await chat.seen(caller, now=True)
+    return profile_reply(await chat.people.profiles.set_avatar(caller.user, None))
+
+
+@router.get(
+    "/users/{name}/avatar",
+    responses={**DOWNLOAD_RESPONSES, 404: {"model": Problem, "description": "no such user, or no avatar"}},
+    response_class=Response,
+)
+async def avatar(name: UserName, request: Request, chat: ChatDep, caller: CallerDep) -> Response:
+    """Someone's avatar (anyone signed in), served as files are (docs/protocol.md, "Files")."""
+    if caller is None:
+        raise HTTPException(401, "sign in first")
+    found = await chat.people.profiles.one(name)
+    if found is None or found.avatar is None:
+        raise HTTPException(404, "no avatar")
+    return await serve(
+        request, chat.files.storage, found.avatar, f"avatar:{name}", THUMBNAIL_TYPE, "inline", f"{name}.webp"
+    )
 
 
 # --- invitations

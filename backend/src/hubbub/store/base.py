@@ -297,6 +297,12 @@ class Store(Protocol):
         every other)."""
         ...
 
+    async def set_avatar(self, name: str, digest: str | None) -> Profile:
+        """The user's avatar is the image of that digest in the file storage (None: initials);
+        the digest counts as named for the file collector from then on. Raises
+        UnknownUserError."""
+        ...
+
     # --- invitations
     async def create_invite(
         self, invite_id: str, token_hash: str, created_by: str, expires_at: int, uses: int

@@ -276,6 +276,9 @@ class DatabaseStore:
     async def update_profile(self, name: str, change: ProfileChange, clash: Clash) -> Profile:
         return await self._db.write(profiles.update_profile, name, change, clash)
 
+    async def set_avatar(self, name: str, digest: str | None) -> Profile:
+        return await self._db.write(profiles.set_avatar, name, digest)
+
     # --- invitations
     async def create_invite(
         self, invite_id: str, token_hash: str, created_by: str, expires_at: int, uses: int

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, unio
 
 from hubbub.model import FileInfo, FileRecord, UnknownFileError, UploadRefusedError
 from hubbub.store.dialect import Dialect
-from hubbub.store.tables import files
+from hubbub.store.tables import files, users
 from hubbub.store.work.sql import Statement, run
 
 f = files.c
@@ -167,6 +167,7 @@ REFERENCED = Statement(
     union(
         select(f.digest.label("d")).where(f.digest.in_(bindparam("digests", expanding=True))),
         select(f.thumbnail.label("d")).where(f.thumbnail.in_(bindparam("digests", expanding=True))),
+        select(users.c.avatar.label("d")).where(users.c.avatar.in_(bindparam("digests", expanding=True))),
     )
 )
 
@@ -177,5 +178,5 @@ def drop_unattached(conn: Connection, before_ms: int) -> list[str]:
 
 
 def referenced(conn: Connection, digests: Sequence[str]) -> set[str]:
-    """Those of the digests some file (or its thumbnail) still names."""
+    """Those of the digests some file (or its thumbnail), or someone's avatar, still names."""
     return {str(d) for d in run(conn, REFERENCED, digests=list(digests)).scalars()}

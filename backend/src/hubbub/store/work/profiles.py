@@ -87,3 +87,16 @@ def update_profile(conn: Connection, name: str, change: ProfileChange, clash: Cl
     found = profile(conn, name)
     assert found is not None
     return found
+
+
+SET_AVATAR = Statement(update(users).where(u.name == bindparam("name")).values(avatar=bindparam("avatar")))
+
+
+def set_avatar(conn: Connection, name: str, digest: str | None) -> Profile:
+    """The user's avatar is now the image of that digest in the file storage (None: initials on
+    a colour again). Raises UnknownUserError."""
+    if run(conn, SET_AVATAR, name=name, avatar=digest).rowcount != 1:
+        raise UnknownUserError([name])
+    found = profile(conn, name)
+    assert found is not None
+    return found
