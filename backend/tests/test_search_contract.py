@@ -236,10 +236,10 @@ async def test_only_rooms_the_reader_may_read(store: Store) -> None:
             ["plans for the vault"] if reader in ("olga", "mike") else []
         ), reader
         assert await bodies(store, reader, "in:nosuch plans") == [], reader
-        assert await bodies(store, reader, "from:olga") == expected, reader
+        assert sorted(await bodies(store, reader, "from:olga")) == sorted(expected), reader
     await post(store, "vault", "mike", "@olga look", mentions=("olga",))
     await post(store, "town", "mike", "@room look", mentions=("@room",))
-    assert await bodies(store, "olga", "is:mentioned") == ["@room look", "@olga look"]
+    assert sorted(await bodies(store, "olga", "is:mentioned")) == ["@olga look", "@room look"]  # two rooms
     assert await bodies(store, "rita", "is:mentioned") == ["@room look"]
     assert await bodies(store, "nina", "is:mentioned") == []  # @room is its members, not readers
     assert await bodies(store, "mike", "is:mentioned") == []  # his own
