@@ -6,7 +6,6 @@ the messages are now (edited, deleted); newest first, page after page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,10 @@ from hubbub.search.query import parse
 from hubbub.store import Store
 from hubbub.store import database as store_database
 from tests.conftest import fresh_database
-from tests.stores import create_store
+from tests.stores import create_store, store, store_url
 from tests.test_migrations import load_legacy
+
+__all__ = ["store", "store_url"]  # fixtures
 
 # Every message of the corpus by its key, posted in this order by alice in the public room.
 CORPUS = {
@@ -109,23 +110,6 @@ EXPECTED = {
 }
 # Raw FTS5 and tsquery syntax, typed: searched for as text, never interpreted.
 ABUSE = ["*", "-", "-*", "AND", "NOT ok", "a OR b", "(", ")", "NEAR(", ":", "'", "\\", "%", "_", "&|!"]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hubbub.db'}"
-        return
-    async with fresh_database(request.getfixturevalue("postgres_url")) as url:
-        yield url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    instance = create_store(store_url)
-    await instance.start()
-    yield instance
-    await instance.close()
 
 
 async def post(

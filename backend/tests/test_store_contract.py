@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -29,9 +27,10 @@ from hubbub.store import (
     UnknownMessageError,
     UnknownRoomError,
 )
-from tests.conftest import fresh_database
 from tests.services import poison_messages
-from tests.stores import create_store
+from tests.stores import store, store_url
+
+__all__ = ["store", "store_url"]  # fixtures
 
 
 async def append(
@@ -56,23 +55,6 @@ async def open_room(store: Store, name: str) -> None:
     """A public room whose members are the authors these tests post as."""
     await store.ensure_room(name)
     await store.add_members(name, AUTHORS)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'hubbub.db'}"
-    else:
-        async with fresh_database(request.getfixturevalue("postgres_url")) as url:
-            yield url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    instance = create_store(store_url)
-    await instance.start()
-    yield instance
-    await instance.close()
 
 
 async def test_rooms(store: Store) -> None:

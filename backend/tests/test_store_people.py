@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -22,28 +21,12 @@ from hubbub.model import (
 )
 from hubbub.people.accounts import clash
 from hubbub.store import Store
-from tests.conftest import fresh_database
-from tests.stores import create_store
+from tests.stores import create_store, store, store_url
+
+__all__ = ["store", "store_url"]  # fixtures
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 LATER = int((time.time() + 3600) * 1000)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'hubbub.db'}"
-    else:
-        async with fresh_database(request.getfixturevalue("postgres_url")) as url:
-            yield url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    instance = create_store(store_url)
-    await instance.start()
-    yield instance
-    await instance.close()
 
 
 @pytest.fixture
