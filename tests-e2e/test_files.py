@@ -98,7 +98,7 @@ def test_a_pasted_image_shows_for_the_other_browser(browser: Browser, target: Ta
 def test_several_files_at_once_and_each_is_served_safely(browser: Browser, target: Target, room: str) -> None:
     alice = open_as(browser, target.url, "alice-cards", room)
     bob = open_as(browser, target.url, "bob-cards", room)
-    alice.locator("input[type=file]").set_input_files(
+    alice.get_by_test_id("file-picker").set_input_files(
         [
             {"name": "photo.png", "mimeType": "image/png", "buffer": png(64, 48, "green")},
             {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"meeting notes\n"},
@@ -136,7 +136,7 @@ def test_an_image_opened_alone_is_under_the_sandbox(
     (sandbox; default-src 'none'): the browser's own image page may not even style itself.
     Nothing of the app's policy is tripped."""
     alice = open_as(browser, target.url, "alice-alone", room)
-    alice.locator("input[type=file]").set_input_files(
+    alice.get_by_test_id("file-picker").set_input_files(
         [{"name": "alone.png", "mimeType": "image/png", "buffer": png(64, 48, "green")}]
     )
     alice.locator("#composer-box").press("Enter")
@@ -159,7 +159,7 @@ def test_a_non_members_direct_link_gets_404(browser: Browser, team_target: Targe
     assert made.ok, made.text()
     alice.goto(f"{target.url}/?room={secret}")
     expect(alice.get_by_role("heading", level=2, name=re.compile(secret))).to_be_visible()
-    alice.locator("input[type=file]").set_input_files(
+    alice.get_by_test_id("file-picker").set_input_files(
         [{"name": "plan.png", "mimeType": "image/png", "buffer": png(50, 50, "purple")}]
     )
     alice.locator("#composer-box").press("Enter")
@@ -188,7 +188,7 @@ def test_uploads_wait_in_the_outbox_while_the_server_is_away(
     alice = open_as(browser, target.url, "alice-outbox", name)
     target.stop()
     expect(alice.get_by_test_id("connection-status")).not_to_have_text("Connected")
-    alice.locator("input[type=file]").set_input_files(
+    alice.get_by_test_id("file-picker").set_input_files(
         [
             {"name": "later.png", "mimeType": "image/png", "buffer": png(30, 20, "yellow")},
             {"name": "later.txt", "mimeType": "text/plain", "buffer": b"written offline"},

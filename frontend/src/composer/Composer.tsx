@@ -259,6 +259,7 @@ export function Composer({
         <input
           ref={filePicker}
           type="file"
+          data-testid="file-picker"
           multiple
           hidden
           aria-hidden="true"
