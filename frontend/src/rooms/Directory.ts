@@ -96,7 +96,8 @@ type Heard =
   | { kind: "unread"; frame: Frame<"unread"> }
   | { kind: "added"; room: RoomMeta }
   | { kind: "removed"; room: string }
-  | { kind: "left"; room: string };
+  | { kind: "left"; room: string }
+  | { kind: "updated"; frame: Frame<"room_updated"> };
 
 export class Directory {
   private current: Record<string, RoomMeta> = {};
@@ -104,7 +105,8 @@ export class Directory {
   /** What was heard since the oldest list still being fetched began (`heardBase` is the
    * position of its first entry), and where in it each list being fetched began. A list read
    * by the server before a frame went out, and answered after it arrived, would otherwise
-   * undo it: a room made meanwhile gone, the counts of its first messages lost. */
+   * undo it: a room made meanwhile gone, the counts of its first messages lost, a room taken
+   * out of the archive still archived. */
   private heard: Heard[] = [];
   private heardBase = 0;
   private readonly listings = new Map<number, number>(); // mark -> where it began in `heard`
@@ -162,7 +164,8 @@ export class Directory {
       if (item.kind === "unread") this.countUnread(item.frame);
       else if (item.kind === "added") this.merge(item.room);
       else if (item.kind === "removed") this.drop(item.room);
-      else this.quit(item.room);
+      else if (item.kind === "left") this.quit(item.room);
+      else this.update(item.frame);
     }
   }
 
@@ -246,6 +249,11 @@ export class Directory {
   }
 
   onRoomUpdated(frame: Frame<"room_updated">): void {
+    this.hear({ kind: "updated", frame });
+    this.update(frame);
+  }
+
+  private update(frame: Frame<"room_updated">): void {
     this.patch(frame.room, () => ({ topic: frame.topic, archived: frame.archived, owner: frame.owner }));
   }
 

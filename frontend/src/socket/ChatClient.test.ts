@@ -601,10 +601,12 @@ describe("ChatClient unread and mentions", () => {
     env.socket.serve({ type: "unread", room: "fresh", seq: 3, count: 3, mentions: 0 });
     env.socket.serve({ type: "unread", room: "ops", seq: 4, count: 4, mentions: 0 }); // in the list already
     env.socket.serve({ type: "unread", room: "ops", seq: 6, count: 2, mentions: 1 });
-    answer([summary("general"), summary("ops", { head: 4, unread: 4 })]);
+    env.socket.serve({ type: "room_updated", room: "ops", topic: "back", archived: false, owner: null }); // out of the archive
+    answer([summary("general"), summary("ops", { head: 4, unread: 4, archived: true })]);
     await refreshed;
     const rooms = client.getSnapshot().directory;
     expect(rooms.fresh).toMatchObject({ member: true, unread: 3 });
+    expect(rooms.ops).toMatchObject({ archived: false, topic: "back" });
     expect(rooms.ops).toMatchObject({ unread: 6, mentions: 1, countedUpTo: 6 });
     // Once answered, nothing more is kept for it: a later list stands as it is.
     env.socket.serve({ type: "unread", room: "ops", seq: 7, count: 1, mentions: 0 });
