@@ -92,7 +92,14 @@ async def measure(server_name: str, clients: int, top: int) -> None:
         )
     else:
         os.environ.setdefault("HUBBUB_DATA_DIR", tempfile.mkdtemp(prefix="hubbub-idle-"))
-        os.environ.update({"HUBBUB_MAX_CONNECTIONS_PER_ADDRESS": "100000", "HUBBUB_LOG_LEVEL": "warning"})
+        os.environ.update(
+            {
+                "HUBBUB_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+                "HUBBUB_MAX_MEMBERS_PER_ROOM": "1000000",
+                "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "1000000000",
+                "HUBBUB_LOG_LEVEL": "warning",
+            }
+        )
         from hubbub.cli import load_settings, uvicorn_options
 
         options = uvicorn_options(load_settings())

@@ -62,9 +62,9 @@ def _integrity_of_all(result: dict[str, Any], tries: list[dict[str, Any]]) -> st
     return " / ".join(str(sum(t[key] for t in runs)) for key in ("lost", "duplicates", "out_of_order"))
 
 
-# Sections other benchmark scripts write into the same file (bench/durability.py): a new report
-# of bench/run.py keeps them as they are.
-KEPT_SECTIONS = ("## Where the time and the memory go", "## Durability")
+# Sections written by other benchmark scripts (bench/durability.py) or by hand (the reconnect
+# storm's runs, bench/README.md) into the same file: a new report of bench/run.py keeps them.
+KEPT_SECTIONS = ("## Where the time and the memory go", "## Durability", "## Whole company")
 
 
 def kept_sections(path: Path) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -39,6 +40,10 @@ NO_LIMITS = {
     "HUBBUB_RATE_LIMIT_BURST": "1000000000",
     "HUBBUB_MAX_CONNECTIONS_PER_USER": "100000",
     "HUBBUB_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+    "HUBBUB_MAX_MEMBERS_PER_ROOM": "1000000",
+    "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "1000000000",
+    "HUBBUB_JOIN_RATE_PER_SECOND": "1000000000",
+    "HUBBUB_JOIN_BURST": "1000000000",
     "HUBBUB_LOG_LEVEL": "warning",
 }
 
@@ -152,7 +157,14 @@ def process_tree(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def running(server: Server, port: int, extra_pids: list[int]) -> Iterator[list[int]]:
+def running(
+    server: Server,
+    port: int,
+    extra_pids: list[int],
+    settle: float = 0.5,
+    poll: float = 0.1,
+    start_timeout: float = 30,
+) -> Iterator[list[int]]:
     env = {**os.environ, **server.env}
     # A file, not a pipe: the tutorial app prints a traceback per disconnect, and a full pipe
     # would stall the server under test.
@@ -166,7 +178,7 @@ def running(server: Server, port: int, extra_pids: list[int]) -> Iterator[list[i
         preexec_fn=raise_fd_limit,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(
@@ -183,8 +195,8 @@ def running(server: Server, port: int, extra_pids: list[int]) -> Iterator[list[i
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{server.name} did not start")
-            time.sleep(0.1)
-        time.sleep(0.5)
+            time.sleep(poll)
+        time.sleep(settle)
         yield process_tree(proc.pid) + extra_pids
     finally:
         proc.terminate()
@@ -264,6 +276,94 @@ def loadgen(scenario: dict[str, Any], metrics_url: str | None = None) -> dict[st
     return data
 
 
+def storm_seed(server: Server, params: dict[str, Any], cache: Path) -> tuple[Path, Path]:
+    """The seeded database and its users (bench/storm_seed.py), made once per size and per
+    source of Hubbub and its migrations (a baseline checkout seeds with its own schema)."""
+    source = server.env.get("PYTHONPATH", str(ROOT / "backend" / "src"))
+    sizes = [str(params[k]) for k in ("users", "rooms", "perUser", "dms", "history")]
+    # The source's schema too: a seed made before a migration was added or renamed is stale.
+    revisions = sorted(p.name for p in (Path(source) / "hubbub" / "migrations" / "versions").glob("*.py"))
+    key = "-".join([*sizes, hashlib.sha256("\n".join([source, *revisions]).encode()).hexdigest()[:8]])
+    data, users = cache / f"storm-{key}", cache / f"storm-{key}.json"
+    if not users.exists():
+        shutil.rmtree(data, ignore_errors=True)
+        subprocess.run(
+            [
+                PYTHON,
+                str(BENCH / "storm_seed.py"),
+                str(data),
+                str(users),
+                "--users",
+                sizes[0],
+                "--rooms",
+                sizes[1],
+                "--per-user",
+                sizes[2],
+                "--dms",
+                sizes[3],
+                "--messages",
+                sizes[4],
+            ],
+            check=True,
+            env={**os.environ, "PYTHONPATH": source},
+        )
+    return data, users
+
+
+def reconnect_storm(server: Server, params: dict[str, Any], baseline: Path | None) -> dict[str, Any]:
+    """Seed (or reuse) a company, start the load generator with every user disconnected, then
+    the server on a copy of the company's database: the wave is what a restart brings."""
+    cache = BENCH / "results" / "seeds"
+    cache.mkdir(parents=True, exist_ok=True)
+    seeded, users_file = storm_seed(server, params, cache)
+    secret = json.loads(users_file.read_text())["secret"]
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data:
+        for name in ("hubbub.db", "tokens"):
+            shutil.copy(seeded / name, Path(data) / name)
+        srv = next(s for s in servers(port, Path(data), None, baseline) if s.name == server.name)
+        srv.env = {
+            **srv.env,
+            # Signed in with tokens, as a team whose server is not open to any name would be.
+            "HUBBUB_AUTH": "token",
+            "HUBBUB_TOKENS_FILE": str(Path(data) / "tokens"),
+            "HUBBUB_SECRET_KEY": secret,
+            **params.get("env", {}),
+        }
+        scenario = {
+            "url": f"ws://127.0.0.1:{port}",
+            "mode": "storm",
+            "seedFile": str(users_file),
+            **{k: v for k, v in params.items() if k != "env"},
+        }
+        proc = subprocess.Popen(
+            ["taskset", "-c", LOAD_CPU, "node", str(BENCH / "loadgen" / "loadgen.mjs"), json.dumps(scenario)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=raise_fd_limit,
+        )
+        assert proc.stdin is not None
+        try:
+            # A server that reads a whole company's tokens may take a while to start: part of
+            # the restart the storm measures (seconds_to_all_caught_up_from_restart).
+            with running(srv, port, [], settle=0, poll=0.02, start_timeout=300) as pids:
+                proc.stdin.write("up " + " ".join(map(str, pids)) + "\n")
+                proc.stdin.flush()
+                stdout, stderr = proc.communicate(timeout=900)
+        except (TimeoutError, RuntimeError, subprocess.TimeoutExpired) as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if proc.returncode != 0 or not stdout.strip():
+        return {"error": (stderr or stdout)[-500:]}
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    return result
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[tuple[str, int]]:
     port = free_port()
@@ -297,6 +397,11 @@ def cpu_per_delivery(result: dict[str, Any]) -> float | None:
     return None if value is None else float(value)
 
 
+def storm_seconds(result: dict[str, Any]) -> float | None:
+    value = result.get("seconds_to_all_caught_up_from_restart")
+    return None if value is None else float(value)
+
+
 def healthy_p99(result: dict[str, Any]) -> float | None:
     value = result.get("latency_ms", {}).get("p99")
     return None if value is None else float(value)
@@ -326,6 +431,18 @@ def main() -> None:
         type=Path,
         default=None,
         help="a checkout of another Hubbub version, run beside this one as 'hubbub … (baseline)'",
+    )
+    parser.add_argument(
+        "--storm-users", type=int, default=10_000, help="users in the reconnect-storm scenario"
+    )
+    parser.add_argument(
+        "--storm-wave-rate",
+        type=float,
+        default=None,
+        help="messages per second while the reconnect wave lasts (default: the steady rate; 0 profiles the wave alone)",
+    )
+    parser.add_argument(
+        "--storm-steady-seconds", type=float, default=20, help="the steady rate's length after the wave"
     )
     parser.add_argument(
         "--repeat",
@@ -460,6 +577,37 @@ def main() -> None:
                 clients = min(20_000, room, int(20_000 * scale))
                 params = {"mode": "fanout", "clients": clients, "messages": 100, "size": 64}
                 record(run("scale-20000", server, {**params, "timeoutMs": 300_000}, redis_pid))
+
+        # A whole company reconnecting after a restart (bench/loadgen/storm.mjs): only when
+        # asked for by name, like scale-20000.
+        if wanted and "reconnect-storm" in wanted:
+            storm = {
+                "users": int(args.storm_users * scale),
+                "rooms": 200,
+                "perUser": 10,
+                "dms": 1,
+                "history": 30,
+                "rate": 50,
+                "steadySeconds": args.storm_steady_seconds,
+                "waveTimeoutMs": 180_000,
+                "drainMs": 20_000,
+            }
+            if args.storm_wave_rate is not None:
+                storm["waveRate"] = args.storm_wave_rate
+            storm_tries: dict[str, list[dict[str, Any]]] = {}
+            for _ in range(repeat):
+                for server in (s for s in single if s.proto == "json"):
+                    outcome = reconnect_storm(server, storm, args.baseline)
+                    entry = {
+                        "scenario": "reconnect-storm",
+                        "server": server.name,
+                        "params": storm,
+                        "result": outcome,
+                    }
+                    print(json.dumps(entry), flush=True)
+                    storm_tries.setdefault(server.name, []).append(entry)
+            for entries in storm_tries.values():
+                record(median_entry(entries, storm_seconds))
 
         # 12 KB messages at 20/s for 30 s: 7.2 MB per client, more than the socket buffers
         # between the server and a stalled client (bench/stallers.py) can hold. A p99 over one

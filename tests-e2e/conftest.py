@@ -13,6 +13,7 @@ Playwright's Chromium is not installed.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import subprocess
@@ -138,6 +139,45 @@ class Target:
             wait_for(lambda: _ready(httpx, self.url), 60, f"{self.url}/readyz")
 
 
+# Private rooms and DMs need people who sign in as themselves (auth mode none has neither):
+# a server in token mode, where each of these names has the token token_of(name).
+TEAM = ("ada", "bob", "carl", "olga", "mo", "eve", "alice-private", "carol-outside", "maker")
+
+
+def token_of(name: str) -> str:
+    return f"token-of-{name}-e2e"
+
+
+# Every test comes from 127.0.0.1: the per-address limits would count them all as one.
+OPEN_ENV = {
+    "HUBBUB_ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS": "100000",
+    "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",
+}
+TEAM_ENV = {
+    "HUBBUB_AUTH": "token",
+    "HUBBUB_TOKENS": json.dumps({token_of(name): name for name in TEAM}),
+    **OPEN_ENV,
+    # One maker makes every test's room (the room fixture).
+    "HUBBUB_ROOM_CREATIONS_PER_MINUTE": "100000",
+    "HUBBUB_MAX_ROOMS_PER_USER": "100000",
+}
+
+
+def _mode(server: Target | HubbubServer) -> str:
+    local = server if isinstance(server, HubbubServer) else server.local
+    return local.env.get("HUBBUB_AUTH", "none") if local is not None else "none"
+
+
+def login_json(server: Target | HubbubServer, name: str) -> dict[str, str]:
+    """POST /api/login's body for this person, in the server's auth mode."""
+    return {"token": token_of(name)} if _mode(server) == "token" else {"name": name}
+
+
+def ws_query(server: Target | HubbubServer, name: str) -> str:
+    """/api/ws's query string for this person, in the server's auth mode."""
+    return f"token={token_of(name)}" if _mode(server) == "token" else f"name={name}"
+
+
 def _ready(httpx: Any, url: str) -> bool:
     try:
         return bool(httpx.get(f"{url}/readyz", timeout=1).status_code == 200)
@@ -172,7 +212,18 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     if EXTERNAL_URL:
         yield Target(EXTERNAL_URL.rstrip("/"), None)
         return
-    server = HubbubServer(env={}, data_dir=tmp_path_factory.mktemp("shared") / "data").start()
+    server = HubbubServer(env=dict(OPEN_ENV), data_dir=tmp_path_factory.mktemp("shared") / "data").start()
+    yield Target(server.url, server)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def team_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """A local server in token mode (TEAM, token_of), shared like ``target``: for private rooms
+    and DMs."""
+    if EXTERNAL_URL:
+        pytest.skip("starts a server of its own: runs against local servers only")
+    server = HubbubServer(env=dict(TEAM_ENV), data_dir=tmp_path_factory.mktemp("team") / "data").start()
     yield Target(server.url, server)
     server.stop()
 
@@ -187,7 +238,7 @@ def restartable_target(tmp_path: Path) -> Iterator[Target]:
         if external.stopped:
             external.start()
         return
-    server = HubbubServer(env={}, data_dir=tmp_path / "data").start()
+    server = HubbubServer(env=dict(OPEN_ENV), data_dir=tmp_path / "data").start()
     yield Target(server.url, server)
     server.stop()
 
@@ -199,7 +250,9 @@ def room(request: pytest.FixtureRequest, playwright: Playwright) -> str:
     address)."""
     import uuid
 
-    which = "restartable_target" if "restartable_target" in request.fixturenames else "target"
+    which = next(
+        (name for name in ("restartable_target", "team_target") if name in request.fixturenames), "target"
+    )
     target: Target = request.getfixturevalue(which)
     return make_room(playwright, target, f"e2e-{uuid.uuid4().hex[:8]}")
 
@@ -209,7 +262,8 @@ def make_room(playwright: Playwright, target: Target, name: str) -> str:
     address)."""
     maker = playwright.request.new_context(base_url=target.url)
     try:
-        login = maker.post("/api/login", data={"name": f"maker-{name}"[:32]})
+        maker_name = "maker" if _mode(target) == "token" else f"maker-{name}"[:32]
+        login = maker.post("/api/login", data=login_json(target, maker_name))
         assert login.ok, login.text()
         response = maker.post("/api/rooms", data={"name": name})
         assert response.ok, response.text()

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from axe_playwright_python.sync_playwright import Axe
-from conftest import ServerFactory, Target, make_room
+from conftest import TEAM_ENV, ServerFactory, Target, login_json, make_room, ws_query
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 from test_chat import post, post_history
 from tests.services import HubbubServer
@@ -26,7 +26,7 @@ HISTORY = '[role=region][aria-label="Message history"]'
 @contextmanager
 def speaker(target: Target | HubbubServer, name: str, room: str) -> Iterator[ClientConnection]:
     """Someone else in the room, on a plain WebSocket."""
-    with connect(f"{target.ws_url}/api/ws?name={name}") as ws:
+    with connect(f"{target.ws_url}/api/ws?{ws_query(target, name)}") as ws:
         json.loads(ws.recv(timeout=10))  # hello
         ws.send(json.dumps({"type": "join", "room": room}))
         yield ws
@@ -119,7 +119,7 @@ def enter(page: Page, server: Target | HubbubServer, room: str) -> None:
 
 def make_rooms(server: Target | HubbubServer, maker: str, names: list[str], topic: str = "") -> None:
     with httpx.Client(base_url=server.url) as http:
-        assert http.post("/api/login", json={"name": maker}).status_code == 200
+        assert http.post("/api/login", json=login_json(server, maker)).status_code == 200
         for name in names:
             answer = http.post("/api/rooms", json={"name": name, "topic": topic})
             assert answer.status_code in (200, 201), answer.text
@@ -195,14 +195,14 @@ def test_drafts_stay_per_room_across_switches_and_reloads(
 def test_fifty_rooms_in_sections_and_the_rest_behind_browse(
     browser: Browser, start_server: ServerFactory
 ) -> None:
-    server = start_server(ROOMY)
+    server = start_server({**TEAM_ENV, **ROOMY})  # a DM below: people sign in as themselves
     names = [f"room-{i:02d}" for i in range(50)]
     make_rooms(server, "olga", names, topic="where things happen")
     ada = open_as(browser, server.url, "ada", viewport={"width": 1100, "height": 749})
     for name in names[:3]:  # ada is in three of them
         enter(ada, server, name)
     with httpx.Client(base_url=server.url) as http:
-        assert http.post("/api/login", json={"name": "bob"}).status_code == 200
+        assert http.post("/api/login", json=login_json(server, "bob")).status_code == 200
         dm = http.post("/api/dms", json={"users": ["ada"]}).json()["name"]
     with speaker(server, "bob", dm) as bob:
         post(bob, dm, "lunch?", "dm1")
@@ -254,10 +254,10 @@ def test_fifty_rooms_in_sections_and_the_rest_behind_browse(
 
 
 def test_the_keyboard_gets_everywhere(browser: Browser, start_server: ServerFactory) -> None:
-    server = start_server(ROOMY)
+    server = start_server({**TEAM_ENV, **ROOMY})  # a DM below: people sign in as themselves
     make_rooms(server, "olga", ["alpha-team", "beta-launch", "gamma-ops"])
     with httpx.Client(base_url=server.url) as http:
-        assert http.post("/api/login", json={"name": "bob"}).status_code == 200  # bob is known
+        assert http.post("/api/login", json=login_json(server, "bob")).status_code == 200  # bob is known
     ada = open_as(browser, server.url, "ada", viewport={"width": 1100, "height": 749})
     for name in ("alpha-team", "beta-launch", "gamma-ops", "general"):
         enter(ada, server, name)
@@ -384,9 +384,10 @@ def test_mention_autocomplete_knows_every_alphabet(browser: Browser, target: Tar
 # --- 7. Focus lands where the user goes on
 
 
-def test_focus_lands_where_the_user_continues(browser: Browser, target: Target, room: str) -> None:
+def test_focus_lands_where_the_user_continues(browser: Browser, team_target: Target, room: str) -> None:
+    target = team_target  # a DM below: people sign in as themselves
     with httpx.Client(base_url=target.url) as http:
-        assert http.post("/api/login", json={"name": "bob"}).status_code == 200
+        assert http.post("/api/login", json=login_json(target, "bob")).status_code == 200
     ada = open_as(browser, target.url, "ada", room)
     ada.get_by_role("button", name="New message").click()
     ada.get_by_label("To", exact=True).fill("bob")
@@ -634,7 +635,10 @@ window.Notification.requestPermission = (...args) => Real.requestPermission(...a
 """
 
 
-def test_a_direct_message_notification_can_show_its_text(browser: Browser, target: Target, room: str) -> None:
+def test_a_direct_message_notification_can_show_its_text(
+    browser: Browser, team_target: Target, room: str
+) -> None:
+    target = team_target  # a DM: people sign in as themselves
     context = browser.new_context()
     context.grant_permissions(["notifications"], origin=target.url)
     context.add_init_script(RECORD_NOTIFICATIONS)
@@ -648,7 +652,7 @@ def test_a_direct_message_notification_can_show_its_text(browser: Browser, targe
     expect(ada.get_by_role("button", name="Previews on")).to_be_visible()
     ada.evaluate("window.__hidden = true")
     with httpx.Client(base_url=target.url) as http:
-        assert http.post("/api/login", json={"name": "bob"}).status_code == 200
+        assert http.post("/api/login", json=login_json(target, "bob")).status_code == 200
         dm = http.post("/api/dms", json={"users": ["ada"]}).json()["name"]
     with speaker(target, "bob", dm) as bob:
         post(bob, dm, "the launch moved to friday", "d1")

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from pytest_redis import factories
 
-from tests.services import HubbubServer, postgres_server
+from tests.services import HubbubServer, SeaweedS3, postgres_server, seaweed_s3
 
 redis_proc = factories.redis_proc(executable="/usr/bin/redis-server", timeout=10)
 
@@ -85,19 +85,40 @@ async def fresh_postgres(postgres_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url(redis_proc: object) -> str:
+    """The session's Redis, shared by every test of the process: each set of servers counts
+    its limits and publishes under a channel of its own (Servers), so what one test's servers
+    counted there (room creations per address, failed sign-ins) never limits the next, and
+    nothing is emptied under a module's shared servers."""
     return f"redis://{redis_proc.host}:{redis_proc.port}/0"  # type: ignore[attr-defined]
 
 
 ServerFactory = Callable[..., HubbubServer]
+# The tests sharing a server all come from one address: what it limits per address (new rooms,
+# new members in auth mode none) counts every test at once, so there it is not the limit. A
+# test of those limits runs a server of its own (hubbub_server).
+SHARED_DEFAULTS = {
+    "HUBBUB_ROOM_CREATIONS_PER_MINUTE_PER_ADDRESS": "100000",
+    "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",
+    # A shared server's users are the same in every test of the module: what their allowances
+    # had left would depend on how fast the tests before ran (an edit refused as rate_limited
+    # on a quick machine). Tests of the limits start servers of their own.
+    "HUBBUB_RATE_LIMIT_BURST": "100000",
+    "HUBBUB_JOIN_BURST": "100000",
+    "HUBBUB_SEARCHES_PER_MINUTE": "100000",
+}
 
 
 class Servers:
     """Starts `hubbub serve` processes with the given HUBBUB_* environment; stops them all at
     the end of the fixture's scope."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, defaults: dict[str, str] | None = None) -> None:
         self._base = base
+        self._defaults = defaults or {}
         self._started: list[HubbubServer] = []
+        # Its servers' Redis keys and broker channel (HUBBUB_BROKER_CHANNEL), shared by them
+        # (the workers of a pair talk through it) and by nobody else on the session's Redis.
+        self.channel = f"hubbub-{uuid.uuid4().hex[:8]}"
 
     def __call__(
         self,
@@ -109,7 +130,12 @@ class Servers:
         port: int | None = None,
     ) -> HubbubServer:
         server = HubbubServer(
-            env={"HUBBUB_LOG_LEVEL": "info", **(env or {})},
+            env={
+                "HUBBUB_LOG_LEVEL": "info",
+                "HUBBUB_BROKER_CHANNEL": self.channel,
+                **self._defaults,
+                **(env or {}),
+            },
             data_dir=data_dir or self._base / f"data{len(self._started)}",
             workers=workers,
             args=args or [],
@@ -136,7 +162,7 @@ def hubbub_server(tmp_path: Path) -> Iterator[ServerFactory]:
 def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
     """Servers shared by the tests of one module: each test uses names and rooms of its own,
     and leaves the server as it found it (no restart, no stop)."""
-    servers = Servers(tmp_path_factory.mktemp("servers"))
+    servers = Servers(tmp_path_factory.mktemp("servers"), SHARED_DEFAULTS)
     yield servers
     servers.stop_all()
 
@@ -153,3 +179,11 @@ def fresh_server(hubbub_server: ServerFactory) -> HubbubServer:
     """A server with the embedded defaults for this test alone: for tests of the default room,
     which every plain-text client of /ws/{client_id} is in."""
     return hubbub_server()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[SeaweedS3]:
+    """A real S3-compatible server (SeaweedFS) for the session; each user takes a prefix of its
+    own in its bucket."""
+    with seaweed_s3() as server:
+        yield server

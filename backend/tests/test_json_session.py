@@ -1,12 +1,15 @@
 """A JSON session driven in-process: a fake transport instead of a socket, a broker the test
 holds back, reorders and loses, and a real SQLite store. What reaches the client is checked
-frame by frame."""
+frame by frame. Every test runs with both kinds of transport (transport/base.py): one the
+session reads its frames from (Starlette's), and one that pushes them after the hand-over
+(Hubbub's uvicorn protocol)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +19,13 @@ import pytest
 from hubbub.auth.base import Identity
 from hubbub.broker.base import PayloadHandler, ReconnectHandler
 from hubbub.chat.service import ChatService
+from hubbub.files.local import LocalStorage
 from hubbub.settings import Settings
 from hubbub.store import Delete, Edit, React, create_store
+from hubbub.transport.base import Receiver
 from hubbub.transport.frames import text_frame
 from hubbub.transport.json_session import JsonSession
+from tests.services import until
 
 
 def payload_of(frame: bytes) -> bytes:
@@ -31,10 +37,18 @@ def payload_of(frame: bytes) -> bytes:
 class FakeTransport:
     """What a session sees of a WebSocket: frames pushed in by the test, frames sent kept, as
     parsed JSON and as the bytes on the wire. ``has_room`` says whether the socket takes a
-    direct write now (a real one: while its buffer is below the high-water mark)."""
+    direct write now (a real one: while its buffer is below the high-water mark).
 
-    def __init__(self, has_room: Callable[[], bool] = lambda: True) -> None:
+    ``push``: after the hand-over, a pump gives each frame to the receiver and waits for
+    ``resume_reading`` before the next, as uvicorn's protocol pauses reading after each; a
+    close by the server is heard at once (ws_protocol.py close_now)."""
+
+    def __init__(self, has_room: Callable[[], bool] = lambda: True, push: bool = False) -> None:
         self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.push = push
+        self.receiver: Receiver | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._resumed = asyncio.Event()
         self.sent: list[dict[str, Any]] = []
         self.wire: list[bytes] = []
         self.direct = self.queued = 0  # frames written each way
@@ -46,7 +60,28 @@ class FakeTransport:
     def connected(self) -> bool:
         return self.closed_with is None
 
+    def hand_over(self, receiver: Receiver) -> bool:
+        if not self.push:
+            return False
+        self.receiver = receiver
+        self._pump = asyncio.create_task(self._push_frames(receiver))
+        return True
+
+    def resume_reading(self) -> None:
+        self._resumed.set()
+
+    async def _push_frames(self, receiver: Receiver) -> None:
+        while (data := await self.inbox.get()) is not None:
+            self._resumed.clear()
+            if isinstance(data, bytes):
+                receiver.received_binary()
+            else:
+                receiver.received(data)
+            await self._resumed.wait()
+        receiver.gone()
+
     async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
+        assert not self.push, "a transport that pushes is not read from"
         while isinstance(data := await self.inbox.get(), bytes):
             on_binary()
         return data
@@ -72,7 +107,10 @@ class FakeTransport:
 
     async def close(self, code: int, reason: str) -> None:
         self.closed_with = (code, reason)
-        self.inbox.put_nowait(None)
+        if self.receiver is not None:
+            self.receiver.gone()
+        else:
+            self.inbox.put_nowait(None)
 
     def command(self, **frame: Any) -> None:
         self.inbox.put_nowait(json.dumps(frame))
@@ -132,10 +170,19 @@ class HeldBroker:
         self._reconnect()
 
 
-@pytest.fixture
-async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
+PUSH = False  # the kind of transport this test's sessions get (the chat fixture sets it)
+
+
+@pytest.fixture(params=["pulled", "pushed"])
+async def chat(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
+    monkeypatch.setattr(sys.modules[__name__], "PUSH", request.param == "pushed")
     broker = HeldBroker()
-    service = ChatService(Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker)
+    storage = LocalStorage(tmp_path / "files")
+    service = ChatService(
+        Settings(data_dir=tmp_path), create_store(f"sqlite:///{tmp_path}/h.db"), broker, storage
+    )
     await service.start()
     await service.rooms.enter(Identity("bob"), "general")  # bob posts in these tests
     yield service, broker
@@ -145,7 +192,9 @@ async def chat(tmp_path: Path) -> AsyncIterator[tuple[ChatService, HeldBroker]]:
 async def connect(
     chat: ChatService, user: str, has_room: Callable[[], bool] = lambda: True
 ) -> tuple[FakeTransport, asyncio.Task[None]]:
-    transport = FakeTransport(has_room)
+    transport = FakeTransport(has_room, PUSH)
+    # Pulled, the task lasts as long as the connection; pushed, it ends once the session has
+    # started (the transport's pump and the connection's reader take over).
     task = asyncio.create_task(JsonSession(transport, chat, Identity(user), "127.0.0.1").run())
     await transport.wait_for(1, "hello")
     return transport, task
@@ -218,6 +267,30 @@ async def test_resume_sends_exactly_what_was_missed(chat: tuple[ChatService, Hel
     task.cancel()
 
 
+async def test_a_resume_sends_the_missed_changes_before_anything_newer(
+    chat: tuple[ChatService, HeldBroker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, broker = chat
+    await post(service, broker, "m1", "m2")
+    first = (await service.messages_after("general", 0, 1))[0]
+    await service.change(Identity("bob"), "general", first.id, Edit("m1 edited"))  # change 1
+    read = service.messages_after
+
+    async def read_after_a_new_post(*args: Any, **kwargs: Any) -> Any:
+        # A message stored after 'joined' went out and before the catch-up read the store.
+        monkeypatch.setattr(service, "messages_after", read)
+        await post(service, broker, "late")
+        return await read(*args, **kwargs)
+
+    monkeypatch.setattr(service, "messages_after", read_after_a_new_post)
+    client, task = await connect(service, "ann")
+    client.command(type="join", room="general", after=2, changes_after=0)
+    await client.wait_for(1)
+    sent = [(f["type"], f.get("body")) for f in client.sent if f["type"] in {"message", "message_updated"}]
+    assert sent == [("message_updated", "m1 edited"), ("message", "late")]
+    task.cancel()
+
+
 async def test_leaving_stops_delivery_and_bad_input_keeps_the_session(
     chat: tuple[ChatService, HeldBroker],
 ) -> None:
@@ -234,7 +307,7 @@ async def test_leaving_stops_delivery_and_bad_input_keeps_the_session(
     assert not [f for f in client.sent if f["type"] == "message"]
     client.inbox.put_nowait(None)  # the peer goes
     await asyncio.wait_for(task, 5)
-    assert service.connections_of("ann") == 0
+    await until(lambda: service.connections_of("ann") == 0, "the session to end")
 
 
 def changes(broker: HeldBroker) -> list[str]:
@@ -362,3 +435,22 @@ async def test_direct_queued_and_switching_writes_put_the_same_bytes_on_the_wire
     ]
     for _client, task in clients:
         task.cancel()
+
+
+async def test_the_runtime_can_wait_for_every_connection_to_end(
+    chat: tuple[ChatService, HeldBroker],
+) -> None:
+    """A connection handed over to the protocol ends outside any ASGI call the server would
+    wait for at shutdown: ChatService.connections_ended is what the runtime's stop waits for,
+    and it lasts until the connection's own end (its posts stored) is done."""
+    service, _broker = chat
+    client, task = await joined(service)
+    ended = asyncio.create_task(service.connections_ended())
+    client.command(type="send", room="general", body="last words", client_msg_id="w1")
+    await client.wait_for(1, "ack")
+    assert not ended.done()
+    client.inbox.put_nowait(None)  # the peer goes
+    await asyncio.wait_for(ended, 10)
+    await asyncio.wait_for(task, 5)
+    assert service.connections_of("ann") == 0
+    assert [m.body for m in await service.messages_after("general", 0, 10)] == ["last words"]

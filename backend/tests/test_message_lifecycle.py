@@ -214,13 +214,19 @@ async def test_a_client_away_sees_the_same_room_after_resuming(
     await away.close()
 
     # While it is away: edits (twice on one message), a delete, reactions, a new message.
-    await change(writer, type="edit", room=room, id=posted[1]["id"], body="m1 edited")
-    await change(writer, type="edit", room=room, id=posted[1]["id"], body="m1 edited twice")
-    await change(writer, type="delete", room=room, id=posted[2]["id"])
-    await change(writer, type="react", room=room, id=posted[3]["id"], emoji="✅", on=True)
-    await change(writer, type="react", room=room, id=posted[0]["id"], emoji="👀", on=False)
+    away_changes = [
+        dict(type="edit", id=posted[1]["id"], body="m1 edited"),
+        dict(type="edit", id=posted[1]["id"], body="m1 edited twice"),
+        dict(type="delete", id=posted[2]["id"]),
+        dict(type="react", id=posted[3]["id"], emoji="✅", on=True),
+        dict(type="react", id=posted[0]["id"], emoji="👀", on=False),
+    ]
+    for frame in away_changes:
+        assert (await change(writer, room=room, **frame))["type"] == "applied"
     later = await writer.say("m5", room=room)
-    await change(writer, type="edit", room=room, id=later["id"], body="m5 edited")
+    assert (await change(writer, type="edit", room=room, id=later["id"], body="m5 edited"))[
+        "type"
+    ] == "applied"
 
     server = {
         seq: {k: m[k] for k in ("body", "deleted", "reactions")} for seq, m in history(mike, room).items()

@@ -33,7 +33,7 @@ from tests.oidc_provider import (
     static_client,
     wait_until_gone,
 )
-from tests.services import HubbubServer, free_port, hubbub_cli
+from tests.services import HubbubServer, free_port, hubbub_cli, until
 
 
 @pytest.fixture(scope="module")
@@ -496,6 +496,29 @@ def test_a_second_account_with_a_taken_name_is_refused_never_merged(shared: Setu
     assert f"subject {second!r} refused" in setup.server.log()
 
 
+def test_a_new_name_may_not_pass_for_someones_display_name(shared: Setup) -> None:
+    setup = shared
+    name = unique("kai")
+    shown = unique("Mo")  # what kai calls themself here, before any "mo…" signed in
+    kai = setup.browser()
+    kai_account = setup.account(name)
+    assert sign_in_error(kai.sign_in(kai_account)) is None
+    profile = httpx.patch(
+        f"{setup.server.url}/api/me/profile",
+        json={"display_name": shown},
+        cookies={"session": kai.session() or ""},
+    )
+    assert profile.status_code == 200, profile.text
+    # An account whose name is (or looks like) that display name would look like kai.
+    for wanted in (shown, shown.lower()):
+        assert sign_in_error(setup.browser().sign_in(setup.account(wanted))) == "name_taken"
+    assert f"{shown!r} is, or looks like, a bot's name or someone's display name" in setup.server.log()
+    # kai signs in again as themself (bound names are not checked again).
+    assert sign_in_error(setup.browser().sign_in(kai_account)) is None
+    # Names that look like no one's are let in, as before.
+    assert sign_in_error(setup.browser().sign_in(setup.account(unique("lee")))) is None
+
+
 def test_user_names_pass_the_same_rules(shared: Setup) -> None:
     setup = shared
     # No preferred_username: the subject is the name.
@@ -654,3 +677,73 @@ def test_password_login_is_refused_in_oidc_mode(shared: Setup) -> None:
     answer = httpx.post(f"{setup.server.url}/api/login", json={"username": "x", "password": "y" * 10})
     assert answer.status_code == 401 and "sign in with Test ID" in answer.json()["detail"]
     assert httpx.get(f"{setup.server.url}/api/config").json()["oidc_provider_name"] == "Test ID"
+
+
+# --- accounts a first sign-in made are accounts like any other (issue 24)
+
+
+async def test_an_account_made_by_a_first_sign_in_is_deactivated_like_any(
+    shared: Setup, provider: OidcProvider
+) -> None:
+    setup = shared
+    boss = setup.account(unique("bea"), groups=["hubbub-admins"])
+    admin_browser = setup.browser()
+    assert sign_in_error(admin_browser.sign_in(boss)) is None
+    admin = httpx.Client(base_url=setup.server.url, cookies={"session": admin_browser.session() or ""})
+    name = unique("ole")
+    account = setup.account(name)
+    browser = setup.browser()
+    assert sign_in_error(browser.sign_in(account)) is None
+    listed = {u["name"]: u for u in admin.get("/api/admin/users").json()}
+    assert listed[name]["deactivated"] is False and listed[name]["admin"] is False
+    socket = await ChatClient.open(
+        f"{setup.server.ws_url}/api/ws", additional_headers={"Cookie": f"session={browser.session()}"}
+    )
+    now = int(time.time())
+    token = provider.mint(
+        {"iss": provider.issuer, "aud": setup.client.client_id, "sub": account, "iat": now, "exp": now + 300}
+    )
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{setup.server.url}/api/me", headers=bearer).status_code == 200
+
+    assert admin.post(f"/api/admin/users/{name}/deactivate").status_code == 204
+    assert await socket.closed() == (4401, "account deactivated")
+    assert setup.me(browser).status_code == 401  # the session ended with it
+    assert httpx.get(f"{setup.server.url}/api/me", headers=bearer).status_code == 401
+    # The provider still lets them in; Hubbub does not, and says why in words.
+    mark = setup.log_mark()
+    again = setup.browser()
+    assert sign_in_error(again.sign_in(account)) == "deactivated"
+    assert again.session() is None
+    assert f"refused (deactivated): {name!r}" in setup.log_since(mark)
+
+    assert admin.post(f"/api/admin/users/{name}/reactivate").status_code == 204
+    back = setup.browser()
+    assert sign_in_error(back.sign_in(account)) is None
+    assert setup.me(back).json()["user"] == name
+
+
+async def test_without_an_admin_claim_roles_are_hubbubs(oidc: SetupFactory) -> None:
+    setup = oidc(HUBBUB_CREDENTIAL_CHECK_SECONDS="0.2")
+    config = httpx.get(f"{setup.server.url}/api/config").json()
+    assert config["role_source"] == "hubbub" and config["setup_needed"] is False
+    name = unique("ida")
+    # A claim no setting names makes no admin: the first sign-in makes a member.
+    account = setup.account(name, groups=["hubbub-admins"])
+    browser = setup.browser()
+    assert sign_in_error(browser.sign_in(account)) is None
+    assert setup.me(browser).json()["admin"] is False
+    made = hubbub_cli(setup.server.data_dir, "set-role", name, "admin", **setup.server.env)
+    assert made.returncode == 0, made.stderr
+    # The session this browser has becomes an admin's, without a new sign-in (the server
+    # follows what the command changed within HUBBUB_CREDENTIAL_CHECK_SECONDS).
+    await until(lambda: setup.me(browser).json()["admin"], "the server to follow hubbub set-role")
+    admin = httpx.Client(base_url=setup.server.url, cookies={"session": browser.session() or ""})
+    listed = {u["name"]: u for u in admin.get("/api/admin/users").json()}
+    assert listed[name]["admin"] is True
+    # Invitations are password mode's: here the provider decides who signs up.
+    assert admin.post("/api/invites", json={}).status_code == 409
+    # The next sign-in keeps the role Hubbub holds (the claim still names no setting).
+    again = setup.browser()
+    assert sign_in_error(again.sign_in(account)) is None
+    assert setup.me(again).json()["admin"] is True

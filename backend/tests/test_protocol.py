@@ -9,6 +9,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from hubbub.chat.presence import LIST_MOST
 from tests.client import ChatClient
 from tests.conftest import ServerFactory
 from tests.isolation import fresh_room, unique
@@ -281,19 +282,36 @@ async def test_spa_fallback_and_unknown_api(server: HubbubServer) -> None:
 
 async def test_join_storm_evicts_nobody_and_presence_adds_up(hubbub_server: ServerFactory) -> None:
     """300 users joining at once (a restart's reconnect wave): nobody's send queue overflows,
-    and the presence frames, applied to the join's list, make everyone. That a burst costs a
-    frame per notification window, not one per user, is tested with the windows under the
-    test's control (test_units.py)."""
-    server = hubbub_server({"HUBBUB_SEND_QUEUE_SIZE": "64", "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000"})
-    clients = await asyncio.gather(*[ChatClient.open(chat_url(server, f"u{i}")) for i in range(300)])
+    and the presence frames, applied to the join's list, add up: to everyone by name while
+    the room has at most 200 online (LIST_MOST), then to a count that names nobody. That a
+    burst costs a frame per notification window, not one per user, is tested with the windows
+    under the test's control (test_units.py)."""
+    server = hubbub_server(
+        {
+            "HUBBUB_SEND_QUEUE_SIZE": "64",
+            "HUBBUB_MAX_CONNECTIONS_PER_USER": "1000",
+            "HUBBUB_NEW_MEMBERS_PER_MINUTE_PER_ADDRESS": "100000",  # 300 new names from one address
+        }
+    )
+    first = await ChatClient.open(chat_url(server, "u0"))
+    joined = await first.join()
+    names, count = set(joined["users"]), joined["online"]
+    assert (names, count) == ({"u0"}, 1)
+    clients = await asyncio.gather(*[ChatClient.open(chat_url(server, f"u{i}")) for i in range(1, 300)])
     joins = await asyncio.gather(*[c.join() for c in clients])
-    everyone = {f"u{i}" for i in range(300)}
-    first = clients[0]
-    online = set(joins[0]["users"])
-    while online != everyone:
+    assert all(len(j["users"]) in (0, j["online"]) and len(j["users"]) <= LIST_MOST for j in joins)
+    while count != 300:
         frame = await first.expect("presence")
-        assert frame.keys() == {"type", "room", "joined", "left"}
-        online = (online | set(frame["joined"])) - set(frame["left"])
+        assert frame.keys() == {"type", "room", "joined", "left", "online", "users"}
+        names = (
+            set(frame["users"])
+            if frame["users"] is not None
+            else names | set(frame["joined"]) - set(frame["left"])
+        )
+        count = frame["online"]
+        assert len(names) == (count if count <= LIST_MOST else 0)
+        assert names <= {f"u{i}" for i in range(300)}
+    clients = [first, *clients]
     await clients[-1].say("everyone still here?")
     for client in clients[::50]:
         assert (await client.messages(1))[0]["body"] == "everyone still here?"

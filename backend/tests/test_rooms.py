@@ -95,7 +95,7 @@ async def test_access_matrix(servers: tuple[HubbubServer, HubbubServer]) -> None
             answers.append(
                 (error["code"], error["message"].replace("'vault'", "'X'").replace("'nosuch'", "'X'"))
             )
-        assert answers[0] == answers[1] == answers[2] == ("unknown_room", "no room named 'X'"), (who, answers)
+        assert answers[0] == answers[1] == answers[2] == ("unknown_room", "no such room"), (who, answers)
         assert answers[3][0] == answers[4][0] == "not_joined", (who, answers)
         await ws.close()
         members = actor.get("/api/rooms/vault/members")
@@ -137,7 +137,11 @@ async def test_members_topics_and_their_rules(hubbub_server: ServerFactory) -> N
     assert olga.post("/api/rooms/den/members", {"user": "nina"}).status_code == 201
     assert olga.post("/api/rooms/den/members", {"user": "rita"}).status_code == 400  # full: 3 members
     members = olga.get("/api/rooms/den/members").json()
-    assert members[0]["user"] == "olga" and {m["role"] for m in members} == {"owner", "member"}
+    assert [(m["user"], m["role"]) for m in members] == [
+        ("mike", "member"),
+        ("nina", "member"),
+        ("olga", "owner"),
+    ]
     assert mike.delete("/api/rooms/den/members/nina").status_code == 403
     assert mike.delete("/api/rooms/den/members/mike").status_code == 204  # leaving
     assert "den" not in mike.room_names()
@@ -159,7 +163,7 @@ async def test_members_topics_and_their_rules(hubbub_server: ServerFactory) -> N
     assert olga.post("/api/dms", {"users": ["ghost"]}).status_code == 404
     dm = olga.post("/api/dms", {"users": ["mike", "nina"]}).json()
     assert olga.post(f"/api/rooms/{dm['name']}/members", {"user": "rita"}).status_code == 400
-    assert olga.delete(f"/api/rooms/{dm['name']}/members/olga").status_code == 400
+    assert olga.delete(f"/api/rooms/{dm['name']}/members/mike").status_code == 400  # nobody else's
     # Names for autocomplete: known users only, names only.
     assert olga.get("/api/users?q=ni").json() == ["nina"]
     assert set(olga.get("/api/users?q=").json()) >= set(USERS)
@@ -184,6 +188,104 @@ async def test_a_new_room_reaches_only_those_who_may_see_it(hubbub_server: Serve
     assert (await nina_ws.expect("error"))["code"] == "not_joined"
     leaked = [f for f in nina_ws.pending if "secret" in json.dumps(f)]
     assert leaked == []
+
+
+async def test_a_member_leaves_a_direct_message_and_hears_nothing_more_of_it(
+    hubbub_server: ServerFactory,
+) -> None:
+    """Issue 22: a DM could not be left, so whoever was sent one heard every word of it."""
+    server = hubbub_server({"HUBBUB_AUTH": "token", "HUBBUB_TOKENS": json.dumps(TOKENS)})
+    olga, mike = As(server, "olga"), As(server, "mike")
+    dm = olga.post("/api/dms", {"users": ["mike"]}).json()["name"]
+    olga_ws, mike_ws = await olga.socket(), await mike.socket()
+    await olga_ws.join(dm)
+    await mike_ws.join(dm)
+    await olga_ws.say("hello", room=dm)
+    assert [m["body"] for m in await mike_ws.messages(1, room=dm)] == ["hello"]
+
+    # mike leaves it: his socket is told, it leaves his list, olga sees him go.
+    assert mike.delete(f"/api/rooms/{dm}/members/mike").status_code == 204
+    assert (await mike_ws.expect("removed", lambda f: f["room"] == dm))["reason"] == "left"
+    assert (await olga_ws.expect("members", lambda f: f["room"] == dm))["removed"] == ["mike"]
+    assert dm not in mike.room_names()
+    # Whatever olga writes, or opens, reaches him no more: her DM with him is that room, without him.
+    await olga_ws.say("are you there?", room=dm)
+    again = olga.post("/api/dms", {"users": ["mike"]})
+    assert again.json()["name"] == dm and again.json()["members"] == ["olga"]
+    assert mike.get(f"/api/rooms/{dm}/messages").status_code == 404
+    await mike_ws.send(type="join", room=dm)
+    assert (await mike_ws.expect("error"))["code"] == "unknown_room"
+    # A round trip after all of it: anything of the DM sent to him would have come before its answer.
+    await mike_ws.send(type="leave", room=dm)
+    assert (await mike_ws.expect("error"))["code"] == "not_joined"
+    assert [
+        f for f in mike_ws.pending if "are you there?" in json.dumps(f) or f["type"] == "room_added"
+    ] == []
+    assert mike.delete(f"/api/rooms/{dm}/members/mike").status_code == 404  # left already
+
+    # mike opens it again himself: back in, told so, its history his, nothing unread.
+    back = mike.post("/api/dms", {"users": ["olga"]})
+    assert (
+        back.status_code == 200 and back.json()["name"] == dm and back.json()["members"] == ["mike", "olga"]
+    )
+    assert (await mike_ws.expect("room_added"))["room"] == dm
+    listed = {r["name"]: r for r in mike.get("/api/rooms").json()}
+    assert listed[dm]["unread"] == 0
+    history = mike.get(f"/api/rooms/{dm}/messages").json()
+    assert [m["body"] for m in history["messages"]] == ["hello", "are you there?"]
+    await mike_ws.join(dm, after=2)  # what he has read: from here on
+    await olga_ws.say("welcome back", room=dm)
+    assert [m["body"] for m in await mike_ws.messages(1, room=dm)] == ["welcome back"]
+    await olga_ws.close()
+    await mike_ws.close()
+
+
+async def test_open_mode_has_no_private_rooms_or_direct_messages(
+    hubbub_server: ServerFactory, tmp_path: Path
+) -> None:
+    """In auth mode none a name is all it takes to be someone: nothing can be private. Private
+    rooms and DMs are refused with the reason, and those made in another mode before are not
+    served, not even to their members' names."""
+    data = tmp_path / "shared"
+    signed_in = hubbub_server({"HUBBUB_AUTH": "token", "HUBBUB_TOKENS": json.dumps(TOKENS)}, data_dir=data)
+    olga, mike = As(signed_in, "olga"), As(signed_in, "mike")
+    assert olga.post("/api/rooms", {"name": "vault", "visibility": "private"}).status_code == 201
+    assert olga.post("/api/rooms/vault/members", {"user": "mike"}).status_code == 201
+    dm = olga.post("/api/dms", {"users": ["mike"]}).json()["name"]
+    mike_ws = await mike.socket()
+    await mike_ws.join("vault")
+    await mike_ws.say("a secret", room="vault")
+    await mike_ws.close()
+    signed_in.stop()
+
+    server = hubbub_server({}, data_dir=data)  # the same database, auth mode none
+    assert "auth mode none: anyone can use any name" in server.log()
+
+    def login(name: str) -> dict[str, str]:
+        answer = httpx.post(f"{server.url}/api/login", json={"name": name})
+        assert answer.status_code == 200, answer.text
+        return {"Cookie": f"session={answer.cookies['session']}"}
+
+    as_olga = login("olga")
+    for path, body in (
+        ("/api/rooms", {"name": "den", "visibility": "private"}),
+        ("/api/dms", {"users": ["mike"]}),
+    ):
+        refused = httpx.post(f"{server.url}{path}", json=body, headers=as_olga)
+        assert refused.status_code == 403, refused.text
+        assert "auth mode none" in refused.json()["detail"] and "HUBBUB_AUTH" in refused.json()["detail"]
+    listed = {r["name"] for r in httpx.get(f"{server.url}/api/rooms", headers=as_olga).json()}
+    assert listed == {"general"}
+    missing = httpx.get(f"{server.url}/api/rooms/nosuch/messages", headers=as_olga)
+    for room in ("vault", dm):
+        answer = httpx.get(f"{server.url}/api/rooms/{room}/messages", headers=as_olga)
+        assert same_as_missing(answer, room, missing, "nosuch"), answer.text
+    ws = await ChatClient.open(f"{server.ws_url}/api/ws?name=mike")
+    for room in ("vault", dm):
+        await ws.send(type="join", room=room)
+        assert (await ws.expect("error"))["code"] == "unknown_room"
+    assert (await ws.join("general"))["room"] == "general"  # public rooms as ever
+    await ws.close()
 
 
 def test_admins_in_every_mode(hubbub_server: ServerFactory, tmp_path: Path) -> None:

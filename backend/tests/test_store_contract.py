@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from hubbub.store import (
+    DM,
     MAX_REACTION_KINDS,
     AppendError,
     Delete,
     Draft,
     Edit,
     MessageRejectedError,
+    NewRoom,
+    NotMemberError,
     React,
     Reaction,
     RoomArchivedError,
@@ -26,9 +27,10 @@ from hubbub.store import (
     UnknownMessageError,
     UnknownRoomError,
 )
-from tests.conftest import fresh_database
 from tests.services import poison_messages
-from tests.stores import create_store
+from tests.stores import store, store_url
+
+__all__ = ["store", "store_url"]  # fixtures
 
 
 async def append(
@@ -53,23 +55,6 @@ async def open_room(store: Store, name: str) -> None:
     """A public room whose members are the authors these tests post as."""
     await store.ensure_room(name)
     await store.add_members(name, AUTHORS)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'hubbub.db'}"
-    else:
-        async with fresh_database(request.getfixturevalue("postgres_url")) as url:
-            yield url
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    instance = create_store(store_url)
-    await instance.start()
-    yield instance
-    await instance.close()
 
 
 async def test_rooms(store: Store) -> None:
@@ -104,6 +89,50 @@ async def test_idempotent_client_msg_id(store: Store) -> None:
     other, created_other = await append(store, "r", "bob", "hello", client_msg_id="c1")
     assert created_other and other.seq == 2
     assert await store.room_head("r") == 2
+
+
+async def test_an_author_outside_the_room_learns_nothing_of_it(store: Store) -> None:
+    """A retry by an author who is no longer a member gets no message back (not even their
+    own, as it now is), and a non-member is told they are one before the room's state."""
+    await open_room(store, "r")
+    await append(store, "r", "mallory", "mine", client_msg_id="c1")
+    await store.remove_member("r", "mallory")
+    with pytest.raises(NotMemberError):
+        await append(store, "r", "mallory", "mine", client_msg_id="c1")
+    await store.update_room("r", archived=True)
+    with pytest.raises(NotMemberError):
+        await append(store, "r", "mallory", "anything", client_msg_id="c2")
+    with pytest.raises(RoomArchivedError):  # a member is told
+        await append(store, "r", "alice", "anything", client_msg_id="c3")
+    with pytest.raises(UnknownRoomError):
+        await append(store, "nosuch", "mallory", "anything", client_msg_id="c1")
+
+
+async def test_members_come_by_name_a_page_at_a_time(store: Store) -> None:
+    await store.ensure_room("r")
+    names = ["m10", "m9", "ann", "m0", "zed", "bo"]
+    await store.add_members("r", names)
+    assert [m.user for m in await store.members("r")] == sorted(names)
+    pages, after = [], None
+    while page := await store.members("r", after, 4):
+        pages.append([m.user for m in page])
+        after = page[-1].user
+    assert pages == [["ann", "bo", "m0", "m10"], ["m9", "zed"]]
+    assert [m.user for m in await store.members("r", "m0", 2)] == ["m10", "m9"]
+    assert await store.members("nosuch", None, 10) == []
+
+
+async def test_a_room_looked_up_by_a_non_member_shows_no_dm_members(store: Store) -> None:
+    """A DM's members are read for its members only: a non-member's lookup does the work of a
+    missing name's (one statement, one row), and learns nothing of who is in it."""
+    dm = NewRoom("dm-x", DM, None, ("alice", "bob"), dm_key="alice\nbob")
+    assert await store.create_room(dm) is not None
+    mine = await store.room("dm-x", "alice")
+    assert mine is not None and mine.members == ("alice", "bob") and mine.member
+    theirs = await store.room("dm-x", "mallory")
+    assert theirs is not None and theirs.members == () and not theirs.member
+    assert await store.room("nosuch", "mallory") is None
+    assert await store.room("nosuch") is None
 
 
 async def test_concurrent_appends_are_gapless_and_unique(store: Store) -> None:

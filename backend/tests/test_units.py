@@ -11,8 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from hubbub.app import GC_GEN0_THRESHOLD, tune_gc_for_fanout
+from hubbub.auth import names
+from hubbub.auth.names import NameIndex
 from hubbub.chat import envelope
-from hubbub.chat.presence import Presence
+from hubbub.chat.pacing import Pacer
+from hubbub.chat.presence import LIST_MOST, Online, Presence
 from hubbub.cli import ws_protocol
 from hubbub.contract.close import Close
 from hubbub.contract.events import PresenceEvent
@@ -54,15 +57,16 @@ class PresenceHarness:
             publish=self._publish,
             notify=self._notify,
             spawn=lambda coro, name: self.tasks.append(asyncio.create_task(coro, name=name)),
-            notify_delay=0.0,
             publish_delay=0.0,
+            pacer=Pacer(window=0.0, per_second=float("inf"), clock=self.clock),
             clock=self.clock,
         )
 
-    def _notify(self, room: str, event: PresenceEvent) -> None:
+    def _notify(self, room: str, event: PresenceEvent) -> int:
         self.frames.append(event)
         self.changes.extend((room, user, True) for user in event.joined)
         self.changes.extend((room, user, False) for user in event.left)
+        return 1
 
     async def _publish(self, item: envelope.Envelope) -> None:
         self.published.append(item)
@@ -88,18 +92,18 @@ async def test_presence_counts_connections_and_merges_workers() -> None:
     assert len(published) == 1
     presence.on_snapshot(envelope.PresenceSnapshot("w2", {"general": ["bob", "alice"]}))
     await settle()
-    assert presence.users("general") == ["alice", "bob"]
+    assert presence.users("general").users == ["alice", "bob"]
     presence.leave("general", "alice")
     presence.leave("general", "alice")
     await settle()
-    assert presence.users("general") == ["alice", "bob"]  # still online on w2
+    assert presence.users("general").users == ["alice", "bob"]  # still online on w2
     presence.on_snapshot(envelope.PresenceSnapshot("w1", {"general": ["ghost"]}))  # our own echo
     presence.expire()
-    assert presence.users("general") == ["alice", "bob"]  # w2's view is fresh
+    assert presence.users("general").users == ["alice", "bob"]  # w2's view is fresh
     harness.clock.advance(30.001)  # three heartbeats without a word from w2
     presence.expire()
     await settle()
-    assert presence.users("general") == []
+    assert presence.users("general") == Online([], 0)
     assert changes == [
         ("general", "alice", True),
         ("general", "bob", True),
@@ -146,12 +150,88 @@ async def test_a_reconnect_within_one_notification_is_no_news() -> None:
 
 async def test_a_join_storm_costs_one_presence_frame_per_window() -> None:
     harness = PresenceHarness()
-    for i in range(300):
+    for i in range(150):
         harness.presence.join("general", f"u{i}")
     harness.presence.leave("general", "u7")
     await harness.settle()
     (frame,) = harness.frames
-    assert frame.joined == sorted(f"u{i}" for i in range(300) if i != 7) and frame.left == []
+    assert frame.joined == sorted(f"u{i}" for i in range(150) if i != 7) and frame.left == []
+    assert (frame.online, frame.users) == (149, None)
+
+
+async def test_a_room_past_the_list_limit_is_a_count_and_its_frames_name_nobody() -> None:
+    """A join, its answer and the frames it causes cost the same in a room of 20,000 as in one
+    of 300: past LIST_MOST online, the list is not made, and no frame carries names."""
+    harness = PresenceHarness()
+    presence = harness.presence
+    for i in range(LIST_MOST):
+        presence.join("hall", f"u{i}")
+    await harness.settle()
+    assert len(presence.users("hall").users) == LIST_MOST
+    for i in range(LIST_MOST, 20_000):
+        presence.join("hall", f"u{i}")
+    assert presence.users("hall") == Online([], 20_000)
+    await harness.settle()
+    crossing = harness.frames[-1]  # over the line: the list to start from is none
+    assert (crossing.joined, crossing.left, crossing.online, crossing.users) == ([], [], 20_000, [])
+    presence.join("hall", "late")
+    presence.leave("hall", "u3")
+    await harness.settle()
+    one_more = harness.frames[-1]
+    assert (one_more.joined, one_more.left, one_more.online, one_more.users) == ([], [], 20_000, None)
+    for i in range(LIST_MOST, 20_000):  # back under the line: the whole list, once
+        presence.leave("hall", f"u{i}")
+    await harness.settle()
+    back = harness.frames[-1]
+    assert (
+        back.users
+        == presence.users("hall").users
+        == sorted({f"u{i}" for i in range(LIST_MOST)} - {"u3"} | {"late"})
+    )
+    assert back.online == LIST_MOST
+
+
+def test_pacing_holds_the_next_batch_back_by_what_the_last_one_wrote() -> None:
+    clock = FakeClock()
+    pacer = Pacer(window=0.1, per_second=20_000, most=5.0, clock=clock)
+    assert pacer.delay() == 0.1  # nothing written yet: the window
+    pacer.spent(20_000)  # a batch to a room of 20,000: the next waits a second
+    assert pacer.delay() == 1.0
+    clock.advance(0.6)
+    assert pacer.delay() == pytest.approx(0.4)
+    clock.advance(0.4)
+    assert pacer.delay() == 0.1
+    pacer.spent(10_000_000)  # never longer than `most`
+    assert pacer.delay() == 5.0
+    pacer.spent(50)  # a small batch: the window again
+    assert pacer.delay() == 0.1
+
+
+def test_a_name_check_costs_one_lookup_however_many_are_online(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked_up: list[str] = []
+    real = names.skeleton
+
+    def counted(name: str) -> str:
+        looked_up.append(name)
+        return real(name)
+
+    for online_count in (200, 20_000):
+        index = NameIndex()
+        for i in range(online_count):
+            index.add(f"user{i}")
+        index.add("bob")
+        monkeypatch.setattr(names, "skeleton", counted)
+        looked_up.clear()
+        assert index.passes_for("b\u043eb") == "bob"  # a Cyrillic o
+        assert index.passes_for("carol") is None
+        assert "bob" in index and "carol" not in index
+        assert len(looked_up) == 2  # one skeleton per check, none of anyone online's
+        monkeypatch.setattr(names, "skeleton", real)
+    index.add("bob")  # two tabs: counted twice, online until both go
+    index.discard("bob")
+    assert "bob" in index and index.passes_for("b\u043eb") == "bob"
+    index.discard("bob")
+    assert "bob" not in index and index.passes_for("b\u043eb") is None
 
 
 def test_token_bucket_allows_burst_then_rate() -> None:
@@ -187,6 +267,10 @@ def test_a_line_budget_lets_a_burst_through_then_one_a_second_and_says_what_it_h
         ("/ws?name=token", "/ws?name=token"),
         ("body was 'hbb_3q2-x_Yk9ZtB0aQ' by mistake", "body was '[redacted]' by mistake"),
         ("hbb_ alone is not a token", "hbb_ alone is not a token"),
+        (
+            '"GET /api/search?q=layoffs%20plan&limit=20 HTTP/1.1" 200',
+            '"GET /api/search?[redacted] HTTP/1.1" 200',
+        ),
     ],
 )
 def test_redact(line: str, expected: str) -> None:
@@ -209,6 +293,11 @@ def test_redact_filter_rewrites_uvicorn_style_records() -> None:
 def test_plain_text_mapping() -> None:
     assert chat_line("alice", None, "hi") == "Client #alice says: hi"
     assert chat_line("Client #3", 3, "x") == "Client #3 says: x"
+    assert (
+        chat_line("alice", None, "look", ["a.png", "b\nc.txt"])
+        == "Client #alice says: look [file: a.png] [file: b\u2424c.txt]"
+    )
+    assert chat_line("alice", None, "", ["a.png"]) == "Client #alice says: [file: a.png]"
 
 
 def test_settings_defaults_and_derived_urls(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,9 @@
 //   proto      "text"     tutorial chat at /ws/{id}: "Client #0 says: <payload>" lines
 //              "json"     Hubbub's JSON protocol at /api/ws (join, send, message events)
 //              "socketio" a python-socketio server broadcasting "chat" events
-//   mode       "fanout"   one sender, every client receives; "idle" connect and sit
+//   mode       "fanout"   one sender, every client receives; "idle" connect and sit;
+//              "storm"    a whole company reconnecting after a restart (storm.mjs: seedFile,
+//                         users, rate, steadySeconds, waveTimeoutMs, drainMs)
 //   clients    receiving connections (the sender is one of them)
 //   stalled    how many stalled clients bench/run.py holds open beside these (bench/stallers.py);
 //              only reported
@@ -24,6 +26,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { io } from "socket.io-client";
 import WebSocket from "ws";
+import { storm } from "./storm.mjs";
 
 const cfg = {
   proto: "text",
@@ -92,22 +95,34 @@ function textClient(id) {
   };
 }
 
+// Ack latency (JSON protocol): from each send to its ack, on the sender's clock.
+const ackLatencies = [];
+
 function jsonClient(id) {
   const ws = new WebSocket(`${cfg.url}/api/ws?name=u${id}`, { perMessageDeflate: false });
   let joined;
   const ready = new Promise((resolve) => { joined = resolve; });
   const listeners = [];
+  const sentAt = new Map();
   ws.on("message", (data) => {
     const frame = JSON.parse(data.toString());
     if (frame.type === "hello") ws.send(JSON.stringify({ type: "join", room: "general", after: 1e12 }));
     else if (frame.type === "joined") joined();
     else if (frame.type === "message") for (const cb of listeners) cb(frame.body);
+    else if (frame.type === "ack" && sentAt.has(frame.client_msg_id)) {
+      ackLatencies.push(now() - sentAt.get(frame.client_msg_id));
+      sentAt.delete(frame.client_msg_id);
+    }
   });
   let seq = 0;
   return {
     ws,
     open: () => new Promise((resolve, reject) => { ws.once("error", reject); ready.then(resolve); }),
-    send: (payload) => ws.send(JSON.stringify({ type: "send", room: "general", body: payload, client_msg_id: `s${++seq}` })),
+    send: (payload) => {
+      const ref = `s${++seq}`;
+      sentAt.set(ref, now());
+      ws.send(JSON.stringify({ type: "send", room: "general", body: payload, client_msg_id: ref }));
+    },
     onPayload: (cb) => listeners.push(cb),
     close: () => ws.terminate(),
   };
@@ -199,6 +214,7 @@ async function fanout() {
   const ownCpu = process.cpuUsage(ownCpuBefore);
   rssPeak = Math.max(rssPeak, rssKiB(cfg.pids));
   const sorted = Array.from(latencies.subarray(0, Math.min(delivered, expected))).sort((a, b) => a - b);
+  const acks = ackLatencies.slice().sort((a, b) => a - b);
   for (const c of clients) c.close();
   return {
     connections: clients.length, stalled: cfg.stalled, sent: cfg.messages, expected, delivered,
@@ -206,6 +222,7 @@ async function fanout() {
     send_seconds: sendSeconds, elapsed_seconds: elapsed,
     deliveries_per_second: delivered / elapsed, messages_per_second: cfg.messages / elapsed,
     latency_ms: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? null },
+    ack_latency_ms: acks.length ? { p50: percentile(acks, 50), p99: percentile(acks, 99), max: acks[acks.length - 1] } : null,
     server_cpu_seconds: cpu, cpu_us_per_delivery: delivered ? (cpu * 1e6) / delivered : null,
     rss_before_kib: rssBefore, rss_peak_kib: rssPeak,
     // Near 1.0 the load generator, not the server, may be what limits deliveries per second.
@@ -213,6 +230,7 @@ async function fanout() {
   };
 }
 
-const result = await (cfg.mode === "idle" ? idle() : fanout());
+const modes = { idle, fanout, storm: () => storm(cfg, { cpuSeconds, rssKiB }) };
+const result = await modes[cfg.mode]();
 process.stdout.write(JSON.stringify(result) + "\n");
 process.exit(0);

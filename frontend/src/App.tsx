@@ -3,11 +3,13 @@ import { useCallback, useEffect, useState } from "react";
 import { api, ApiError, type ServerConfig } from "./api";
 import { Chat } from "./app/Chat";
 import { Login } from "./app/Login";
+import { inviteToken, Signup } from "./people/Signup";
 
 type Phase =
   | { kind: "loading" }
   | { kind: "unreachable"; message: string }
   | { kind: "login"; config: ServerConfig; reason: string | null }
+  | { kind: "signup"; config: ServerConfig; token: string | null }
   | { kind: "chat"; config: ServerConfig; user: string; admin: boolean };
 
 export function App() {
@@ -18,12 +20,18 @@ export function App() {
     void (async () => {
       try {
         const config = await api.config();
+        const token = inviteToken(window.location.hash);
         try {
           const me = await api.me();
+          forgetInvite();
           if (!request.cancelled) setPhase({ kind: "chat", config, user: me.user, admin: me.admin });
         } catch (error) {
           if (!(error instanceof ApiError && error.status === 401)) throw error;
-          if (!request.cancelled) setPhase({ kind: "login", config, reason: null });
+          if (request.cancelled) return;
+          // An invitation link, or a new server: sign up instead of in.
+          if (config.auth_mode === "password" && (token || config.setup_needed))
+            setPhase({ kind: "signup", config, token });
+          else setPhase({ kind: "login", config, reason: null });
         }
       } catch (error) {
         if (!request.cancelled)
@@ -77,6 +85,21 @@ export function App() {
           }}
         />
       );
+    case "signup":
+      return (
+        <Signup
+          config={phase.config}
+          token={phase.token}
+          onSignedIn={(user, admin) => {
+            forgetInvite();
+            setPhase({ kind: "chat", config: phase.config, user, admin });
+          }}
+          onSignIn={() => {
+            forgetInvite();
+            setPhase({ kind: "login", config: phase.config, reason: null });
+          }}
+        />
+      );
     case "chat":
       return (
         <Chat
@@ -89,4 +112,12 @@ export function App() {
         />
       );
   }
+}
+
+/** The invitation is used (or not wanted): out of the address bar and the history. */
+function forgetInvite(): void {
+  if (!inviteToken(window.location.hash)) return;
+  const url = new URL(window.location.href);
+  url.hash = "";
+  window.history.replaceState(null, "", url);
 }

@@ -12,6 +12,13 @@ export type RoomSummary = Schemas["RoomSummary"];
 export type HistoryPage = Schemas["HistoryPage"];
 export type MemberInfo = Schemas["MemberReply"];
 export type Visibility = Schemas["NewRoom"]["visibility"];
+export type ProfileChange = Schemas["ProfileChangeBody"];
+export type AdminUser = Schemas["AdminUser"];
+export type AdminBot = Schemas["AdminBot"];
+export type AdminRoom = Schemas["AdminRoom"];
+export type AuditEntry = Schemas["AuditReply"];
+export type Invite = Schemas["InviteReply"];
+export type NewInvite = Schemas["InviteCreated"];
 
 export class ApiError extends Error {
   constructor(
@@ -58,10 +65,69 @@ export const api = {
   users: (q: string) => unwrap(client.GET("/api/users", { params: { query: { q } } })),
   history: (room: string, before: number, limit: number) =>
     unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { before, limit } } })),
+  /** Messages around `around` (it among them), or the oldest after `after`: a window of history away from its end. */
+  window: (room: string, from: { around: number } | { after: number }, limit: number) =>
+    unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { ...from, limit } } })),
+  /** Messages the caller may read that match `q` (docs/protocol.md, "Search"), newest first. */
+  search: (q: string, before: number | null, limit: number) =>
+    unwrap(
+      client.GET("/api/search", {
+        params: { query: { q, limit, utc_offset: -new Date().getTimezoneOffset(), ...(before === null ? {} : { before }) } },
+      }),
+    ),
   /** The room's newest messages, oldest first. */
   latest: (room: string, limit: number) =>
     unwrap(client.GET("/api/rooms/{room}/messages", { params: { path: { room }, query: { limit } } })),
+  // --- people
+  setup: (name: string, password: string) => unwrap(client.POST("/api/setup", { body: { name, password } })),
+  acceptInvite: (token: string, name: string, password: string) =>
+    unwrap(client.POST("/api/invites/{token}/accept", { params: { path: { token } }, body: { name, password } })),
+  profiles: (names: string[]) => unwrap(client.GET("/api/profiles", { params: { query: { name: names } } })),
+  profile: (name: string) => unwrap(client.GET("/api/users/{name}", { params: { path: { name } } })),
+  updateProfile: (change: ProfileChange) => unwrap(client.PATCH("/api/me/profile", { body: change })),
+  /** Your avatar: the server keeps the middle square of the image (PNG, JPEG, GIF or WebP). */
+  setAvatar: (image: Blob) =>
+    unwrap(
+      client.PUT("/api/me/avatar", {
+        body: { file: "" },
+        bodySerializer: () => {
+          const form = new FormData();
+          form.append("file", image, image instanceof File ? image.name : "avatar");
+          return form;
+        },
+      }),
+    ),
+  removeAvatar: () => unwrap(client.DELETE("/api/me/avatar")),
+  // --- administration (admins)
+  invites: () => unwrap(client.GET("/api/invites")),
+  createInvite: (uses: number, expiresInSeconds: number) =>
+    unwrap(client.POST("/api/invites", { body: { uses, expires_in_seconds: expiresInSeconds } })),
+  revokeInvite: (invite: string) =>
+    unwrap(client.DELETE("/api/invites/{invite}", { params: { path: { invite } } })),
+  adminUsers: () => unwrap(client.GET("/api/admin/users")),
+  setRole: (name: string, admin: boolean) =>
+    unwrap(client.POST("/api/admin/users/{name}/role", { params: { path: { name } }, body: { admin } })),
+  deactivate: (name: string) =>
+    unwrap(client.POST("/api/admin/users/{name}/deactivate", { params: { path: { name } } })),
+  reactivate: (name: string) =>
+    unwrap(client.POST("/api/admin/users/{name}/reactivate", { params: { path: { name } } })),
+  adminBots: () => unwrap(client.GET("/api/admin/bots")),
+  createBot: (name: string) => unwrap(client.POST("/api/admin/bots", { body: { name } })),
+  rotateBot: (name: string) => unwrap(client.POST("/api/admin/bots/{name}/rotate", { params: { path: { name } } })),
+  revokeBot: (name: string) => unwrap(client.POST("/api/admin/bots/{name}/revoke", { params: { path: { name } } })),
+  adminRooms: () => unwrap(client.GET("/api/admin/rooms")),
+  archiveRoom: (room: string, archived: boolean) =>
+    archived
+      ? unwrap(client.POST("/api/admin/rooms/{room}/archive", { params: { path: { room } } }))
+      : unwrap(client.POST("/api/admin/rooms/{room}/unarchive", { params: { path: { room } } })),
+  transferRoom: (room: string, user: string) =>
+    unwrap(client.POST("/api/admin/rooms/{room}/owner", { params: { path: { room } }, body: { user } })),
+  audit: (before: number | null = null) =>
+    unwrap(client.GET("/api/admin/audit", { params: { query: { before, limit: 100 } } })),
 };
+
+/** A search hit as it arrives: the message, and where it matches ([start, length] in UTF-16 units). */
+export type SearchHit = Awaited<ReturnType<typeof api.search>>["hits"][number];
 
 export function socketUrl(): string {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { renderBody } from "./markdown";
+import { mixesScripts, renderBody } from "./markdown";
 import { XSS_PAYLOADS } from "./test-data/xss-payloads";
 
 // Everything the renderer may make; anything else in the output is a hole.
@@ -30,7 +30,7 @@ function problems(host: HTMLElement): string[] {
     }
     if (element.tagName === "A") {
       const href = element.getAttribute("href") ?? "";
-      if (!/^(https?:|mailto:)/i.test(href)) found.push(`link to ${href}`);
+      if (!/^https?:\/\//i.test(href)) found.push(`link to ${href}`);
       if (element.getAttribute("rel") !== "noopener noreferrer nofollow") found.push("link without rel");
       if (element.getAttribute("target") !== "_blank") found.push("link in the same tab");
     }
@@ -77,6 +77,50 @@ describe("message formatting", () => {
     expect(links.every((a) => a.textContent === a.getAttribute("href"))).toBe(true);
     expect(host.textContent).toContain("[x](https://evil.example)");
     expect(problems(host)).toEqual([]);
+  });
+
+  it("links http and https only: not mailto:, ftp: or a protocol-relative //host", () => {
+    const host = rendered("mailto:ann@example.com ftp://example.com/f //example.com/p http://example.com/ok");
+    expect([...host.querySelectorAll("a")].map((a) => a.getAttribute("href"))).toEqual(["http://example.com/ok"]);
+    expect(host.textContent).toContain("mailto:ann@example.com ftp://example.com/f //example.com/p");
+    expect(problems(host)).toEqual([]);
+  });
+
+  it("shows a host that mixes scripts as its ASCII name, in the text as in the link", () => {
+    // xn--pple-43d.com is "аpple.com" with a Cyrillic а; typed in Unicode, it is the same host.
+    for (const body of ["https://xn--pple-43d.com/login", "https://\u0430pple.com/login"]) {
+      const link = rendered(body).querySelector("a");
+      expect(link?.textContent).toBe("https://xn--pple-43d.com/login");
+      expect(link?.getAttribute("href")).toBe("https://xn--pple-43d.com/login");
+    }
+    // One script (with or without a Latin top-level domain of the same script): as it reads.
+    const german = rendered("https://xn--mnchen-3ya.de/").querySelector("a");
+    expect(german?.textContent).toBe("https://münchen.de/");
+    expect(rendered("https://пример.рф/").querySelector("a")?.textContent).toBe("https://пример.рф/");
+    expect(rendered("https://пример.com/").querySelector("a")?.textContent).toBe("https://xn--e1afmkfd.com/");
+    expect(mixesScripts("аpple.com")).toBe(true);
+    expect(mixesScripts("日本語.jp")).toBe(true);
+    expect(mixesScripts("日本語ひらがな.日本")).toBe(false);
+  });
+
+  it("shows a paragraph too dear to format as its text, line breaks and mentions kept", () => {
+    const links = "https://example.com/x ".repeat(1000);
+    const marks = "*a _b_ ~c~ `d` ".repeat(1000);
+    const lines = "line\n".repeat(600);
+    const www = "www.example.com/x ".repeat(1000);
+    const shortcodes = ":tada: ".repeat(1000);
+    for (const body of [links, marks, lines, www, shortcodes]) {
+      const host = rendered(`${body}@ada`, ["ada"]);
+      expect(host.querySelectorAll("a, strong, em, s, code")).toHaveLength(0);
+      expect(host.textContent.replace(/\s+/g, " ").trim()).toBe(`${body}@ada`.replace(/\s+/g, " ").trim());
+      expect(host.querySelector(".mention")?.textContent).toBe("@ada");
+      expect(problems(host)).toEqual([]);
+    }
+    expect(rendered(lines).querySelectorAll("br")).toHaveLength(599); // between its 600 lines
+    // Below the bounds, and in the paragraph next to a dear one, formatting is as ever.
+    const mixed = rendered(`**bold** https://example.com\n\n${links}`);
+    expect(mixed.querySelector("strong")?.textContent).toBe("bold");
+    expect(mixed.querySelectorAll("a")).toHaveLength(1);
   });
 
   it("keeps headings, rules and images as text", () => {

@@ -1,7 +1,9 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
 
 import { api, socketUrl } from "./api";
+import { browserUploads } from "./files/browserUploads";
 import { browserNotifierEnvironment, Notifier } from "./notifications";
+import { PeopleDirectory } from "./people/People";
 import type { Alert } from "./rooms/Directory";
 import { ChatClient, type ChatEnvironment, type ChatSnapshot } from "./socket/ChatClient";
 
@@ -26,7 +28,7 @@ function stored(key: string) {
   };
 }
 
-function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
+function browserEnvironment(notifier: Notifier, people: PeopleDirectory, user: string): ChatEnvironment {
   // Kept per server and per user: the next sign-in finds them.
   const outbox = stored(`hubbub.outbox.${window.location.host}.${user}`);
   const drafts = stored(`hubbub.drafts.${window.location.host}.${user}`);
@@ -40,6 +42,7 @@ function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
     random: () => Math.random(),
     newId: () => crypto.randomUUID(),
     fetchHistory: api.history,
+    fetchWindow: api.window,
     fetchRooms: api.rooms,
     notify: (alert: Alert) => {
       notifier.notify(alert);
@@ -48,16 +51,27 @@ function browserEnvironment(notifier: Notifier, user: string): ChatEnvironment {
     saveOutbox: outbox.save,
     loadDrafts: drafts.load,
     saveDrafts: drafts.save,
+    profileChanged: (frame) => {
+      people.apply(frame);
+    },
+    ...browserUploads(user),
   };
 }
 
-/** One ChatClient (and its notifier) for the lifetime of the chat screen, wired to the
- * browser's online state. */
-export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier] {
+/** One ChatClient (and its notifier, and the people it shows) for the lifetime of the chat
+ * screen, wired to the browser's online state. */
+export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier, PeopleDirectory] {
   const [notifier] = useState(
     () => new Notifier(browserNotifierEnvironment(newestMessage), `hubbub.notifications.${user}`),
   );
-  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier, user)));
+  const [people] = useState(
+    () =>
+      new PeopleDirectory({
+        fetchProfiles: api.profiles,
+        setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+      }),
+  );
+  const [client] = useState(() => new ChatClient(socketUrl(), browserEnvironment(notifier, people, user)));
   const snapshot = useSyncExternalStore(client.subscribe, client.getSnapshot);
 
   useEffect(() => {
@@ -91,5 +105,5 @@ export function useChatClient(user: string): [ChatClient, ChatSnapshot, Notifier
     };
   }, [client]);
 
-  return [client, snapshot, notifier];
+  return [client, snapshot, notifier, people];
 }

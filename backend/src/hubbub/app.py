@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp
 
 from hubbub import __version__
-from hubbub.contract.schema import add_websocket_schemas
+from hubbub.contract.schema import add_websocket_schemas, refuse_nul_in_urls
 from hubbub.logs import install_redaction
-from hubbub.routes import api, bots, chat_ws, errors, oidc, ops, rooms, tutorial
+from hubbub.routes import admin, api, bots, chat_ws, errors, files, oidc, ops, people, rooms, search, tutorial
 from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.static import UI
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def openapi() -> dict[str, Any]:
         # One document for REST and the WebSocket frames: the UI's types are generated from it.
         if app.openapi_schema is None:
-            app.openapi_schema = add_websocket_schemas(get_openapi_document(app))
+            app.openapi_schema = refuse_nul_in_urls(add_websocket_schemas(get_openapi_document(app)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -89,7 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(oidc.router)
     app.include_router(rooms.router)
+    app.include_router(search.router)
     app.include_router(bots.router)
+    app.include_router(people.router)
+    app.include_router(admin.router)
+    app.include_router(files.router)
     errors.install(app)
     app.include_router(chat_ws.router)
     app.include_router(tutorial.router)

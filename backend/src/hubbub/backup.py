@@ -61,11 +61,22 @@ class BackupError(Exception):
 
 
 # Trees of files that live beside the database and that it refers to, by name: Settings -> the
-# directory (None when the feature is off). Issue 26 (file uploads) adds its directory here,
-# e.g. FILE_TREES["uploads"] = lambda settings: settings.data_dir / "uploads". Files must be
-# written before the row that names them commits, and never changed afterwards: then copying
-# the trees after the database snapshot gives every file the snapshot names.
+# directory (None when the feature is off). Files must be written before the row that names them
+# commits, and never changed afterwards: then copying the trees after the database snapshot gives
+# every file the snapshot names. Hidden entries (an upload's spool files) are not copied.
 FILE_TREES: dict[str, Callable[[Settings], Path | None]] = {}
+
+
+def _uploaded_files(settings: Settings) -> Path | None:
+    """Uploads kept in a directory (hubbub/files/local.py: bytes before rows, never changed);
+    None when they are in an S3 bucket, which is backed up with the bucket's own tools."""
+    url = settings.file_storage_url
+    if url is None:
+        return settings.data_dir / "files"
+    return Path(urlsplit(url).path) if url.startswith("file://") else None
+
+
+FILE_TREES["files"] = _uploaded_files
 
 
 @dataclass
@@ -148,7 +159,7 @@ def _write_backup(settings: Settings, path: Path) -> Manifest:
     for name, tree in sorted(FILE_TREES.items()):
         source = tree(settings)
         if source is not None and source.is_dir():
-            shutil.copytree(source, path / "files" / name)
+            shutil.copytree(source, path / "files" / name, ignore=shutil.ignore_patterns(".*"))
             files.append(f"files/{name}/")
     manifest = Manifest(
         hubbub=__version__,

@@ -1,5 +1,5 @@
-"""The `hubbub` command: serve, add-user (passwd, del-user), add-bot (revoke-bot, bots),
-migrate, db-version, backup, restore, export, check-config."""
+"""The `hubbub` command: serve, add-user (passwd, del-user, deactivate, reactivate, set-role),
+add-bot (revoke-bot, bots), audit, migrate, db-version, backup, restore, export, check-config."""
 
 from __future__ import annotations
 
@@ -128,29 +128,147 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def add_user(args: argparse.Namespace) -> None:
+    """Password users live in the database; with --users-file, in that file instead (for a
+    file kept by configuration management: servers adopt it)."""
     from hubbub.auth.base import AuthError
     from hubbub.auth.password import add_user as write_user
+    from hubbub.auth.password import checked_user
 
-    path = args.users_file or load_settings().effective_users_file
+    settings = load_settings()
+    admin = args.admin if args.command == "add-user" else None  # passwd keeps the role
+    password = _read_password(args)
+    if args.users_file is not None:
+        try:
+            write_user(
+                args.users_file,
+                args.name,
+                password,
+                must_exist=args.command == "passwd",
+                admin=admin,
+                min_length=settings.password_min_length,
+            )
+        except AuthError as exc:
+            sys.exit(f"hubbub: {exc}")
+        print(f"user {args.name} saved in {args.users_file}")
+        return
     try:
-        admin = args.admin if args.command == "add-user" else None  # passwd keeps the role
-        write_user(path, args.name, _read_password(args), must_exist=args.command == "passwd", admin=admin)
+        name = checked_user(args.name, password, settings.password_min_length)
     except AuthError as exc:
         sys.exit(f"hubbub: {exc}")
-    # A running server re-reads the file: the user's other sessions end with the old password.
-    print(f"user {args.name} saved in {path}")
+
+    async def work(store: Store) -> None:
+        from hubbub.auth.passwords import hash_password
+        from hubbub.people.audit import CLI_ACTOR, Audit
+
+        made = await store.set_password(
+            name, hash_password(password), create=args.command == "add-user", admin=admin
+        )
+        if not made:
+            sys.exit(f"hubbub: no user named {name!r}")
+        action = "user.password" if args.command == "passwd" else "user.add"
+        await Audit(store).record(CLI_ACTOR, action, name, "local", admin=bool(admin))
+
+    _with_store(work)
+    # Running servers follow within HUBBUB_CREDENTIAL_CHECK_SECONDS: the user's sessions and
+    # sockets of an old password end.
+    print(f"user {name} saved")
 
 
 def del_user(args: argparse.Namespace) -> None:
+    """Deactivates the account: the name stays taken (rooms and direct messages are kept by
+    name), its messages stay; `hubbub reactivate` undoes it."""
     from hubbub.auth.base import AuthError
     from hubbub.auth.password import delete_user
 
-    path = args.users_file or load_settings().effective_users_file
-    try:
-        delete_user(path, args.name)
-    except AuthError as exc:
-        sys.exit(f"hubbub: {exc}")
-    print(f"user {args.name} removed from {path}; their sessions and sockets end")
+    if args.users_file is not None:
+        try:
+            delete_user(args.users_file, args.name)
+        except AuthError as exc:
+            sys.exit(f"hubbub: {exc}")
+        print(f"user {args.name} removed from {args.users_file}; servers deactivate them")
+        return
+    _set_deactivated(args.name, True)
+    print(f"user {args.name} deactivated; their sessions and sockets end")
+
+
+def _set_deactivated(name: str, deactivated: bool) -> None:
+    from hubbub.model import LastAdminError, UnknownUserError
+    from hubbub.people.audit import CLI_ACTOR, Audit
+
+    async def work(store: Store) -> None:
+        try:
+            await store.set_deactivated(name, deactivated)
+        except UnknownUserError:
+            sys.exit(f"hubbub: no user named {name!r}")
+        except LastAdminError:
+            sys.exit(f"hubbub: {name} is the last active admin: make another admin first")
+        action = "user.deactivate" if deactivated else "user.reactivate"
+        await Audit(store).record(CLI_ACTOR, action, name, "local")
+
+    _with_store(work)
+
+
+def deactivate(args: argparse.Namespace) -> None:
+    _set_deactivated(args.name, True)
+    print(f"user {args.name} deactivated; their sessions and sockets end")
+
+
+def reactivate(args: argparse.Namespace) -> None:
+    _set_deactivated(args.name, False)
+    print(f"user {args.name} reactivated")
+
+
+def set_role(args: argparse.Namespace) -> None:
+    """Where Hubbub decides roles (password, proxy; jwt and oidc without an admin claim)."""
+    from hubbub.model import LastAdminError, UnknownUserError
+    from hubbub.people.audit import CLI_ACTOR, Audit
+    from hubbub.people.roles import role_source
+
+    settings = load_settings()
+    if role_source(settings) != "hubbub":
+        sys.exit(
+            f"hubbub: in auth mode {settings.auth.value} roles come from the credential, not from Hubbub"
+        )
+
+    async def work(store: Store) -> None:
+        try:
+            await store.set_admin(args.name, args.role == "admin")
+        except UnknownUserError:
+            sys.exit(f"hubbub: no user named {args.name!r} (they are known once they have signed in)")
+        except LastAdminError:
+            sys.exit(f"hubbub: {args.name} is the last active admin: make another admin first")
+        await Audit(store).record(CLI_ACTOR, f"user.{args.role}", args.name, "local")
+
+    _with_store(work)
+    print(f"user {args.name} is now {'an admin' if args.role == 'admin' else 'a member'}")
+
+
+def audit(args: argparse.Namespace) -> None:
+    """The audit log, newest first: one tab-separated line per action (or JSON lines)."""
+    import datetime
+
+    async def work(store: Store) -> None:
+        for entry in await store.audit_log(None, args.limit):
+            when = datetime.datetime.fromtimestamp(entry.at / 1000, datetime.UTC).isoformat(
+                timespec="seconds"
+            )
+            if args.json:
+                row = {
+                    "id": entry.id,
+                    "at": when,
+                    "actor": entry.actor,
+                    "action": entry.action,
+                    "target": entry.target,
+                    "detail": json.loads(entry.detail),
+                    "address": entry.address,
+                }
+                print(json.dumps(row, ensure_ascii=False))
+            else:
+                print(
+                    f"{when}\t{entry.actor}\t{entry.action}\t{entry.target}\t{entry.address}\t{entry.detail}"
+                )
+
+    _with_store(work)
 
 
 def _with_store(work: Callable[[Store], Awaitable[None]]) -> None:
@@ -347,7 +465,7 @@ def parser() -> argparse.ArgumentParser:
     for name, what, func in (
         ("add-user", "add or replace a user for HUBBUB_AUTH=password", add_user),
         ("passwd", "change a user's password (their other sessions end)", add_user),
-        ("del-user", "remove a user (their sessions and sockets end)", del_user),
+        ("del-user", "deactivate a user and take their password (their sessions and sockets end)", del_user),
     ):
         user = commands.add_parser(name, help=what)
         user.add_argument("name")
@@ -357,8 +475,28 @@ def parser() -> argparse.ArgumentParser:
             user.add_argument(
                 "--admin", action="store_true", help="may manage every room's members and archive"
             )
-        user.add_argument("--users-file", type=Path, default=None)
+        user.add_argument(
+            "--users-file", type=Path, default=None, help="write this users file instead of the database"
+        )
         user.set_defaults(func=func)
+
+    for name, what, func in (
+        ("deactivate", "deactivate a user: their sessions and sockets end, sign-in is refused", deactivate),
+        ("reactivate", "let a deactivated user sign in again", reactivate),
+    ):
+        command = commands.add_parser(name, help=what)
+        command.add_argument("name")
+        command.set_defaults(func=func)
+    role = commands.add_parser(
+        "set-role", help="make a user an admin or a member (where Hubbub decides roles)"
+    )
+    role.add_argument("name")
+    role.add_argument("role", choices=["admin", "member"])
+    role.set_defaults(func=set_role)
+    log = commands.add_parser("audit", help="print the audit log of admin actions, newest first")
+    log.add_argument("--limit", type=int, default=100)
+    log.add_argument("--json", action="store_true", help="one JSON object per line")
+    log.set_defaults(func=audit)
 
     bot = commands.add_parser("add-bot", help="make a bot (or a new token for one) and print its token")
     bot.add_argument("name")

@@ -2,7 +2,8 @@
 
 Credentials travel where loggers look: query strings (uvicorn's access log, the handshake that
 `websockets` logs at debug), headers (Cookie, Authorization, also at debug) and the tutorial's
-/items/{id}/ws answer, which echoes its credential. Every log record of the process, whichever
+/items/{id}/ws answer, which echoes its credential; and so does what people search for
+(/api/search?q=…, whose whole query string goes). Every log record of the process, whichever
 logger makes it (uvicorn, gunicorn, websockets, asyncio, hubbub), is a RedactedLogRecord, whose
 message and traceback come out redacted: no handler, formatter or logging configuration can
 print what it hides.
@@ -33,28 +34,63 @@ _HEADER = re.compile(
     r"(?i)\b(cookie|set-cookie|authorization|proxy-authorization)(['\"]?\s*[:=,]\s*(?:b?['\"])?)([^\r\n'\"]+)"
 )
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BOT_TOKEN = re.compile(r"\bhbb_[A-Za-z0-9_-]{8,}")  # chat/bots.py's tokens, wherever they appear
+# chat/bots.py's and people/admin.py's (invitations') tokens, wherever they appear: an
+# invitation's token is in the path of its accept request, which the access log prints.
+_BOT_TOKEN = re.compile(r"\bhb[bi]_[A-Za-z0-9_-]{8,}")
+# What people search for is what is in their rooms: a search's whole query string goes.
+_SEARCH = re.compile(r"(/api/search\?)[^\s\"']*")
 # The tutorial's /items/{id}/ws answer: "Session cookie or query token value is: {credential}".
 _ITEM_ECHO = re.compile(r"(value is: )([^'\"\r\n]+)")
-_known: set[str] = set()
+# Known secrets, as is and percent-encoded, by their first PREFIX characters. A few are found
+# by one regex of them all, made when a line is first redacted after they changed; more (a
+# tokens file of a whole company: remade per token, that regex took minutes to start and
+# milliseconds a line) by a dictionary lookup per character of the line.
+PREFIX = 4
+MOST_IN_ONE_REGEX = 64
+_known: dict[str, list[str]] = {}
+_known_count = 0
 _known_re: re.Pattern[str] | None = None
 
 
 def register_secret(value: str | None) -> None:
     """A credential the server knows in advance (a static token, a secret key, a password in
     a database URL): wherever it shows up in a log line, as is or percent-encoded, it goes."""
-    global _known_re
-    if not value or len(value) < 4 or value in _known:
+    global _known_count, _known_re
+    if not value or len(value) < PREFIX:
         return
-    _known.add(value)
-    forms = {re.escape(form) for secret in _known for form in {secret, _percent_encoded(secret)}}
-    _known_re = re.compile("|".join(sorted(forms, key=len, reverse=True)))
+    for form in {value, _percent_encoded(value)}:
+        found = _known.setdefault(form[:PREFIX], [])
+        if form not in found:
+            found.append(form)
+            found.sort(key=len, reverse=True)  # the longest first, where one contains another
+            _known_count += 1
+            _known_re = None
 
 
 def _percent_encoded(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
+
+
+def _without_known(text: str) -> str:
+    global _known_re
+    if _known_count <= MOST_IN_ONE_REGEX:
+        if _known_re is None:
+            forms = sorted((re.escape(f) for found in _known.values() for f in found), key=len, reverse=True)
+            _known_re = re.compile("|".join(forms))
+        return _known_re.sub(REDACTED, text)
+    parts: list[str] = []
+    start = i = 0
+    while i <= len(text) - PREFIX:
+        for secret in _known.get(text[i : i + PREFIX], ()):
+            if text.startswith(secret, i):
+                parts += (text[start:i], REDACTED)
+                start = i = i + len(secret)
+                break
+        else:
+            i += 1
+    return "".join(parts) + text[start:] if parts else text
 
 
 def _param(match: re.Match[str]) -> str:
@@ -67,8 +103,9 @@ def _param(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    if _known_re is not None:
-        text = _known_re.sub(REDACTED, text)
+    if _known:
+        text = _without_known(text)
+    text = _SEARCH.sub(rf"\g<1>{REDACTED}", text)
     text = _QUERY_PARAM.sub(_param, text)
     text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _ITEM_ECHO.sub(lambda m: f"{m.group(1)}{REDACTED}", text)

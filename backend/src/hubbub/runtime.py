@@ -18,6 +18,8 @@ from hubbub.auth.throttle import LoginThrottle
 from hubbub.broker import create_broker
 from hubbub.chat.service import ChatService
 from hubbub.contract.close import REASONS, Close
+from hubbub.contract.rest import RoomListing
+from hubbub.files import create_file_storage
 from hubbub.limits import Limiter, create_limiter
 from hubbub.logs import register_secret
 from hubbub.settings import AuthMode, Settings
@@ -73,6 +75,7 @@ class Runtime:
     sessions: SessionManager
     limiter: Limiter
     login_throttle: LoginThrottle
+    room_listing: RoomListing = field(default_factory=RoomListing)
     shutting_down: bool = False
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
     oidc: OidcAuth | None = None  # auth mode oidc: the identity provider's sign-in (the authenticator)
@@ -83,11 +86,12 @@ class Runtime:
         register_known_secrets(settings)
         store = create_store(settings.effective_database_url, settings.sqlite_synchronous)
         broker = create_broker(settings.effective_broker_url, settings.broker_channel)
-        chat = ChatService(settings, store, broker)
-        secret = load_or_create_secret(settings)
-        authenticator = create_authenticator(settings, store, secret)
-        sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
         limiter = create_limiter(settings)
+        storage = create_file_storage(settings.file_storage_url, settings.data_dir)
+        chat = ChatService(settings, store, broker, storage, limiter)
+        secret = load_or_create_secret(settings)
+        authenticator = create_authenticator(settings, chat.people.accounts, store, secret)
+        sessions = SessionManager(store, secret, settings.session_ttl_seconds, authenticator)
         runtime = cls(settings, chat, authenticator, sessions, limiter, LoginThrottle(limiter, settings))
         if settings.auth is AuthMode.OIDC:
             from hubbub.auth.oidc import OidcAuth
@@ -97,6 +101,11 @@ class Runtime:
         return runtime
 
     async def start(self) -> None:
+        if self.settings.auth is AuthMode.NONE:
+            log.warning(
+                "auth mode none: anyone can use any name, so there are no private rooms or direct "
+                "messages; for a team, set HUBBUB_AUTH to token, jwt or password"
+            )
         await self.chat.start()
         await self.chat.remember_users(self.authenticator.configured_users())
         self._sweeper = asyncio.create_task(self._end_revoked(), name="hubbub-credentials")
@@ -111,6 +120,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         self.chat.kick_all(Close.GOING_AWAY, REASONS[Close.GOING_AWAY])
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.settings.shutdown_timeout_seconds):
+                await self.chat.connections_ended()
         await self.chat.stop()
         await self.limiter.close()
         if self.oidc is not None:
@@ -121,10 +133,18 @@ class Runtime:
             await self.oidc.close()
 
     async def _end_revoked(self) -> None:
-        """When the tokens or users file changes, close the sockets whose credential went with
-        it (their sessions are refused from then on too)."""
+        """When the tokens file changes, close the sockets whose credential went with it (their
+        sessions are refused from then on too). Accounts: adopt the users file when it changes,
+        and follow what changed in the database without a word through the broker (the
+        `hubbub` command changed it, or the broker lost the word)."""
+        accounts = self.chat.people.accounts
         while True:
             await asyncio.sleep(self.settings.credential_check_seconds)
+            try:
+                await accounts.adopt_users_file()
+                await accounts.refresh()
+            except Exception as exc:
+                log.warning("cannot follow the accounts: %r", exc)
             if self.authenticator.reload():
                 await self.chat.remember_users(self.authenticator.configured_users())
                 ended = self.chat.kick_if(

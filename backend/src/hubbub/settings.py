@@ -156,7 +156,8 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         default=None,
-        description="https://chat.example.com: where browsers reach Hubbub (the OIDC redirect URI); "
+        description="https://chat.example.com: where browsers reach Hubbub (the OIDC redirect URI, "
+        "invitation links); "
         "default: the request's own scheme and host",
     )
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
@@ -187,6 +188,9 @@ class Settings(BaseSettings):
         description="JSON list of host names the server answers to ('*.example.com' for "
         "subdomains, '*' for any); localhost, IP addresses and the allowed origins' hosts always",
     )
+    password_min_length: int = Field(
+        default=10, ge=8, le=128, description="shortest password a new account or a new password may have"
+    )
     login_max_failures: int = Field(default=5, ge=1, description="failed logins before a lockout")
     login_lockout_max_seconds: float = Field(
         default=900.0, gt=0, description="the longest a name or address is locked out"
@@ -195,6 +199,28 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="how often open sockets are checked against revoked credentials"
     )
     metrics_token: SecretStr | None = Field(default=None, description="bearer token /metrics asks for")
+
+    # --- files
+    file_storage_url: str | None = Field(
+        default=None,
+        description="where uploads are kept: default data_dir/files; file:///path, or s3://bucket/prefix "
+        "(credentials, endpoint and region from AWS_* variables)",
+    )
+    max_upload_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="largest file one upload may be"
+    )
+    upload_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=0, description="what one user's files may take together"
+    )
+    max_image_pixels: int = Field(
+        default=32_000_000, ge=1, description="the most pixels an image may decode to, all frames together"
+    )
+    avatar_changes_per_minute: float = Field(
+        default=6.0, gt=0, description="avatar uploads per user (each one decodes an image)"
+    )
+    unattached_upload_seconds: float = Field(
+        default=24 * 3600, gt=0, description="an upload never attached to a message is deleted after this"
+    )
 
     # --- chat
     default_room: str = "general"
@@ -209,17 +235,44 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="time a client has to send its request head (HTTP or WebSocket)"
     )
     max_rooms_per_user: int = Field(default=50, gt=0, description="rooms one user may create")
-    max_members_per_room: int = Field(default=10_000, gt=1)
+    max_members_per_room: int = Field(default=10_000, gt=1, description="checked on adding and on joining")
+    new_members_per_minute_per_address: float = Field(
+        default=300.0,
+        gt=0,
+        description="auth mode none: people joining a room for the first time, per room and address "
+        "(a name costs nothing there, and members stay)",
+    )
     room_mention_max_members: int = Field(
         default=50, ge=0, description="@room by any member up to this size; beyond, owners and admins only"
     )
-    room_creations_per_minute: float = Field(default=10.0, gt=0)
+    room_creations_per_minute: float = Field(
+        default=10.0, gt=0, description="new rooms and direct messages per user (anonymous: per address)"
+    )
+    room_creations_per_minute_per_address: float = Field(
+        default=60.0,
+        gt=0,
+        description="new rooms and direct messages from one address, whoever signs in there (in auth mode "
+        "none a name costs nothing); a proxy without --proxy-headers puts everyone on one address",
+    )
+    searches_per_minute: float = Field(
+        default=60.0, gt=0, description="GET /api/search per user (per address when anonymous)"
+    )
     send_queue_size: int = Field(default=256, ge=8)
     # A connection's queued frames together, in characters of text (about bytes): bounds what a
     # stalled client holds however large the messages, and cuts it off sooner when they are large.
     send_queue_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
-    rate_limit_per_second: float = Field(default=10.0, gt=0)
+    rate_limit_per_second: float = Field(
+        default=10.0,
+        gt=0,
+        description="messages, edits and reactions per user (all their sockets), per worker",
+    )
     rate_limit_burst: int = Field(default=20, gt=0)
+    join_rate_per_second: float = Field(
+        default=5.0, gt=0, description="joins per user (all their sockets), per worker"
+    )
+    join_burst: int = Field(
+        default=50, gt=0, description="joins at once: a reconnect rejoins every open room"
+    )
     max_connections_per_user: int = Field(default=20, gt=0)
     ping_interval_seconds: float = Field(default=20.0, gt=0)
     ping_timeout_seconds: float = Field(default=20.0, gt=0)
@@ -233,8 +286,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     direct_writes: bool = Field(
         default=True,
-        description="fan-out writes each frame's bytes straight to the socket when it has room "
-        "(Hubbub's uvicorn protocol); off: every frame through ASGI send",
+        description="fan-out writes each frame's bytes straight to the socket when it has room, "
+        "and after the handshake a socket's frames come straight from the protocol, with no ASGI "
+        "call held open per connection (Hubbub's uvicorn protocol); off: every frame through "
+        "ASGI receive and send",
     )
     sqlite_synchronous: Literal["normal", "full"] = Field(
         default="full", description="full: an ack survives power loss; normal: a crash of the process"
@@ -411,6 +466,11 @@ class Settings(BaseSettings):
                 raise ValueError("HUBBUB_JWT_SECRET goes with HS* algorithms only")
             if self.jwt_secret is None and symmetric:
                 raise ValueError("a public key or JWKS URL goes with RS*/ES*/PS*/EdDSA only")
+        if self.file_storage_url is not None and not self.file_storage_url.startswith(("file:///", "s3://")):
+            raise ValueError(
+                "HUBBUB_FILE_STORAGE_URL must be file:///path or s3://bucket/prefix, "
+                f"got {self.file_storage_url!r}"
+            )
         if self.auth is AuthMode.OIDC and not (self.oidc_issuer and self.oidc_client_id):
             raise ValueError("HUBBUB_AUTH=oidc needs HUBBUB_OIDC_ISSUER and HUBBUB_OIDC_CLIENT_ID")
         if self.auth is AuthMode.PROXY:

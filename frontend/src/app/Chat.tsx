@@ -1,10 +1,16 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type MouseEvent } from "react";
 
+import { AdminPage } from "../admin/AdminPage";
 import { api, type RoomSummary, type ServerConfig } from "../api";
 import { Composer } from "../composer/Composer";
-import { MessageList, type ScrollPlace } from "../messages/MessageList";
+import { MessageList, type Focus, type ScrollPlace } from "../messages/MessageList";
+import { SearchDialog } from "../search/SearchDialog";
 import { MemberPanel } from "../people/MemberPanel";
 import { NewMessageDialog } from "../people/NewMessageDialog";
+import { shownName } from "../people/People";
+import { PersonName } from "../people/PersonName";
+import { ProfileDialog } from "../people/ProfileDialog";
+import { PeopleContext } from "../people/usePeople";
 import { BrowseRooms } from "../rooms/BrowseRooms";
 import { attentionCount, metaOf, newMeta } from "../rooms/Directory";
 import { RoomHeader } from "../rooms/RoomHeader";
@@ -16,6 +22,7 @@ import { useChatClient } from "../useChatClient";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { useShortcuts, type ShortcutActions } from "./keyboard";
 import { NotificationSettings } from "./NotificationSettings";
+import { OpenModeNotice } from "./OpenModeNotice";
 import { QuickSwitcher } from "./QuickSwitcher";
 import { ShortcutList } from "./ShortcutList";
 import { signOut } from "./signIn";
@@ -39,7 +46,7 @@ function skipTo(id: string) {
   };
 }
 
-type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | null;
+type Dialog = "new-message" | "browse" | "switcher" | "shortcuts" | "search" | "profile" | "admin" | null;
 
 export function Chat({
   config,
@@ -52,7 +59,9 @@ export function Chat({
   admin: boolean;
   onSignedOut: (reason: string | null) => void;
 }) {
-  const [client, snapshot, notifier] = useChatClient(user);
+  const [client, snapshot, notifier, people] = useChatClient(user);
+  // Anyone's profile changed: names on screen follow.
+  useSyncExternalStore(people.subscribe, people.getVersion);
   const notifications = useSyncExternalStore(notifier.subscribe, notifier.getSnapshot);
   const [chosen, setActive] = useState(() => {
     const fromUrl = new URLSearchParams(window.location.search).get("room");
@@ -65,7 +74,12 @@ export function Chat({
   // Where the reader was in each room: kept for this tab, across reloads.
   const [places] = useState(() => loadPlaces());
   const [editing, setEditing] = useState<number | null>(null);
+  // The message a search hit opened its room at (highlighted until another room is opened).
+  const [searchSeed, setSearchSeed] = useState<{ text: string; n: number } | null>(null); // the switcher's words
+  const [focus, setFocus] = useState<(Focus & { room: string }) | null>(null);
   const [quote, setQuote] = useState({ text: "", n: 0 });
+  const [dropped, setDropped] = useState<{ files: File[]; n: number }>({ files: [], n: 0 });
+  const [dragging, setDragging] = useState(false);
   const [members, setMembers] = useState<{ room: string; names: string[] }>({ room: "", names: [] });
   // An unread room opened just now keeps its place in the list while it is on screen.
   const [kept, setKept] = useState<string | null>(null);
@@ -116,6 +130,7 @@ export function Chat({
     (room: string) => {
       setKept((client.getSnapshot().directory[room]?.unread ?? 0) > 0 ? room : null);
       setActive(room);
+      setFocus(null);
       setDrawerOpen(false);
     },
     [client],
@@ -198,8 +213,24 @@ export function Chat({
     [client, active],
   );
 
+  /** A search hit: its room, at the message, which is highlighted. */
+  const openAt = useCallback(
+    (room: string, seq: number) => {
+      open(room);
+      setFocus((previous) => ({ room, seq, n: (previous?.n ?? 0) + 1 }));
+      // Not there after all (deleted, or the room is gone): the room opens as it would anyway.
+      client.jumpTo(room, seq, config.history_page_size).catch(() => {
+        setFocus(null);
+      });
+    },
+    [client, open, config.history_page_size],
+  );
+
   const shortcuts = useMemo<ShortcutActions>(
     () => ({
+      search: () => {
+        setDialog("search");
+      },
       switcher: () => {
         setDialog("switcher");
       },
@@ -227,7 +258,9 @@ export function Chat({
   // Messages written in a room that went away: offered for the room on screen, or discarded.
   const listed = Object.keys(directory).length > 0;
   const stranded = snapshot.outbox.filter((p) => p.failed && p.room !== active && listed && !directory[p.room]);
-  const mentionable = members.room === active ? [...members.names.filter((n) => n !== me), "room"] : [];
+  // Deactivated people are not offered (their old messages still show them).
+  const mentionable =
+    members.room === active ? [...members.names.filter((n) => n !== me && !people.get(n)?.deactivated), "room"] : [];
   const drafts = useMemo(
     () => new Set(Object.values(snapshot.rooms).filter((r) => r.hasDraft).map((r) => r.name)),
     [snapshot.rooms],
@@ -246,6 +279,7 @@ export function Chat({
   }
 
   return (
+    <PeopleContext.Provider value={people}>
     <div
       className={["chat", membersOpen ? "with-members" : "", drawerOpen ? "drawer-open" : ""].join(" ").trim()}
     >
@@ -270,6 +304,7 @@ export function Chat({
           Rooms{waiting > 0 ? ` (${waiting})` : ""}
         </button>
         <h1 className="brand">Hubbub</h1>
+        {config.auth_mode === "none" && <OpenModeNotice />}
         {/* On phones the room's name is up here; its heading below is for screen readers. */}
         <span className="topbar-room" aria-hidden="true" dir="auto">
           {label}
@@ -280,6 +315,21 @@ export function Chat({
             client.reconnectNow();
           }}
         />
+        <button
+          type="button"
+          className="search-toggle"
+          aria-keyshortcuts="/"
+          title="Search messages (/)"
+          onClick={() => {
+            setDialog("search");
+          }}
+        >
+          <svg className="search-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+            <circle cx="6.5" cy="6.5" r="4.75" fill="none" stroke="currentColor" strokeWidth="1.8" />
+            <line x1="10" y1="10" x2="14.5" y2="14.5" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
+          </svg>
+          <span className="search-label">Search</span>
+        </button>
         <button
           type="button"
           className="account-toggle"
@@ -295,10 +345,32 @@ export function Chat({
           <NotificationSettings notifier={notifier} />
           <span className="me">
             Signed in as{" "}
-            <strong dir="auto">
-              {me}
+            <strong>
+              <PersonName name={me} />
             </strong>
           </span>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setAccountOpen(false);
+              setDialog("profile");
+            }}
+          >
+            Profile
+          </button>
+          {admin && (
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setAccountOpen(false);
+                setDialog("admin");
+              }}
+            >
+              Admin
+            </button>
+          )}
           <button type="button" className="link" onClick={() => void signOutHere()}>
             Sign out
           </button>
@@ -311,6 +383,7 @@ export function Chat({
         drafts={drafts}
         pattern={config.room_name_pattern}
         users={room?.users ?? []}
+        online={room?.online ?? 0}
         live={snapshot.status === "connected"}
         me={me}
         muted={notifications.muted}
@@ -336,7 +409,29 @@ export function Chat({
           }}
         />
       )}
-      <main className="conversation" aria-labelledby="room-title">
+      {/* Dropping files is the mouse's way; the keyboard's is the message box's Attach button. */}
+      {/* eslint-disable-next-line jsx-a11y/no-noninteractive-element-interactions */}
+      <main
+        className={dragging ? "conversation dropping" : "conversation"}
+        aria-labelledby="room-title"
+        onDragOver={(event) => {
+          // Files dragged over the conversation go with the next message when dropped.
+          if (!event.dataTransfer.types.includes("Files") || roomMeta?.archived) return;
+          event.preventDefault();
+          event.dataTransfer.dropEffect = "copy";
+          setDragging(true);
+        }}
+        onDragLeave={(event) => {
+          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={(event) => {
+          setDragging(false);
+          if (event.dataTransfer.files.length === 0 || roomMeta?.archived) return;
+          event.preventDefault();
+          const files = [...event.dataTransfer.files];
+          setDropped((current) => ({ files, n: current.n + 1 }));
+        }}
+      >
         <RoomHeader
           room={active}
           meta={roomMeta}
@@ -441,13 +536,22 @@ export function Chat({
           outbox={outbox}
           me={me}
           place={places.get(active) ?? null}
+          focus={focus?.room === active ? focus : null}
           onPlace={savePlace}
           onLoadOlder={() => void client.loadOlder(active, config.history_page_size)}
+          onLoadNewer={() => void client.loadNewer(active, config.history_page_size)}
+          onLatest={() => {
+            client.backToLatest(active);
+          }}
           onDismiss={(id) => {
             client.dismiss(id);
           }}
           onRetry={(id) => {
             client.retry(id);
+          }}
+          uploads={snapshot.uploads}
+          onCancelFile={(id, key) => {
+            client.cancelAttachment(id, key);
           }}
           onSeen={markSeen}
           actions={{
@@ -484,11 +588,14 @@ export function Chat({
             key={`composer-${active}`}
             room={label}
             maxBytes={config.max_message_bytes}
+            maxUploadBytes={config.max_upload_bytes}
+            dropped={dropped}
             members={mentionable}
+            describe={(name) => shownName(name, people.get(name))}
             draft={client.draftOf(active)}
             onDraft={saveDraft}
-            onSend={(body) => {
-              client.send(active, body);
+            onSend={(body, files) => {
+              client.send(active, body, files);
             }}
             onTyping={() => {
               client.typing(active);
@@ -557,6 +664,24 @@ export function Chat({
             messageUser(other);
           });
         }}
+        onSearch={(words) => {
+          setSearchSeed((previous) => ({ text: words, n: (previous?.n ?? 0) + 1 }));
+          setDialog("search");
+        }}
+      />
+      <SearchDialog
+        open={dialog === "search"}
+        seed={searchSeed}
+        directory={directory}
+        people={room?.users ?? []}
+        me={me}
+        onClose={() => {
+          dialogClosed("search");
+        }}
+        onOpen={(name, seq) => {
+          setDialog(null);
+          openAt(name, seq);
+        }}
       />
       <ShortcutList
         open={dialog === "shortcuts"}
@@ -564,7 +689,26 @@ export function Chat({
           dialogClosed("shortcuts");
         }}
       />
+      <ProfileDialog
+        open={dialog === "profile"}
+        me={me}
+        people={people}
+        onClose={() => {
+          dialogClosed("profile");
+        }}
+      />
+      {admin && (
+        <AdminPage
+          open={dialog === "admin"}
+          me={me}
+          config={config}
+          onClose={() => {
+            dialogClosed("admin");
+          }}
+        />
+      )}
     </div>
+    </PeopleContext.Provider>
   );
 }
 

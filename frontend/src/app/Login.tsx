@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type LoginForm, type ServerConfig } from "../api";
+import { OpenModeNotice } from "./OpenModeNotice";
 import { providerLoginUrl, signInErrorIn, withoutSignInError } from "./signIn";
 
 const HEADINGS: Record<ServerConfig["auth_mode"], string> = {
@@ -84,6 +85,7 @@ export function Login({
       <form ref={form_} className="card login" onSubmit={(e) => void submit(e)}>
         <h1>Hubbub</h1>
         <h2>{HEADINGS[mode]}</h2>
+        {mode === "none" && <OpenModeNotice />}
         {reason && (
           <p className="notice" role="status">
             {reason}

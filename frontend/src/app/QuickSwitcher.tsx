@@ -5,7 +5,10 @@ import type { RoomMeta } from "../rooms/Directory";
 import { fuzzyFilter } from "../rooms/fuzzy";
 import { roomLabel } from "../rooms/roomLabel";
 
-type Choice = { kind: "room"; room: string; label: string; note: string } | { kind: "person"; user: string; label: string; note: string };
+type Choice =
+  | { kind: "room"; room: string; label: string; note: string }
+  | { kind: "person"; user: string; label: string; note: string }
+  | { kind: "search"; query: string; label: string; note: string };
 
 const PEOPLE_LOOKUP_MS = 120; // typing pauses this long before people are looked up
 
@@ -17,6 +20,7 @@ export function QuickSwitcher({
   me,
   onRoom,
   onPerson,
+  onSearch,
   onClose,
 }: {
   open: boolean;
@@ -26,6 +30,8 @@ export function QuickSwitcher({
   me: string;
   onRoom: (room: string) => void;
   onPerson: (user: string) => void;
+  /** Search the messages for what was typed (the last choice, always there). */
+  onSearch: (query: string) => void;
   onClose: () => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -81,15 +87,18 @@ export function QuickSwitcher({
   const persons: Choice[] = [...new Set([...online, ...people])]
     .filter((user) => user !== me && !withDm.has(user))
     .map((user) => ({ kind: "person", user, label: user, note: "person" }));
-  const choices = query.trim()
-    ? fuzzyFilter(query, [...rooms, ...persons], (choice) => choice.label)
+  const typed = query.trim();
+  const searchChoice: Choice = { kind: "search", query: typed, label: `Search messages for “${typed}”`, note: "/" };
+  const choices = typed
+    ? [...fuzzyFilter(query, [...rooms, ...persons], (choice) => choice.label), searchChoice]
     : rooms.filter((choice) => directory[choice.kind === "room" ? choice.room : ""]?.member).slice(0, 12);
   const current = Math.min(active, choices.length - 1);
 
   function choose(choice: Choice | undefined) {
     if (!choice) return;
     if (choice.kind === "room") onRoom(choice.room);
-    else onPerson(choice.user);
+    else if (choice.kind === "person") onPerson(choice.user);
+    else onSearch(choice.query);
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
@@ -131,7 +140,7 @@ export function QuickSwitcher({
       <div id={listId} role="listbox" aria-label="Matches" className="switcher-list">
         {choices.map((choice, index) => (
           <div
-            key={choice.kind === "room" ? `r${choice.room}` : `p${choice.user}`}
+            key={choice.kind === "room" ? `r${choice.room}` : choice.kind === "person" ? `p${choice.user}` : "search"}
             id={`${listId}-${index}`}
             role="option"
             tabIndex={-1}
@@ -147,7 +156,7 @@ export function QuickSwitcher({
           </div>
         ))}
       </div>
-      {query.trim() && choices.length === 0 && <p className="muted">Nothing matches.</p>}
+      {typed && choices.length === 1 && <p className="muted">No room or person matches.</p>}
       <p className="hint muted">↑ ↓ to choose, Enter to open, Esc to close</p>
     </dialog>
   );

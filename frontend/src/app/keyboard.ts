@@ -3,6 +3,7 @@ import { useEffect } from "react";
 /** The chat's keyboard shortcuts, as the shortcut list shows them. */
 export const SHORTCUTS: readonly (readonly [keys: string, what: string])[] = [
   ["Ctrl+K (⌘K)", "Jump to a room, a conversation or a person"],
+  ["/", "Search messages"],
   ["Alt+↑ / Alt+↓", "Previous / next room in the list"],
   ["Alt+Shift+↑ / Alt+Shift+↓", "Previous / next room with something unread"],
   ["Esc", "Mark the room read"],
@@ -15,6 +16,7 @@ export const SHORTCUTS: readonly (readonly [keys: string, what: string])[] = [
 
 export interface ShortcutActions {
   switcher: () => void;
+  search: () => void;
   shortcuts: () => void;
   /** Open the room `step` away in the list; only rooms with something unread if `unread`. */
   step: (step: 1 | -1, unread: boolean) => void;
@@ -48,6 +50,9 @@ export function useShortcuts(actions: ShortcutActions): void {
       } else if (event.altKey && !mod && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
         event.preventDefault();
         actions.step(event.key === "ArrowDown" ? 1 : -1, event.shiftKey);
+      } else if (event.key === "/" && !mod && !event.altKey && !typingIn(event.target)) {
+        event.preventDefault();
+        actions.search();
       } else if (event.key === "?" && !mod && !typingIn(event.target)) {
         event.preventDefault();
         actions.shortcuts();

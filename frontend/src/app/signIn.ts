@@ -22,6 +22,7 @@ export const SIGN_IN_ERRORS: Record<SignInError, (provider: string) => string> =
     `Your user name at ${provider} cannot be used here: names have up to 32 letters, digits, spaces, '.', '_' or '-', in one alphabet. Ask your administrator.`,
   email_domain: () =>
     "Your account's email address is not one this chat accepts: it must be a verified address in an allowed domain.",
+  deactivated: () => "Your account here has been deactivated. Ask your administrator.",
   not_configured: () => "This server does not sign in through an identity provider.",
   server_error: () => "The chat server could not finish signing you in. Please try again.",
 };

@@ -1,6 +1,7 @@
 import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type SyntheticEvent } from "react";
 
 import { EmojiPicker } from "../emoji/EmojiPicker";
+import { StagedFiles } from "../files/StagedFiles";
 import { useAutoGrow } from "./autoGrow";
 import { matchMembers, mentionQuery } from "./mentionQuery";
 
@@ -12,7 +13,10 @@ const FRAME_BYTES = 512;
 export function Composer({
   room,
   maxBytes,
+  maxUploadBytes,
+  dropped,
   members,
+  describe,
   draft,
   onDraft,
   onSend,
@@ -22,12 +26,18 @@ export function Composer({
 }: {
   room: string;
   maxBytes: number;
+  /** The largest file the server takes (HUBBUB_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+  /** Files dropped on the conversation; a new `n` adds them again. */
+  dropped?: { files: File[]; n: number };
   /** Who can be @mentioned here (the room's members, and "room" for everyone). */
   members: string[];
+  /** How a member is shown beside their @name (their display name). */
+  describe?: (name: string) => string;
   /** What was typed here before and not sent (kept across room switches and reloads). */
   draft: string;
   onDraft: (text: string) => void;
-  onSend: (body: string) => void;
+  onSend: (body: string, files: File[]) => void;
   onTyping: () => void;
   /** Text to put before what is typed (a reply's quote); a new `n` inserts it again. */
   insert?: { text: string; n: number };
@@ -39,16 +49,33 @@ export function Composer({
   const [choice, setChoice] = useState(0);
   const [dismissed, setDismissed] = useState<string | null>(null);
   const [picking, setPicking] = useState(false);
+  const [staged, setStaged] = useState<File[]>([]);
   const box = useAutoGrow(text);
   const emojiButton = useRef<HTMLButtonElement>(null);
+  const filePicker = useRef<HTMLInputElement>(null);
   const hintId = useId();
   const listId = useId();
   const limit = maxBytes - FRAME_BYTES;
   const size = encoder.encode(text).length;
   const tooLong = size > limit;
+  const tooLarge = staged.some((file) => file.size > maxUploadBytes);
+  const sendable = (text.trim() !== "" || staged.length > 0) && !tooLong && !tooLarge;
+
+  function stage(files: Iterable<File>) {
+    const added = [...files];
+    if (added.length > 0) setStaged((current) => [...current, ...added]);
+  }
+
+  const droppedSeen = useRef(dropped?.n ?? 0);
+  useLayoutEffect(() => {
+    if (!dropped || dropped.n === droppedSeen.current) return;
+    droppedSeen.current = dropped.n;
+    stage(dropped.files);
+    box.current?.focus();
+  }, [dropped, box]);
 
   const typed = mentionQuery(text, caret);
-  const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query) : [];
+  const suggestions = typed && dismissed !== text ? matchMembers(members, typed.query, 6, describe) : [];
   const open = suggestions.length > 0;
   const active = Math.min(choice, suggestions.length - 1);
 
@@ -83,10 +110,11 @@ export function Composer({
   function submit(event?: SyntheticEvent) {
     event?.preventDefault();
     const body = text.trim();
-    if (!body || tooLong) return;
-    onSend(body);
+    if (!sendable) return;
+    onSend(body, staged);
     setText("");
     setCaret(0);
+    setStaged([]);
   }
 
   function replaceAt(start: number, end: number, inserted: string) {
@@ -139,6 +167,14 @@ export function Composer({
       <label htmlFor="composer-box" className="visually-hidden">
         Message {room}
       </label>
+      <StagedFiles
+        files={staged}
+        maxBytes={maxUploadBytes}
+        onRemove={(index) => {
+          setStaged(staged.filter((_, at) => at !== index));
+          box.current?.focus();
+        }}
+      />
       <div className="composer-box">
         {/* One Shift+Tab from the message box: the room list, not eighty stops back. */}
         <a
@@ -168,6 +204,7 @@ export function Composer({
                 }}
               >
                 {name === "room" ? "@room (everyone here)" : `@${name}`}
+                {name !== "room" && describe && describe(name) !== name && <span className="muted"> {describe(name)}</span>}
               </div>
             ))}
           </div>
@@ -206,6 +243,12 @@ export function Composer({
           onSelect={(e) => {
             setCaret(e.currentTarget.selectionStart);
           }}
+          onPaste={(e) => {
+            // A pasted screenshot (or files copied in a file manager) goes with the message.
+            if (e.clipboardData.files.length === 0) return;
+            e.preventDefault();
+            stage(e.clipboardData.files);
+          }}
           onChange={(e) => {
             setText(e.target.value);
             setCaret(e.target.selectionStart);
@@ -213,6 +256,40 @@ export function Composer({
             if (e.target.value) onTyping();
           }}
         />
+        <input
+          ref={filePicker}
+          type="file"
+          data-testid="file-picker"
+          multiple
+          hidden
+          aria-hidden="true"
+          tabIndex={-1}
+          onChange={(e) => {
+            stage(e.target.files ?? []);
+            e.target.value = "";
+            box.current?.focus();
+          }}
+        />
+        <button
+          type="button"
+          className="attach-toggle"
+          aria-label="Attach files"
+          title="Attach files (or paste, or drop them here)"
+          onClick={() => {
+            filePicker.current?.click();
+          }}
+        >
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+            <path
+              d="M16.5 6.5 8.6 14.4a2 2 0 0 0 2.8 2.8l8-8a4 4 0 0 0-5.6-5.6l-8 8a6 6 0 0 0 8.5 8.5l6.4-6.4"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
+          </svg>
+        </button>
         <button
           type="button"
           className="emoji-toggle"
@@ -227,13 +304,13 @@ export function Composer({
           ☺
         </button>
       </div>
-      <button type="submit" disabled={!text.trim() || tooLong}>
+      <button type="submit" disabled={!sendable}>
         Send
       </button>
       <p id={hintId} className={tooLong ? "error hint" : "visually-hidden"}>
         {tooLong
           ? `Too long to send: ${numbers.format(size)} bytes, and a message holds at most ${numbers.format(limit)}. Shorten it by ${numbers.format(size - limit)}, or send it in parts.`
-          : "Enter sends, Shift+Enter starts a new line. Type @ to mention someone. Up arrow edits your last message."}
+          : "Enter sends, Shift+Enter starts a new line. Type @ to mention someone. Up arrow edits your last message. Paste or drop files to send them."}
       </p>
       <p className="format-tip" aria-hidden="true">
         **bold** · _italic_ · ~~strike~~ · `code` · ```code block``` · &gt; quote · 1. list · :emoji:

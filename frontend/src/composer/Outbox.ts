@@ -1,7 +1,8 @@
-import type { ClientFrame, ErrorCode } from "../socket/protocol";
+import type { ClientFrame, ErrorCode, FileRef } from "../socket/protocol";
 
 /**
- * What the user did that waits for the server: new messages, edits, deletes and reactions.
+ * What the user did that waits for the server: new messages (and the files they carry),
+ * edits, deletes and reactions.
  * Each is sent in order, once per connection, until the server answers; the same id
  * (`client_msg_id`, or `ref` for a change) makes sending it again safe. Refused for a while
  * (rate limit, store down): sent again later. Refused for good: a message is marked failed and
@@ -23,6 +24,24 @@ export interface PendingMessage {
   target?: string;
   emoji?: string;
   on?: boolean;
+  /** Files the message carries: it is sent once every one of them is uploaded. */
+  attachments?: Attachment[];
+}
+
+/** A file of a message waiting in the outbox: its bytes wait in the browser (files/Uploads)
+ * under `key` until uploaded; then `file` is what the server made of it. */
+export interface Attachment {
+  key: string;
+  name: string;
+  size: number;
+  file: FileRef | null;
+}
+
+/** A file waiting to be uploaded, and the message it is for. */
+export interface WaitingUpload {
+  clientMsgId: string;
+  room: string;
+  attachment: Attachment;
 }
 
 export type PendingChange = Omit<PendingMessage, "clientMsgId" | "ts" | "failed">;
@@ -61,7 +80,9 @@ export function frameOf(pending: PendingMessage): ClientFrame {
   const common = { room: pending.room, ref: pending.clientMsgId };
   const id = pending.target ?? "";
   if (pending.kind === undefined) {
-    return { type: "send", room: pending.room, body: pending.body, client_msg_id: pending.clientMsgId };
+    const files = (pending.attachments ?? []).flatMap((a) => (a.file ? [a.file.id] : []));
+    const send = { type: "send" as const, room: pending.room, body: pending.body, client_msg_id: pending.clientMsgId };
+    return files.length > 0 ? { ...send, files } : send;
   }
   switch (pending.kind) {
     case "edit":
@@ -71,6 +92,14 @@ export function frameOf(pending: PendingMessage): ClientFrame {
     case "react":
       return { type: "react", id, emoji: pending.emoji ?? "", on: pending.on ?? true, ...common };
   }
+}
+
+function validAttachments(saved: unknown): Attachment[] | undefined {
+  if (!Array.isArray(saved)) return undefined;
+  return saved.filter(
+    (a: Partial<Attachment>): a is Attachment =>
+      typeof a.key === "string" && typeof a.name === "string" && typeof a.size === "number",
+  );
 }
 
 export class Outbox {
@@ -109,15 +138,69 @@ export class Outbox {
         typeof p.clientMsgId === "string" && typeof p.room === "string" && typeof p.body === "string",
     );
     const known = new Set(this.current.map((p) => p.clientMsgId));
-    const fresh = valid.filter((p) => !known.has(p.clientMsgId)).map((p) => ({ ...p, failed: p.failed ?? null }));
+    const fresh = valid
+      .filter((p) => !known.has(p.clientMsgId))
+      .map((p): PendingMessage => {
+        const { attachments, ...rest } = p;
+        const kept = validAttachments(attachments);
+        return kept ? { ...rest, failed: p.failed ?? null, attachments: kept } : { ...rest, failed: p.failed ?? null };
+      });
     if (fresh.length > 0) this.set([...this.current, ...fresh]);
     return [...new Set(fresh.map((p) => p.room))];
   }
 
-  /** A new message; `failed` when no connection will come to send it (said at once). */
-  send(room: string, body: string, failed: string | null): void {
-    this.set([...this.current, { clientMsgId: this.env.newId(), room, body, ts: this.env.now(), failed }]);
+  /** A new message, with the files it carries (uploaded first); `failed` when no connection
+   * will come to send it (said at once). Returns its id. */
+  send(room: string, body: string, failed: string | null, attachments: Attachment[] = []): string {
+    const clientMsgId = this.env.newId();
+    const message: PendingMessage = { clientMsgId, room, body, ts: this.env.now(), failed };
+    this.set([...this.current, attachments.length > 0 ? { ...message, attachments } : message]);
     this.flush();
+    return clientMsgId;
+  }
+
+  /** Files waiting to be uploaded, in the order their messages were written (none of a
+   * message that failed). */
+  waitingUploads(): WaitingUpload[] {
+    return this.current.flatMap((p) =>
+      p.failed
+        ? []
+        : (p.attachments ?? []).flatMap((attachment) =>
+            attachment.file ? [] : [{ clientMsgId: p.clientMsgId, room: p.room, attachment }],
+          ),
+    );
+  }
+
+  /** A file of the message is uploaded: once all are, the message goes. */
+  uploaded(clientMsgId: string, key: string, file: FileRef): void {
+    this.set(
+      this.current.map((p) =>
+        p.clientMsgId === clientMsgId && p.attachments
+          ? { ...p, attachments: p.attachments.map((a) => (a.key === key ? { ...a, file } : a)) }
+          : p,
+      ),
+    );
+    this.flush();
+  }
+
+  /** A file of the message was refused for good: the message is not sent, and says why. */
+  uploadFailed(clientMsgId: string, reason: string): void {
+    this.set(this.current.map((p) => (p.clientMsgId === clientMsgId ? { ...p, failed: reason } : p)));
+  }
+
+  /** The user took a file off a message (cancelled its upload). A message left with nothing
+   * to say is gone; returns whether it was. */
+  removeAttachment(clientMsgId: string, key: string): boolean {
+    const pending = this.current.find((p) => p.clientMsgId === clientMsgId);
+    if (!pending) return false;
+    const attachments = (pending.attachments ?? []).filter((a) => a.key !== key);
+    if (attachments.length === 0 && !pending.body) {
+      this.dismiss(clientMsgId);
+      return true;
+    }
+    this.set(this.current.map((p) => (p === pending ? { ...p, attachments } : p)));
+    this.flush();
+    return false;
   }
 
   change(change: PendingChange): void {
@@ -188,6 +271,7 @@ export class Outbox {
     for (const pending of this.current) {
       const id = pending.clientMsgId;
       if (pending.failed || this.inFlight.has(id) || this.retryTimers.has(id)) continue;
+      if (pending.attachments?.some((a) => !a.file)) continue; // its files are still on their way
       if (!this.transport.joined(pending.room)) continue;
       if (!this.transport.send(frameOf(pending))) return;
       this.inFlight.add(id);

@@ -13,6 +13,13 @@ describe("@ autocomplete", () => {
   it("suggests members starting with it first, then containing it", () => {
     expect(matchMembers(["dana", "ann", "Anna", "bob"], "an")).toEqual(["ann", "Anna", "dana"]);
   });
+
+  it("finds people by their display name too", () => {
+    const shown = (name: string) => ({ al: "Ada Lovelace", bo: "Bob" })[name] ?? name;
+    expect(matchMembers(["al", "bo", "lou"], "ada", 6, shown)).toEqual(["al"]);
+    expect(matchMembers(["al", "bo", "lou"], "lo", 6, shown)).toEqual(["lou", "al"]);
+    expect(matchMembers(["al", "bo"], "al", 6, shown)).toEqual(["al"]);
+  });
 });
 
 describe("@ autocomplete in any script", () => {

@@ -13,11 +13,17 @@ export function mentionQuery(text: string, caret: number): { start: number; quer
   return { start: caret - query.length - 1, query };
 }
 
-/** Members whose name starts with the query, then those containing it; case and accents
- * aside ("zoe" finds Zoë). */
-export function matchMembers(members: string[], query: string, limit = 6): string[] {
+/** Members whose login or display name starts with the query, then those where either contains
+ * it; case and accents aside ("zoe" finds Zoë, "love" finds ada shown as Ada Lovelace). */
+export function matchMembers(
+  members: string[],
+  query: string,
+  limit = 6,
+  shown: (name: string) => string = (name) => name,
+): string[] {
   const q = fold(query);
-  const starts = members.filter((m) => fold(m).startsWith(q));
-  const contains = members.filter((m) => !fold(m).startsWith(q) && fold(m).includes(q));
+  const names = (m: string) => [fold(m), fold(shown(m))];
+  const starts = members.filter((m) => names(m).some((n) => n.startsWith(q)));
+  const contains = members.filter((m) => !starts.includes(m) && names(m).some((n) => n.includes(q)));
   return [...starts, ...contains].slice(0, limit);
 }

@@ -4,6 +4,240 @@
  */
 
 export interface paths {
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit
+         * @description Newest first; page back with ``before`` (the last id seen).
+         */
+        get: operations["audit_api_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/bots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bots
+         * @description Every bot, whether its token is revoked, and the rooms it is in.
+         */
+        get: operations["bots_api_admin_bots_get"];
+        put?: never;
+        /**
+         * Create Bot
+         * @description A new bot; its token is shown only now.
+         */
+        post: operations["create_bot_api_admin_bots_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/bots/{name}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke Bot */
+        post: operations["revoke_bot_api_admin_bots__name__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/bots/{name}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Bot
+         * @description A new token (shown only now); the old one stops working, a revoked bot works again.
+         */
+        post: operations["rotate_bot_api_admin_bots__name__rotate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rooms
+         * @description Every room but direct messages, archived ones too: names, owners and counts (what is
+         *     said in a private room stays for its members).
+         */
+        get: operations["rooms_api_admin_rooms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/rooms/{room}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive */
+        post: operations["archive_api_admin_rooms__room__archive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/rooms/{room}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer
+         * @description Give the room to one of its members (404 for anyone else).
+         */
+        post: operations["transfer_api_admin_rooms__room__owner_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/rooms/{room}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unarchive */
+        post: operations["unarchive_api_admin_rooms__room__unarchive_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Users
+         * @description Every user but bots, by name.
+         */
+        get: operations["users_api_admin_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{name}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deactivate
+         * @description Every session and socket of the user ends (4401), on every worker; their sign-in is
+         *     refused in every mode; their messages stay.
+         */
+        post: operations["deactivate_api_admin_users__name__deactivate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{name}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reactivate */
+        post: operations["reactivate_api_admin_users__name__reactivate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{name}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set Role
+         * @description Make the user an admin, or no longer (never the last active admin).
+         */
+        post: operations["set_role_api_admin_users__name__role_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/oidc/callback": {
         parameters: {
             query?: never;
@@ -91,8 +325,116 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Direct Message */
+        /**
+         * Direct Message
+         * @description The caller's DM with these users; making a new one counts against the room-creation
+         *     limits, opening one that exists does not.
+         */
         post: operations["direct_message_api_dms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download
+         * @description The file, for whoever may read the room it was sent in (its uploader, before that).
+         */
+        get: operations["download_api_files__file_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/files/{file_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumbnail
+         * @description An image's thumbnail (WebP, at most 640 pixels on its longer side); 404 for other files.
+         */
+        get: operations["thumbnail_api_files__file_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invites
+         * @description Open invitations (admins): not used up, expired or revoked.
+         */
+        get: operations["invites_api_invites_get"];
+        put?: never;
+        /**
+         * Create Invite
+         * @description An invitation link (admins): its token is shown only now.
+         */
+        post: operations["create_invite_api_invites_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invites/{invite}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Invite
+         * @description Revoke an open invitation (admins), by the id the list shows or by its token.
+         */
+        delete: operations["revoke_invite_api_invites__invite__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/invites/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Invite
+         * @description Pick a name and a password: the account is made and signed in (password mode).
+         */
+        post: operations["accept_invite_api_invites__token__accept_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -150,6 +492,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Avatar
+         * @description Your avatar (multipart/form-data, field `file`: a PNG, JPEG, GIF or WebP image). What
+         *     everyone sees, at once, is its middle square, 256 pixels wide, made anew: nothing of the
+         *     file but its pixels is kept.
+         */
+        put: operations["set_avatar_api_me_avatar_put"];
+        post?: never;
+        /**
+         * Remove Avatar
+         * @description Back to initials on a colour.
+         */
+        delete: operations["remove_avatar_api_me_avatar_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change Profile
+         * @description Change your own profile; every open client sees it at once (a `profile` frame).
+         */
+        patch: operations["change_profile_api_me_profile_patch"];
+        trace?: never;
+    };
+    "/api/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profiles
+         * @description The profiles of the names asked for (up to 100) that are known, in that order.
+         */
+        get: operations["profiles_api_profiles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rooms": {
         parameters: {
             query?: never;
@@ -189,6 +597,28 @@ export interface paths {
         patch: operations["change_room_api_rooms__room__patch"];
         trace?: never;
     };
+    "/api/rooms/{room}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload
+         * @description Upload a file (multipart/form-data, field `file`) into a room you are a member of. It
+         *     is yours alone until you send a message with it (`files` in `send`); never attached, it
+         *     is deleted after HUBBUB_UNATTACHED_UPLOAD_SECONDS.
+         */
+        post: operations["upload_api_rooms__room__files_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/rooms/{room}/members": {
         parameters: {
             query?: never;
@@ -198,7 +628,7 @@ export interface paths {
         };
         /**
          * Members
-         * @description Online first, then by name.
+         * @description By name, a page at a time: the members after ``after``; fewer than ``limit``: the last page.
          */
         get: operations["members_api_rooms__room__members_get"];
         put?: never;
@@ -237,7 +667,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** History */
+        /**
+         * History
+         * @description A page of history, oldest first: the newest messages (or those before ``before``), the
+         *     oldest after ``after``, or those around ``around`` (a search hit's seq, among them).
+         */
         get: operations["history_api_rooms__room__messages_get"];
         put?: never;
         /**
@@ -245,6 +679,48 @@ export interface paths {
          * @description Post as a bot (Authorization: Bearer <bot token>).
          */
         post: operations["post_message_api_rooms__room__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Messages matching ``q`` in the rooms the caller may read, newest first, each with where
+         *     it matches.
+         */
+        get: operations["search_api_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Setup
+         * @description The first-run screen: on a password-mode server no account can sign in to yet, the first
+         *     to ask becomes its admin, and signed in. Once (of two at once, one wins).
+         */
+        post: operations["setup_api_setup_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -263,6 +739,46 @@ export interface paths {
          * @description Names of known users starting with q (names only), for autocomplete.
          */
         get: operations["users_api_users_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profile Card
+         * @description Someone's profile card (anyone signed in).
+         */
+        get: operations["profile_card_api_users__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{name}/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Avatar
+         * @description Someone's avatar (anyone signed in), served as files are (docs/protocol.md, "Files").
+         */
+        get: operations["avatar_api_users__name__avatar_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -332,6 +848,50 @@ export interface components {
              */
             type: "ack";
         };
+        /** AdminBot */
+        AdminBot: {
+            /** Created At */
+            created_at: number;
+            /** Name */
+            name: string;
+            /** Revoked */
+            revoked: boolean;
+            /** Rooms */
+            rooms: string[];
+        };
+        /** AdminRoom */
+        AdminRoom: {
+            /** Archived */
+            archived: boolean;
+            /** Member Count */
+            member_count: number;
+            /** Name */
+            name: string;
+            /** Owner */
+            owner: string | null;
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility: "public" | "private";
+        };
+        /** AdminUser */
+        AdminUser: {
+            /** Admin */
+            admin: boolean;
+            /** Deactivated */
+            deactivated: boolean;
+            /** Display Name */
+            display_name: string;
+            /** Last Seen */
+            last_seen: number;
+            /** Name */
+            name: string;
+            /** Online */
+            online: boolean;
+            /** Password */
+            password: boolean;
+        };
         /**
          * Applied
          * @description Answers an edit, delete or react that carried a ``ref``: done (``change`` is null when
@@ -352,11 +912,37 @@ export interface components {
              */
             type: "applied";
         };
+        /** AuditReply */
+        AuditReply: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /** Address */
+            address: string;
+            /** At */
+            at: number;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Target */
+            target: string;
+        };
         /**
          * AuthMode
          * @enum {string}
          */
         AuthMode: "none" | "token" | "jwt" | "password" | "oidc" | "proxy";
+        /** BotToken */
+        BotToken: {
+            /** Name */
+            name: string;
+            /** Token */
+            token: string;
+        };
         ClientCommand: components["schemas"]["Join"] | components["schemas"]["Leave"] | components["schemas"]["Send"] | components["schemas"]["Typing"] | components["schemas"]["Read"] | components["schemas"]["Edit"] | components["schemas"]["Delete"] | components["schemas"]["React"];
         /**
          * @description How the server closes a WebSocket.
@@ -414,7 +1000,7 @@ export interface components {
              * Code
              * @enum {string}
              */
-            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived" | "unknown_message" | "forbidden";
+            code: "invalid_json" | "invalid_message" | "unknown_room" | "not_joined" | "too_large" | "rate_limited" | "store_unavailable" | "message_rejected" | "archived" | "unknown_message" | "forbidden" | "unknown_file";
             /** Message */
             message: string;
             /**
@@ -437,6 +1023,26 @@ export interface components {
              * @enum {string}
              */
             type: "error";
+        };
+        /**
+         * FileRef
+         * @description A file as a message carries it: download it at /api/files/{id}. ``width`` and
+         *     ``height`` are set for images the server decoded (PNG, JPEG, GIF, WebP), and only those
+         *     have /api/files/{id}/thumbnail and are served inline; ``type`` is sniffed from the content.
+         */
+        FileRef: {
+            /** Height */
+            height: number | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Type */
+            type: string;
+            /** Width */
+            width: number | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -473,10 +1079,46 @@ export interface components {
         HistoryPage: {
             /** Has More */
             has_more: boolean;
+            /** Has Newer */
+            has_newer: boolean;
             /** Messages */
             messages: components["schemas"]["MessageEvent"][];
             /** Room */
             room: string;
+        };
+        /** InviteCreated */
+        InviteCreated: {
+            /** Created At */
+            created_at: number;
+            /** Created By */
+            created_by: string;
+            /** Expires At */
+            expires_at: number;
+            /** Id */
+            id: string;
+            /** Token */
+            token: string;
+            /** Url */
+            url: string;
+            /** Used */
+            used: number;
+            /** Uses */
+            uses: number;
+        };
+        /** InviteReply */
+        InviteReply: {
+            /** Created At */
+            created_at: number;
+            /** Created By */
+            created_by: string;
+            /** Expires At */
+            expires_at: number;
+            /** Id */
+            id: string;
+            /** Used */
+            used: number;
+            /** Uses */
+            uses: number;
         };
         /**
          * Join
@@ -513,6 +1155,8 @@ export interface components {
             from: number;
             /** Head */
             head: number;
+            /** Online */
+            online: number;
             /** Room */
             room: string;
             /** Truncated */
@@ -631,6 +1275,8 @@ export interface components {
             deleted: boolean;
             /** Edited At */
             edited_at: number | null;
+            /** Files */
+            files: components["schemas"]["FileRef"][];
             /** Id */
             id: string;
             /** Mentions */
@@ -673,6 +1319,21 @@ export interface components {
             type: "message_updated";
         };
         /**
+         * NewAccount
+         * @description A name and a password: for the first admin (POST /api/setup) and an invitee.
+         */
+        NewAccount: {
+            /** Name */
+            name: string;
+            /** Password */
+            password: string;
+        };
+        /** NewBot */
+        NewBot: {
+            /** Name */
+            name: string;
+        };
+        /**
          * NewBotMessage
          * @description What a bot posts: the same client_msg_id again answers the stored message, not a copy.
          */
@@ -689,6 +1350,19 @@ export interface components {
         NewDirectMessage: {
             /** Users */
             users: string[];
+        };
+        /** NewInvite */
+        NewInvite: {
+            /**
+             * Expires In Seconds
+             * @default 604800
+             */
+            expires_in_seconds?: number;
+            /**
+             * Uses
+             * @default 1
+             */
+            uses?: number;
         };
         /** NewMember */
         NewMember: {
@@ -711,17 +1385,27 @@ export interface components {
              */
             visibility?: "public" | "private";
         };
+        /** OwnerBody */
+        OwnerBody: {
+            /** User */
+            user: string;
+        };
         /**
          * PresenceEvent
          * @description Who is online in the room changed: who came and who went since the last presence frame
          *     (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
          *     they give who is online now; a name already there (or already gone) changes nothing.
+         *     ``online`` is how many are online now. A room with more than 200 online is a count: its
+         *     frames name nobody. When a room crosses that line, ``users`` is the list to start from
+         *     again (empty over the line); otherwise it is null.
          */
         PresenceEvent: {
             /** Joined */
             joined: string[];
             /** Left */
             left: string[];
+            /** Online */
+            online: number;
             /** Room */
             room: string;
             /**
@@ -729,6 +1413,11 @@ export interface components {
              * @enum {string}
              */
             type: "presence";
+            /**
+             * Users
+             * @default null
+             */
+            users: string[] | null;
         };
         /**
          * Problem
@@ -737,6 +1426,67 @@ export interface components {
         Problem: {
             /** Detail */
             detail: string;
+        };
+        /**
+         * ProfileChangeBody
+         * @description What to change; a field left out stays as it is, "" clears it.
+         */
+        ProfileChangeBody: {
+            /** Display Name */
+            display_name?: string | null;
+            /** Status Emoji */
+            status_emoji?: string | null;
+            /** Status Text */
+            status_text?: string | null;
+            /** Time Zone */
+            time_zone?: string | null;
+        };
+        /**
+         * ProfileEvent
+         * @description Someone's profile changed, or they were deactivated or reactivated (every JSON
+         *     connection hears of it: names are shown everywhere).
+         */
+        ProfileEvent: {
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Bot */
+            bot: boolean;
+            /** Deactivated */
+            deactivated: boolean;
+            /** Display Name */
+            display_name: string;
+            /** Status Emoji */
+            status_emoji: string;
+            /** Status Text */
+            status_text: string;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "profile";
+            /** User */
+            user: string;
+        };
+        /** ProfileReply */
+        ProfileReply: {
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Bot */
+            bot: boolean;
+            /** Deactivated */
+            deactivated: boolean;
+            /** Display Name */
+            display_name: string;
+            /** Status Emoji */
+            status_emoji: string;
+            /** Status Text */
+            status_text: string;
+            /** Time Zone */
+            time_zone: string;
+            /** User */
+            user: string;
         };
         /**
          * React
@@ -848,6 +1598,11 @@ export interface components {
              */
             type: "removed";
         };
+        /** RoleBody */
+        RoleBody: {
+            /** Admin */
+            admin: boolean;
+        };
         /**
          * RoomAdded
          * @description This user can now see the room: created with them in it, invited, or a new DM.
@@ -956,11 +1711,14 @@ export interface components {
         };
         /**
          * RoomUpdated
-         * @description The room's topic changed, or it was archived (read-only) or taken out of the archive.
+         * @description The room's topic changed, it was archived (read-only) or taken out of the archive, or
+         *     an admin gave it another owner.
          */
         RoomUpdated: {
             /** Archived */
             archived: boolean;
+            /** Owner */
+            owner: string | null;
             /** Room */
             room: string;
             /** Topic */
@@ -971,18 +1729,44 @@ export interface components {
              */
             type: "room_updated";
         };
+        /** SearchHit */
+        SearchHit: {
+            /** Marks */
+            marks: [
+                number,
+                number
+            ][];
+            message: components["schemas"]["MessageEvent"];
+        };
+        /** SearchPage */
+        SearchPage: {
+            /** Hits */
+            hits: components["schemas"]["SearchHit"][];
+            /** Next Before */
+            next_before: number | null;
+        };
         /**
          * Send
          * @description Post a message; the same client_msg_id from the same user in the same room is stored once.
+         *     ``files``: ids of the sender's uploads into this room (POST /api/rooms/{room}/files), not
+         *     attached to another message; with files, the body may be empty.
          */
         Send: {
-            /** Body */
-            body: string;
+            /**
+             * Body
+             * @default
+             */
+            body?: string;
             /**
              * Client Msg Id
              * @default null
              */
             client_msg_id?: string | null;
+            /**
+             * Files
+             * @default []
+             */
+            files?: string[];
             /** Room */
             room: string;
             /**
@@ -1002,16 +1786,27 @@ export interface components {
             logout_url: string | null;
             /** Max Message Bytes */
             max_message_bytes: number;
+            /** Max Upload Bytes */
+            max_upload_bytes: number;
             /** Oidc Provider Name */
             oidc_provider_name: string | null;
+            /** Password Min Length */
+            password_min_length: number;
+            /**
+             * Role Source
+             * @enum {string}
+             */
+            role_source: "hubbub" | "tokens" | "provider" | "nobody";
             /** Room Name Pattern */
             room_name_pattern: string;
             /** Schema Version */
             schema_version: string;
+            /** Setup Needed */
+            setup_needed: boolean;
             /** Version */
             version: string;
         };
-        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["ReadEvent"] | components["schemas"]["UnreadEvent"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["MessageUpdated"] | components["schemas"]["MessageDeleted"] | components["schemas"]["ReactionsEvent"] | components["schemas"]["Applied"] | components["schemas"]["ErrorEvent"];
+        ServerEvent: components["schemas"]["Hello"] | components["schemas"]["Joined"] | components["schemas"]["MessageEvent"] | components["schemas"]["Ack"] | components["schemas"]["PresenceEvent"] | components["schemas"]["TypingEvent"] | components["schemas"]["Left"] | components["schemas"]["ReadEvent"] | components["schemas"]["UnreadEvent"] | components["schemas"]["RoomCreated"] | components["schemas"]["RoomAdded"] | components["schemas"]["RoomUpdated"] | components["schemas"]["ProfileEvent"] | components["schemas"]["MembersChanged"] | components["schemas"]["Removed"] | components["schemas"]["MessageUpdated"] | components["schemas"]["MessageDeleted"] | components["schemas"]["ReactionsEvent"] | components["schemas"]["Applied"] | components["schemas"]["ErrorEvent"];
         /** SessionInfo */
         SessionInfo: {
             /** Admin */
@@ -1027,7 +1822,7 @@ export interface components {
          *         the browser to ``/?sign_in_error=<this>``, and the UI says it in words.
          * @enum {string}
          */
-        SignInError: "expired" | "denied" | "provider_error" | "unreachable" | "invalid_token" | "name_taken" | "name_invalid" | "email_domain" | "not_configured" | "server_error";
+        SignInError: "expired" | "denied" | "provider_error" | "unreachable" | "invalid_token" | "name_taken" | "name_invalid" | "email_domain" | "deactivated" | "not_configured" | "server_error";
         /**
          * SignOutReply
          * @description Hubbub's session has ended; where the browser goes next to sign out of the identity
@@ -1106,6 +1901,829 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_api_admin_audit_get: {
+        parameters: {
+            query?: {
+                before?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bots_api_admin_bots_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminBot"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_bot_api_admin_bots_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewBot"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotToken"];
+                };
+            };
+            /** @description the name breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a user or bot has that name, or one like it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_bot_api_admin_bots__name__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rotate_bot_api_admin_bots__name__rotate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotToken"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rooms_api_admin_rooms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRoom"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_api_admin_rooms__room__archive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRoom"];
+                };
+            };
+            /** @description the default room, or a direct message; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    transfer_api_admin_rooms__room__owner_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnerBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRoom"];
+                };
+            };
+            /** @description the default room, or a direct message; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unarchive_api_admin_rooms__room__unarchive_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRoom"];
+                };
+            };
+            /** @description the default room, or a direct message; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    users_api_admin_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deactivate_api_admin_users__name__deactivate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the last active admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reactivate_api_admin_users__name__reactivate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_role_api_admin_users__name__role_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description admins only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the last admin, or roles come from the credential here */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     callback_api_auth_oidc_callback_get: {
         parameters: {
             query?: {
@@ -1130,6 +2748,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -1163,6 +2790,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1194,6 +2830,15 @@ export interface operations {
                     "application/json": components["schemas"]["SignOutReply"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -1221,6 +2866,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServerConfig"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1256,7 +2910,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description too many or too few people */
+            /** @description too many or too few people; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1301,6 +2955,498 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description too many new rooms and direct messages lately */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_api_files__file_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file: an image the server made, inline; anything else, an attachment */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the range asked for (Range: bytes=start-end) */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Range"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such file, or not one the caller may read (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range starts past the end of the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    thumbnail_api_files__file_id__thumbnail_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file: an image the server made, inline; anything else, an attachment */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the range asked for (Range: bytes=start-end) */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Range"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such file, or not one the caller may read (the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range starts past the end of the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    invites_api_invites_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_invite_api_invites_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewInvite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteCreated"];
+                };
+            };
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not password mode */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_invite_api_invites__invite__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invite: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_invite_api_invites__token__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAccount"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description the name or the password breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description used up, expired, revoked or never made: one answer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the name is taken, or looks like one that is */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login_api_login_post: {
@@ -1325,7 +3471,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1390,6 +3536,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1428,6 +3583,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1435,6 +3599,234 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_avatar_api_me_avatar_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileReply"];
+                };
+            };
+            /** @description an unreadable Content-Length; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description larger than HUBBUB_MAX_UPLOAD_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a form with one image, or an image too large to decode */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description more than HUBBUB_AVATAR_CHANGES_PER_MINUTE */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the store or the file storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_avatar_api_me_avatar_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileReply"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_profile_api_me_profile_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileChangeBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileReply"];
+                };
+            };
+            /** @description a field breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the display name is, or looks like, someone else's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    profiles_api_profiles_get: {
+        parameters: {
+            query: {
+                name: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1457,6 +3849,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoomSummary"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1528,7 +3929,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomCreatedReply"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1613,6 +4014,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1675,7 +4085,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomSummary"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad Request; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1722,9 +4132,113 @@ export interface operations {
             };
         };
     };
-    members_api_rooms__room__members_get: {
+    upload_api_rooms__room__files_post: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                room: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileRef"];
+                };
+            };
+            /** @description an unreadable Content-Length; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a member of the room */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the room is archived */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description larger than HUBBUB_MAX_UPLOAD_BYTES, or over the quota */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not a form with one file, an image too large to decode, or an invalid room name */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the file storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_api_rooms__room__members_get: {
+        parameters: {
+            query?: {
+                after?: string | null;
+                limit?: number;
+            };
             header?: never;
             path: {
                 room: string;
@@ -1740,6 +4254,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberReply"][];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -1811,7 +4334,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1877,6 +4400,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1919,6 +4451,8 @@ export interface operations {
         parameters: {
             query?: {
                 before?: number | null;
+                after?: number | null;
+                around?: number | null;
                 limit?: number;
             };
             header?: never;
@@ -1936,6 +4470,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description more than one of before, after and around; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2011,7 +4554,7 @@ export interface operations {
                     "application/json": components["schemas"]["MessageEvent"];
                 };
             };
-            /** @description the body could not be decoded */
+            /** @description the body could not be decoded; or a NUL character in the path or query (`NUL characters are not allowed`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2076,6 +4619,129 @@ export interface operations {
             };
         };
     };
+    search_api_search_get: {
+        parameters: {
+            query: {
+                q: string;
+                room?: string | null;
+                before?: number | null;
+                limit?: number;
+                /** @description minutes east of UTC, for dates */
+                utc_offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            /** @description the query cannot be searched for; detail says why; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description over HUBBUB_SEARCHES_PER_MINUTE */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setup_api_setup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAccount"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionInfo"];
+                };
+            };
+            /** @description the name or the password breaks a rule; or a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the server has its first admin already (or not password mode) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     users_api_users_get: {
         parameters: {
             query?: {
@@ -2094,6 +4760,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": string[];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unauthorized */
@@ -2134,6 +4809,166 @@ export interface operations {
             };
         };
     };
+    profile_card_api_users__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileReply"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    avatar_api_users__name__avatar_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file: an image the server made, inline; anything else, an attachment */
+            200: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the range asked for (Range: bytes=start-end) */
+            206: {
+                headers: {
+                    "Accept-Ranges"?: string;
+                    "Cache-Control"?: string;
+                    "Content-Disposition"?: string;
+                    "Content-Range"?: string;
+                    "Content-Security-Policy"?: string;
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                    "image/gif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such user, or no avatar */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the range starts past the end of the file */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     healthz_healthz_get: {
         parameters: {
             query?: never;
@@ -2150,6 +4985,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2172,6 +5016,15 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description a NUL character in the path or query (`NUL characters are not allowed`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Service Unavailable */
             503: {
                 headers: {
@@ -2188,6 +5041,7 @@ export enum CloseCode {
     NORMAL = 1000,
     GOING_AWAY = 1001,
     UNSUPPORTED_DATA = 1003,
+    INVALID_DATA = 1007,
     POLICY_VIOLATION = 1008,
     MESSAGE_TOO_BIG = 1009,
     INTERNAL_ERROR = 1011,

@@ -1,6 +1,9 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 
 import { isChange, type PendingMessage } from "../composer/Outbox";
+import { ImageViewer } from "../files/ImageViewer";
+import { PendingFiles } from "../files/PendingFiles";
+import type { UploadProgress } from "../files/Uploads";
 import type { RoomView } from "../rooms/RoomSubscription";
 import { dayLabel } from "./days";
 import { MessageRow, type MessageActions } from "./MessageRow";
@@ -17,7 +20,16 @@ export interface ScrollPlace {
 /** Where the list must be put once the room's history is in: back where the reader was, or
  * at the first unread message (the bottom when nothing is unread). `pages`: older pages
  * loaded so far to find it. */
-type Target = { kind: "place"; anchor: number; offset: number; pages: number } | { kind: "unread"; pages: number };
+type Target =
+  | { kind: "place"; anchor: number; offset: number; pages: number }
+  | { kind: "unread"; pages: number }
+  | { kind: "message"; seq: number };
+
+/** A message to show and highlight (a search hit): `n` tells one jump from the next to the same message. */
+export interface Focus {
+  seq: number;
+  n: number;
+}
 
 const RESTORE_PAGES = 20; // older pages loaded, at most, to find where the reader was
 const NEAR_BOTTOM_PX = 80; // this close to the bottom is at the bottom: the list follows
@@ -34,10 +46,15 @@ export function MessageList({
   outbox,
   me,
   place,
+  focus,
   onPlace,
   onLoadOlder,
+  onLoadNewer,
+  onLatest,
   onDismiss,
   onRetry,
+  uploads,
+  onCancelFile,
   onSeen,
   actions,
 }: {
@@ -46,10 +63,19 @@ export function MessageList({
   me: string;
   /** Where the reader left this room (null: first visit here). */
   place: ScrollPlace | null;
+  /** The message to bring on screen and highlight (null: none). */
+  focus: Focus | null;
   onPlace: (place: ScrollPlace) => void;
   onLoadOlder: () => void;
+  /** Page in newer messages below a window of older history (room.hasNewer). */
+  onLoadNewer: () => void;
+  /** Leave a window of older history for the newest messages. */
+  onLatest: () => void;
   onDismiss: (clientMsgId: string) => void;
   onRetry: (clientMsgId: string) => void;
+  /** How far each file of a waiting message is uploaded. */
+  uploads: UploadProgress;
+  onCancelFile: (clientMsgId: string, key: string) => void;
   /** The newest message that has been on screen, while the page is visible. */
   onSeen: (seq: number) => void;
   actions: MessageActions;
@@ -70,6 +96,22 @@ export function MessageList({
     [room, me],
   );
   const pending = outbox.filter((p) => !isChange(p) && !delivered.has(p.clientMsgId));
+  // Every image of the room, oldest first: the viewer steps through them with the arrow keys.
+  const images = useMemo(
+    () => (room?.messages ?? []).flatMap((m) => (m.deleted ? [] : m.files.filter((f) => f.width !== null))),
+    [room],
+  );
+  const [viewing, setViewing] = useState<number | null>(null);
+  const shownActions = useMemo(
+    () => ({
+      ...actions,
+      openImage: (file: { id: string }) => {
+        const index = images.findIndex((image) => image.id === file.id);
+        if (index >= 0) setViewing(index);
+      },
+    }),
+    [actions, images],
+  );
   const changes = outbox.filter(isChange);
   const newest = room?.messages[room.messages.length - 1]?.seq ?? 0;
   const unseenBelow = away === null ? 0 : (room?.messages.filter((m) => m.seq > away && m.author !== me).length ?? 0);
@@ -77,8 +119,18 @@ export function MessageList({
   // Opened here before and left reading older messages: back there. Otherwise: the first
   // unread message, or the bottom. Either way once, when the history is in.
   const target = useRef<Target | null>(
-    place && !place.atBottom ? { kind: "place", anchor: place.anchor, offset: place.offset, pages: 0 } : { kind: "unread", pages: 0 },
+    focus
+      ? { kind: "message", seq: focus.seq }
+      : place && !place.atBottom
+        ? { kind: "place", anchor: place.anchor, offset: place.offset, pages: 0 }
+        : { kind: "unread", pages: 0 },
   );
+  // A jump (a search hit), also while the room is on screen: go there, and highlight it.
+  const highlighted = focus?.seq ?? null;
+  useLayoutEffect(() => {
+    if (focus) target.current = { kind: "message", seq: focus.seq };
+    else if (target.current?.kind === "message") target.current = { kind: "unread", pages: 0 }; // the jump failed
+  }, [focus]);
 
   // Keep the view steady on every change: reach the target, keep the place when older messages
   // load above, and follow the bottom while stuck there.
@@ -94,6 +146,17 @@ export function MessageList({
 
     /** Put the list where the target says, once the history allows; true when done. */
     function reach(element: HTMLElement, wanted: Target): boolean {
+      if (wanted.kind === "message") {
+        // Shown once the window around it is in (which need not wait for the join).
+        const row = element.querySelector<HTMLElement>(`li[data-seq="${wanted.seq}"]`);
+        const messages = room?.messages ?? [];
+        const inRange = (messages[0]?.seq ?? Infinity) <= wanted.seq && wanted.seq <= (messages.at(-1)?.seq ?? 0);
+        if (!row && !inRange) return false;
+        if (row) element.scrollTop = row.offsetTop - Math.max(0, (element.clientHeight - row.offsetHeight) / 2);
+        stick.current = !row && !room?.hasNewer;
+        if (!stick.current) setAway(room?.messages.at(-1)?.seq ?? 0);
+        return true;
+      }
       if (!room?.joined || (room.cursor ?? 0) < room.head) return false; // history still streaming in
       const older = () => {
         if (room.hasOlder && wanted.pages < RESTORE_PAGES) {
@@ -138,7 +201,7 @@ export function MessageList({
       if (reach(element, wanted)) {
         target.current = null;
         reportSeen(element, onSeen); // what shows now has been seen
-      } else {
+      } else if (wanted.kind !== "message") {
         pin(element); // until then the newest is what shows
       }
       remember(element);
@@ -155,10 +218,10 @@ export function MessageList({
       stick.current = true;
       setAway(null);
     }
-    if (stick.current) pin(element);
+    if (stick.current && !room?.hasNewer) pin(element);
     remember(element);
     previous.current.sent = pending.length;
-  }, [room, readMark, me, pending.length, items, onLoadOlder, onSeen]);
+  }, [room, readMark, me, pending.length, items, onLoadOlder, onSeen, highlighted]);
 
   // The list and the message box change size without a render of this list (the box grows
   // as one types; a code block is highlighted; a picker opens): stuck to the bottom, stay.
@@ -210,6 +273,7 @@ export function MessageList({
   }, [items, onSeen]);
 
   function jumpToLatest() {
+    if (room?.hasNewer) onLatest();
     const element = scroller.current;
     if (element) pin(element);
     stick.current = true;
@@ -239,6 +303,8 @@ export function MessageList({
             setAway(atBottom ? null : newest);
           }
           if (movedUp && element.scrollTop < NEAR_TOP_PX && room?.hasOlder) onLoadOlder();
+          const nearEnd = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_TOP_PX;
+          if (!movedUp && nearEnd && room?.hasNewer) onLoadNewer();
         }}
       >
         {room?.hasOlder && (
@@ -282,7 +348,8 @@ export function MessageList({
                   shown={withPending(message, changes, me)}
                   continued={item.continued}
                   mentionsMe={message.author !== me && (message.mentions.includes(me) || message.mentions.includes("@room"))}
-                  actions={actions}
+                  focused={message.seq === highlighted}
+                  actions={shownActions}
                 />,
               ];
             })}
@@ -294,9 +361,20 @@ export function MessageList({
                   </span>
                   <span className="state">{p.failed ? "not sent" : "sending…"}</span>
                 </div>
-                <p className="body" dir="auto">
-                  {p.body}
-                </p>
+                {p.body && (
+                  <p className="body" dir="auto">
+                    {p.body}
+                  </p>
+                )}
+                {p.attachments && p.attachments.length > 0 && (
+                  <PendingFiles
+                    attachments={p.attachments}
+                    progress={uploads}
+                    onCancel={(key) => {
+                      onCancelFile(p.clientMsgId, key);
+                    }}
+                  />
+                )}
                 {p.failed && (
                   <p className="error">
                     {p.failed}{" "}
@@ -323,14 +401,27 @@ export function MessageList({
               </li>
             ))}
           </ol>
+          {room?.hasNewer && (
+            <button type="button" className="link older" data-testid="load-newer" onClick={onLoadNewer} disabled={room.loadingNewer}>
+              {room.loadingNewer ? "Loading…" : "Load newer messages"}
+            </button>
+          )}
         </div>
         {room && room.messages.length === 0 && !room.hasOlder && pending.length === 0 && room.joined && (
           <p className="empty">No messages yet. Say hello!</p>
         )}
       </div>
-      {unseenBelow > 0 && (
+      <ImageViewer
+        images={images}
+        index={viewing !== null && viewing < images.length ? viewing : null}
+        onIndex={setViewing}
+        onClose={() => {
+          setViewing(null);
+        }}
+      />
+      {(unseenBelow > 0 || room?.hasNewer) && (
         <button type="button" className="jump" onClick={jumpToLatest}>
-          Jump to latest ({unseenBelow} new)
+          {room?.hasNewer ? "Jump to latest" : `Jump to latest (${unseenBelow} new)`}
         </button>
       )}
     </div>

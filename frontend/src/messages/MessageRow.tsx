@@ -3,8 +3,12 @@ import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type Keyb
 import { useAutoGrow } from "../composer/autoGrow";
 import { isEmojiOnly } from "../emoji/emoji";
 import { EmojiPicker } from "../emoji/EmojiPicker";
+import { Attachments } from "../files/Attachments";
 import { renderBody } from "../markdown";
-import type { ChatMessage } from "../socket/protocol";
+import { shownName } from "../people/People";
+import { Avatar, PersonName } from "../people/PersonName";
+import { usePeople, usePerson } from "../people/usePeople";
+import type { ChatMessage, FileRef } from "../socket/protocol";
 import type { Shown } from "./pendingChanges";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -24,21 +28,27 @@ export interface MessageActions {
   setEditing: (seq: number | null) => void;
   /** Where the user continues once a message's own controls are gone (it was deleted). */
   focusComposer: () => void;
+  /** Show one of the room's images at full size (set by the message list). */
+  openImage?: (file: FileRef) => void;
 }
 
 export function MessageRow({
   shown,
   continued,
   mentionsMe,
+  focused = false,
   actions,
 }: {
   shown: Shown;
   /** Follows a message by the same author: name and time are not shown again (but read out). */
   continued: boolean;
   mentionsMe: boolean;
+  /** The message a search opened the room at: highlighted. */
+  focused?: boolean;
   actions: MessageActions;
 }) {
   const { message, saving, deleting } = shown;
+  const author = usePerson(message.author);
   const own = message.author === actions.me && !message.bot;
   const editing = actions.editing === message.seq && own && !message.deleted;
   const [picking, setPicking] = useState(false);
@@ -53,6 +63,7 @@ export function MessageRow({
     own ? "own" : "",
     continued ? "continued" : "",
     mentionsMe ? "mentions-me" : "",
+    focused ? "focused" : "",
     message.deleted ? "deleted" : "",
     deleting ? "deleting" : "",
     pinned ? "show-actions" : "",
@@ -81,9 +92,8 @@ export function MessageRow({
     <li className={classes} data-seq={message.seq} ref={row}>
       <div className="meta">
         {/* A continued message's name and time are read out, not shown (the time shows on hover). */}
-        <span className={continued ? "author visually-hidden" : "author"} dir="auto">
-          {message.author}
-        </span>
+        {!continued && <Avatar name={message.author} profile={author} />}
+        <PersonName name={message.author} className={continued ? "author visually-hidden" : "author"} />
         {message.bot && !continued && <span className="bot-badge">bot</span>}
         <time
           dateTime={date.toISOString()}
@@ -111,7 +121,15 @@ export function MessageRow({
           }}
         />
       ) : (
-        <Body body={message.body} mentions={message.mentions} />
+        message.body && <Body body={message.body} mentions={message.mentions} />
+      )}
+      {!message.deleted && message.files.length > 0 && (
+        <Attachments
+          files={message.files}
+          onOpen={(file) => {
+            actions.openImage?.(file);
+          }}
+        />
       )}
       {!message.deleted && message.reactions.length > 0 && (
         <ul className="reactions" aria-label="Reactions">
@@ -235,6 +253,7 @@ const FOLD_OVER_REM = 30;
  * highlighter is loaded on first need), a body of only emoji shows large, a long one folds. */
 function Body({ body, mentions }: { body: string; mentions: string[] }) {
   const html = useMemo(() => renderBody(body, mentions), [body, mentions]);
+  const people = usePeople(mentions.filter((name) => name !== "@room"));
   const emojiOnly = useMemo(() => isEmojiOnly(body), [body]);
   const element = useRef<HTMLDivElement>(null);
   const [tall, setTall] = useState(false);
@@ -280,6 +299,19 @@ function Body({ body, mentions }: { body: string; mentions: string[] }) {
       current = false;
     };
   }, [html]);
+
+  // A mention shows the display name, the login name (what was typed) on hover.
+  useLayoutEffect(() => {
+    const node = element.current;
+    if (!node || !people) return;
+    for (const span of node.querySelectorAll<HTMLElement>("span.mention")) {
+      const login = span.dataset.user ?? span.textContent.slice(1);
+      if (login === "room") continue;
+      span.dataset.user = login;
+      span.title = `@${login}`;
+      span.textContent = `@${shownName(login, people.get(login))}`;
+    }
+  });
 
   useLayoutEffect(() => {
     const node = element.current;

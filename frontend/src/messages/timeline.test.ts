@@ -23,6 +23,7 @@ function message(seq: number, author: string, ts: number): ChatMessage {
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 

@@ -2,7 +2,16 @@ import { useEffect, useState, type SyntheticEvent } from "react";
 
 import { api, ApiError, type MemberInfo } from "../api";
 import type { RoomMeta } from "../rooms/Directory";
+import { Avatar, PersonName, Status } from "./PersonName";
+import { usePeople } from "./usePeople";
 import { UserPicker } from "./UserPicker";
+
+/** The server lists members by name, a page at a time (the first page is all a panel shows):
+ * the people online come first, then the owner, then by name. */
+function onlineFirst(members: MemberInfo[]): MemberInfo[] {
+  const rank = (m: MemberInfo) => (m.online ? 0 : 2) + (m.role === "owner" ? 0 : 1);
+  return [...members].sort((a, b) => rank(a) - rank(b) || (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+}
 
 /** Who is in the room, online first; its owner (or an admin) adds and removes people. */
 export function MemberPanel({
@@ -26,6 +35,7 @@ export function MemberPanel({
   const [adding, setAdding] = useState("");
   const [error, setError] = useState<string | null>(null);
   const manages = admin || meta?.owner === me;
+  const people = usePeople(members.map((member) => member.user));
   const fixed = meta?.visibility === "dm";
 
   useEffect(() => {
@@ -33,7 +43,7 @@ export function MemberPanel({
     void api
       .members(room)
       .then((found) => {
-        if (!request.cancelled) setMembers(found);
+        if (!request.cancelled) setMembers(onlineFirst(found));
       })
       .catch(() => undefined);
     return () => {
@@ -45,7 +55,7 @@ export function MemberPanel({
     try {
       await what();
       setError(null);
-      setMembers(await api.members(room));
+      setMembers(onlineFirst(await api.members(room)));
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : "The server could not be reached; try again.");
     }
@@ -71,10 +81,12 @@ export function MemberPanel({
         {members.map((member) => (
           <li key={member.user}>
             <span className={member.online ? "dot online" : "dot"} aria-hidden="true" />
-            <span dir="auto">
-              {member.user}
+            <Avatar name={member.user} profile={people?.get(member.user)} />
+            <span className="member-name">
+              <PersonName name={member.user} />
               {member.role === "owner" && <span className="muted"> (owner)</span>}
               <span className="visually-hidden">{member.online ? ", online" : ", offline"}</span>
+              <Status profile={people?.get(member.user)} />
             </span>
             {member.user !== me && (
               <button

@@ -1,22 +1,28 @@
 import { useEffect, useId, useState } from "react";
 
 import { api } from "../api";
+import { shownName } from "./People";
+import { usePeople } from "./usePeople";
 
-/** A user-name field that suggests known users as you type (the browser's own list). */
+/** A user-name field that suggests known users as you type (the browser's own list), found by
+ * login or display name; each suggestion shows the display name beside the login name. */
 export function UserPicker({
   label,
   value,
   onChange,
   exclude,
+  hideLabel = false,
 }: {
   label: string;
   value: string;
   onChange: (value: string) => void;
   exclude: string[];
+  hideLabel?: boolean; // for screen readers only, where the row says what the field is for
 }) {
   const [suggestions, setSuggestions] = useState<string[]>([]);
   const inputId = useId();
   const listId = useId();
+  const people = usePeople(suggestions);
 
   useEffect(() => {
     const request = { cancelled: false };
@@ -36,7 +42,9 @@ export function UserPicker({
 
   return (
     <>
-      <label htmlFor={inputId}>{label}</label>
+      <label htmlFor={inputId} className={hideLabel ? "visually-hidden" : undefined}>
+        {label}
+      </label>
       <input
         id={inputId}
         list={listId}
@@ -48,7 +56,7 @@ export function UserPicker({
       />
       <datalist id={listId}>
         {suggestions.map((name) => (
-          <option key={name} value={name} />
+          <option key={name} value={name} label={shownName(name, people?.get(name))} />
         ))}
       </datalist>
     </>

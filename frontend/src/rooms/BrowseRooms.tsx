@@ -207,7 +207,7 @@ function Preview({ id, room }: { id: string; room: string }) {
   return (
     // Focusable: the preview scrolls, and a keyboard must be able to scroll it (WCAG 2.1.1).
     // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
-    <section id={id} className="preview" aria-label={`Preview of # ${room}`} tabIndex={0}>
+    <section id={id} className="room-preview" aria-label={`Preview of # ${room}`} tabIndex={0}>
       {failed ? (
         <p className="error">The preview could not be loaded.</p>
       ) : messages === null ? (

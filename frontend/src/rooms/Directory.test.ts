@@ -38,6 +38,7 @@ function message(seq: number, room: string, author = "bob", mentions: string[] =
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 
@@ -93,7 +94,7 @@ describe("Directory membership", () => {
 
   it("follows topic and archive changes, and keeps counts when a room is heard of again", () => {
     const rooms = directory(summary("town", { unread: 5 }));
-    rooms.onRoomUpdated({ type: "room_updated", room: "town", topic: "news", archived: true });
+    rooms.onRoomUpdated({ type: "room_updated", owner: null, room: "town", topic: "news", archived: true });
     expect(rooms.get("town")).toMatchObject({ topic: "news", archived: true, unread: 5 });
     rooms.add(metaOf(summary("town", { member: false, member_count: 0, topic: "again" })));
     expect(rooms.get("town")).toMatchObject({ topic: "again", unread: 5, member: true, memberCount: 2 });

@@ -91,9 +91,26 @@ export function mentionsUser(mentions: readonly string[], user: string | null): 
   return mentions.includes("@room") || (user !== null && mentions.includes(user));
 }
 
+/** What changes the list while a list is being fetched: kept, to apply again on top of it. */
+type Heard =
+  | { kind: "unread"; frame: Frame<"unread"> }
+  | { kind: "added"; room: RoomMeta }
+  | { kind: "removed"; room: string }
+  | { kind: "left"; room: string }
+  | { kind: "updated"; frame: Frame<"room_updated"> };
+
 export class Directory {
   private current: Record<string, RoomMeta> = {};
   private listed = false;
+  /** What was heard since the oldest list still being fetched began (`heardBase` is the
+   * position of its first entry), and where in it each list being fetched began. A list read
+   * by the server before a frame went out, and answered after it arrived, would otherwise
+   * undo it: a room made meanwhile gone, the counts of its first messages lost, a room taken
+   * out of the archive still archived. */
+  private heard: Heard[] = [];
+  private heardBase = 0;
+  private readonly listings = new Map<number, number>(); // mark -> where it began in `heard`
+  private nextMark = 0;
 
   constructor(private readonly onChange: () => void) {}
 
@@ -120,14 +137,55 @@ export class Directory {
     if (meta) this.set({ ...this.current, [room]: { ...meta, ...change(meta) } });
   }
 
-  /** The rooms the server listed, replacing what was known. */
-  replace(rooms: RoomMeta[]): void {
+  /** A list is about to be fetched: returns its mark, for `replace` (or `abandon`). */
+  listing(): number {
+    const mark = this.nextMark++;
+    this.listings.set(mark, this.heardBase + this.heard.length);
+    return mark;
+  }
+
+  /** The fetch with this mark failed: nothing of what it kept is needed for it any more. */
+  abandon(mark: number): void {
+    this.listings.delete(mark);
+    this.trimHeard();
+  }
+
+  /** The rooms the server listed, replacing what was known. With the mark of its `listing`,
+   * what was heard since it began is applied again on top (each of those frames is idempotent
+   * against a list that already has it: counts go by seq past the listed head). */
+  replace(rooms: RoomMeta[], mark?: number): void {
     this.listed = true;
+    const began = mark === undefined ? undefined : this.listings.get(mark);
+    const since = began === undefined ? [] : this.heard.slice(began - this.heardBase);
+    if (mark !== undefined) this.listings.delete(mark);
+    this.trimHeard();
     this.set(Object.fromEntries(rooms.map((room) => [room.name, room])));
+    for (const item of since) {
+      if (item.kind === "unread") this.countUnread(item.frame);
+      else if (item.kind === "added") this.merge(item.room);
+      else if (item.kind === "removed") this.drop(item.room);
+      else if (item.kind === "left") this.quit(item.room);
+      else this.update(item.frame);
+    }
+  }
+
+  private hear(item: Heard): void {
+    if (this.listings.size > 0) this.heard.push(item);
+  }
+
+  private trimHeard(): void {
+    const oldest = this.listings.size > 0 ? Math.min(...this.listings.values()) : this.heardBase + this.heard.length;
+    this.heard = this.heard.slice(oldest - this.heardBase);
+    this.heardBase = oldest;
   }
 
   /** A room the user made or opened, or heard of: known at once; its counts kept if known. */
   add(room: RoomMeta): void {
+    this.hear({ kind: "added", room });
+    this.merge(room);
+  }
+
+  private merge(room: RoomMeta): void {
     const known = this.current[room.name];
     const merged = known
       ? {
@@ -146,14 +204,25 @@ export class Directory {
   }
 
   remove(room: string): void {
+    this.hear({ kind: "removed", room });
+    this.drop(room);
+  }
+
+  private drop(room: string): void {
     if (!(room in this.current)) return;
     this.set(Object.fromEntries(Object.entries(this.current).filter(([name]) => name !== room)));
   }
 
   /** The user is no longer a member: a public room stays, to browse and rejoin; others go. */
   leave(room: string): void {
+    this.hear({ kind: "left", room });
+    this.quit(room);
+  }
+
+  private quit(room: string): void {
     const meta = this.current[room];
     if (meta?.visibility === "public") {
+      if (!meta.member) return; // a list that already says so
       this.patch(room, (m) => ({
         member: false,
         memberCount: Math.max(0, m.memberCount - 1),
@@ -161,7 +230,7 @@ export class Directory {
         mentions: 0,
       }));
     } else {
-      this.remove(room);
+      this.drop(room);
     }
   }
 
@@ -180,7 +249,12 @@ export class Directory {
   }
 
   onRoomUpdated(frame: Frame<"room_updated">): void {
-    this.patch(frame.room, () => ({ topic: frame.topic, archived: frame.archived }));
+    this.hear({ kind: "updated", frame });
+    this.update(frame);
+  }
+
+  private update(frame: Frame<"room_updated">): void {
+    this.patch(frame.room, () => ({ topic: frame.topic, archived: frame.archived, owner: frame.owner }));
   }
 
   /** A message of a joined room arrived: count it once, if it is new to the user. Returns
@@ -203,17 +277,24 @@ export class Directory {
 
   /** Counts of new messages in a room not joined here (no bodies). */
   onUnread(frame: Frame<"unread">): Alert | null {
+    this.hear({ kind: "unread", frame });
     const meta = this.current[frame.room];
-    if (!meta || frame.seq <= meta.countedUpTo) return null;
+    if (!this.countUnread(frame) || !meta) return null;
+    if (frame.mentions > 0 || meta.visibility === "dm") {
+      return { room: frame.room, author: null, body: null, mention: frame.mentions > 0 };
+    }
+    return null;
+  }
+
+  private countUnread(frame: Frame<"unread">): boolean {
+    const meta = this.current[frame.room];
+    if (!meta || frame.seq <= meta.countedUpTo) return false;
     this.patch(frame.room, (m) => ({
       countedUpTo: frame.seq,
       unread: m.unread + frame.count,
       mentions: m.mentions + frame.mentions,
     }));
-    if (frame.mentions > 0 || meta.visibility === "dm") {
-      return { room: frame.room, author: null, body: null, mention: frame.mentions > 0 };
-    }
-    return null;
+    return true;
   }
 
   /** The user has read the room up to seq (here or in another tab). `loaded` is what this tab

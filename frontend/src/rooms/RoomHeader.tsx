@@ -114,10 +114,11 @@ export function RoomHeader({
             {meta?.archived ? "Unarchive" : "Archive"}
           </button>
         )}
-        {!isDm && room !== defaultRoom && (
+        {room !== defaultRoom && (
           <button
             type="button"
             className="link"
+            title={isDm ? "Hear nothing more of it until you open it again" : undefined}
             onClick={() =>
               void act(async () => {
                 await api.removeMember(room, me);

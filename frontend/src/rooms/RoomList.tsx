@@ -1,6 +1,7 @@
 import { useId, useState, type ReactNode, type SyntheticEvent } from "react";
 
 import { ApiError } from "../api";
+import { PersonName } from "../people/PersonName";
 import { newMeta, type RoomMeta } from "./Directory";
 import { roomLabel } from "./roomLabel";
 import { SECTION_TITLES, sections, type SectionName } from "./sections";
@@ -25,6 +26,7 @@ export function RoomList({
   drafts,
   pattern,
   users,
+  online,
   live,
   me,
   muted,
@@ -42,6 +44,8 @@ export function RoomList({
   drafts: ReadonlySet<string>;
   pattern: string;
   users: string[];
+  /** How many are online: more than `users` when the room has too many to list. */
+  online: number;
   /** False while disconnected: who was online is shown greyed, as of the last connection. */
   live: boolean;
   me: string;
@@ -251,12 +255,12 @@ export function RoomList({
         </form>
       </nav>
       <section aria-labelledby="online-heading" className={live ? "presence" : "presence stale"}>
-        <h2 id="online-heading">{live ? `Online (${users.length})` : "Online when last connected"}</h2>
+        <h2 id="online-heading">{live ? `Online (${Math.max(online, users.length)})` : "Online when last connected"}</h2>
         <ul data-testid="presence">
           {users.map((user) => (
             <li key={user}>
               <span className={live ? "dot online" : "dot"} aria-hidden="true" />
-              <span dir="auto">{user}</span>
+              <PersonName name={user} />
               {user === me ? (
                 <span className="muted"> (you)</span>
               ) : (

@@ -20,6 +20,7 @@ function message(seq: number, author = "bob"): ChatMessage {
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 
@@ -38,6 +39,7 @@ const joined = (head: number, from: number, changes = 0): Extract<ServerFrame, {
   from,
   truncated: false,
   users: ["alice"],
+  online: 1,
   changes,
 });
 
@@ -81,6 +83,7 @@ describe("RoomSubscription messages", () => {
         room: "general",
         messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
         has_more: false,
+        has_newer: false,
       });
     };
     const first = room.loadOlder(fetch, 5);
@@ -98,12 +101,83 @@ describe("RoomSubscription messages", () => {
   });
 });
 
+describe("RoomSubscription windows (a search hit's surroundings)", () => {
+  // A room of 200 messages: a window is seqs [from, to] of it; has_newer while to < newest.
+  function windows(newest: () => number) {
+    const asked: string[] = [];
+    const fetch = (from: { around: number } | { after: number }, limit: number): Promise<HistoryPage> => {
+      const start = "around" in from ? Math.max(1, from.around - Math.floor(limit / 2)) : from.after + 1;
+      const end = Math.min(newest(), start + limit - 1);
+      asked.push("around" in from ? `around ${from.around}` : `after ${from.after}`);
+      const messages = [];
+      for (let seq = start; seq <= end; seq++) messages.push(message(seq));
+      return Promise.resolve({ room: "general", messages, has_more: start > 1, has_newer: end < newest() });
+    };
+    return { fetch, asked };
+  }
+
+  it("opens far back, pages newer until it meets the live end, and live messages wait for it", async () => {
+    const { room } = subscription();
+    let newest = 200;
+    room.onJoined(joined(200, 190));
+    for (let seq = 191; seq <= 200; seq++) room.onMessage(message(seq));
+    const { fetch, asked } = windows(() => newest);
+    await room.showAround(100, fetch, 10);
+    expect(room.view.messages.map((m) => m.seq)).toEqual([95, 96, 97, 98, 99, 100, 101, 102, 103, 104]);
+    expect(room.view).toMatchObject({ hasOlder: true, hasNewer: true });
+    // A new message arrives while the window is shown: not under the window (there is a gap),
+    // but the cursor moves, and an edit reaches the live end put aside.
+    newest = 201;
+    room.onMessage(message(201));
+    room.applyChange(195, 7, { body: "edited" });
+    expect(room.view.messages.map((m) => m.seq).at(-1)).toBe(104);
+    expect(room.view.cursor).toBe(201);
+    for (let page = 0; page < 20 && room.view.hasNewer; page++) await room.loadNewer(fetch, 30);
+    expect(asked).toEqual(["around 100", "after 104", "after 134", "after 164"]);
+    const seqs = room.view.messages.map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: 201 - 95 + 1 }, (_, i) => 95 + i)); // one list, no gap
+    expect(room.view.messages.find((m) => m.seq === 195)?.body).toBe("edited");
+    room.onMessage(message(202));
+    expect(room.view.messages.at(-1)?.seq).toBe(202);
+  });
+
+  it("a loaded message needs no fetch; back to the latest drops the window", async () => {
+    const { room } = subscription();
+    room.onJoined(joined(200, 190));
+    for (let seq = 191; seq <= 200; seq++) room.onMessage(message(seq));
+    const { fetch, asked } = windows(() => 200);
+    await room.showAround(195, fetch, 10);
+    expect(asked).toEqual([]);
+    await room.showAround(20, fetch, 10);
+    expect(room.has(20) && room.has(195)).toBe(true);
+    room.backToLatest();
+    expect(room.view.messages.map((m) => m.seq)).toEqual([191, 192, 193, 194, 195, 196, 197, 198, 199, 200]);
+    expect(room.view).toMatchObject({ hasOlder: true, hasNewer: false });
+    // Jumping from a window to a message of the live end goes back to it, without a fetch.
+    await room.showAround(30, fetch, 10);
+    await room.showAround(199, fetch, 10);
+    expect(asked).toEqual(["around 20", "around 30"]);
+    expect(room.view.messages.at(-1)?.seq).toBe(200);
+  });
+
+  it("a window that reaches the newest message is the live end at once", async () => {
+    const { room } = subscription();
+    const { fetch } = windows(() => 12);
+    await room.showAround(8, fetch, 10); // before the join's messages come
+    expect(room.view).toMatchObject({ hasNewer: false });
+    room.onJoined(joined(12, 2));
+    for (let seq = 3; seq <= 13; seq++) room.onMessage(message(seq));
+    expect(room.view.messages.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  });
+});
+
 describe("RoomSubscription people", () => {
   it("applies presence and typing, and forgets typing that ran out", () => {
     const { room } = subscription();
     room.onJoined(joined(0, 0));
-    room.onPresence({ type: "presence", room: "general", joined: ["bob"], left: [] }, "alice", 0);
+    room.onPresence({ type: "presence", room: "general", joined: ["bob"], left: [], online: 2, users: null }, "alice", 0);
     expect(room.view.users).toEqual(["alice", "bob"]);
+    expect(room.view.online).toBe(2);
     room.onTyping("bob", 4000);
     expect(room.pruneTyping(3999)).toBe(true);
     expect(room.pruneTyping(4000)).toBe(false);
@@ -111,6 +185,19 @@ describe("RoomSubscription people", () => {
     room.onTyping("bob", 9000);
     room.onMessage(message(1)); // bob's message: he stopped typing
     expect(room.view.typing).toEqual({});
+  });
+
+  it("a room with too many online to list is a count, and its list comes back whole", () => {
+    const { room } = subscription();
+    room.onJoined(joined(0, 0));
+    // Over the server's limit: the list is dropped, the count goes on.
+    room.onPresence({ type: "presence", room: "general", joined: [], left: [], online: 201, users: [] }, "alice", 0);
+    expect([room.view.users, room.view.online]).toEqual([[], 201]);
+    room.onPresence({ type: "presence", room: "general", joined: [], left: [], online: 230, users: null }, "alice", 0);
+    expect([room.view.users, room.view.online]).toEqual([[], 230]);
+    // Back under it: the whole list to start from again.
+    room.onPresence({ type: "presence", room: "general", joined: [], left: [], online: 2, users: ["alice", "carol"] }, "alice", 0);
+    expect([room.view.users, room.view.online]).toEqual([["alice", "carol"], 2]);
   });
 
   it("presence notices never announce the user, and a quick leave-and-return is no news", () => {

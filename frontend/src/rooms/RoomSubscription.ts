@@ -26,7 +26,10 @@ export interface RoomView {
   /** Sorted by seq, each once. */
   messages: ChatMessage[];
   notices: Notice[];
+  /** Who is online in the room, by name: empty when too many are to list them (see `online`). */
   users: string[];
+  /** How many are online in the room. */
+  online: number;
   /** user -> time (ms) until which the typing indicator shows */
   typing: Record<string, number>;
   /** Highest seq received: the resume cursor. */
@@ -36,6 +39,10 @@ export interface RoomView {
   joined: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** The messages shown are a window of older history (opened at a search hit), and newer
+   * ones follow them: paged in as the reader goes down, until the window meets the live end. */
+  hasNewer: boolean;
+  loadingNewer: boolean;
   /** The newest seq when the room was last joined: history has caught up once `cursor` reaches it. */
   head: number;
   /** Bumped when the room's members change: a member list re-reads them. */
@@ -60,12 +67,15 @@ export function emptyRoom(name: string): RoomView {
     messages: [],
     notices: [],
     users: [],
+    online: 0,
     typing: {},
     cursor: null,
     changes: null,
     joined: false,
     hasOlder: false,
     loadingOlder: false,
+    hasNewer: false,
+    loadingNewer: false,
     head: 0,
     membersVersion: 0,
     readMark: null,
@@ -137,9 +147,16 @@ export function presenceNotices(
 /** A page of history (GET /api/rooms/{room}/messages), as the server's contract has it. */
 export type HistoryPage = components["schemas"]["HistoryPage"];
 
+/** How to fetch a window of history: around a message, or after one. */
+export type FetchWindow = (from: { around: number } | { after: number }, limit: number) => Promise<HistoryPage>;
+
 export class RoomSubscription {
   private current: RoomView;
   private text = "";
+  /** While the view shows a window of older history: the live end, put aside (the messages
+   * from the join on, contiguous up to the cursor, and whether older ones exist below them).
+   * Live messages and changes keep going to it; the window joins it once they meet. */
+  private tail: { messages: ChatMessage[]; hasOlder: boolean } | null = null;
 
   constructor(
     readonly name: string,
@@ -168,12 +185,17 @@ export class RoomSubscription {
 
   onJoined(frame: Frame<"joined">): void {
     const room = this.current;
+    if (this.tail) {
+      const tail = this.tail;
+      this.tail = { ...tail, hasOlder: tail.messages.length === 0 ? frame.from > 0 : tail.hasOlder };
+    }
     this.patch({
       joined: true,
       head: frame.head,
       users: frame.users,
+      online: frame.online,
       // First visit: older history exists below what the server sends now.
-      hasOlder: room.messages.length === 0 ? frame.from > 0 : room.hasOlder,
+      hasOlder: this.tail ? room.hasOlder : room.messages.length === 0 ? frame.from > 0 : room.hasOlder,
       cursor: room.cursor ?? frame.from,
       changes: room.changes ?? frame.changes,
     });
@@ -187,12 +209,13 @@ export class RoomSubscription {
   // --- messages and changes
   onMessage(frame: ChatMessage): void {
     const room = this.current;
+    if (this.tail) this.tail = { ...this.tail, messages: mergeMessages(this.tail.messages, [frame]) };
     this.patch({
-      messages: mergeMessages(room.messages, [frame]),
+      messages: this.tail ? room.messages : mergeMessages(room.messages, [frame]),
       cursor: Math.max(room.cursor ?? 0, frame.seq),
       // Whoever wrote has stopped typing.
       typing: Object.fromEntries(Object.entries(room.typing).filter(([user]) => user !== frame.author)),
-    });
+    });    this.joinTail();
   }
 
   /** A change to message `seq`: applied unless the copy here is already as new; the room's
@@ -205,7 +228,70 @@ export class RoomSubscription {
       known && change >= known.change
         ? view.messages.map((m, i) => (i === at ? { ...m, ...patch, change } : m))
         : view.messages;
+    if (this.tail) {
+      const tail = this.tail.messages;
+      const inTail = tail.findIndex((m) => m.seq === seq);
+      const old = inTail >= 0 ? tail[inTail] : undefined;
+      if (old && change >= old.change) {
+        this.tail = { ...this.tail, messages: tail.map((m, i) => (i === inTail ? { ...m, ...patch, change } : m)) };
+      }
+    }
     this.patch({ messages, changes: Math.max(view.changes ?? 0, change) });
+    this.joinTail();
+  }
+
+  // --- a window of older history (a search hit's surroundings)
+  /** Whether message `seq` is loaded: on screen, or in the live end put aside. */
+  has(seq: number): boolean {
+    return [this.current.messages, this.tail?.messages ?? []].some((list) => list.some((m) => m.seq === seq));
+  }
+
+  /** Show message `seq` with what surrounds it: the live end if it is there, or else a window
+   * fetched around it (the live end put aside until the reader pages down to it). */
+  async showAround(seq: number, fetch: FetchWindow, limit: number): Promise<void> {
+    if (this.tail?.messages.some((m) => m.seq === seq)) this.backToLatest();
+    if (this.has(seq)) return;
+    const page = await fetch({ around: seq }, limit);
+    const view = this.current;
+    this.tail ??= { messages: view.messages, hasOlder: view.hasOlder };
+    this.patch({ messages: page.messages, hasOlder: page.has_more, hasNewer: page.has_newer, loadingOlder: false, loadingNewer: false });
+    this.joinTail();
+  }
+
+  /** Page newer history in below a window (REST), once at a time. */
+  async loadNewer(fetch: FetchWindow, limit: number): Promise<void> {
+    const view = this.current;
+    const newest = view.messages[view.messages.length - 1]?.seq;
+    if (view.loadingNewer || !view.hasNewer || newest === undefined) return;
+    this.patch({ loadingNewer: true });
+    try {
+      const page = await fetch({ after: newest }, limit);
+      this.patch({ messages: mergeMessages(this.current.messages, page.messages), hasNewer: page.has_newer, loadingNewer: false });
+      this.joinTail();
+    } catch {
+      this.patch({ loadingNewer: false });
+    }
+  }
+
+  /** Leave the window: the live end again. */
+  backToLatest(): void {
+    const tail = this.tail;
+    if (!tail) return;
+    this.tail = null;
+    this.patch({ messages: tail.messages, hasOlder: tail.hasOlder, hasNewer: false, loadingNewer: false, loadingOlder: false });
+  }
+
+  /** The window reached the live end (it has no newer messages, or its newest touches the
+   * live end's oldest): one list again. */
+  private joinTail(): void {
+    const tail = this.tail;
+    if (!tail) return;
+    const view = this.current;
+    const newest = view.messages[view.messages.length - 1]?.seq ?? 0;
+    const oldestLive = tail.messages[0]?.seq;
+    if (view.hasNewer && (oldestLive === undefined || newest + 1 < oldestLive)) return;
+    this.tail = null;
+    this.patch({ messages: mergeMessages(view.messages, tail.messages), hasNewer: false, loadingNewer: false });
   }
 
   /** Page older history in from the server (REST), once at a time. */
@@ -231,7 +317,9 @@ export class RoomSubscription {
   onPresence(frame: Frame<"presence">, me: string | null, now: number): void {
     const room = this.current;
     this.patch({
-      users: applyPresence(room.users, frame.joined, frame.left),
+      // A room crossing the server's list limit sends the whole list again (or none).
+      users: frame.users ?? applyPresence(room.users, frame.joined, frame.left),
+      online: frame.online,
       notices: presenceNotices(room.notices, frame.joined, frame.left, me, now, room.users),
     });
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { attentionCount, type Alert, type RoomSummary } from "../rooms/Directory";
 import { mergeMessages, type HistoryPage } from "../rooms/RoomSubscription";
-import { FakeClock } from "../test-data/fakeClock";
+import { FakeUploads, settled } from "../test-data/fakeUploads";
 import { fullJitterDelay } from "./backoff";
 import { ChatClient, type ChatEnvironment, type WebSocketLike } from "./ChatClient";
 import type { ChatMessage, ClientFrame } from "./protocol";
@@ -44,10 +44,10 @@ class FakeSocket implements WebSocketLike {
   }
 }
 
-class FakeEnvironment extends FakeClock implements ChatEnvironment {
+class FakeEnvironment extends FakeUploads implements ChatEnvironment {
   sockets: FakeSocket[] = [];
   randomValue = 0.5;
-  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false });
+  history: (room: string, before: number, limit: number) => HistoryPage = (room) => ({ room, messages: [], has_more: false, has_newer: false });
   rooms: RoomSummary[] = [];
   alerts: Alert[] = [];
 
@@ -61,6 +61,15 @@ class FakeEnvironment extends FakeClock implements ChatEnvironment {
   }
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage> {
     return Promise.resolve(this.history(room, before, limit));
+  }
+  windows: (room: string, from: { around: number } | { after: number }, limit: number) => HistoryPage = (room) => ({
+    room,
+    messages: [],
+    has_more: false,
+    has_newer: false,
+  });
+  fetchWindow(room: string, from: { around: number } | { after: number }, limit: number): Promise<HistoryPage> {
+    return Promise.resolve(this.windows(room, from, limit));
   }
   fetchRooms(): Promise<RoomSummary[]> {
     return Promise.resolve(this.rooms);
@@ -81,6 +90,10 @@ class FakeEnvironment extends FakeClock implements ChatEnvironment {
   }
   saveDrafts(value: string): void {
     this.drafts = value;
+  }
+  profiles: unknown[] = [];
+  profileChanged(frame: unknown): void {
+    this.profiles.push(frame);
   }
   get socket(): FakeSocket {
     const socket = this.sockets[this.sockets.length - 1];
@@ -106,6 +119,7 @@ function message(seq: number, body = `m${seq}`, room = "general", clientMsgId: s
     deleted: false,
     reactions: [],
     change: 0,
+    files: [],
   };
 }
 
@@ -187,6 +201,20 @@ describe("ChatClient resume", () => {
     expect(env.socket.sent).toContainEqual({ type: "join", room: "general", after: 2, changes_after: 0 });
   });
 
+  it("asks again for a room whose join was rate limited, when the server says", () => {
+    const env = new FakeEnvironment();
+    const client = new ChatClient("ws://x", env);
+    client.start();
+    client.join("general");
+    env.socket.open();
+    env.socket.serve({ type: "error", code: "rate_limited", message: "too many joins", ref: null, retry_after: 0.5, room: "general" });
+    expect(client.getSnapshot().notice).toBeNull();
+    env.advance(499);
+    expect(env.socket.sent).toEqual([{ type: "join", room: "general" }]);
+    env.advance(1);
+    expect(env.socket.sent).toEqual([{ type: "join", room: "general" }, { type: "join", room: "general" }]);
+  });
+
   it("joins without a cursor on a first visit and knows older history exists", () => {
     const env = new FakeEnvironment();
     const client = new ChatClient("ws://x", env);
@@ -206,6 +234,7 @@ describe("ChatClient resume", () => {
       room,
       messages: Array.from({ length: limit }, (_, i) => message(before - limit + i)),
       has_more: true,
+      has_newer: false,
     });
     await client.loadOlder("general", 5);
     const seqs = client.getSnapshot().rooms.general!.messages.map((m) => m.seq);
@@ -562,6 +591,31 @@ describe("ChatClient unread and mentions", () => {
     expect(client.getSnapshot().directory.general).toMatchObject({ unread: 2 });
   });
 
+  it("a list answered after frames that came while it was read keeps them", async () => {
+    const { env, client } = connected();
+    let answer: (rooms: RoomSummary[]) => void = () => undefined;
+    env.fetchRooms = () => new Promise((resolve) => (answer = resolve));
+    const refreshed = client.refreshDirectory();
+    // The server read the list (ops up to seq 4, and no "fresh" yet), then these went out.
+    env.socket.serve({ type: "room_added", room: "fresh", visibility: "private", topic: "", owner: "alice", members: [] });
+    env.socket.serve({ type: "unread", room: "fresh", seq: 3, count: 3, mentions: 0 });
+    env.socket.serve({ type: "unread", room: "ops", seq: 4, count: 4, mentions: 0 }); // in the list already
+    env.socket.serve({ type: "unread", room: "ops", seq: 6, count: 2, mentions: 1 });
+    env.socket.serve({ type: "room_updated", room: "ops", topic: "back", archived: false, owner: null }); // out of the archive
+    answer([summary("general"), summary("ops", { head: 4, unread: 4, archived: true })]);
+    await refreshed;
+    const rooms = client.getSnapshot().directory;
+    expect(rooms.fresh).toMatchObject({ member: true, unread: 3 });
+    expect(rooms.ops).toMatchObject({ archived: false, topic: "back" });
+    expect(rooms.ops).toMatchObject({ unread: 6, mentions: 1, countedUpTo: 6 });
+    // Once answered, nothing more is kept for it: a later list stands as it is.
+    env.socket.serve({ type: "unread", room: "ops", seq: 7, count: 1, mentions: 0 });
+    env.fetchRooms = () => Promise.resolve([summary("general"), summary("ops", { head: 7, unread: 7 })]);
+    await client.refreshDirectory();
+    expect(client.getSnapshot().directory.ops).toMatchObject({ unread: 7 });
+    expect(client.getSnapshot().directory.fresh).toBeUndefined();
+  });
+
   it("counts every unread direct message for the title, and mentions elsewhere", async () => {
     const { client, env } = connected();
     env.rooms = [summary("general", { unread: 9, mentions: 1 }), summary("dm-1", { visibility: "dm", unread: 2 })];
@@ -674,5 +728,45 @@ describe("ChatClient leaving", () => {
     env.socket.serve({ type: "joined", room: "town", head: 0, from: 0, truncated: false, users: [], changes: 0 });
     env.socket.serve({ type: "removed", room: "town", reason: "removed" });
     expect(client.getSnapshot().lostRooms).toEqual([{ room: "town", why: "removed", rejoinable: true }]);
+  });
+});
+
+describe("ChatClient and files", () => {
+  it("uploads a message's files when connected, sends the message with them, and forgets their bytes once acked", async () => {
+    const env = new FakeEnvironment();
+    const client = new ChatClient("ws://test/api/ws", env);
+    client.start();
+    client.join("general");
+    // Written while offline: it waits in the outbox, its file with it.
+    client.send("general", "look", [new File(["pixels"], "shot.png", { type: "image/png" })]);
+    expect(env.uploads).toEqual([]);
+    const waiting = client.getSnapshot().outbox[0]!;
+    expect(waiting.attachments?.map((a) => [a.name, a.size, a.file])).toEqual([["shot.png", 6, null]]);
+    env.socket.open();
+    env.socket.serve({ type: "joined", room: "general", head: 0, from: 0, truncated: false, users: ["alice"], changes: 0 });
+    expect(env.uploads.map((u) => [u.room, u.name])).toEqual([["general", "shot.png"]]);
+    env.last.onProgress(3, 6);
+    expect(Object.values(client.getSnapshot().uploads)).toEqual([0.5]);
+    const file = env.last.succeed("abc");
+    await settled();
+    expect(env.socket.sends()).toEqual([
+      { type: "send", room: "general", body: "look", client_msg_id: waiting.clientMsgId, files: [file.id] },
+    ]);
+    expect(env.stored.size).toBe(1);
+    env.socket.serve({ type: "ack", room: "general", client_msg_id: waiting.clientMsgId, seq: 1, id: "m1", ts: 1, duplicate: false });
+    expect(client.getSnapshot().outbox).toEqual([]);
+    expect(env.stored.size).toBe(0);
+  });
+
+  it("cancelling a file stops its upload; a message left with nothing is gone", () => {
+    const { env, client } = connected();
+    client.send("general", "", [new File(["a"], "a.txt"), new File(["b"], "b.txt")]);
+    const [first, second] = client.getSnapshot().outbox[0]!.attachments!;
+    client.cancelAttachment(client.getSnapshot().outbox[0]!.clientMsgId, first!.key);
+    expect(env.uploads[0]!.aborted).toBe(true);
+    expect(env.last.name).toBe("b.txt");
+    client.cancelAttachment(client.getSnapshot().outbox[0]!.clientMsgId, second!.key);
+    expect(client.getSnapshot().outbox).toEqual([]);
+    expect(env.socket.sends()).toEqual([]);
   });
 });

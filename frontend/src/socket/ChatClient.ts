@@ -1,4 +1,5 @@
-import { Outbox, type OutboxEnvironment, type PendingMessage } from "../composer/Outbox";
+import { Outbox, type Attachment, type OutboxEnvironment, type PendingMessage } from "../composer/Outbox";
+import { Uploads, type UploadEnvironment, type UploadProgress } from "../files/Uploads";
 import { Directory, metaOf, newMeta, type Alert, type RoomMeta, type RoomSummary } from "../rooms/Directory";
 import { RoomSubscription, type HistoryPage, type RoomView } from "../rooms/RoomSubscription";
 import { fullJitterDelay } from "./backoff";
@@ -16,7 +17,8 @@ import {
  * each frame to the part it is about, and keeps what the UI renders in one immutable snapshot.
  * The parts are its own and know nothing of the socket:
  * - a RoomSubscription per open room (messages, resume cursors, read mark, draft),
- * - the Outbox (what waits for the server, across reloads),
+ * - the Outbox (what waits for the server, across reloads), and the Uploads of the files its
+ *   messages carry,
  * - the Directory (every room the user can see, with unread and mention counts).
  *
  * Everything it touches outside itself comes through `ChatEnvironment`, so the tests drive it
@@ -35,10 +37,12 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-export interface ChatEnvironment extends OutboxEnvironment {
+export interface ChatEnvironment extends OutboxEnvironment, UploadEnvironment {
   createSocket(url: string): WebSocketLike;
   random(): number;
   fetchHistory(room: string, before: number, limit: number): Promise<HistoryPage>;
+  /** History around a message, or after one (GET /api/rooms/{room}/messages?around= / after=). */
+  fetchWindow(room: string, from: { around: number } | { after: number }, limit: number): Promise<HistoryPage>;
   /** The rooms the user can see, with their read positions and counts (GET /api/rooms). */
   fetchRooms(): Promise<RoomSummary[]>;
   /** Something deserves the user's attention (a mention, a direct message): the browser's
@@ -47,6 +51,8 @@ export interface ChatEnvironment extends OutboxEnvironment {
   /** Where drafts wait across reloads (browser storage); null keeps them in memory. */
   loadDrafts(): string | null;
   saveDrafts(value: string): void;
+  /** Someone's profile changed, or they were deactivated (people/People.ts keeps them). */
+  profileChanged(frame: Extract<ServerFrame, { type: "profile" }>): void;
 }
 
 export interface LostRoom {
@@ -65,6 +71,8 @@ export interface ChatSnapshot {
   /** Rooms that went away under the user: removed from, or never there (a stale link). */
   lostRooms: LostRoom[];
   outbox: PendingMessage[];
+  /** How far each file on its way up is (0 to 1), by attachment key. */
+  uploads: UploadProgress;
   /** Why the connection ended for good (bad credentials, origin refused...). */
   fatal: { code: CloseCode; text: string } | null;
   /** The last thing worth telling about the connection ("The server is restarting."). */
@@ -88,6 +96,7 @@ export class ChatClient {
     directory: {},
     lostRooms: [],
     outbox: [],
+    uploads: {},
     fatal: null,
     notice: null,
     reconnectAttempt: 0,
@@ -108,6 +117,7 @@ export class ChatClient {
     this.changed({ directory: this.directory.rooms });
   });
   private readonly outbox: Outbox;
+  private readonly uploads: Uploads;
   private stopped = false;
   private restored = false;
   private batching = 0;
@@ -124,6 +134,9 @@ export class ChatClient {
         this.changed({ outbox: this.outbox.items });
       },
     );
+    this.uploads = new Uploads(env, this.outbox, () => {
+      this.changed({ uploads: this.uploads.progress });
+    });
     // Before anything renders: a message box opens with its room's draft.
     this.restoreDrafts();
   }
@@ -199,6 +212,7 @@ export class ChatClient {
     this.env.clearTimeout(this.reconnectTimer);
     this.env.clearTimeout(this.typingPruneTimer);
     this.outbox.stop();
+    this.uploads.stop();
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -252,6 +266,7 @@ export class ChatClient {
   private onClose(code: number, reason: string): void {
     this.socket = null;
     this.outbox.connectionLost();
+    this.uploads.setOnline(false);
     for (const subscription of this.subscriptions.values()) subscription.connectionLost();
     if (isCloseCode(code) && TERMINAL_CLOSE_CODES.has(code)) {
       this.changed({ status: "closed", fatal: { code, text: describeClose(code, reason) } });
@@ -280,9 +295,9 @@ export class ChatClient {
   // --- the room list
   /** The rooms the server listed (GET /api/rooms), replacing what was known; messages that
    * arrived meanwhile (past the listed head) are counted on top. */
-  setDirectory(rooms: RoomMeta[]): void {
+  setDirectory(rooms: RoomMeta[], mark?: number): void {
     this.batch(() => {
-      this.directory.replace(rooms);
+      this.directory.replace(rooms, mark);
       for (const subscription of this.subscriptions.values()) {
         const view = subscription.view;
         if (view.name === this.shown && view.readMark === null && view.joined) {
@@ -295,11 +310,13 @@ export class ChatClient {
 
   /** Fetch the list again: on every (re)connection, and when counts cannot be worked out here. */
   async refreshDirectory(): Promise<void> {
+    const mark = this.directory.listing();
     try {
       const rooms = await this.env.fetchRooms();
-      this.setDirectory(rooms.map(metaOf));
+      this.setDirectory(rooms.map(metaOf), mark);
     } catch {
       // unreachable for now: the next connection fetches it again
+      this.directory.abandon(mark);
     }
   }
 
@@ -420,11 +437,42 @@ export class ChatClient {
     this.sendFrame(this.room(room).joinFrame());
   }
 
-  send(room: string, body: string): void {
+  /** Show message `seq` of the room (a search hit; the room is opened with join) with what
+   * surrounds it, fetched if it is not loaded; newer history pages in below it. */
+  async jumpTo(room: string, seq: number, limit = 50): Promise<void> {
+    await this.room(room).showAround(seq, (from, n) => this.env.fetchWindow(room, from, n), limit);
+  }
+
+  async loadNewer(room: string, limit = 50): Promise<void> {
+    await this.subscriptions.get(room)?.loadNewer((from, n) => this.env.fetchWindow(room, from, n), limit);
+  }
+
+  /** Leave a window of older history for the room's live end. */
+  backToLatest(room: string): void {
+    this.subscriptions.get(room)?.backToLatest();
+  }
+
+  /** A new message, with files: they are uploaded first (waiting, like the message, while
+   * the connection is down), then the message goes with them. */
+  send(room: string, body: string, files: readonly File[] = []): void {
+    // What is sent shows at the live end: the user goes there to see it go.
+    this.backToLatest(room);
+    const attachments: Attachment[] = files.map((file) => {
+      const key = this.env.newId();
+      this.uploads.add(key, file);
+      return { key, name: file.name || "file", size: file.size, file: null };
+    });
     // Refused for good (too many tabs, bad credentials): not queued for a connection that will not come.
-    this.outbox.send(room, body, this.state.fatal ? this.state.fatal.text : null);
+    this.outbox.send(room, body, this.state.fatal ? this.state.fatal.text : null, attachments);
+    this.uploads.kick();
     // A message ends a typing spell: typing the next one is news again.
     this.lastTypingSent.delete(room);
+  }
+
+  /** Take a file off a message still waiting (its upload stops). */
+  cancelAttachment(clientMsgId: string, key: string): void {
+    this.outbox.removeAttachment(clientMsgId, key);
+    this.uploads.cancel(key);
   }
 
   /** Replace the body of one of the user's messages. */
@@ -443,12 +491,21 @@ export class ChatClient {
   }
 
   dismiss(clientMsgId: string): void {
+    this.forgetFilesOf(clientMsgId);
     this.outbox.dismiss(clientMsgId);
   }
 
-  /** Send a failed message again, to the same room or another; the same id makes it safe. */
+  /** Send a failed message again, to the same room or another; the same id makes it safe
+   * (files not uploaded yet are tried again). */
   retry(clientMsgId: string, room?: string): void {
     this.outbox.retry(clientMsgId, room);
+    this.uploads.kick();
+  }
+
+  /** The message is sent, or given up: the bytes of its files are no longer needed here. */
+  private forgetFilesOf(clientMsgId: string): void {
+    const pending = this.outbox.items.find((p) => p.clientMsgId === clientMsgId);
+    for (const attachment of pending?.attachments ?? []) this.uploads.forget(attachment.key);
   }
 
   typing(room: string): void {
@@ -497,6 +554,7 @@ export class ChatClient {
         this.changed({ status: "connected", user: frame.user, reconnectAttempt: 0, notice: null });
         for (const room of this.openRooms) this.sendFrame(this.room(room).joinFrame());
         this.flushReads();
+        this.uploads.setOnline(true);
         // Counts may have moved while away: the list is fetched again on every connection.
         void this.refreshDirectory();
         break;
@@ -530,7 +588,10 @@ export class ChatClient {
         this.applyRead(frame.room, frame.seq);
         break;
       case "ack":
-        if (frame.client_msg_id) this.outbox.settle(frame.client_msg_id);
+        if (frame.client_msg_id) {
+          this.forgetFilesOf(frame.client_msg_id);
+          this.outbox.settle(frame.client_msg_id);
+        }
         break;
       case "applied":
         this.outbox.settle(frame.ref);
@@ -572,6 +633,9 @@ export class ChatClient {
       case "room_updated":
         this.directory.onRoomUpdated(frame);
         break;
+      case "profile":
+        this.env.profileChanged(frame);
+        break;
       case "members":
         this.subscriptions.get(frame.room)?.membersChanged();
         break;
@@ -586,9 +650,27 @@ export class ChatClient {
           this.lose(frame.room, "missing");
           break;
         }
+        if (frame.code === "rate_limited" && frame.room && frame.ref == null) {
+          // A join refused for now (joins per user are limited; many tabs reconnecting at
+          // once can pass it): asked again when the server says.
+          this.rejoinLater(frame.room, frame.retry_after ?? 1);
+          break;
+        }
         this.onError(frame);
         break;
     }
+  }
+
+  /** Join the room again in ``seconds``, on this connection, if it is still open here (a new
+   * connection joins its open rooms anyway). */
+  private rejoinLater(room: string, seconds: number): void {
+    const socket = this.socket;
+    this.env.setTimeout(
+      () => {
+        if (this.socket === socket && this.openRooms.includes(room)) this.sendFrame(this.room(room).joinFrame());
+      },
+      Math.max(100, seconds * 1000),
+    );
   }
 
   private onError(frame: Extract<ServerFrame, { type: "error" }>): void {

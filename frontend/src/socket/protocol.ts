@@ -5,6 +5,7 @@ import { CloseCode, TerminalCloseCode, type components } from "../contract/schem
 type Schemas = components["schemas"];
 
 export type ChatMessage = Schemas["MessageEvent"];
+export type FileRef = Schemas["FileRef"];
 export type ServerFrame = Schemas["ServerEvent"];
 export type ClientFrame = Schemas["ClientCommand"];
 export type ErrorCode = Schemas["ErrorEvent"]["code"];
@@ -41,6 +42,7 @@ export function describeClose(code: number, reason: string): string {
     case CloseCode.SERVICE_RESTART:
       return "The server is restarting.";
     case CloseCode.UNSUPPORTED_DATA:
+    case CloseCode.INVALID_DATA:
     case CloseCode.POLICY_VIOLATION:
     case CloseCode.INTERNAL_ERROR:
     case CloseCode.NORMAL:

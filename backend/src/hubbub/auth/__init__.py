@@ -8,16 +8,17 @@ from hubbub.auth.base import Authenticator, AuthError, Identity, LoginRequest
 from hubbub.settings import AuthMode, Settings
 
 if TYPE_CHECKING:
+    from hubbub.people.accounts import Accounts
     from hubbub.store import Store
 
 __all__ = ["AuthError", "Authenticator", "Identity", "LoginRequest", "create_authenticator"]
 
 
 def create_authenticator(
-    settings: Settings, store: Store | None = None, secret_key: str = ""
+    settings: Settings, accounts: Accounts, store: Store | None = None, secret_key: str = ""
 ) -> Authenticator:
-    """The mode's authenticator; oidc also needs the store (accounts bound to names) and the
-    secret key (sign-ins under way are signed)."""
+    """The mode's authenticator; password needs the accounts (kept in the database), oidc the
+    store (identities bound to names) and the secret key (sign-ins under way are signed)."""
     if settings.auth is AuthMode.NONE:
         from hubbub.auth.none import NoAuth
 
@@ -42,4 +43,4 @@ def create_authenticator(
         return ProxyAuth(settings.proxy_user_header)
     from hubbub.auth.password import PasswordAuth
 
-    return PasswordAuth(settings.effective_users_file)
+    return PasswordAuth(accounts)

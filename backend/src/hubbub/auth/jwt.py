@@ -6,7 +6,8 @@ import asyncio
 
 import jwt as pyjwt
 
-from hubbub.auth.base import AuthError, Identity, LoginRequest, admin_by_claim, check_display_name
+from hubbub.auth.base import AuthError, Identity, LoginRequest, admin_by_claim
+from hubbub.auth.names import NameError_, chosen_name
 from hubbub.settings import AuthMode, Settings
 
 
@@ -57,9 +58,21 @@ class JwtAuth:
         user = claims.get(self._user_claim)
         if not isinstance(user, str):
             raise AuthError(f"token has no string claim {self._user_claim!r}")
-        return Identity(
-            user=check_display_name(user), expires_at=float(claims["exp"]), admin=self._is_admin(claims)
-        )
+        return Identity(user=self._user(user), expires_at=float(claims["exp"]), admin=self._is_admin(claims))
+
+    def _user(self, claim: str) -> str:
+        """The claim as it is, or AuthError: a value that is not already in normal form would be
+        folded into another user's name (full-width letters, surrounding spaces), and one that
+        mixes scripts passes for another's (a Cyrillic a among Latin letters)."""
+        try:
+            name = chosen_name(claim)
+        except NameError_ as exc:
+            raise AuthError(f"the token's {self._user_claim!r} claim is not a usable name: {exc}") from exc
+        if name != claim:
+            raise AuthError(
+                f"the token's {self._user_claim!r} claim is not in normal form (NFKC, no spaces around)"
+            )
+        return name
 
     def _is_admin(self, claims: dict[str, object]) -> bool:
         return admin_by_claim(claims, self._admin_claim, self._admin_value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubbub.auth.base import AuthError, Identity, LoginRequest
-from hubbub.auth.names import NameError_, chosen_name, passes_for
+from hubbub.auth.names import NameError_, NameIndex, chosen_name, passes_for
 from hubbub.settings import AuthMode
 
 
@@ -29,7 +29,7 @@ class NoAuth:
         return []
 
 
-def name_refusal(name: str, online: set[str], bots: set[str], *, signing_in: bool) -> str | None:
+def name_refusal(name: str, online: NameIndex, bots: set[str], *, signing_in: bool) -> str | None:
     """Why, in this mode, the name may not be used now (safe to show); None when it may.
 
     A name is all that tells people apart here: it may not be, or pass for (the same letters
@@ -41,6 +41,6 @@ def name_refusal(name: str, online: set[str], bots: set[str], *, signing_in: boo
         return "that name is in use right now"
     if name in bots or passes_for(name, bots) is not None:
         return "that name is a bot's"
-    if passes_for(name, online) is not None:
+    if online.passes_for(name) is not None:
         return "that name looks like the name of someone online"
     return None

@@ -12,6 +12,7 @@ room, written when that member reads, and counts on a fresh list come from the s
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -79,7 +80,9 @@ class Attention:
 
     # --- new messages
     def messages(self, stored: tuple[tuple[str, int, str], ...]) -> None:
-        """A batch of stored messages arrived: tell the watchers' other connections."""
+        """A batch of stored messages arrived: tell the watchers' other connections. Users
+        whose counts come out the same share one encoded frame: a room of a thousand members
+        costs a frame or two per message, not a model and its JSON per member."""
         by_room: dict[str, list[tuple[int, str]]] = {}
         for room, seq, frame in stored:
             if room in self._watchers:
@@ -87,17 +90,30 @@ class Attention:
         for room, messages in by_room.items():
             parsed = [json.loads(frame) for _seq, frame in messages]
             newest = messages[-1][0]
+            written = Counter(m["author"] for m in parsed)
+            # Per user, how many of the batch mention them (or the room) and are not theirs.
+            everyone = [m["author"] for m in parsed if ROOM_MENTION in m["mentions"]]
+            named: Counter[str] = Counter()
+            for m in parsed:
+                for user in m["mentions"]:
+                    if user != ROOM_MENTION and user != m["author"] and ROOM_MENTION not in m["mentions"]:
+                        named[user] += 1
+            everyone_by = Counter(everyone)
+            frames: dict[tuple[int, int], str] = {}
             for user in tuple(self._watchers.get(room, ())):
+                count = len(parsed) - written[user]
+                if count == 0:
+                    continue
                 elsewhere = self._hub.connections_not_in(room, user)
                 if not elsewhere:
                     continue
-                theirs = [m for m in parsed if m["author"] != user]
-                if not theirs:
-                    continue
-                mentioned = sum(1 for m in theirs if user in m["mentions"] or ROOM_MENTION in m["mentions"])
-                frame = encode(UnreadEvent(room=room, seq=newest, count=len(theirs), mentions=mentioned))
+                mentioned = named[user] + len(everyone) - everyone_by[user]
+                told = frames.get((count, mentioned))
+                if told is None:
+                    event = UnreadEvent(room=room, seq=newest, count=count, mentions=mentioned)
+                    told = frames[count, mentioned] = encode(event)
                 for subscriber in elsewhere:
-                    subscriber.deliver_global(frame)
+                    subscriber.deliver_global(told)
 
     # --- reading
     async def read(self, actor: Identity, room: str, seq: int) -> int:

@@ -207,6 +207,21 @@ class SessionEnded:
         return cls(body)
 
 
+@dataclass(frozen=True, slots=True)
+class AccountsChanged:
+    """Accounts changed (a role, a password, a deactivation): every worker reads what changed
+    since it last looked (hubbub/people/accounts.py)."""
+
+    kind: ClassVar[str] = "K"
+
+    def body(self) -> str:
+        return ""
+
+    @classmethod
+    def parse(cls, body: str) -> AccountsChanged:
+        return cls()
+
+
 Envelope = (
     StoredMessages
     | MessageChanged
@@ -219,6 +234,7 @@ Envelope = (
     | PresenceSnapshot
     | PresenceQuery
     | SessionEnded
+    | AccountsChanged
 )
 _PARSERS: dict[str, Callable[[str], Envelope]] = {
     kind.kind: kind.parse
@@ -234,6 +250,7 @@ _PARSERS: dict[str, Callable[[str], Envelope]] = {
         PresenceSnapshot,
         PresenceQuery,
         SessionEnded,
+        AccountsChanged,
     )
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from hubbub.auth.base import Identity
@@ -42,7 +43,8 @@ class RoomEvent:
         first use, and shared after: only a worker with plain-text clients in the room pays."""
         if self._text is None and self.seq is not None and self.change is None and self.frame is not None:
             data = json.loads(self.frame)
-            self._text = tutorial.chat_line(data["author"], data["client_id"], data["body"])
+            names = [file["name"] for file in data.get("files", ())]
+            self._text = tutorial.chat_line(data["author"], data["client_id"], data["body"], names)
         return self._text
 
 
@@ -75,15 +77,23 @@ class Hub:
         self._all: set[Subscriber] = set()
         self._by_user: dict[str, set[Subscriber]] = {}
         self._per_address: Counter[str] = Counter()
+        self._joined: dict[Subscriber, set[str]] = {}  # its rooms: a leave looks at them alone
+        # Subscriptions of joins still checking membership: they hear the room's events and
+        # its removals, but the connection is not in the room (nor present in it) until confirmed.
+        self._pending: set[tuple[str, Subscriber]] = set()
 
-    def add(self, subscriber: Subscriber) -> None:
-        if subscriber not in self._all:
-            self._all.add(subscriber)
-            self._by_user.setdefault(subscriber.user, set()).add(subscriber)
-            self._per_address[subscriber.address] += 1
+    def add(self, subscriber: Subscriber) -> bool:
+        """True when it is its user's first connection here."""
+        if subscriber in self._all:
+            return False
+        self._all.add(subscriber)
+        mine = self._by_user.setdefault(subscriber.user, set())
+        mine.add(subscriber)
+        self._per_address[subscriber.address] += 1
+        return len(mine) == 1
 
     def remove(self, subscriber: Subscriber) -> list[str]:
-        """Forget the subscriber; returns the rooms it was still in."""
+        """Forget the subscriber; returns the rooms it was still in (confirmed)."""
         if subscriber in self._all:
             self._all.discard(subscriber)
             mine = self._by_user[subscriber.user]
@@ -93,33 +103,50 @@ class Hub:
             self._per_address[subscriber.address] -= 1
             if self._per_address[subscriber.address] <= 0:
                 del self._per_address[subscriber.address]
-        rooms = [room for room, subscribers in self._rooms.items() if subscriber in subscribers]
-        for room in rooms:
-            self.unsubscribe(room, subscriber)
-        return rooms
+        rooms = sorted(self._joined.get(subscriber, ()))
+        return [room for room in rooms if self.unsubscribe(room, subscriber)]
 
-    def subscribe(self, room: str, subscriber: Subscriber) -> bool:
-        """True if it was not subscribed yet."""
+    def subscribe(self, room: str, subscriber: Subscriber, *, pending: bool = False) -> bool:
+        """True if it was not subscribed yet. A ``pending`` one stands once ``confirm``ed."""
         subscribers = self._rooms.setdefault(room, set())
         if subscriber in subscribers:
             return False
         subscribers.add(subscriber)
+        self._joined.setdefault(subscriber, set()).add(room)
+        if pending:
+            self._pending.add((room, subscriber))
         return True
 
+    def confirm(self, room: str, subscriber: Subscriber) -> bool:
+        """The subscription stands from now on; False when it was ended meanwhile (the user
+        was removed from the room, or the connection went)."""
+        self._pending.discard((room, subscriber))
+        return subscriber in self._rooms.get(room, ())
+
     def unsubscribe(self, room: str, subscriber: Subscriber) -> bool:
-        """True if it was subscribed."""
+        """True if it was subscribed, and confirmed."""
         subscribers = self._rooms.get(room)
         if subscribers is None or subscriber not in subscribers:
             return False
         subscribers.discard(subscriber)
         if not subscribers:
             del self._rooms[room]
+        joined = self._joined[subscriber]
+        joined.discard(room)
+        if not joined:
+            del self._joined[subscriber]
+        if (room, subscriber) in self._pending:
+            self._pending.discard((room, subscriber))
+            return False
         return True
 
-    def dispatch(self, event: RoomEvent) -> None:
+    def dispatch(self, event: RoomEvent) -> int:
+        """Offer the event to the room's subscribers; returns how many there were."""
         # A copy: a subscriber that overflows leaves the room while we iterate.
-        for subscriber in tuple(self._rooms.get(event.room, ())):
+        subscribers = tuple(self._rooms.get(event.room, ()))
+        for subscriber in subscribers:
             subscriber.deliver(event)
+        return len(subscribers)
 
     def dispatch_global(self, frame: str) -> None:
         for subscriber in tuple(self._all):
@@ -156,6 +183,16 @@ class Hub:
             if subscriber.session_id == session_id:
                 subscriber.kick(code, reason)
 
+    def kick_user(self, user: str, code: int, reason: str) -> None:
+        for subscriber in tuple(self._by_user.get(user, ())):
+            subscriber.kick(code, reason)
+
+    def set_admin(self, user: str, admin: bool) -> None:
+        """The user's role changed: their open connections act with the new one from now on."""
+        for subscriber in self._by_user.get(user, ()):
+            if subscriber.identity.admin != admin:
+                subscriber.identity = replace(subscriber.identity, admin=admin)
+
     def kick_all(self, code: int, reason: str) -> None:
         for subscriber in tuple(self._all):
             subscriber.kick(code, reason)
@@ -172,6 +209,3 @@ class Hub:
 
     def connections_from(self, address: str) -> int:
         return self._per_address[address]
-
-    def users(self) -> set[str]:
-        return set(self._by_user)

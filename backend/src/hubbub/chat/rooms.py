@@ -2,35 +2,42 @@
 
 Every way to a room's content passes through `visible()`: the listing (the store's rooms_for is
 the only query that enumerates rooms), REST history, a WebSocket join and its resume, member
-lists and changes, topics, archiving, and every change to a message (`changeable()`). Sending
+lists and changes, topics, archiving, every change to a message (`changeable()`), uploads
+(`uploadable()`) and every download of a file or its thumbnail (`file_readable()`). Sending
 is checked once more by the store, inside the transaction that stores the message. A room the
 caller may not see does not exist for them: the same UnknownRoomError, hence the same answer, as
 a name nobody uses (and a message in it, the same UnknownMessageError as a message nobody wrote).
 
 Public rooms: anyone signed in sees and joins them; joining makes a member. Private rooms and
-direct messages: only their members. The owner (the creator) and admins add and remove
-members and archive; the owner sets the topic; any member may leave. Admins do not see private
-rooms or DMs they are not in: they manage them by name.
+direct messages: only their members; none in auth mode none, where anyone can sign in under
+any name and so read anyone's (made in another mode before, they are not served in this one).
+The owner (the creator) and admins add and remove members and archive; the owner sets the
+topic; any member may leave (a DM too: opening it again brings them back). Admins do not see
+private rooms or DMs they are not in: they manage them by name.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Container, Coroutine, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal, assert_never
 
 from hubbub.auth.base import Identity
 from hubbub.chat import envelope
+from hubbub.chat.shared_read import SharedRead
 from hubbub.contract.events import MembersChanged, RoomAdded, RoomCreated, RoomUpdated, encode
 from hubbub.contract.rest import DM_MAX_PEOPLE
+from hubbub.limits import Limiter
+from hubbub.limits.memory import MemoryLimiter
 from hubbub.model import (
     DM,
-    OWNER,
     PRIVATE,
     PUBLIC,
     Delete,
     Edit,
+    FileRecord,
     Forbidden,
     Member,
     MessageChange,
@@ -38,15 +45,19 @@ from hubbub.model import (
     NewRoom,
     NotAMemberError,
     React,
+    RoomArchivedError,
+    RoomFullError,
     RoomInfo,
     RoomLimitError,
     RoomRuleError,
     StoredMessage,
+    TooManyNewMembersError,
+    UnknownFileError,
     UnknownMessageError,
     UnknownRoomError,
     UnknownUserError,
 )
-from hubbub.settings import Settings
+from hubbub.settings import AuthMode, Settings
 from hubbub.store import Store
 
 Publish = Callable[[envelope.Envelope], Coroutine[Any, Any, None]]
@@ -55,6 +66,14 @@ DM_PREFIX = "dm-"  # reserved: direct messages are named dm-<hash of their membe
 DM_SIZE = (2, DM_MAX_PEOPLE)
 MAX_TOPIC = 250
 USERS_PER_LOOKUP = 20
+OPEN_MODE = (
+    "in auth mode none anyone can sign in under any name, so nothing would be private; "
+    "the operator can set HUBBUB_AUTH to token, jwt or password"
+)
+
+
+async def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,33 +89,91 @@ def dm_name(key: str) -> str:
 
 class Rooms:
     def __init__(
-        self, settings: Settings, store: Store, publish: Publish, online: Callable[[], set[str]]
+        self,
+        settings: Settings,
+        store: Store,
+        publish: Publish,
+        online: Callable[[], Container[str]],
+        limiter: Limiter | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._publish = publish
         self._online = online
+        self._public = {
+            archived: SharedRead(partial(store.public_rooms, archived)) for archived in (False, True)
+        }
+        self._limiter = limiter if limiter is not None else MemoryLimiter()
 
     # --- seeing
     async def visible(self, actor: Identity | None, name: str) -> RoomInfo:
         """The room as the actor sees it; UnknownRoomError when it does not exist *for them*."""
         room = await self._store.room(name, actor.user if actor else None)
-        if room is None or (room.visibility != PUBLIC and not room.member):
+        if room is None or (room.visibility != PUBLIC and not (room.member and self._private_ok)):
             raise UnknownRoomError(name)
         return room
 
     async def listing(self, actor: Identity | None, archived: bool = False) -> list[RoomInfo]:
-        return await self._store.rooms_for(actor.user if actor else None, archived)
+        """The actor's rooms and every public room, by name (public rooms only where private
+        ones cannot be: _private_ok). The public rooms are the same for everyone: room lists
+        asked for together share one read of them (SharedRead)."""
+        public = self._public[archived]
+        if actor is None:
+            return await public.get()
+        mine = await self._store.rooms_of(actor.user, archived)
+        if not self._private_ok:
+            mine = [room for room in mine if room.visibility == PUBLIC]
+        theirs = {room.name for room in mine}
+        listed = mine + [room for room in await public.get() if room.name not in theirs]
+        listed.sort(key=lambda room: room.name)
+        return listed
 
-    async def enter(self, actor: Identity, name: str) -> RoomInfo:
-        """For a join: the room, the actor made a member of it if it is public."""
+    @property
+    def _private_ok(self) -> bool:
+        """Whether a room can be for its members only: not where a name is all it takes."""
+        return self._settings.auth is not AuthMode.NONE
+
+    async def enter(self, actor: Identity, name: str, address: str | None = None) -> RoomInfo:
+        """For a join: the room, the actor made a member of it if it is public (and not full:
+        RoomFullError). In auth mode none, new members from one ``address`` are limited too
+        (TooManyNewMembersError): anyone can take a new name there, and members stay."""
         room = await self.visible(actor, name)
         if not room.member:
+            limit = self._settings.max_members_per_room
+            if await self._store.count_members(name) >= limit:
+                raise RoomFullError(limit)
+            if address is not None and not self._private_ok:
+                per_minute = self._settings.new_members_per_minute_per_address
+                if wait := await self._limiter.take(f"members-from:{address}:{name}", per_minute):
+                    raise TooManyNewMembersError(wait)
             await self._store.add_members(name, [actor.user])
             await self._members_changed(room, added=[actor.user])
             # The user's other tabs list it among their rooms at once (room_added).
             await self._tell_added(room, [actor.user])
         return room
+
+    # --- files
+    async def uploadable(self, actor: Identity, name: str) -> RoomInfo:
+        """The room, if the actor may upload into it: as a member, while it is not archived.
+        UnknownRoomError for a room they cannot see; Forbidden for one they see but are not a
+        member of; RoomArchivedError."""
+        room = await self.visible(actor, name)
+        if not room.member:
+            raise Forbidden("join the room first")
+        if room.archived:
+            raise RoomArchivedError(name)
+        return room
+
+    async def file_readable(self, actor: Identity | None, record: FileRecord) -> None:
+        """Whether the actor may download the file: anyone who may see its room (visible()),
+        once it is attached to a message; before that, its uploader alone. Otherwise
+        UnknownFileError, exactly as for a file nobody uploaded."""
+        try:
+            await self.visible(actor, record.room)
+        except UnknownRoomError:
+            raise UnknownFileError(record.info.id) from None
+        if record.message_seq is None and (actor is None or actor.user != record.uploader):
+            raise UnknownFileError(record.info.id)
 
     # --- changing a message
     async def changeable(
@@ -137,6 +214,8 @@ class Rooms:
         actor's that exists. Raises NameTakenError for a room the actor may not see."""
         if name.startswith(DM_PREFIX):
             raise RoomRuleError(f"room names starting with {DM_PREFIX!r} are kept for direct messages")
+        if visibility == PRIVATE and not self._private_ok:
+            raise Forbidden(f"no private rooms: {OPEN_MODE}")
         if visibility == PRIVATE and actor is None:
             raise Forbidden("sign in to create a private room")
         owner = actor.user if actor else None
@@ -159,8 +238,13 @@ class Rooms:
             await self._tell_added(room, [owner])
         return room, True
 
-    async def direct(self, actor: Identity, users: list[str]) -> RoomInfo:
-        """The direct message of the actor and these users: the same set, the same room."""
+    async def direct(
+        self, actor: Identity, users: list[str], new_one: Callable[[], Awaitable[None]] = _nothing
+    ) -> RoomInfo:
+        """The direct message of the actor and these users: the same set, the same room.
+        ``new_one`` is awaited before a new one is made (it raises to refuse: a limit)."""
+        if not self._private_ok:
+            raise Forbidden(f"no direct messages: {OPEN_MODE}")
         members = sorted({actor.user, *users})
         if not DM_SIZE[0] <= len(members) <= DM_SIZE[1]:
             raise RoomRuleError(
@@ -172,7 +256,8 @@ class Rooms:
         key = "\n".join(members)
         room = await self._store.find_dm(key, actor.user)
         if room is not None:
-            return room
+            return room if room.member else await self._back_in(actor, key, room)
+        await new_one()
         room = await self._store.create_room(NewRoom(dm_name(key), DM, None, tuple(members), dm_key=key))
         if room is None:  # made at the same moment elsewhere
             found = await self._store.find_dm(key, actor.user)
@@ -181,13 +266,28 @@ class Rooms:
         await self._tell_added(room, members)
         return room
 
+    async def _back_in(self, actor: Identity, key: str, room: RoomInfo) -> RoomInfo:
+        """A member who left the DM opens it again: they are back in it, with what was written
+        meanwhile counted as read (as for any new member). Only they bring themselves back: the
+        others opening it, or writing in it, do not."""
+        if await self._store.add_members(room.name, [actor.user]):
+            await self._members_changed(room, added=[actor.user])
+        found = await self._store.find_dm(key, actor.user)
+        assert found is not None  # a DM is never deleted
+        await self._tell_added(found, [actor.user])
+        return found
+
     # --- members
-    async def members(self, actor: Identity, name: str) -> list[MemberView]:
-        """Online first, then by name. Admins may list any room's (names only)."""
+    async def members(
+        self, actor: Identity, name: str, after: str | None = None, limit: int | None = None
+    ) -> list[MemberView]:
+        """By name, after ``after``, at most ``limit``. Admins may list any room's (names only)."""
         await self._manageable(actor, name)
         online = self._online()
-        found = [MemberView(m.user, m.role, m.user in online) for m in await self._store.members(name)]
-        return sorted(found, key=lambda m: (not m.online, m.role != OWNER, m.user))
+        return [
+            MemberView(m.user, m.role, m.user in online)
+            for m in await self._store.members(name, after, limit)
+        ]
 
     async def add(self, actor: Identity, name: str, user: str) -> bool:
         """Make the user a member; False when they were one."""
@@ -199,12 +299,13 @@ class Rooms:
             raise Forbidden("ask the room's owner to add you")
         if user != actor.user and not _manages(actor, room):
             raise Forbidden("only the room's owner or an admin adds members")
+        if room.visibility != PUBLIC and not room.member:
+            # Whoever they add reads the room: not for an admin who may not read it themself.
+            raise Forbidden("only a member of a private room adds people to it; ask its owner")
         if user != actor.user and not await self._store.known_users([user]):
             raise UnknownUserError([user])
         if await self._store.count_members(name) >= self._settings.max_members_per_room:
-            raise RoomRuleError(
-                f"the room has {self._settings.max_members_per_room} members, the most allowed"
-            )
+            raise RoomFullError(self._settings.max_members_per_room)
         if not await self._store.add_members(name, [user]):
             return False
         await self._members_changed(room, added=[user])
@@ -216,14 +317,18 @@ class Rooms:
         and nothing more of it, on every worker."""
         room = await self._manageable(actor, name)
         leaving = user == actor.user
-        if room.visibility == DM:
-            raise RoomRuleError("a direct message's members are fixed")
+        if room.visibility == DM and not leaving:
+            # Any of them may leave it (and hear nothing more of it until they open it again).
+            raise RoomRuleError("a direct message's members are fixed; each of them may leave it")
         if not leaving and not _manages(actor, room):
             raise Forbidden("only the room's owner or an admin removes members")
-        if not await self._store.remove_member(name, user):
-            raise NotAMemberError(user)
+        was_member = await self._store.remove_member(name, user)
         reason: Literal["removed", "left"] = "left" if leaving else "removed"
+        # Published even for someone who is not a member: should a socket of theirs still be
+        # in the room by any means, asking again ends it.
         await self._publish(envelope.MemberRemoved(name, user, reason))
+        if not was_member:
+            raise NotAMemberError(user)
         await self._members_changed(room, removed=[user])
 
     # --- the room itself
@@ -237,15 +342,40 @@ class Rooms:
             if name == self._settings.default_room:
                 raise RoomRuleError("the default room cannot be archived")
         await self._store.update_room(name, _one_line(topic) if topic is not None else None, archived)
+        return await self._updated(actor, name)
+
+    async def transfer(self, actor: Identity, name: str, user: str) -> RoomInfo:
+        """Give the room to another of its members (admins only: the admin routes ask); its
+        owner before stays a member."""
+        room = await self._manageable(actor, name)
+        if room.visibility == DM:
+            raise RoomRuleError("a direct message has no owner")
+        if not await self._store.transfer_owner(name, user):
+            raise NotAMemberError(user)
+        return await self._updated(actor, name)
+
+    async def _updated(self, actor: Identity, name: str) -> RoomInfo:
+        """The room as it now is; its members (everyone, for a public room) hear of it."""
         updated = await self._store.room(name, actor.user)
         assert updated is not None
-        frame = encode(RoomUpdated(room=name, topic=updated.topic, archived=updated.archived))
+        frame = encode(
+            RoomUpdated(room=name, topic=updated.topic, archived=updated.archived, owner=updated.owner)
+        )
         if updated.visibility == PUBLIC:
             await self._publish(envelope.Broadcast(frame))
         else:
             users = tuple(m.user for m in await self._store.members(name))
             await self._publish(envelope.ToUsers(users, frame))
+        if updated.visibility != PUBLIC and not updated.member:
+            # An admin who manages it by name learns what they changed, nothing of its content.
+            return replace(
+                updated, topic="", head=0, members=(), last_read=0, unread=0, mentions=0, member_count=0
+            )
         return updated
+
+    async def all_rooms(self) -> list[RoomInfo]:
+        """Every room but direct messages (admins manage rooms by name, without reading them)."""
+        return await self._store.all_rooms()
 
     async def find_users(self, prefix: str) -> list[str]:
         return await self._store.find_users(prefix, USERS_PER_LOOKUP)
@@ -292,8 +422,10 @@ __all__ = [
     "MemberView",
     "NameTakenError",
     "NotAMemberError",
+    "RoomFullError",
     "RoomLimitError",
     "RoomRuleError",
     "Rooms",
+    "TooManyNewMembersError",
     "UnknownUserError",
 ]

@@ -35,9 +35,14 @@ class Fill:
 @dataclass(frozen=True, slots=True)
 class CatchUp:
     """Queued for a connection: send what the store has past the room's cursor, as the cursor
-    stands when the writer gets to it (after a join, or when live messages may be lost)."""
+    stands when the writer gets to it (after a join, or when live messages may be lost).
+    ``check``: first make sure the user may still read the room (a lost live event may have
+    been their removal). ``head``: the room's head as a join read it; the messages up to it
+    and the changes to them go before anything newer."""
 
     room: str
+    check: bool = False
+    head: int | None = None
 
 
 def start_cursor(head: int, after: int | None, page_size: int, resume_max: int) -> tuple[int, bool]:
@@ -83,11 +88,11 @@ class Sequencer:
             return Verdict.SEND
         return Fill(room, cursor, seq - 1)
 
-    def catch_up(self, room: str) -> Fill | None:
-        """Everything the store has past the cursor (after a join, or when live messages may
-        have been lost); None when the room is not joined."""
+    def catch_up(self, room: str, upto: int | None = None) -> Fill | None:
+        """What the store has past the cursor, up to ``upto`` or all of it (after a join, or
+        when live messages may have been lost); None when the room is not joined."""
         cursor = self._cursors.get(room)
-        return None if cursor is None else Fill(room, cursor, None)
+        return None if cursor is None else Fill(room, cursor, upto)
 
     def sent(self, room: str, seq: int) -> None:
         """The message went out: the cursor moves to it (if the room is still joined)."""

@@ -12,7 +12,8 @@ class Close(IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001  # the server is shutting down: reconnect with backoff
     UNSUPPORTED_DATA = 1003  # a binary frame on a text-only endpoint
-    POLICY_VIOLATION = 1008  # a tutorial endpoint refused the request
+    INVALID_DATA = 1007  # a text frame that is not UTF-8
+    POLICY_VIOLATION = 1008  # a tutorial endpoint refused the request, or a plain-text line
     MESSAGE_TOO_BIG = 1009  # a frame over HUBBUB_MAX_MESSAGE_BYTES
     INTERNAL_ERROR = 1011  # the server failed; reconnect and resume
     SERVICE_RESTART = 1012  # the server is restarting: reconnect and resume
@@ -31,6 +32,7 @@ TERMINAL = frozenset(
 REASONS: dict[Close, str] = {
     Close.GOING_AWAY: "server shutting down",
     Close.UNSUPPORTED_DATA: "binary frames are not supported",
+    Close.INVALID_DATA: "text frames must be UTF-8",
     Close.INTERNAL_ERROR: "internal error, reconnect to resume",
     Close.UNAUTHORIZED: "credentials required: log in or pass ?token=",
     Close.FORBIDDEN_ORIGIN: "origin not allowed",

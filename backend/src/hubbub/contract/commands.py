@@ -6,17 +6,27 @@ import json
 from typing import Annotated, Literal
 
 import emoji
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from hubbub.contract.events import ErrorCode
+from hubbub.contract.text import Input
 from hubbub.settings import ROOM_NAME_PATTERN
 
 RoomName = Annotated[str, Field(pattern=ROOM_NAME_PATTERN)]
 MessageId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9]+$")]
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+FileId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+MAX_FILES_PER_MESSAGE = 10
 
 
-class _Command(BaseModel):
+class _Command(Input):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
@@ -36,12 +46,21 @@ class Leave(_Command):
 
 
 class Send(_Command):
-    """Post a message; the same client_msg_id from the same user in the same room is stored once."""
+    """Post a message; the same client_msg_id from the same user in the same room is stored once.
+    ``files``: ids of the sender's uploads into this room (POST /api/rooms/{room}/files), not
+    attached to another message; with files, the body may be empty."""
 
     type: Literal["send"]
     room: RoomName
-    body: Annotated[str, Field(min_length=1)]
+    body: str = ""
     client_msg_id: ClientMsgId | None = None
+    files: Annotated[list[FileId], Field(max_length=MAX_FILES_PER_MESSAGE)] = []  # noqa: RUF012 - a pydantic field (Input is a BaseModel): each instance gets its own copy
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Send:
+        if not self.body and not self.files:
+            raise ValueError("a message needs a body, or files")
+        return self
 
 
 class Typing(_Command):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hubbub.model import Delete, Edit, MessageChange, React, StoredMessage
+from hubbub.model import Delete, Edit, FileInfo, MessageChange, Profile, React, StoredMessage
 
 ErrorCode = Literal[
     "invalid_json",
@@ -24,6 +24,7 @@ ErrorCode = Literal[
     "archived",
     "unknown_message",
     "forbidden",
+    "unknown_file",
 ]
 
 
@@ -48,7 +49,8 @@ class Joined(Event):
     head: int
     from_: int = Field(serialization_alias="from")
     truncated: bool
-    users: list[str]
+    users: list[str]  # who is online in the room, by name; empty when more than 200 are
+    online: int  # how many are online in the room
     changes: int  # the room's newest change number: the change cursor from here on
 
 
@@ -62,6 +64,27 @@ class ReactionCount(BaseModel):
     @classmethod
     def all(cls, message: StoredMessage) -> list[ReactionCount]:
         return [cls(emoji=r.emoji, count=r.count, users=list(r.users)) for r in message.reactions]
+
+
+class FileRef(BaseModel):
+    """A file as a message carries it: download it at /api/files/{id}. ``width`` and
+    ``height`` are set for images the server decoded (PNG, JPEG, GIF, WebP), and only those
+    have /api/files/{id}/thumbnail and are served inline; ``type`` is sniffed from the content."""
+
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
+
+    id: str
+    name: str
+    size: int  # bytes, as served
+    type: str
+    width: int | None
+    height: int | None
+
+    @classmethod
+    def of(cls, info: FileInfo) -> FileRef:
+        return cls(
+            id=info.id, name=info.name, size=info.size, type=info.type, width=info.width, height=info.height
+        )
 
 
 class MessageEvent(Event):
@@ -82,6 +105,7 @@ class MessageEvent(Event):
     deleted: bool  # a tombstone: body "", no reactions
     reactions: list[ReactionCount]
     change: int  # the room's change number of the last change to it (0: never changed)
+    files: list[FileRef]  # attached when it was sent; [] once deleted
 
     @classmethod
     def of(cls, message: StoredMessage) -> MessageEvent:
@@ -100,6 +124,7 @@ class MessageEvent(Event):
             deleted=message.deleted,
             reactions=ReactionCount.all(message),
             change=message.change,
+            files=[FileRef.of(info) for info in message.files],
         )
 
 
@@ -187,12 +212,17 @@ class Ack(Event):
 class PresenceEvent(Event):
     """Who is online in the room changed: who came and who went since the last presence frame
     (or since ``joined``, whose ``users`` is the whole list). Applied to that list in order,
-    they give who is online now; a name already there (or already gone) changes nothing."""
+    they give who is online now; a name already there (or already gone) changes nothing.
+    ``online`` is how many are online now. A room with more than 200 online is a count: its
+    frames name nobody. When a room crosses that line, ``users`` is the list to start from
+    again (empty over the line); otherwise it is null."""
 
     type: Literal["presence"] = "presence"
     room: str
     joined: list[str]
     left: list[str]
+    online: int
+    users: list[str] | None = None
 
 
 class TypingEvent(Event):
@@ -246,12 +276,42 @@ class RoomAdded(Event):
 
 
 class RoomUpdated(Event):
-    """The room's topic changed, or it was archived (read-only) or taken out of the archive."""
+    """The room's topic changed, it was archived (read-only) or taken out of the archive, or
+    an admin gave it another owner."""
 
     type: Literal["room_updated"] = "room_updated"
     room: str
     topic: str
     archived: bool
+    owner: str | None
+
+
+class ProfileEvent(Event):
+    """Someone's profile changed, or they were deactivated or reactivated (every JSON
+    connection hears of it: names are shown everywhere)."""
+
+    type: Literal["profile"] = "profile"
+    user: str  # the login name
+    display_name: str  # "" when not set: show the login name
+    status_emoji: str
+    status_text: str
+    time_zone: str  # IANA, "" when not set
+    avatar_url: str | None  # an uploaded image; null: initials on a colour from the login name
+    deactivated: bool
+    bot: bool
+
+    @classmethod
+    def of(cls, profile: Profile, avatar_url: str | None) -> ProfileEvent:
+        return cls(
+            user=profile.name,
+            display_name=profile.display_name,
+            status_emoji=profile.status_emoji,
+            status_text=profile.status_text,
+            time_zone=profile.time_zone,
+            avatar_url=avatar_url,
+            deactivated=profile.deactivated,
+            bot=profile.bot,
+        )
 
 
 class MembersChanged(Event):
@@ -295,6 +355,7 @@ ServerEvent = Annotated[
     | RoomCreated
     | RoomAdded
     | RoomUpdated
+    | ProfileEvent
     | MembersChanged
     | Removed
     | MessageUpdated

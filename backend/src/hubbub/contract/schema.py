@@ -13,6 +13,7 @@ from hubbub.contract.close import TERMINAL, Close
 from hubbub.contract.commands import Command
 from hubbub.contract.events import ServerEvent
 from hubbub.contract.rest import SignInError
+from hubbub.contract.text import NUL_REFUSED, no_nul_in_schema
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -58,4 +59,26 @@ def add_websocket_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
         if name in components and components[name] != schema:
             raise ValueError(f"schema {name!r} differs between REST and WebSocket")
         components[name] = schema
+    return openapi
+
+
+NUL_IN_URL = f"a NUL character in the path or query (`{NUL_REFUSED}`)"
+
+
+def refuse_nul_in_urls(openapi: dict[str, Any]) -> dict[str, Any]:
+    """What web/requests.py NoNulInUrl does, in the document: every path and query parameter
+    is a string without NUL, and every operation may answer 400 for one (before any route)."""
+    for methods in openapi.get("paths", {}).values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                no_nul_in_schema(parameter.get("schema"))
+            responses = operation.setdefault("responses", {})
+            found = responses.get("400")
+            if found is None:
+                responses["400"] = {
+                    "description": NUL_IN_URL,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+            elif NUL_IN_URL not in found.get("description", ""):
+                found["description"] = f"{found.get('description', '')}; or {NUL_IN_URL}".lstrip("; ")
     return openapi

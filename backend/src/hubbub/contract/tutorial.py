@@ -6,6 +6,7 @@ Nothing else in Hubbub may phrase these lines: clients written against the tutor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 
 def echo(data: str) -> str:
@@ -41,13 +42,16 @@ def left_the_chat(client_id: int) -> str:
     return f"{client_name(client_id)} left the chat"
 
 
-def chat_line(author: str, client_id: int | None, body: str) -> str:
+def chat_line(author: str, client_id: int | None, body: str, files: Sequence[str] = ()) -> str:
     """How a stored message reads on the plain-text /ws/{client_id} chat: a plain-text
-    sender by its number, anyone else by name where the number would be.
+    sender by its number, anyone else by name where the number would be; the names of its
+    files, if it has any, after its body (``[file: plan.png]``).
 
     Nobody can pass for somebody else there: a user named like a number reads as
     ``Client #@5``, never as plain-text client 5, and a body cannot start a line of its own
     (line breaks show as ␤, other control characters as �)."""
+    if files:
+        body = " ".join([body, *(f"[file: {name}]" for name in files)]).lstrip(" ")
     if client_id is not None:
         return says(client_id, one_line(body))
     return says(f"@{author}" if _looks_like_number(author) else author, one_line(body))

@@ -30,6 +30,15 @@ class Limiter(Protocol):
         """Forget the key's failures."""
         ...
 
+    async def remember(self, key: str, seconds: float) -> None:
+        """Note the key for ``seconds`` (something that went well: a name that signed in from
+        an address)."""
+        ...
+
+    async def remembered(self, key: str) -> bool:
+        """Whether the key was noted and its time has not run out."""
+        ...
+
     async def take(self, key: str, per_minute: float) -> float:
         """Count one action; 0 when it is within ``per_minute`` over the last minute, else the
         seconds until it would be (the action is then not counted)."""

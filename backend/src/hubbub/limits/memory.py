@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from hubbub.limits.base import forget_after, lock_seconds
 
@@ -12,10 +13,12 @@ MAX_KEYS = 100_000
 
 
 class MemoryLimiter:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         # key -> (failures, locked until, forget at)
         self._failures: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
         self._actions: OrderedDict[str, deque[float]] = OrderedDict()
+        self._notes: OrderedDict[str, float] = OrderedDict()  # key -> until
 
     def _failure_entry(self, key: str, now: float) -> tuple[int, float, float] | None:
         entry = self._failures.get(key)
@@ -25,12 +28,12 @@ class MemoryLimiter:
         return entry
 
     async def locked_for(self, keys: list[str]) -> float:
-        now = time.monotonic()
+        now = self._clock()
         waits = [entry[1] - now for key in keys if (entry := self._failure_entry(key, now)) is not None]
         return max([0.0, *waits])
 
     async def failed(self, key: str, free: int, max_lock: float) -> float:
-        now = time.monotonic()
+        now = self._clock()
         entry = self._failure_entry(key, now)
         failures = (entry[0] if entry else 0) + 1
         lock = lock_seconds(failures, free, max_lock)
@@ -43,8 +46,18 @@ class MemoryLimiter:
     async def succeeded(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    async def remember(self, key: str, seconds: float) -> None:
+        self._notes[key] = self._clock() + seconds
+        self._notes.move_to_end(key)
+        while len(self._notes) > MAX_KEYS:
+            self._notes.popitem(last=False)
+
+    async def remembered(self, key: str) -> bool:
+        until = self._notes.get(key)
+        return until is not None and until > self._clock()
+
     async def take(self, key: str, per_minute: float) -> float:
-        now = time.monotonic()
+        now = self._clock()
         times = self._actions.setdefault(key, deque())
         self._actions.move_to_end(key)
         while times and times[0] <= now - 60:

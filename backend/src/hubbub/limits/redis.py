@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -19,11 +20,15 @@ class RedisLimiter:
     failure. Actions: a sorted set of the last minute's timestamps per key. Should Redis be
     unreachable, nothing is locked or limited: a Redis outage must not lock everyone out."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, clock: Callable[[], float] = time.time) -> None:
         self._client: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_connect_timeout=2, socket_timeout=2
         )
         self._prefix = prefix
+        # Wall-clock seconds, the same on every worker: locks and notes say until when they
+        # hold, and each worker compares with its own clock. (Redis's own expiries only let
+        # go of keys long after they stopped mattering.)
+        self._clock = clock
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}:{key}"
@@ -37,7 +42,7 @@ class RedisLimiter:
         except RedisError as exc:
             log.warning("limiter unavailable, not limiting: %s", exc)
             return 0.0
-        now = time.time()
+        now = self._clock()
         return max([0.0, *(float(until) - now for until in untils if until is not None)])
 
     async def failed(self, key: str, free: int, max_lock: float) -> float:
@@ -49,7 +54,7 @@ class RedisLimiter:
                 failures, _ = await pipe.execute()
             lock = lock_seconds(int(failures), free, max_lock)
             if lock:
-                await self._client.hset(name, "until", str(time.time() + lock))
+                await self._client.hset(name, "until", str(self._clock() + lock))
         except RedisError as exc:
             log.warning("limiter unavailable, failure not counted: %s", exc)
             return 0.0
@@ -61,9 +66,24 @@ class RedisLimiter:
         except RedisError as exc:
             log.warning("limiter unavailable: %s", exc)
 
+    async def remember(self, key: str, seconds: float) -> None:
+        until = self._clock() + seconds
+        try:
+            await self._client.set(self._key(f"note:{key}"), str(until), ex=max(1, int(seconds) + 1))
+        except RedisError as exc:
+            log.warning("limiter unavailable, not remembered: %s", exc)
+
+    async def remembered(self, key: str) -> bool:
+        try:
+            until = await self._client.get(self._key(f"note:{key}"))
+        except RedisError as exc:
+            log.warning("limiter unavailable: %s", exc)
+            return False
+        return until is not None and float(until) > self._clock()
+
     async def take(self, key: str, per_minute: float) -> float:
         name = self._key(f"rate:{key}")
-        now = time.time()
+        now = self._clock()
         try:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.zremrangebyscore(name, 0, now - 60)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from hubbub.store.schema import VERSION_TABLE
-from hubbub.store.tables import metadata
+from hubbub.store.tables import described, metadata
 
 
 def run(conn: Connection) -> None:
@@ -16,6 +16,7 @@ def run(conn: Connection) -> None:
         connection=conn,
         target_metadata=metadata,
         version_table=VERSION_TABLE,
+        include_name=described,
         render_as_batch=True,  # SQLite alters most things by copying the table: batch mode does
     )
     with context.begin_transaction():

@@ -15,6 +15,7 @@ from hubbub.auth.sessions import COOKIE_NAME
 from hubbub.contract.rest import (
     BODY_ERRORS,
     LoginBody,
+    NewAccount,
     Problem,
     ServerConfig,
     SessionInfo,
@@ -31,16 +32,21 @@ router = APIRouter(prefix="/api", responses={401: {"model": Problem}})
 @router.get("/config")
 async def config(runtime: RuntimeDep) -> ServerConfig:
     settings = runtime.settings
+    accounts = runtime.chat.people.accounts
     return ServerConfig(
         auth_mode=settings.auth,
         oidc_provider_name=settings.oidc_name if settings.auth is AuthMode.OIDC else None,
         default_room=settings.default_room,
         max_message_bytes=settings.max_message_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         history_page_size=settings.history_page_size,
         room_name_pattern=ROOM_NAME_PATTERN,
         version=__version__,
         schema_version=schema_head(),
         logout_url=settings.logout_url,
+        setup_needed=await accounts.setup_needed(),
+        role_source=accounts.source,
+        password_min_length=settings.password_min_length,
     )
 
 
@@ -53,6 +59,8 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
         raise too_many(wait, "too many failed sign-ins")
     try:
         identity = await runtime.authenticator.login(LoginRequest(**body.model_dump()))
+        # Refused for a deactivated user (in every mode), after the credential was checked.
+        identity = runtime.chat.people.accounts.vouch(identity)
     except AuthError as exc:
         log.info("login refused (%s mode) from %s: %s", runtime.settings.auth.value, address, exc)
         await runtime.login_throttle.failed(name, address)
@@ -65,6 +73,29 @@ async def login(body: LoginBody, runtime: RuntimeDep, request: Request, response
     await runtime.login_throttle.succeeded(name, address)
     identity = await start_session(runtime, identity, request, response)
     log.info("login: %s", identity.user)
+    return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
+
+
+@router.post(
+    "/setup",
+    status_code=201,
+    responses={
+        **BODY_ERRORS,
+        400: {"model": Problem, "description": "the name or the password breaks a rule"},
+        409: {
+            "model": Problem,
+            "description": "the server has its first admin already (or not password mode)",
+        },
+    },
+)
+async def setup(body: NewAccount, runtime: RuntimeDep, request: Request, response: Response) -> SessionInfo:
+    """The first-run screen: on a password-mode server no account can sign in to yet, the first
+    to ask becomes its admin, and signed in. Once (of two at once, one wins)."""
+    identity = await runtime.chat.people.accounts.create(body.name, body.password, first=True)
+    await runtime.chat.people.audit.record(
+        identity.user, "setup.first_admin", identity.user, client_address(request)
+    )
+    identity = await start_session(runtime, identity, request, response)
     return SessionInfo(user=identity.user, expires_at=identity.expires_at, admin=identity.admin)
 
 

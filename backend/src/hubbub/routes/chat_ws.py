@@ -6,10 +6,9 @@ import logging
 
 from fastapi import APIRouter, WebSocket
 
-from hubbub import metrics
 from hubbub.contract.close import Refusal
 from hubbub.routes.deps import client_address, get_runtime, refuse, websocket_identity
-from hubbub.transport.base import StarletteTransport
+from hubbub.transport.base import transport_for
 from hubbub.transport.json_session import JsonSession
 
 log = logging.getLogger("hubbub.chat_ws")
@@ -26,10 +25,7 @@ async def chat_socket(websocket: WebSocket) -> None:
         await refuse(websocket, refusal)
         return
     await websocket.accept()
-    metrics.CONNECTIONS.labels("chat").inc()
-    try:
-        transport = StarletteTransport(websocket, runtime.settings.direct_writes)
-        session = JsonSession(transport, runtime.chat, identity, client_address(websocket))
-        await session.run()
-    finally:
-        metrics.CONNECTIONS.labels("chat").dec()
+    transport = transport_for(websocket, runtime.settings.direct_writes)
+    # Until the connection ends, or (Hubbub's uvicorn protocol) until the session has started:
+    # then the protocol gives it its frames, and this call returns (transport/ws_protocol.py).
+    await JsonSession(transport, runtime.chat, identity, client_address(websocket)).run()

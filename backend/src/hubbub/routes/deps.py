@@ -20,7 +20,7 @@ from hubbub.chat.service import ChatService
 from hubbub.contract.close import Close, Refusal
 from hubbub.origin import origin_allowed
 from hubbub.runtime import Runtime
-from hubbub.settings import AuthMode
+from hubbub.settings import AuthMode, Settings
 from hubbub.web.proxies import PEER_ADDRESS, PEER_TRUSTED
 
 
@@ -66,6 +66,11 @@ def public_scheme_is_https(conn: HTTPConnection) -> bool:
     return conn.url.scheme in ("https", "wss")
 
 
+def base_url(request: Request, settings: Settings) -> str:
+    """Where browsers reach this server: HUBBUB_PUBLIC_URL, else what this request came to."""
+    return settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
+
+
 def bearer_token(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -94,17 +99,21 @@ async def identify(conn: HTTPConnection, runtime: Runtime) -> Identity | None:
     Raises AuthError when a credential was given but is not good. In auth mode proxy the
     authenticating proxy's header is the only credential (auth/proxy.py).
     """
+    accounts = runtime.chat.people.accounts
     if isinstance(runtime.authenticator, ProxyAuth):
-        return runtime.authenticator.identify(
+        named = runtime.authenticator.identify(
             conn.scope["headers"], from_trusted_proxy(conn), peer_address(conn)
         )
+        return None if named is None else accounts.vouch(named)
     token = bearer_token(conn)
     if token is not None and runtime.settings.auth is not AuthMode.NONE:
-        return await verify_bearer(conn, runtime, token)
-    cookie = conn.cookies.get(COOKIE_NAME)
-    if cookie:
-        return await runtime.sessions.resolve(cookie)
-    return None
+        identity = await verify_bearer(conn, runtime, token)
+    elif cookie := conn.cookies.get(COOKIE_NAME):
+        identity = await runtime.sessions.resolve(cookie)
+    else:
+        return None
+    # Deactivated users are refused; where Hubbub decides roles, the role is the database's.
+    return accounts.vouch(identity)
 
 
 def check_caps(runtime: Runtime, identity: Identity, address: str) -> None:
@@ -145,6 +154,7 @@ async def anonymous_identity(websocket: WebSocket, runtime: Runtime) -> Identity
         name = f"guest-{secrets.token_hex(2)}"
     try:
         identity = await runtime.authenticator.login(LoginRequest(name=name))
+        identity = runtime.chat.people.accounts.vouch(identity)
     except AuthError as exc:
         raise Refusal.of(Close.UNAUTHORIZED, str(exc)) from exc
     online, bots = runtime.chat.online_users(), await runtime.chat.bots.names()
@@ -176,6 +186,18 @@ async def require_identity(request: Request) -> Identity | None:
     return identity
 
 
+async def require_admin(request: Request) -> Identity:
+    """For the admin endpoints, the one place that decides who may call them: an admin (401
+    for no credential or a bad one, a deactivated user's, a bot token; 403 for anyone else)."""
+    caller = await require_identity(request)
+    if caller is None:
+        raise HTTPException(401, "sign in first")
+    if not caller.admin:
+        raise HTTPException(403, "admins only")
+    return caller
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 CallerDep = Annotated[Identity | None, Depends(require_identity)]
+AdminDep = Annotated[Identity, Depends(require_admin)]

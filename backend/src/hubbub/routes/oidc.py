@@ -16,14 +16,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Cookie, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from hubbub.auth import Identity
+from hubbub.auth import AuthError, Identity
 from hubbub.auth.oidc import OidcAuth, ProviderUnreachableError, SignInRefusedError
 from hubbub.auth.oidc.flow import CALLBACK_PATH, FLOW_SECONDS, Flow, FlowError, cookie_name
 from hubbub.contract.rest import SignInError, SignOutReply
 from hubbub.routes.api import end_session, start_session
-from hubbub.routes.deps import RuntimeDep, client_address, public_scheme_is_https
+from hubbub.routes.deps import RuntimeDep, base_url, client_address, public_scheme_is_https
 from hubbub.runtime import Runtime
-from hubbub.settings import Settings
 
 log = logging.getLogger("hubbub.auth")
 router = APIRouter(prefix="/api/auth/oidc", tags=["sign-in"])
@@ -40,11 +39,6 @@ def _redirect(description: str) -> dict[int | str, dict[str, Any]]:
             "headers": {"Location": {"schema": {"type": "string"}, "description": "where the browser goes"}},
         }
     }
-
-
-def base_url(request: Request, settings: Settings) -> str:
-    """Where browsers reach this server: HUBBUB_PUBLIC_URL, else what this request came to."""
-    return settings.public_url or f"{request.url.scheme}://{request.url.netloc}"
 
 
 def back_to_app(error: SignInError, state: str | None = None) -> RedirectResponse:
@@ -158,7 +152,14 @@ async def _finish(
     if not code or len(code) > _MAX_PARAM_CHARS:
         raise SignInRefusedError(SignInError.PROVIDER_ERROR, "the provider's answer has no usable code")
     account = await oidc.redeem(flow, code)
-    return await oidc.bind(account, await runtime.chat.bots.names())
+    # Bots' names and people's display names: a new account's name may pass for none of them.
+    taken = await runtime.chat.bots.names() | await runtime.chat.people.accounts.display_names(account.name)
+    identity = await oidc.bind(account, taken)
+    try:
+        # Deactivation bites here as in every mode; where Hubbub decides roles, its role.
+        return runtime.chat.people.accounts.vouch(identity)
+    except AuthError as exc:
+        raise SignInRefusedError(SignInError.DEACTIVATED, f"{identity.user!r}: {exc}") from exc
 
 
 @router.post("/logout")

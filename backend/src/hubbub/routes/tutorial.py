@@ -27,7 +27,7 @@ from hubbub.routes.deps import (
 )
 from hubbub.runtime import Runtime
 from hubbub.settings import AuthMode
-from hubbub.transport.base import StarletteTransport
+from hubbub.transport.base import transport_for
 from hubbub.transport.echo_session import EchoSession
 from hubbub.transport.text_session import TextSession
 
@@ -54,19 +54,15 @@ async def echo(websocket: WebSocket) -> None:
     if identity is None:
         return
     await websocket.accept()
-    metrics.CONNECTIONS.labels("echo").inc()
-    try:
-        runtime = get_runtime(websocket)
-        session = EchoSession(
-            StarletteTransport(websocket),
-            runtime.chat,
-            identity,
-            client_address(websocket),
-            lambda data: [tutorial.echo(data)],
-        )
-        await session.run()
-    finally:
-        metrics.CONNECTIONS.labels("echo").dec()
+    runtime = get_runtime(websocket)
+    session = EchoSession(
+        transport_for(websocket, runtime.settings.direct_writes),
+        runtime.chat,
+        identity,
+        client_address(websocket),
+        lambda data: [tutorial.echo(data)],
+    )
+    await session.run()
 
 
 @router.websocket("/items/{item_id}/ws")
@@ -97,12 +93,8 @@ async def item_echo(
         return [*lines, tutorial.item_echo(data, item_id)]
 
     await websocket.accept()
-    metrics.CONNECTIONS.labels("items").inc()
-    try:
-        transport = StarletteTransport(websocket)
-        await EchoSession(transport, runtime.chat, identity, client_address(websocket), answer).run()
-    finally:
-        metrics.CONNECTIONS.labels("items").dec()
+    transport = transport_for(websocket, runtime.settings.direct_writes)
+    await EchoSession(transport, runtime.chat, identity, client_address(websocket), answer, "items").run()
 
 
 async def _item_identity(
@@ -156,9 +148,5 @@ async def broadcast_chat(websocket: WebSocket, client_id: str) -> None:
     if runtime.settings.auth is AuthMode.NONE:
         identity = Identity(tutorial.client_name(number), identity.session_id, identity.expires_at)
     await websocket.accept()
-    metrics.CONNECTIONS.labels("tutorial_chat").inc()
-    try:
-        transport = StarletteTransport(websocket, runtime.settings.direct_writes)
-        await TextSession(transport, runtime.chat, identity, client_address(websocket), number).run()
-    finally:
-        metrics.CONNECTIONS.labels("tutorial_chat").dec()
+    transport = transport_for(websocket, runtime.settings.direct_writes)
+    await TextSession(transport, runtime.chat, identity, client_address(websocket), number).run()

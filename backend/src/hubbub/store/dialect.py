@@ -5,8 +5,9 @@ What differs: how a transaction makes a room's numbers (seq, change numbers) com
 and how one worker migrates while the others wait (SQLite has one writer at a time, `BEGIN
 IMMEDIATE` in sqlite.py; PostgreSQL locks the rooms' rows, and an advisory lock); which errors
 mean "the database failed" (every draft of a batch fails, the caller retries) rather than "the
-database refused this statement's data" (that draft alone fails, see work/messages.py); and
-what the code before Alembic left behind. The store contract suite
+database refused this statement's data" (that draft alone fails, see work/messages.py); how
+one text is found in another (search); and what the code before Alembic left behind. (The
+search index itself differs too much for a method or two: store/search/.) The store contract suite
 (tests/test_store_contract.py) holds both to the same semantics: gapless, in-order numbers
 under concurrent batches, a refused draft failing alone; tests/test_migrations.py, adoption.
 """
@@ -18,7 +19,7 @@ import sqlite3
 from collections.abc import Collection
 from typing import Protocol
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import ColumnElement, Connection, func, inspect, select, text
 from sqlalchemy import exc as sa_exc
 
 from hubbub.store.tables import rooms
@@ -30,12 +31,19 @@ _SERVER_CLASSES = ("08", "53", "57", "58")
 # The tables Hubbub made before Alembic; SQLite's had no prefix.
 LEGACY_TABLES = ("rooms", "messages", "sessions", "members", "users", "mentions", "reactions", "bots")
 MIGRATION_LOCK = 4242001  # PostgreSQL advisory lock key, as the code before Alembic used
+USER_LOCKS = 4242  # PostgreSQL advisory locks per user: (USER_LOCKS, hashtext(name))
 
 
 class Dialect(Protocol):
     def lock_rooms(self, conn: Connection, names: Collection[str]) -> None:
         """Until the transaction ends, no other transaction assigns numbers in these rooms.
         Taken in name order, so two batches touching the same rooms cannot deadlock."""
+        ...
+
+    def lock_user(self, conn: Connection, user: str) -> None:
+        """Until the transaction ends, no other transaction takes this user's lock (what a
+        user has in total, such as their uploads against their quota, is read and added to
+        under it)."""
         ...
 
     def failed(self, exc: BaseException) -> bool:
@@ -46,6 +54,11 @@ class Dialect(Protocol):
 
     def lock_schema(self, conn: Connection) -> None:
         """Until the transaction ends, no other process migrates (or reads the version)."""
+        ...
+
+    def contains(self, text: ColumnElement[str], part: ColumnElement[str]) -> ColumnElement[bool]:
+        """Whether the text has the part in it, character for character: no pattern, no
+        collation, no case (search compares folded texts, store/work/search.py)."""
         ...
 
     def legacy_version(self, conn: Connection) -> int | None:
@@ -62,11 +75,17 @@ class SQLiteDialect:
     def lock_rooms(self, conn: Connection, names: Collection[str]) -> None:
         """Nothing to do: the transaction began with BEGIN IMMEDIATE, the database's one write lock."""
 
+    def lock_user(self, conn: Connection, user: str) -> None:
+        """Nothing to do: the same one write lock."""
+
     def failed(self, exc: BaseException) -> bool:
         return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sqlite3.OperationalError)
 
     def lock_schema(self, conn: Connection) -> None:
         """Nothing to do: migrations run in a BEGIN IMMEDIATE transaction."""
+
+    def contains(self, text: ColumnElement[str], part: ColumnElement[str]) -> ColumnElement[bool]:
+        return func.instr(text, part) > 0
 
     def legacy_version(self, conn: Connection) -> int | None:
         names = set(inspect(conn).get_table_names())
@@ -104,6 +123,13 @@ class PostgresDialect:
             .with_for_update()
         )
 
+    def lock_user(self, conn: Connection, user: str) -> None:
+        # A user may have no row to lock yet (users are remembered in batches): an advisory
+        # lock on the name's hash, in a key space of its own beside the migration lock's.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:user))"), {"space": USER_LOCKS, "user": user}
+        )
+
     def failed(self, exc: BaseException) -> bool:
         if isinstance(exc, OSError | TimeoutError | sa_exc.InterfaceError | sa_exc.OperationalError):
             return True
@@ -116,6 +142,9 @@ class PostgresDialect:
 
     def lock_schema(self, conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+    def contains(self, text: ColumnElement[str], part: ColumnElement[str]) -> ColumnElement[bool]:
+        return func.strpos(text, part) > 0
 
     def legacy_version(self, conn: Connection) -> int | None:
         # Its tables had today's names already; its version was in a table of its own.

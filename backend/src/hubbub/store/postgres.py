@@ -12,6 +12,7 @@ from hubbub.model import StoreUnavailableError
 from hubbub.store import schema
 from hubbub.store.database import DatabaseStore, P, T, Work
 from hubbub.store.dialect import Dialect, PostgresDialect
+from hubbub.store.search.postgres import GramIndex
 
 PING_TIMEOUT = 2.0  # seconds: /readyz must answer even when the database does not
 
@@ -80,7 +81,7 @@ class PostgresRunner:
 
 class PostgresStore(DatabaseStore):
     def __init__(self, url: str) -> None:
-        super().__init__(PostgresRunner(url))
+        super().__init__(PostgresRunner(url), GramIndex())
 
 
 async def schema_version(url: str) -> schema.SchemaVersion:

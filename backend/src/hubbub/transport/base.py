@@ -1,4 +1,6 @@
-"""The little a session needs of a WebSocket, and the adapter for Starlette's."""
+"""The little a session needs of a WebSocket, and its two kinds: Starlette's (every frame in
+and out through ASGI) and the one Hubbub's uvicorn protocol hands over after the handshake
+(transport/ws_protocol.py), which frames go to without any ASGI call waiting on the socket."""
 
 from __future__ import annotations
 
@@ -11,12 +13,37 @@ from hubbub import metrics
 from hubbub.transport.ws_protocol import DIRECT_WRITES, DirectWrites
 
 
+class Receiver(Protocol):
+    """Where a transport that pushes frames puts them (transport/connection.py)."""
+
+    def received(self, text: str) -> None:
+        """A text frame. The transport reads nothing more until ``resume_reading``."""
+        ...
+
+    def received_binary(self) -> None: ...
+
+    def gone(self) -> None:
+        """The connection is over: the peer closed it or went, or the server closed it."""
+        ...
+
+
 class Transport(Protocol):
-    """One accepted WebSocket. One task receives, one task sends; either may close."""
+    """One accepted WebSocket. One task receives (or the transport pushes), one task sends;
+    either may close."""
 
     @property
     def connected(self) -> bool:
         """True until either side has started closing."""
+        ...
+
+    def hand_over(self, receiver: Receiver) -> bool:
+        """From now on, give every frame to the receiver as it comes, and say when the
+        connection ends; True when the transport does (then nobody calls receive_text, and
+        the ASGI call that accepted the socket may return). False: call receive_text."""
+        ...
+
+    def resume_reading(self) -> None:
+        """The receiver is ready for the next frame (a transport that pushes pauses after each)."""
         ...
 
     async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
@@ -36,25 +63,34 @@ class Transport(Protocol):
     async def close(self, code: int, reason: str) -> None: ...
 
 
+def transport_for(websocket: WebSocket, direct_writes: bool = True) -> Transport:
+    """The protocol's own transport where the server offers it (Hubbub's uvicorn protocol)
+    and HUBBUB_DIRECT_WRITES is on; otherwise Starlette's (other ASGI servers, the
+    TestClient, or direct writes off)."""
+    direct: DirectWrites | None = websocket.scope.get("extensions", {}).get(DIRECT_WRITES)
+    if direct is not None and direct_writes:
+        metrics.DIRECT_WRITE_CONNECTIONS.inc()
+        return direct
+    return StarletteTransport(websocket)
+
+
 class StarletteTransport:
-    """Starlette's WebSocket, and the server's direct writes where it offers them (Hubbub's
-    uvicorn protocol does; other ASGI servers and the TestClient send everything through ASGI)."""
+    """Starlette's WebSocket: every frame through ASGI ``receive`` and ``send``."""
 
-    __slots__ = ("_websocket", "write_now")
+    __slots__ = ("_websocket",)
 
-    def __init__(self, websocket: WebSocket, direct_writes: bool = True) -> None:
+    def __init__(self, websocket: WebSocket) -> None:
         self._websocket = websocket
-        direct: DirectWrites | None = (
-            websocket.scope.get("extensions", {}).get(DIRECT_WRITES) if direct_writes else None
-        )
-        # The extension's own method, not one that calls it: this is called once per delivery.
-        self.write_now: Callable[[bytes], bool] = _never if direct is None else direct.write
-        if direct is not None:
-            metrics.DIRECT_WRITE_CONNECTIONS.inc()
 
     @property
     def connected(self) -> bool:
         return self._websocket.application_state is WebSocketState.CONNECTED
+
+    def hand_over(self, receiver: Receiver) -> bool:
+        return False
+
+    def resume_reading(self) -> None:
+        return None
 
     async def receive_text(self, on_binary: Callable[[], None]) -> str | None:
         while True:
@@ -69,9 +105,8 @@ class StarletteTransport:
     async def send(self, text: str) -> None:
         await self._websocket.send({"type": "websocket.send", "text": text})
 
+    def write_now(self, frame: bytes) -> bool:
+        return False
+
     async def close(self, code: int, reason: str) -> None:
         await self._websocket.close(code, reason)
-
-
-def _never(frame: bytes) -> bool:
-    return False

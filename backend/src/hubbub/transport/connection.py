@@ -23,7 +23,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hubbub import metrics
 from hubbub.chat.hub import RoomEvent, Subscriber
@@ -43,6 +43,26 @@ log = logging.getLogger("hubbub.connection")
 POSTS_IN_FLIGHT = 32
 
 QueueItem = str | RoomEvent | CatchUp
+
+
+class Session(Subscriber, Protocol):
+    """What a connection serves: the JSON chat, the tutorial's plain text, its echoes."""
+
+    async def start(self) -> None:
+        """The connection is one of the chat's: say hello, enter the room, ..."""
+        ...
+
+    async def handle(self, text: str) -> None:
+        """One text frame from the peer; the next waits until this returns."""
+        ...
+
+    def on_binary(self) -> None: ...
+
+    async def end(self) -> None:
+        """The connection is over and out of the chat: what is left to do."""
+        ...
+
+
 Writer = Callable[[QueueItem], Awaitable[None]]
 # Writes the item now if it can without waiting; True when it is done with (sent, or dropped).
 WriteNow = Callable[[QueueItem], bool]
@@ -69,12 +89,19 @@ def _write_nothing_now(item: QueueItem) -> bool:
 
 class Connection:
     __slots__ = (
+        "_chat",
         "_closer",
+        "_ended",
         "_expiry",
+        "_gone",
+        "_inbox",
+        "_kind",
         "_max_items",
         "_max_size",
         "_post_waiters",
         "_posts",
+        "_reader",
+        "_session",
         "_write",
         "_write_now",
         "_writer",
@@ -116,6 +143,13 @@ class Connection:
         self._closer: asyncio.Task[None] | None = None
         self._posts: set[asyncio.Task[None]] | None = None
         self._post_waiters: deque[asyncio.Future[None]] | None = None
+        # What serve() is given; the reading side of a connection whose frames are pushed.
+        self._chat: ChatService | None = None
+        self._session: Session | None = None
+        self._kind = ""
+        self._inbox: deque[str | None] | None = None  # None: a binary frame
+        self._reader: asyncio.Task[None] | None = None
+        self._gone = self._ended = False
 
     # --- out
     def offer(self, item: QueueItem) -> None:
@@ -187,16 +221,86 @@ class Connection:
             self.kick(Close.INTERNAL_ERROR)
 
     # --- the whole life of it
-    async def serve(
-        self,
-        chat: ChatService,
-        subscriber: Subscriber,
-        read_loop: Callable[[], Awaitable[None]],
-    ) -> None:
-        """Be one of the chat's connections until the peer goes or the server closes it."""
-        chat.connect(subscriber)
+    async def serve(self, chat: ChatService, session: Session, kind: str) -> None:
+        """Be one of the chat's connections until the peer goes or the server closes it.
+
+        Over a transport that pushes frames (one the protocol handed over, ws_protocol.py),
+        this returns as soon as the session has started: frames then come to ``received``
+        and the end to ``gone``, and nothing waits on the socket in between. Otherwise it
+        reads the frames itself until the end."""
+        metrics.CONNECTIONS.labels(kind).inc()
+        chat.begun()
+        self._chat, self._session, self._kind = chat, session, kind
+        chat.connect(session)
         try:
-            await read_loop()
+            await session.start()
+        except BaseException:
+            await self._end()
+            raise
+        if self.transport.hand_over(self):
+            return
+        try:
+            while (
+                not self.closing
+                and (text := await self.transport.receive_text(session.on_binary)) is not None
+            ):
+                await session.handle(text)
+        finally:
+            await self._end()
+
+    # --- frames pushed by the transport (transport/base.py Receiver)
+    def received(self, text: str) -> None:
+        self._take(text)
+
+    def received_binary(self) -> None:
+        self._take(None)
+
+    def gone(self) -> None:
+        if not self._gone:
+            self._gone = True
+            if self._reader is None:
+                self._reader = asyncio.create_task(self._read(), name="hubbub-reader")
+
+    def _take(self, item: str | None) -> None:
+        if self.closing or self._gone:
+            return
+        if self._inbox is None:
+            self._inbox = deque()
+        self._inbox.append(item)
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read(), name="hubbub-reader")
+
+    async def _read(self) -> None:
+        """What came in, one frame at a time, as the read loop would; then the transport reads
+        on (or, the connection over, the end). Made while something is there to read: an idle
+        connection holds no task."""
+        session = self._session
+        assert session is not None
+        try:
+            while self._inbox and not self.closing:
+                item = self._inbox.popleft()
+                if item is None:
+                    session.on_binary()
+                else:
+                    await session.handle(item)
+        except Exception:
+            log.exception("reading from %s failed", self.user)
+            self.kick(Close.INTERNAL_ERROR)
+        self._inbox = None
+        self._reader = None
+        if self._gone or self.closing:
+            await self._end()
+        else:
+            self.transport.resume_reading()
+
+    async def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        chat, session = self._chat, self._session
+        assert chat is not None
+        assert session is not None
+        try:
             if self._posts:
                 # What the peer sent before it left is stored and published before it leaves.
                 await asyncio.wait(self._posts)
@@ -208,10 +312,17 @@ class Connection:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
-            chat.disconnect(subscriber)
+            chat.disconnect(session)
             # The session's methods hold the session, which holds this: let go of them so the
             # two are freed as soon as the session is, not at the next cycle collection.
             self._write, self._write_now = _write_nothing, _write_nothing_now
+            self._session = None
+            try:
+                await session.end()
+            finally:
+                await self.closed()
+                metrics.CONNECTIONS.labels(self._kind).dec()
+                chat.ended()
 
     async def closed(self) -> None:
         """Wait for a close the server started to finish."""

@@ -19,10 +19,16 @@ Answer = Callable[[str], list[str]]
 
 
 class EchoSession:
-    __slots__ = ("_answer", "address", "chat", "conn", "identity", "session_id", "user")
+    __slots__ = ("_answer", "_kind", "address", "chat", "conn", "identity", "session_id", "user")
 
     def __init__(
-        self, transport: Transport, chat: ChatService, identity: Identity, address: str, answer: Answer
+        self,
+        transport: Transport,
+        chat: ChatService,
+        identity: Identity,
+        address: str,
+        answer: Answer,
+        kind: str = "echo",
     ) -> None:
         self.identity = identity
         self.user = identity.user
@@ -33,12 +39,12 @@ class EchoSession:
             transport, identity.user, chat.settings, identity.expires_at, self._write, self._write_now
         )
         self._answer = answer
+        self._kind = kind
 
     async def run(self) -> None:
-        try:
-            await self.conn.serve(self.chat, self, self._read_loop)
-        finally:
-            await self.conn.closed()
+        """Serve the connection (transport/connection.py: until it ends, or until the
+        transport takes the frames over)."""
+        await self.conn.serve(self.chat, self, self._kind)
 
     def deliver(self, event: RoomEvent) -> None:
         return None
@@ -62,13 +68,15 @@ class EchoSession:
         if isinstance(item, str):
             await self.conn.send(item)
 
-    async def _read_loop(self) -> None:
-        while (
-            not self.conn.closing
-            and (text := await self.conn.transport.receive_text(self._on_binary)) is not None
-        ):
-            for line in self._answer(text):
-                self.conn.offer(line)
+    async def start(self) -> None:
+        return None
 
-    def _on_binary(self) -> None:
+    async def handle(self, text: str) -> None:
+        for line in self._answer(text):
+            self.conn.offer(line)
+
+    def on_binary(self) -> None:
         self.conn.kick(Close.UNSUPPORTED_DATA)
+
+    async def end(self) -> None:
+        return None

@@ -47,12 +47,13 @@ from hubbub.model import (
     MessageRejectedError,
     ReadBeyondHeadError,
     RoomArchivedError,
+    RoomFullError,
     StoreUnavailableError,
+    TooManyNewMembersError,
     TooManyReactionsError,
     UnknownMessageError,
     UnknownRoomError,
 )
-from hubbub.ratelimit import TokenBucket
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
 from hubbub.transport.delivery import (
@@ -74,9 +75,9 @@ TYPING_MIN_INTERVAL = 1.0  # seconds: typing notices faster than this are droppe
 
 class JsonSession:
     __slots__ = (
-        "_bucket",
         "_last_typing",
         "_log_budget",
+        "_members_only",
         "address",
         "changes",
         "chat",
@@ -99,16 +100,15 @@ class JsonSession:
         self._log_budget: LineBudget | None = None
         self.rooms = Sequencer()  # per room: the seq of the last message sent
         self.changes = Sequencer()  # per room: the last change number sent (or caught up to)
-        settings = chat.settings
-        self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
         self._last_typing: dict[str, float] = {}
+        # Joined rooms that are private or DMs: what is read of them from the store is sent
+        # only once the user is known to be a member still (ChatService.messages_after).
+        self._members_only: set[str] = set()
 
     async def run(self) -> None:
-        try:
-            await self.conn.serve(self.chat, self, self._read_loop)
-        finally:
-            self.chat.attention.unwatch(self)
-            await self.conn.closed()
+        """Serve the connection (transport/connection.py: until it ends, or until the
+        transport takes the frames over)."""
+        await self.conn.serve(self.chat, self, "chat")
 
     # --- what the chat hands this connection (hub.Subscriber)
     def deliver(self, event: RoomEvent) -> None:
@@ -119,17 +119,21 @@ class JsonSession:
         self.conn.offer(frame)
 
     def resync(self) -> None:
+        # Live events may have been lost, a removal among them: members-only rooms are
+        # checked again (CatchUp.check).
         for room in self.rooms:
-            self.conn.offer(CatchUp(room))
+            self.conn.offer(CatchUp(room, check=room in self._members_only))
 
     def kick(self, code: int, reason: str) -> None:
         self.conn.kick(Close(code), reason)
 
     def removed(self, room: str, reason: str) -> None:
-        """Out of the room at once: whatever of it is still queued is dropped by the writer."""
+        """Out of the room at once: whatever of it is still queued is dropped by the writer, and
+        a join of it under way fails (ChatService.join)."""
+        self.chat.leave(self, room)
+        self._members_only.discard(room)
+        self.changes.leave(room)
         if self.rooms.leave(room):
-            self.changes.leave(room)
-            self.chat.leave(self, room)
             self.conn.offer(encode(Removed(room=room, reason="left" if reason == "left" else "removed")))
 
     # --- writer
@@ -170,9 +174,16 @@ class JsonSession:
             await self.conn.send(item)
             return
         if isinstance(item, CatchUp):
-            if (fill := self.rooms.catch_up(item.room)) is not None:
+            if item.check and not await self._still_member(item.room):
+                return
+            # A join's messages up to the head it read, then the changes to them, then anything
+            # newer: everything a resume sends comes before a message posted after the client
+            # was told it had joined (reading to the store's head first sent that one ahead).
+            if (fill := self.rooms.catch_up(item.room, item.head)) is not None:
                 await self._fill(fill)
                 await self._fill_changes(item.room)
+                if item.head is not None and (rest := self.rooms.catch_up(item.room)) is not None:
+                    await self._fill(rest)
             return
         for _ in range(MOST_STEPS):
             action = decide(item, self.rooms, self.changes)
@@ -191,12 +202,31 @@ class JsonSession:
                 case _:
                     assert_never(action)
 
+    def _reader(self, room: str) -> Identity | None:
+        """Who reads the room's pages from the store, for the chat to check they still may."""
+        return self.identity if room in self._members_only else None
+
+    async def _still_member(self, room: str) -> bool:
+        try:
+            await self.chat.rooms.visible(self.identity, room)
+        except UnknownRoomError:
+            self.removed(room, "removed")
+            return False
+        except Exception as exc:
+            log.warning("cannot check %s in %s: %r", self.user, room, exc)
+            self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, reconnect to resume")
+            return False
+        return True
+
     async def _fill(self, fill: Fill) -> None:
         """Send what the store has in the gap, page by page, through the same rules."""
-        after = fill.after
+        after, reader = fill.after, self._reader(fill.room)
         while fill.room in self.rooms:
             try:
-                page = await self.chat.messages_after(fill.room, after, CATCH_UP_PAGE)
+                page = await self.chat.messages_after(fill.room, after, CATCH_UP_PAGE, reader)
+            except UnknownRoomError:
+                self.removed(fill.room, "removed")  # removed before the page was read
+                return
             except Exception as exc:
                 metrics.STORE_ERRORS.inc()
                 log.warning("history unavailable for %s in %s: %r", self.user, fill.room, exc)
@@ -224,9 +254,9 @@ class JsonSession:
             return
         try:
             head = await self.chat.changes_head(room)
-            after_seq = 0
+            after_seq, reader = 0, self._reader(room)
             while head > cursor and room in self.changes:
-                page = await self.chat.changed_since(room, cursor, after_seq, CATCH_UP_PAGE)
+                page = await self.chat.changed_since(room, cursor, after_seq, CATCH_UP_PAGE, reader)
                 for message in page:
                     sent_upto = self.rooms.cursor(room)
                     if sent_upto is None:
@@ -240,6 +270,9 @@ class JsonSession:
                 if len(page) < CATCH_UP_PAGE:
                     break
                 after_seq = page[-1].seq
+        except UnknownRoomError:
+            self.removed(room, "removed")
+            return
         except Exception as exc:
             metrics.STORE_ERRORS.inc()
             log.warning("changes unavailable for %s in %s: %r", self.user, room, exc)
@@ -248,8 +281,8 @@ class JsonSession:
         if room in self.changes and head > cursor:
             self.changes.sent(room, head)
 
-    # --- reader
-    async def _read_loop(self) -> None:
+    # --- reader (Connection.serve calls these)
+    async def start(self) -> None:
         settings = self.chat.settings
         hello = Hello(
             user=self.user, default_room=settings.default_room, max_message_bytes=settings.max_message_bytes
@@ -260,29 +293,33 @@ class JsonSession:
             await self.chat.attention.watch(self)
         except Exception as exc:  # the store is down: counts come with the next list instead
             log.warning("cannot watch the rooms of %s: %r", self.user, exc)
-        while (text := await self.conn.transport.receive_text(self._on_binary)) is not None:
-            try:
-                command = parse_command(text)
-                match command:
-                    case Send():
-                        await self._send(command)
-                    case Join():
-                        await self._join(command)
-                    case Leave():
-                        self._leave(command.room)
-                    case Typing():
-                        await self._typing(command)
-                    case Read():
-                        await self._read(command)
-                    case Edit() | Delete() | React():
-                        await self._change_message(command)
-                    case _:
-                        assert_never(command)
-            except ProtocolError as exc:
-                self._error(exc.code, exc.message, room=exc.room)
 
-    def _on_binary(self) -> None:
+    async def handle(self, text: str) -> None:
+        try:
+            command = parse_command(text)
+            match command:
+                case Send():
+                    await self._send(command)
+                case Join():
+                    await self._join(command)
+                case Leave():
+                    self._leave(command.room)
+                case Typing():
+                    await self._typing(command)
+                case Read():
+                    await self._read(command)
+                case Edit() | Delete() | React():
+                    await self._change_message(command)
+                case _:
+                    assert_never(command)
+        except ProtocolError as exc:
+            self._error(exc.code, exc.message, room=exc.room)
+
+    def on_binary(self) -> None:
         self._error("invalid_message", "binary frames are not supported; send JSON text")
+
+    async def end(self) -> None:
+        self.chat.attention.unwatch(self)
 
     def _error(
         self,
@@ -302,13 +339,26 @@ class JsonSession:
 
     async def _join(self, command: Join) -> None:
         settings = self.chat.settings
+        if wait := self.chat.join_allowance.take(self.user):
+            self._error("rate_limited", "too many joins; slow down", retry_after=wait, room=command.room)
+            return
         try:
             joined = await self.chat.join(self, command.room)
         except UnknownRoomError:
-            raise ProtocolError("unknown_room", f"no room named {command.room!r}", command.room) from None
+            if command.room in self.rooms:  # joined, and no longer a member
+                self.removed(command.room, "removed")
+            raise ProtocolError("unknown_room", refusals.NO_SUCH_ROOM, command.room) from None
+        except RoomFullError as exc:
+            found, text = refusals.answer(exc)
+            raise ProtocolError(found.code, text, command.room) from None
+        except TooManyNewMembersError as exc:
+            self._error("rate_limited", str(exc), retry_after=exc.retry_after, room=command.room)
+            return
         except Exception:
             metrics.STORE_ERRORS.inc()
             raise ProtocolError("store_unavailable", "history is unavailable; try again") from None
+        if joined.members_only:
+            self._members_only.add(command.room)
         cursor, truncated = start_cursor(
             joined.head, command.after, settings.history_page_size, settings.resume_max_messages
         )
@@ -327,17 +377,21 @@ class JsonSession:
                     head=joined.head,
                     from_=cursor,
                     truncated=truncated,
-                    users=joined.users,
+                    users=joined.online.users,
+                    online=joined.online.count,
                     changes=joined.changes,
                 )
             )
         )
-        self.conn.offer(CatchUp(command.room))
+        # Changes to catch up on go before messages newer than the head read (CatchUp.head).
+        head = joined.head if changes < joined.changes else None
+        self.conn.offer(CatchUp(command.room, head=head))
 
     def _leave(self, room: str) -> None:
         if not self.rooms.leave(room):
             raise ProtocolError("not_joined", f"not in room {room!r}")
         self.changes.leave(room)
+        self._members_only.discard(room)
         self.chat.leave(self, room)
         self.conn.offer(encode(Left(room=room)))
 
@@ -348,7 +402,7 @@ class JsonSession:
         if len(command.body.encode()) > self.chat.settings.max_message_bytes:
             self._error("too_large", "message body is too large", ref=ref)
             return
-        wait = self._bucket.try_take()
+        wait = self.chat.message_allowance.take(self.user)
         if wait:
             self._error("rate_limited", "too many messages; slow down", ref=ref, retry_after=wait)
             return
@@ -357,7 +411,9 @@ class JsonSession:
     async def _post(self, command: Send) -> None:
         ref = command.client_msg_id
         try:
-            message, created = await self.chat.post(command.room, self.identity, command.body, ref)
+            message, created = await self.chat.post(
+                command.room, self.identity, command.body, ref, files=command.files
+            )
         except (AppendError, StoreUnavailableError, OSError) as exc:
             # Removed meanwhile: to a non-member the room does not exist (the table says so).
             if isinstance(exc, MessageRejectedError):
@@ -396,7 +452,7 @@ class JsonSession:
             case _:
                 assert_never(command)
         # Edits and reactions spend the same allowance as messages.
-        wait = self._bucket.try_take()
+        wait = self.chat.message_allowance.take(self.user)
         if wait:
             self._error("rate_limited", "too many changes; slow down", ref=ref, retry_after=wait, room=room)
             return

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from hubbub.auth.base import Identity
 from hubbub.chat.hub import RoomEvent
 from hubbub.chat.service import ChatService
 from hubbub.contract import tutorial
 from hubbub.contract.close import Close
-from hubbub.model import MessageRejectedError
-from hubbub.ratelimit import TokenBucket
+from hubbub.contract.text import NUL, NUL_REFUSED
+from hubbub.model import MessageRejectedError, RoomFullError, TooManyNewMembersError
 from hubbub.transport.base import Transport
 from hubbub.transport.connection import Connection, QueueItem
 from hubbub.transport.frames import event_line, text_frame
@@ -20,7 +21,7 @@ log = logging.getLogger("hubbub.tutorial")
 
 
 class TextSession:
-    __slots__ = ("_bucket", "address", "chat", "client_id", "conn", "identity", "room", "session_id", "user")
+    __slots__ = ("address", "chat", "client_id", "conn", "identity", "room", "session_id", "user")
 
     def __init__(
         self, transport: Transport, chat: ChatService, identity: Identity, address: str, client_id: int
@@ -35,15 +36,14 @@ class TextSession:
         self.conn = Connection(
             transport, identity.user, chat.settings, identity.expires_at, self._write, self._write_now
         )
-        settings = chat.settings
-        self._bucket = TokenBucket(settings.rate_limit_per_second, settings.rate_limit_burst)
 
     async def run(self) -> None:
-        try:
-            await self.conn.serve(self.chat, self, self._read_loop)
-        finally:
-            await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
-            await self.conn.closed()
+        """Serve the connection (transport/connection.py: until it ends, or until the
+        transport takes the frames over)."""
+        await self.conn.serve(self.chat, self, "tutorial_chat")
+
+    async def end(self) -> None:
+        await self.chat.announce(self.room, tutorial.left_the_chat(self.client_id))
 
     # --- what the chat hands this connection (hub.Subscriber)
     def deliver(self, event: RoomEvent) -> None:
@@ -79,29 +79,35 @@ class TextSession:
         elif isinstance(item, RoomEvent) and (text := item.text) is not None:
             await self.conn.send(text)
 
-    async def _read_loop(self) -> None:
+    async def start(self) -> None:
         try:
             await self.chat.join_default(self)
+        except RoomFullError as exc:
+            self.conn.kick(Close.POLICY_VIOLATION, str(exc))
+            return
+        except TooManyNewMembersError as exc:
+            self.conn.kick(Close.TOO_MANY_CONNECTIONS, f"{exc}: try again in {math.ceil(exc.retry_after)} s")
+            return
         except Exception as exc:
             log.warning("client #%d cannot enter %s: %r", self.client_id, self.room, exc)
             self.conn.kick(Close.INTERNAL_ERROR, "history unavailable, try again")
-            return
-        max_bytes = self.chat.settings.max_message_bytes
-        while (
-            not self.conn.closing
-            and (data := await self.conn.transport.receive_text(self._on_binary)) is not None
-        ):
-            if len(data.encode()) > max_bytes:
-                self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
-                return
-            # Plain-text clients cannot read an error event: over the rate, reading simply
-            # waits, and TCP pushes back on the sender. Nothing is dropped.
-            while wait := self._bucket.try_take():  # noqa: ASYNC110 - the wait is computed
-                await asyncio.sleep(wait)
-            self.conn.offer(tutorial.you_wrote(data))
-            await self.conn.start_post(self._post(data))
 
-    def _on_binary(self) -> None:
+    async def handle(self, data: str) -> None:
+        max_bytes = self.chat.settings.max_message_bytes
+        if len(data.encode()) > max_bytes:
+            self.conn.kick(Close.MESSAGE_TOO_BIG, f"message larger than {max_bytes} bytes")
+            return
+        if NUL in data:  # a plain-text client reads no error: the close says why
+            self.conn.kick(Close.POLICY_VIOLATION, NUL_REFUSED)
+            return
+        # Plain-text clients cannot read an error event: over the rate (the user's, shared by
+        # their sockets), reading simply waits, and TCP pushes back on the sender. Nothing is dropped.
+        while wait := self.chat.message_allowance.take(self.user):  # noqa: ASYNC110 - the wait is computed
+            await asyncio.sleep(wait)
+        self.conn.offer(tutorial.you_wrote(data))
+        await self.conn.start_post(self._post(data))
+
+    def on_binary(self) -> None:
         self.conn.kick(Close.UNSUPPORTED_DATA)
 
     async def _post(self, data: str) -> None:

@@ -8,6 +8,8 @@ rendering bug let it into the page. It is the second wall behind React's escapin
 
 from __future__ import annotations
 
+import re
+
 # Directive -> sources. connect-src also gets the page's own ws:/wss: origin (see policy()):
 # browsers differ on whether 'self' covers WebSockets.
 BASE: dict[str, list[str]] = {
@@ -25,12 +27,22 @@ BASE: dict[str, list[str]] = {
     "frame-ancestors": ["'none'"],
 }
 
+# A Host header as the policy may name it: a DNS name or a bracketed IPv6 address, and a port.
+HOST_HEADER = re.compile(r"([a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(:[0-9]{1,5})?", re.IGNORECASE)
 
-def policy(host: str, secure: bool, extra: dict[str, list[str]]) -> str:
-    """The header value for a page served at ``host`` (already checked against the allowed
-    hosts), over https when ``secure``."""
+
+def websocket_source(host: str) -> str | None:
+    """The page's own host and port as a source, made from the Host header only when it is one
+    (never copied as it came: a header with anything else in it names nothing)."""
+    return host.lower() if HOST_HEADER.fullmatch(host) else None
+
+
+def policy(host: str | None, secure: bool, extra: dict[str, list[str]]) -> str:
+    """The header value for a page served at ``host`` (websocket_source of a Host that is one
+    of the allowed hosts; None: 'self' alone), over https when ``secure``."""
     directives = {name: list(sources) for name, sources in BASE.items()}
-    directives["connect-src"].append(f"{'wss' if secure else 'ws'}://{host}")
+    if host is not None:
+        directives["connect-src"].append(f"{'wss' if secure else 'ws'}://{host}")
     for name, sources in extra.items():
         directives.setdefault(name, ["'self'"] if name != "frame-src" else []).extend(sources)
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())

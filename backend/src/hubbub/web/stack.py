@@ -18,7 +18,7 @@ from hubbub.settings import Settings
 from hubbub.web.headers import SecurityHeaders
 from hubbub.web.hosts import AllowedHosts
 from hubbub.web.proxies import ForwardedHeaders
-from hubbub.web.requests import BodyLimit, HeadAsGet, SameOriginWrites
+from hubbub.web.requests import FORM_OVERHEAD, BodyLimit, HeadAsGet, NoNulInUrl, SameOriginWrites
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 MAX_ERRORS = 10
@@ -28,8 +28,9 @@ def guard(app: ASGIApp, settings: Settings) -> ASGIApp:
     """Outermost first: who is really asking (a trusted proxy's forwarded headers), then every
     answer gets the security headers, including refusals below."""
     inner = SameOriginWrites(HeadAsGet(app), settings.allowed_origins)
-    guarded = SecurityHeaders(AllowedHosts(BodyLimit(inner, settings.max_request_bytes), settings), settings)
-    return ForwardedHeaders(guarded, settings.trusted_proxies)
+    limited = BodyLimit(inner, settings.max_request_bytes, settings.max_upload_bytes + FORM_OVERHEAD)
+    hosts = AllowedHosts(NoNulInUrl(limited), settings)
+    return ForwardedHeaders(SecurityHeaders(hosts, settings, hosts.allowed), settings.trusted_proxies)
 
 
 def docs_page(openapi_url: str, title: str) -> HTMLResponse:

@@ -77,15 +77,16 @@ class OidcAuth:
         if not await self._store.use_sign_in_state(flow.state_digest, flow.started_at + FLOW_SECONDS):
             raise SignInRefusedError(SignInError.EXPIRED, "this sign-in came back before (a replay)")
 
-    async def bind(self, account: Account, bots: set[str]) -> Identity:
+    async def bind(self, account: Account, taken: set[str]) -> Identity:
         """The account's user: the name bound to it, else the one it asks for, bound now;
         raises SignInRefusedError when another account has that name (or one like it), or
-        it is (or passes for) a bot's."""
+        it is (or passes for) one of ``taken`` (bots' names, other people's display names)."""
         user = await self._store.bound_user(account.issuer, account.subject)
         if user is None:
-            if account.name in bots or passes_for(account.name, bots) is not None:
+            if account.name in taken or passes_for(account.name, taken) is not None:
                 raise SignInRefusedError(
-                    SignInError.NAME_TAKEN, f"{account.name!r} is, or looks like, a bot's name"
+                    SignInError.NAME_TAKEN,
+                    f"{account.name!r} is, or looks like, a bot's name or someone's display name",
                 )
             user = await self._store.bind_identity(
                 account.issuer, account.subject, account.name, skeleton(account.name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, assert_never
 
 from sqlalchemy import Connection, Row, bindparam, delete, exists, insert, select, true, update
@@ -15,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 from hubbub.model import (
     MAX_REACTION_KINDS,
     Appended,
+    AppendError,
     Delete,
     Draft,
     Edit,
@@ -32,6 +34,7 @@ from hubbub.model import (
 )
 from hubbub.store.dialect import Dialect
 from hubbub.store.tables import members, mentions, messages, reactions, rooms
+from hubbub.store.work import files as work_files
 from hubbub.store.work.sql import Statement, now_ms, run, run_many, savepoint
 
 _m = messages.c
@@ -51,6 +54,7 @@ COLUMNS = (
     _m.deleted,
     _m.reactions,
     _m.change_seq,
+    _m.files,
 )
 FAR_AWAY = 2**62  # a seq past any room's head
 
@@ -65,7 +69,7 @@ def reactions_from_json(text: str) -> tuple[Reaction, ...]:
 
 def message_from_row(row: Row[Any] | Sequence[Any]) -> StoredMessage:
     room, seq, message_id, author, body, ts, client_msg_id, client_id, mentioned, bot = row[:10]
-    edited_at, deleted, shown, change = row[10:14]
+    edited_at, deleted, shown, change, attached = row[10:15]
     return StoredMessage(
         room=room,
         seq=int(seq),
@@ -81,6 +85,7 @@ def message_from_row(row: Row[Any] | Sequence[Any]) -> StoredMessage:
         deleted=bool(deleted),
         reactions=reactions_from_json(shown),
         change=int(change),
+        files=work_files.infos_from_json(attached),
     )
 
 
@@ -126,6 +131,11 @@ INSERT_COLUMNS = (
     "bot",
 )
 INSERT = Statement(insert(messages).values({name: bindparam(name) for name in INSERT_COLUMNS}))
+SET_FILES = Statement(
+    update(messages)
+    .where(_m.room == bindparam("room"), _m.seq == bindparam("seq"))
+    .values(files=bindparam("files"))
+)
 MENTION = Statement(
     insert(mentions).values(user=bindparam("user"), room=bindparam("room"), seq=bindparam("seq"))
 )
@@ -140,7 +150,9 @@ def append_many(conn: Connection, dialect: Dialect, drafts: Sequence[Draft]) -> 
     for draft in drafts:
         try:
             with savepoint(conn):
-                results.append(_find(conn, draft) or _append_one(conn, draft))
+                results.append(_append_one(conn, draft))
+        except AppendError as refused:  # found out after writing: the savepoint undid it
+            results.append(refused)
         except Exception as exc:
             if dialect.failed(exc):
                 raise
@@ -160,19 +172,28 @@ def _find(conn: Connection, draft: Draft) -> tuple[StoredMessage, bool] | None:
 
 
 def _append_one(conn: Connection, draft: Draft) -> Appended:
+    # Membership first, before the retry's lookup and before "archived": someone outside the
+    # room (never in it, or removed since) learns nothing of it, not even a message of their own.
     room = run(conn, AUTHOR, room=draft.room, author=draft.author).first()
     if room is None:
         return UnknownRoomError(draft.room)
     archived, member = room
-    if archived:
-        return RoomArchivedError(draft.room)
     if not member:
         return NotMemberError(draft.room)
+    existing = _find(conn, draft)
+    if existing is not None:
+        return existing
+    if archived:
+        return RoomArchivedError(draft.room)
     message = draft.stored(int(run(conn, NEXT_SEQ, room=draft.room).scalar()))
     row = {name: getattr(message, name) for name in INSERT_COLUMNS}
     run(conn, INSERT, **{**row, "mentions": json.dumps(list(message.mentions))})
     mentioned = [user for user in message.mentions if user != message.author]
     run_many(conn, MENTION, [{"user": user, "room": message.room, "seq": message.seq} for user in mentioned])
+    if draft.files:
+        attached = work_files.attach(conn, draft.room, draft.author, message.seq, draft.files)
+        run(conn, SET_FILES, room=draft.room, seq=message.seq, files=work_files.infos_to_json(attached))
+        message = replace(message, files=attached)
     return message, True
 
 
@@ -220,7 +241,9 @@ EDITED = Statement(
     update(messages).where(*_this).values(body=bindparam("body"), edited_at=bindparam("at"), **_numbered)
 )
 DELETED = Statement(
-    update(messages).where(*_this).values(body="", deleted=true(), reactions="[]", mentions="[]", **_numbered)
+    update(messages)
+    .where(*_this)
+    .values(body="", deleted=true(), reactions="[]", mentions="[]", files="[]", **_numbered)
 )
 REACTED = Statement(update(messages).where(*_this).values(reactions=bindparam("reactions"), **_numbered))
 DROP_MENTIONS = Statement(
@@ -261,6 +284,8 @@ def change_message(
         case Delete():
             run(conn, DROP_REACTIONS, **this)
             run(conn, DROP_MENTIONS, **this)
+            if current.files:  # they go with it; their bytes with the collector's next sweep
+                work_files.drop_message_files(conn, room, current.seq)
             run(conn, DELETED, **this, number=number)
         case React(user, emoji, on):
             mine = {**this, "emoji": emoji, "user": user}

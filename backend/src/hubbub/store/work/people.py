@@ -21,10 +21,17 @@ SEEN = Statement(
         .on_conflict_do_update(index_elements=["name"], set_={"seen_at": bindparam("seen_at")})
     )
 )
-KNOWN = Statement(select(u.name).where(u.name.in_(bindparam("names", expanding=True))))
+# Deactivated users are not found, offered, or invited.
+KNOWN = Statement(
+    select(u.name).where(u.name.in_(bindparam("names", expanding=True)), u.deactivated_at.is_(None))
+)
 NAMED_LIKE = Statement(
     select(u.name)
-    .where(u.name.ilike(bindparam("pattern"), escape="!"))
+    .where(
+        u.name.ilike(bindparam("pattern"), escape="!")
+        | u.display_name.ilike(bindparam("pattern"), escape="!"),
+        u.deactivated_at.is_(None),
+    )
     .order_by(func.lower(u.name), u.name)
     .limit(bindparam("limit"))
 )
@@ -46,7 +53,8 @@ def like_prefix(prefix: str) -> str:
 
 
 def find_users(conn: Connection, prefix: str, limit: int) -> list[str]:
-    """Case-insensitive, by name."""
+    """Names or display names starting with the prefix, case-insensitive, by name; not the
+    deactivated."""
     return run(conn, NAMED_LIKE, pattern=like_prefix(prefix), limit=limit).scalars()
 
 

@@ -1,0 +1,59 @@
+"""PostgreSQL's search index: each document's terms (search/terms.py: the same as SQLite's,
+made by the same code) in an array, hubbub_search_terms, with a GIN index; ``@>`` (has all of
+these) and ``&&`` (has one of these) take the terms as values, never as query syntax.
+
+Why not pg_trgm: it takes only what the database's LC_CTYPE calls letters and digits, so in a
+database made with the C locale it finds no Chinese or Japanese at all, and nowhere punctuation
+("c++"), nor a word of one or two characters (上海). Nor tsvector: its query would have to be
+written in tsquery's syntax. (A GIN index over an SQL function making the same terms from the
+folded text kept them out of the table, but made indexing 30 times slower.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, Text, and_, bindparam, delete
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+
+from hubbub.search.terms import grams, meta_terms, term_grams
+from hubbub.store.search.base import Doc, Narrowing, Needs
+from hubbub.store.tables import TERMS_TABLE, search_docs
+from hubbub.store.work.sql import Statement, run_many
+
+# Not in tables.py's MetaData: SQLite's table of that name is FTS5's (tables.described).
+_terms = Table(
+    TERMS_TABLE,
+    MetaData(),
+    Column("id", BigInteger, primary_key=True),
+    Column("terms", ARRAY(Text), nullable=False),
+)
+ADD = Statement(insert(_terms).values(id=bindparam("id"), terms=bindparam("terms")))
+REMOVE = Statement(delete(_terms).where(_terms.c.id == bindparam("id")))
+
+
+def terms(doc: Doc) -> list[str]:
+    found = grams(doc.folded)
+    found.update(meta_terms(doc.author, doc.room, doc.kinds))
+    return sorted(found)
+
+
+class GramIndex:
+    def added(self, conn: Connection, docs: Sequence[Doc]) -> None:
+        run_many(conn, ADD, [{"id": doc.id, "terms": terms(doc)} for doc in docs])
+
+    def removed(self, conn: Connection, docs: Sequence[Doc]) -> None:
+        run_many(conn, REMOVE, [{"id": doc.id} for doc in docs])
+
+    def narrow(self, needs: Needs) -> Narrowing | None:
+        required = sorted({gram for text in needs.texts for gram in term_grams(text)})
+        where = [_terms.c.terms.contains(bindparam(None, required, type_=ARRAY(Text)))] if required else []
+        where += [
+            _terms.c.terms.overlap(bindparam(None, list(group), type_=ARRAY(Text)))
+            for group in needs.any_of
+            if group
+        ]
+        if not where:
+            return None
+        source = _terms.join(search_docs, search_docs.c.id == _terms.c.id)
+        return Narrowing(source, and_(*where), _terms.c.id)
