@@ -6,6 +6,8 @@ starting at once migrate once; a server given a database newer than it knows ref
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -358,3 +360,26 @@ async def test_the_version_and_migrate_commands(database: str, tmp_path: Path) -
     assert migrated.returncode == 0, migrated.stderr
     after = hubbub_cli(tmp_path, "db-version", **env)
     assert after.stdout.split()[0] == store_schema.head()
+
+
+async def test_a_worker_opens_the_database_only_when_no_other_is_opening_it(tmp_path: Path) -> None:
+    """The kernel lock beside the file is what lets workers start at once: while another
+    process holds it, a store waits rather than meeting a half-converted database."""
+    database = f"sqlite:///{tmp_path / 'hubbub.db'}"
+    await load_legacy(database, 0)
+    fd = os.open(tmp_path / "hubbub.db-open.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    store = create_store(database)
+    starting = asyncio.ensure_future(store.start())
+    try:
+        # Only a broken lock can end this early; a slow machine only waits longer.
+        done, _ = await asyncio.wait([starting], timeout=1)
+        assert not done
+        version = await inspected(database, store_schema.version)
+        assert not version.up_to_date  # nothing migrated while another holds the lock
+    finally:
+        os.close(fd)
+        await starting
+        await store.close()
+    version = await inspected(database, store_schema.version)
+    assert version.up_to_date

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,12 +76,21 @@ class SQLiteRunner:
         return self._conn
 
     def _open(self) -> None:
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # Only the server's user may read the history; SQLite gives the -wal and -shm
-            # files the database file's permissions.
-            os.close(os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+        if self._path == ":memory:":
+            self._connect()
+            return
+        Path(self._path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with _opening(self._path):
+            if not os.path.exists(self._path):
+                # Only the server's user may read the history; SQLite gives the -wal and
+                # -shm files the database file's permissions. Created only when missing:
+                # closing any descriptor of the file drops the locks this process's SQLite
+                # connections hold on it (POSIX record locks belong to the process).
+                os.close(os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
             os.chmod(self._path, 0o600)
+            self._connect()
+
+    def _connect(self) -> None:
         engine = create_engine(
             f"sqlite+pysqlite:///{self._path}",
             poolclass=StaticPool,  # one connection, on this runner's thread
@@ -241,6 +252,21 @@ def _unavailable(exc: BaseException) -> BaseException:
         found.__cause__ = exc
         return found
     return exc
+
+
+@contextmanager
+def _opening(path: str) -> Iterator[None]:
+    """Workers starting at once open and migrate the database one at a time. Switching to
+    WAL and the first write both take SQLite's exclusive lock, and two connections that each
+    hold a shared lock and want it are a deadlock SQLite answers with "database is locked"
+    at once, without waiting out the busy timeout (CI: 4 stores opening one legacy file).
+    The lock is the kernel's, on a file beside the database, so it ends with the process."""
+    fd = os.open(f"{path}-open.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _close(conn: Connection) -> None:
