@@ -152,21 +152,25 @@ export class Directory {
 
   /** The rooms the server listed, replacing what was known. With the mark of its `listing`,
    * what was heard since it began is applied again on top (each of those frames is idempotent
-   * against a list that already has it: counts go by seq past the listed head). */
-  replace(rooms: RoomMeta[], mark?: number): void {
+   * against a list that already has it: counts go by seq past the listed head). False when
+   * one of those frames is about a room the list left out that only a new list can bring
+   * back (onRoomUpdated). */
+  replace(rooms: RoomMeta[], mark?: number): boolean {
     this.listed = true;
     const began = mark === undefined ? undefined : this.listings.get(mark);
     const since = began === undefined ? [] : this.heard.slice(began - this.heardBase);
     if (mark !== undefined) this.listings.delete(mark);
     this.trimHeard();
     this.set(Object.fromEntries(rooms.map((room) => [room.name, room])));
+    let complete = true;
     for (const item of since) {
       if (item.kind === "unread") this.countUnread(item.frame);
       else if (item.kind === "added") this.merge(item.room);
       else if (item.kind === "removed") this.drop(item.room);
       else if (item.kind === "left") this.quit(item.room);
-      else this.update(item.frame);
+      else complete = this.update(item.frame) && complete;
     }
+    return complete;
   }
 
   private hear(item: Heard): void {
@@ -248,13 +252,18 @@ export class Directory {
     }
   }
 
-  onRoomUpdated(frame: Frame<"room_updated">): void {
+  /** False when the room came out of the archive but is not known here: the list leaves
+   * archived rooms out, so one fetched while it was archived no longer has it, and only the
+   * server can say what it is to the user now (fetch the list again). */
+  onRoomUpdated(frame: Frame<"room_updated">): boolean {
     this.hear({ kind: "updated", frame });
-    this.update(frame);
+    return this.update(frame);
   }
 
-  private update(frame: Frame<"room_updated">): void {
+  private update(frame: Frame<"room_updated">): boolean {
+    if (!(frame.room in this.current)) return frame.archived;
     this.patch(frame.room, () => ({ topic: frame.topic, archived: frame.archived, owner: frame.owner }));
+    return true;
   }
 
   /** A message of a joined room arrived: count it once, if it is new to the user. Returns

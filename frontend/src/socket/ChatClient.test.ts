@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { attentionCount, type Alert, type RoomSummary } from "../rooms/Directory";
 import { mergeMessages, type HistoryPage } from "../rooms/RoomSubscription";
@@ -593,8 +593,11 @@ describe("ChatClient unread and mentions", () => {
 
   it("a list answered after frames that came while it was read keeps them", async () => {
     const { env, client } = connected();
-    let answer: (rooms: RoomSummary[]) => void = () => undefined;
-    env.fetchRooms = () => new Promise((resolve) => (answer = resolve));
+    // Every list asked for, answered in turn (the room out of the archive, unknown here yet,
+    // asks for one more).
+    const answers: ((rooms: RoomSummary[]) => void)[] = [];
+    const answer = (rooms: RoomSummary[]) => answers.shift()?.(rooms);
+    env.fetchRooms = () => new Promise((resolve) => answers.push(resolve));
     const refreshed = client.refreshDirectory();
     // The server read the list (ops up to seq 4, and no "fresh" yet), then these went out.
     env.socket.serve({ type: "room_added", room: "fresh", visibility: "private", topic: "", owner: "alice", members: [] });
@@ -608,12 +611,59 @@ describe("ChatClient unread and mentions", () => {
     expect(rooms.fresh).toMatchObject({ member: true, unread: 3 });
     expect(rooms.ops).toMatchObject({ archived: false, topic: "back" });
     expect(rooms.ops).toMatchObject({ unread: 6, mentions: 1, countedUpTo: 6 });
+    // The lists asked for since were read after every frame above: they stand as they are.
+    const read = { head: 6, last_read: 0, unread: 6, mentions: 1 };
+    while (answers.length > 0) {
+      answer([summary("general"), summary("fresh", { head: 3, unread: 3 }), summary("ops", { ...read, topic: "back" })]);
+    }
+    await vi.waitFor(() => {
+      expect(client.getSnapshot().directory.fresh).toMatchObject({ member: true, unread: 3 });
+    });
+    expect(client.getSnapshot().directory.ops).toMatchObject({ archived: false, topic: "back", unread: 6, mentions: 1 });
     // Once answered, nothing more is kept for it: a later list stands as it is.
     env.socket.serve({ type: "unread", room: "ops", seq: 7, count: 1, mentions: 0 });
     env.fetchRooms = () => Promise.resolve([summary("general"), summary("ops", { head: 7, unread: 7 })]);
     await client.refreshDirectory();
     expect(client.getSnapshot().directory.ops).toMatchObject({ unread: 7 });
     expect(client.getSnapshot().directory.fresh).toBeUndefined();
+  });
+
+  it("a room out of the archive comes back though the list it was left out of is already here", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general")]; // read while "ops" was archived: the list leaves it out
+    await client.refreshDirectory();
+    expect(client.getSnapshot().directory.ops).toBeUndefined();
+    env.rooms = [summary("general"), summary("ops", { head: 4, unread: 1 })];
+    env.socket.serve({ type: "room_updated", room: "ops", topic: "back", archived: false, owner: null });
+    await vi.waitFor(() => {
+      expect(client.getSnapshot().directory.ops).toMatchObject({ archived: false, unread: 1 });
+    });
+    // Into the archive, unknown here: nothing to fetch.
+    let fetches = 0;
+    env.fetchRooms = () => {
+      fetches += 1;
+      return Promise.resolve([]);
+    };
+    env.socket.serve({ type: "room_updated", room: "attic", topic: "", archived: true, owner: null });
+    expect(fetches).toBe(0);
+  });
+
+  it("a room out of the archive while a list read before is on its way is fetched again", async () => {
+    const { env, client } = connected();
+    env.rooms = [summary("general"), summary("ops")];
+    await client.refreshDirectory();
+    env.socket.serve({ type: "room_updated", room: "ops", topic: "", archived: true, owner: null });
+    let answer: (rooms: RoomSummary[]) => void = () => undefined;
+    env.fetchRooms = () => new Promise((resolve) => (answer = resolve));
+    const refreshed = client.refreshDirectory(); // the server reads it while "ops" is archived
+    env.socket.serve({ type: "room_updated", room: "ops", topic: "", archived: false, owner: null });
+    expect(client.getSnapshot().directory.ops).toMatchObject({ archived: false });
+    env.fetchRooms = () => Promise.resolve([summary("general"), summary("ops", { unread: 2 })]);
+    answer([summary("general")]);
+    await refreshed;
+    await vi.waitFor(() => {
+      expect(client.getSnapshot().directory.ops).toMatchObject({ archived: false, unread: 2 });
+    });
   });
 
   it("counts every unread direct message for the title, and mentions elsewhere", async () => {

@@ -297,7 +297,7 @@ export class ChatClient {
    * arrived meanwhile (past the listed head) are counted on top. */
   setDirectory(rooms: RoomMeta[], mark?: number): void {
     this.batch(() => {
-      this.directory.replace(rooms, mark);
+      if (!this.directory.replace(rooms, mark)) void this.refreshDirectory();
       for (const subscription of this.subscriptions.values()) {
         const view = subscription.view;
         if (view.name === this.shown && view.readMark === null && view.joined) {
@@ -631,7 +631,7 @@ export class ChatClient {
         });
         break;
       case "room_updated":
-        this.directory.onRoomUpdated(frame);
+        if (!this.directory.onRoomUpdated(frame)) void this.refreshDirectory(); // out of the archive
         break;
       case "profile":
         this.env.profileChanged(frame);
