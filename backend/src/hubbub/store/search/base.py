@@ -9,6 +9,7 @@ An index only says which documents may match, quickly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,10 +19,13 @@ from sqlalchemy.sql import ColumnElement, FromClause
 from hubbub.search.terms import PUBLIC_SCOPE, document_terms, scoped, term_grams
 
 GRAMS_PER_TEXT = 12  # of a long word's trigrams, enough to make it rare; the text check is exact
+# A room's own scope is small (the public one holds every public room): a few grams of a text
+# make it rare there, and each one asked of each room is another lookup in the index.
+ROOM_GRAMS = 3
 # Grams per text asked of all the reader's other scopes together (at least one each): a reader
-# of many rooms (200 DMs) asks one or two grams of each small room, never thousands of terms,
-# and is still narrowed by the index, to rooms they may read only.
-SHARED_GRAMS = 240
+# of many rooms (200 DMs) asks one gram of each, never thousands of terms, and is still
+# narrowed by the index, to rooms they may read only.
+SHARED_GRAMS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +83,7 @@ def clauses(needs: Needs) -> list[Clause]:
     scope's own term (every document of the scope: a text of one or two Latin letters), so
     even then only readable scopes' postings are read."""
     others = sum(1 for scope in needs.scopes if scope != PUBLIC_SCOPE)
-    share = max(1, min(GRAMS_PER_TEXT, SHARED_GRAMS // max(1, others)))
+    share = max(1, min(ROOM_GRAMS, SHARED_GRAMS // max(1, others)))
     found: list[Clause] = []
     for scope in dict.fromkeys(needs.scopes):
         most = GRAMS_PER_TEXT if scope == PUBLIC_SCOPE else share
@@ -122,3 +126,7 @@ class SearchIndex(Protocol):
     def removed(self, conn: Connection, docs: Sequence[Doc]) -> None: ...
 
     def narrow(self, needs: Needs) -> Narrowing | None: ...
+
+    def searching(self, conn: Connection) -> AbstractContextManager[None]:
+        """Around the search's narrowed statements, on their connection."""
+        ...

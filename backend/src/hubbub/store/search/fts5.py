@@ -20,6 +20,7 @@ document's terms are removed by naming them again, made from the document as it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from sqlalchemy import Connection, Integer, bindparam, column, literal_column, table, text
 
@@ -73,3 +74,6 @@ class Fts5Index:
             return None
         where = literal_column(TABLE).op("MATCH", is_comparison=True)(bindparam("match", expression))
         return Narrowing(_fts.join(search_docs, search_docs.c.id == _fts.c.rowid), where, _fts.c.rowid)
+
+    def searching(self, conn: Connection) -> AbstractContextManager[None]:
+        return nullcontext()  # SQLite plans every statement for its values

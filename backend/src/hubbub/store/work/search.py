@@ -263,6 +263,12 @@ def search(
     statement, high, low = _statement(dialect, index, user, query, others)
     if before is not None:
         high = min(high, before)
+    with index.searching(conn):
+        return _fill(conn, statement, query, high, low, limit)
+
+
+def _fill(conn: Connection, statement: Any, query: SearchQuery, high: int, low: int, limit: int) -> Found:
+    """A page of hits, read CHUNK candidates at a time, newest first."""
     found: list[tuple[int, StoredMessage]] = []
     while True:
         rows = conn.execute(statement, {"high": high, "low": low, "chunk": CHUNK}).all()
