@@ -26,10 +26,11 @@ def _empty() -> None:
     if op.get_bind().dialect.name == "sqlite":
         # FTS5's own command for a contentless table: forget every row's terms.
         op.execute("INSERT INTO hubbub_search_terms (hubbub_search_terms) VALUES ('delete-all')")
+        op.execute("DELETE FROM hubbub_search_docs")
+        op.execute("DELETE FROM hubbub_search_progress")
     else:
-        op.execute("TRUNCATE hubbub_search_terms")
-    op.execute("DELETE FROM hubbub_search_docs")
-    op.execute("DELETE FROM hubbub_search_progress")
+        # In the migration's transaction, like any other statement of PostgreSQL's.
+        op.execute("TRUNCATE hubbub_search_terms, hubbub_search_docs, hubbub_search_progress")
 
 
 def upgrade() -> None:

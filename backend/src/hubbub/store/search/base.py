@@ -58,6 +58,7 @@ class Clause:
     """A document of one scope that may meet the needs has every term of ``all_of`` and one of
     each group of ``any_of``: terms of that scope only (terms.scoped)."""
 
+    scope: str
     all_of: tuple[str, ...]
     any_of: tuple[tuple[str, ...], ...]
 
@@ -90,7 +91,7 @@ def clauses(needs: Needs) -> list[Clause]:
         grams = sorted({gram for text in needs.texts for gram in spread(term_grams(text), most)})
         all_of = tuple(scoped(scope, gram) for gram in grams)
         any_of = tuple(tuple(scoped(scope, term) for term in group) for group in needs.any_of if group)
-        found.append(Clause(all_of or ((scoped(scope, ""),) if not any_of else ()), any_of))
+        found.append(Clause(scope, all_of or ((scoped(scope, ""),) if not any_of else ()), any_of))
     return found
 
 
