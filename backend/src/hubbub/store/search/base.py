@@ -116,10 +116,11 @@ class SearchIndex(Protocol):
     - ``narrow`` gives the documents that may meet the needs: every document of the needs'
       scopes that meets them, and perhaps others of those scopes (the search then checks each
       candidate's folded text exactly); None when there is no scope to read. It asks the index
-      for ``clauses(needs)`` and for no other term, so what it reads of the index depends only
-      on the scopes the reader may read. Every index narrows by the same terms, so both
-      databases find the same messages (the contract suite, tests/test_search_contract.py,
-      runs against both).
+      for ``clauses(needs)``, the clauses ORed, and for no term of any other scope, so what it
+      reads of the index never depends on rooms the reader may not read. Every index narrows
+      by the same clauses, so both databases find the same messages (the contract suite,
+      tests/test_search_contract.py, runs against both, and checks what each is asked).
+    - ``searching`` wraps the search's statements (PostgreSQL: how they are planned).
     """
 
     def added(self, conn: Connection, docs: Sequence[Doc]) -> None: ...
