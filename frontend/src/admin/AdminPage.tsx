@@ -1,6 +1,7 @@
-import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useId, useLayoutEffect, useRef, useState } from "react";
 
 import type { ServerConfig } from "../api";
+import { TabList, tabId } from "../app/TabList";
 import { AuditPanel, BotsPanel, InvitesPanel, RoomsPanel, UsersPanel } from "./panels";
 
 type Tab = "users" | "invites" | "bots" | "rooms" | "audit";
@@ -36,21 +37,10 @@ export function AdminPage({
     if (!element) return;
     if (open && !element.open) {
       element.showModal();
-      document.getElementById(`${ids}-tab-${tab}`)?.focus();
+      document.getElementById(tabId(ids, tab))?.focus();
     }
     if (!open && element.open) element.close();
   }, [open, ids, tab]);
-
-  function onTabKey(event: KeyboardEvent<HTMLButtonElement>) {
-    const at = tabs.indexOf(tab);
-    const moves: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, Home: -at, End: tabs.length - 1 - at };
-    const step = moves[event.key];
-    if (step === undefined) return;
-    event.preventDefault();
-    const next = tabs[(at + step + tabs.length) % tabs.length] ?? "users";
-    setTab(next);
-    document.getElementById(`${ids}-tab-${next}`)?.focus();
-  }
 
   return (
     <dialog ref={dialog} className="card dialog admin" aria-labelledby={`${ids}-title`} onClose={onClose}>
@@ -60,27 +50,8 @@ export function AdminPage({
           Close
         </button>
       </div>
-      <div role="tablist" aria-label="What to manage" className="tabs">
-        {tabs.map((which) => (
-          <button
-            key={which}
-            type="button"
-            role="tab"
-            id={`${ids}-tab-${which}`}
-            aria-selected={tab === which}
-            aria-controls={`${ids}-panel`}
-            tabIndex={tab === which ? 0 : -1}
-            className={tab === which ? "tab selected" : "tab"}
-            onKeyDown={onTabKey}
-            onClick={() => {
-              setTab(which);
-            }}
-          >
-            {LABELS[which]}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-tab-${tab}`} className="admin-panel">
+      <TabList ids={ids} label="What to manage" tabs={tabs} labels={LABELS} selected={tab} onSelect={setTab} />
+      <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={tabId(ids, tab)} className="admin-panel">
         {open && tab === "users" && <UsersPanel me={me} rolesHere={config.role_source === "hubbub"} />}
         {open && tab === "invites" && <InvitesPanel />}
         {open && tab === "bots" && <BotsPanel />}

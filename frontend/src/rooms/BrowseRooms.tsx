@@ -1,12 +1,16 @@
-import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 
 import { api, type RoomSummary } from "../api";
+import { TabList, tabId } from "../app/TabList";
 import { renderBody } from "../markdown";
 import type { ChatMessage } from "../socket/protocol";
 import { metaOf, type RoomMeta } from "./Directory";
 import { fold } from "./sections";
 
 type Tab = "public" | "archived";
+
+const TABS: readonly Tab[] = ["public", "archived"];
+const LABELS: Record<Tab, string> = { public: "Public rooms", archived: "Archived" };
 
 const PREVIEW_MESSAGES = 20;
 
@@ -70,40 +74,15 @@ export function BrowseRooms({
     .filter((r) => !wanted || fold(`${r.name} ${r.topic}`).includes(wanted))
     .sort((a, b) => Number(a.member) - Number(b.member) || a.name.localeCompare(b.name));
 
-  function onTabKey(event: KeyboardEvent<HTMLButtonElement>) {
-    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
-    event.preventDefault();
-    const next = tab === "public" ? "archived" : "public";
-    setTab(next);
-    document.getElementById(`${ids}-tab-${next}`)?.focus();
+  function select(which: Tab) {
+    setTab(which);
+    setPreviewing(null);
   }
-
-  const tabButton = (which: Tab, label: string) => (
-    <button
-      type="button"
-      role="tab"
-      id={`${ids}-tab-${which}`}
-      aria-selected={tab === which}
-      aria-controls={`${ids}-panel`}
-      tabIndex={tab === which ? 0 : -1}
-      className={tab === which ? "tab selected" : "tab"}
-      onKeyDown={onTabKey}
-      onClick={() => {
-        setTab(which);
-        setPreviewing(null);
-      }}
-    >
-      {label}
-    </button>
-  );
 
   return (
     <dialog ref={dialog} className="card dialog browse" aria-labelledby={`${ids}-title`} onClose={onClose}>
       <h2 id={`${ids}-title`}>Browse rooms</h2>
-      <div role="tablist" aria-label="Which rooms" className="tabs">
-        {tabButton("public", "Public rooms")}
-        {tabButton("archived", "Archived")}
-      </div>
+      <TabList ids={ids} label="Which rooms" tabs={TABS} labels={LABELS} selected={tab} onSelect={select} />
       <label htmlFor={searchId} className="visually-hidden">
         Search rooms
       </label>
@@ -118,7 +97,7 @@ export function BrowseRooms({
           setQuery(e.target.value);
         }}
       />
-      <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={`${ids}-tab-${tab}`} className="browse-panel">
+      <div role="tabpanel" id={`${ids}-panel`} aria-labelledby={tabId(ids, tab)} className="browse-panel">
         {problem && (
           <p className="error" role="alert">
             {problem}

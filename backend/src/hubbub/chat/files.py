@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from hubbub.auth.base import Identity
 from hubbub.chat.rooms import Rooms
@@ -30,12 +31,13 @@ from hubbub.files import FileStorage, images
 from hubbub.files.collector import Collected, FileCollector
 from hubbub.files.names import safe_name
 from hubbub.files.sniff import sniff
-from hubbub.files.upload import spool_upload
+from hubbub.files.upload import Spooled, spool_upload
 from hubbub.model import FileInfo, FileRecord, UnknownFileError, UploadRefusedError
 from hubbub.settings import Settings
 from hubbub.store import Store
 
 log = logging.getLogger("hubbub.files")
+T = TypeVar("T")
 
 IMAGE_TYPES = frozenset(images.FORMATS.values())
 
@@ -79,12 +81,7 @@ class Files:
         spooled = await spool_upload(body, content_type, self.storage.staging, limit, refusal)
         leftovers = [spooled.path]
         try:
-            processed = None
-            if sniff(spooled.head) in IMAGE_TYPES:
-                async with self._decoding:
-                    processed = await asyncio.to_thread(
-                        images.process, spooled.path, self.storage.staging, settings.max_image_pixels
-                    )
+            processed = await self._as_image(spooled, images.process)
             if processed is not None:
                 leftovers += [processed.image, processed.thumbnail]
                 served, thumbnail = processed.image, processed.thumbnail
@@ -121,18 +118,12 @@ class Files:
         storage; returns its digest, for the profile to name. Raises UploadRefusedError (413:
         larger than HUBBUB_MAX_UPLOAD_BYTES; 422: not an image of the four formats, or one too
         large to decode), UploadFormError, StorageUnavailableError."""
-        settings = self._settings
-        largest = settings.max_upload_bytes
+        largest = self._settings.max_upload_bytes
         too_large = f"an image may have at most {largest} bytes (HUBBUB_MAX_UPLOAD_BYTES)"
         spooled = await spool_upload(body, content_type, self.storage.staging, largest, too_large)
         leftovers = [spooled.path]
         try:
-            made = None
-            if sniff(spooled.head) in IMAGE_TYPES:
-                async with self._decoding:
-                    made = await asyncio.to_thread(
-                        images.avatar, spooled.path, self.storage.staging, settings.max_image_pixels
-                    )
+            made = await self._as_image(spooled, images.avatar)
             if made is None:
                 raise UploadRefusedError(422, "an avatar is a PNG, JPEG, GIF or WebP image")
             leftovers.append(made)
@@ -143,6 +134,16 @@ class Files:
                 with contextlib.suppress(OSError):
                     path.unlink()
         return digest
+
+    async def _as_image(self, spooled: Spooled, make: Callable[[Path, Path, int], T | None]) -> T | None:
+        """What ``make`` (images.process, images.avatar) makes of a spooled file whose first
+        bytes say it is an image, in a thread, one decode at a time; None for any other file."""
+        if sniff(spooled.head) not in IMAGE_TYPES:
+            return None
+        async with self._decoding:
+            return await asyncio.to_thread(
+                make, spooled.path, self.storage.staging, self._settings.max_image_pixels
+            )
 
     async def readable(self, actor: Identity | None, file_id: str) -> FileRecord:
         """The file, if the actor may download it (Rooms.file_readable); UnknownFileError

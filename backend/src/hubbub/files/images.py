@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from hubbub.model import UploadRefusedError
 
+T = TypeVar("T")
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 THUMBNAIL_SIDE = 640
 AVATAR_SIDE = 256
@@ -53,24 +56,14 @@ def process(source: Path, staging: Path, max_pixels: int) -> Processed | None:
     to more than ``max_pixels`` pixels, all frames together. Blocks: run it in a thread."""
     image_path = staging / f"{source.name}.image"
     thumbnail_path = staging / f"{source.name}.thumb"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(source, formats=list(FORMATS)) as opened:
-                kind = FORMATS[str(opened.format)]
-                frames = _frames_within(opened, max_pixels)
-                width, height = _made_anew(opened, frames, image_path)
-                _thumbnail(opened, thumbnail_path)
-    except UploadRefusedError:
-        _remove(image_path, thumbnail_path)
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        _remove(image_path, thumbnail_path)
-        raise UploadRefusedError(422, _bomb(max_pixels)) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-        _remove(image_path, thumbnail_path)  # not an image of ours, or broken: an attachment
-        return None
-    return Processed(kind, width, height, image_path, thumbnail_path)
+
+    def make(opened: Image.Image, frames: int) -> Processed:
+        kind = FORMATS[str(opened.format)]
+        width, height = _made_anew(opened, frames, image_path)
+        _thumbnail(opened, thumbnail_path)
+        return Processed(kind, width, height, image_path, thumbnail_path)
+
+    return _from_image(source, max_pixels, make, image_path, thumbnail_path)
 
 
 def avatar(source: Path, staging: Path, max_pixels: int) -> Path | None:
@@ -78,28 +71,41 @@ def avatar(source: Path, staging: Path, max_pixels: int) -> Path | None:
     frame, no metadata) made from the image in ``source``; None when it is not an image of the
     four formats that decodes. Raises UploadRefusedError (422) as ``process`` does. Blocks."""
     target = staging / f"{source.name}.avatar"
+
+    def make(opened: Image.Image, _frames: int) -> Path:
+        opened.seek(0)
+        first = ImageOps.exif_transpose(opened.copy())
+        has_alpha = first.mode in ("RGBA", "LA", "PA") or "transparency" in first.info
+        first = first.convert("RGBA" if has_alpha else "RGB")
+        square = ImageOps.fit(first, (AVATAR_SIDE, AVATAR_SIDE), Image.Resampling.LANCZOS)
+        square.info = {}
+        square.save(target, "WEBP", quality=THUMBNAIL_QUALITY)
+        return target
+
+    return _from_image(source, max_pixels, make, target)
+
+
+def _from_image(
+    source: Path, max_pixels: int, make: Callable[[Image.Image, int], T], *outputs: Path
+) -> T | None:
+    """What ``make`` makes (into ``outputs``) of the image in ``source`` and its frame count,
+    once the frames are known to fit in ``max_pixels``. None when the file is not an image of
+    the four formats or does not decode, and then, as when it is refused, nothing of
+    ``outputs`` is left behind."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(source, formats=list(FORMATS)) as opened:
-                _frames_within(opened, max_pixels)
-                opened.seek(0)
-                first = ImageOps.exif_transpose(opened.copy())
-                has_alpha = first.mode in ("RGBA", "LA", "PA") or "transparency" in first.info
-                first = first.convert("RGBA" if has_alpha else "RGB")
-                square = ImageOps.fit(first, (AVATAR_SIDE, AVATAR_SIDE), Image.Resampling.LANCZOS)
-                square.info = {}
-                square.save(target, "WEBP", quality=THUMBNAIL_QUALITY)
+                return make(opened, _frames_within(opened, max_pixels))
     except UploadRefusedError:
-        _remove(target)
+        _remove(*outputs)
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        _remove(target)
+        _remove(*outputs)
         raise UploadRefusedError(422, _bomb(max_pixels)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-        _remove(target)
+        _remove(*outputs)  # not an image of ours, or broken: an attachment
         return None
-    return target
 
 
 def _bomb(max_pixels: int) -> str:
