@@ -17,7 +17,10 @@ for a message of a public room, else its room's name (a private room, a DM). A s
 index only for the terms of the scopes its reader may read, so it never reads a posting list of
 a room they may not read: a word only there answers exactly as fast as a word nowhere (issue
 25). The meta terms are scoped too: an unscoped ``from:`` term would read that author's
-postings in every room, and its length is what a non-member could time.
+postings in every room, and its length is what a non-member could time. The price is size:
+each room has its own key for each of its grams (bench/search.py, 100,000 messages in 1,000
+rooms: SQLite's FTS5 table 35.5 MB before scopes, 49.8 MB with them; PostgreSQL's table and
+GIN index 93 MB, 243 MB).
 """
 
 from __future__ import annotations
