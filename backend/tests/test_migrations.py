@@ -20,10 +20,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hubbub.model import Draft, React, Reaction
+from hubbub.model import Draft, NewRoom, React, Reaction
+from hubbub.search.query import parse
+from hubbub.search.terms import KIND, PUBLIC_KIND, grams, meta_terms
 from hubbub.store import Store, create_store
 from hubbub.store import schema as store_schema
 from hubbub.store.postgres import async_url
+from hubbub.store.search.fts5 import token
 from hubbub.store.tables import TERMS_TABLE, described, metadata
 from tests.conftest import ServerFactory, fresh_database
 from tests.fixtures import make_legacy
@@ -257,6 +260,77 @@ async def test_the_last_schema_before_alembic_upgrades_with_nothing_lost(databas
         assert await store.known_users(["dave", "erin"]) == {"dave"}
     finally:
         await store.close()
+
+
+async def indexed_as_under_0013(url: str) -> None:
+    """Put back the index as 0013's code made it (each document's terms unscoped: its grams,
+    its author and room, its kinds, "public" among them), and the version with it."""
+    rows = [
+        (int(i), author, room, kinds.split(), folded)
+        for i, author, room, kinds, folded in await inspected(
+            url,
+            lambda conn: conn.exec_driver_sql(
+                "SELECT id, author, room, kinds, folded FROM hubbub_search_docs"
+            ).all(),
+        )
+    ]
+    assert rows
+    old = {
+        i: sorted(grams(folded) | {*meta_terms(author, room, tuple(kinds))} | {KIND + k for k in kinds})
+        for i, author, room, kinds, folded in rows
+    }
+    assert any(KIND + PUBLIC_KIND in terms for terms in old.values())
+    if url.startswith("sqlite:"):
+        db = sqlite3.connect(url.split(":///", 1)[1])
+        with db:
+            db.execute(f"INSERT INTO {TERMS_TABLE} ({TERMS_TABLE}) VALUES ('delete-all')")  # noqa: S608
+            db.executemany(
+                f"INSERT INTO {TERMS_TABLE} (rowid, terms) VALUES (?, ?)",  # noqa: S608
+                [(i, " ".join(map(token, terms))) for i, terms in old.items()],
+            )
+            db.execute("UPDATE hubbub_alembic_version SET version_num = '0013'")
+        db.close()
+        return
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute(f"TRUNCATE {TERMS_TABLE}")
+            await conn.executemany(
+                f"INSERT INTO {TERMS_TABLE} (id, terms) VALUES ($1, $2)",  # noqa: S608
+                list(old.items()),
+            )
+            await conn.execute("UPDATE hubbub_alembic_version SET version_num = '0013'")
+    finally:
+        await conn.close()
+
+
+async def test_a_database_indexed_under_0013_is_searched_after_the_upgrade(database: str) -> None:
+    """0014 scoped every term of the index: it empties the index, and the server builds it
+    again the new way (a search catches up on the rooms it reads meanwhile). Left as 0013 made
+    it (every room indexed, no scoped term), the index would find nothing."""
+    store = await started(database)
+    try:
+        await store.ensure_room("hall")
+        await store.add_members("hall", ["ada", "bob"])
+        await store.create_room(NewRoom("den", "private", "ada", ("ada",)))
+        for room, body in [("hall", "lanterns in the hall"), ("den", "lanterns in the den")]:
+            (stored,) = await store.append_many([Draft(room, "ada", body)])
+            assert not isinstance(stored, Exception)
+        await store.follow_index(None, 100)
+    finally:
+        await store.close()
+    await indexed_as_under_0013(database)
+    upgraded = await started(database)
+    try:
+        version = await inspected(database, store_schema.version)
+        assert version.up_to_date and version.current == store_schema.head()
+        found = await upgraded.search("ada", parse("lanterns"), None, 10)
+        assert sorted(m.body for m in found.messages) == ["lanterns in the den", "lanterns in the hall"]
+        found = await upgraded.search("bob", parse("lanterns"), None, 10)
+        assert [m.body for m in found.messages] == ["lanterns in the hall"]
+        assert await upgraded.follow_index(None, 100) == 0
+    finally:
+        await upgraded.close()
 
 
 @pytest.mark.parametrize("version", range(5))

@@ -6,6 +6,7 @@ the messages are now (edited, deleted); newest first, page after page."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ import pytest
 from hubbub.model import Delete, Draft, Edit, Found, NewRoom, React, SearchQueryError, StoredMessage
 from hubbub.search.fold import fold
 from hubbub.search.query import parse
+from hubbub.search.terms import PUBLIC_SCOPE, scoped
 from hubbub.store import Store
 from hubbub.store import database as store_database
+from hubbub.store.search.base import Narrowing, Needs
+from hubbub.store.search.fts5 import token
 from tests.conftest import fresh_database
 from tests.stores import create_store, store, store_url
 from tests.test_migrations import load_legacy
@@ -228,6 +232,86 @@ async def test_only_rooms_the_reader_may_read(store: Store) -> None:
     assert await bodies(store, "nina", "is:mentioned") == []  # @room is its members, not readers
     assert await bodies(store, "mike", "is:mentioned") == []  # his own
     assert await bodies(store, None, "is:mentioned") == []
+
+
+def asked(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The terms each narrowing asks the store's index for (as FTS5 tokens, whichever the
+    index: token() is one-to-one), from the bound values of its condition, not from Needs."""
+    index = store._index  # type: ignore[attr-defined]
+    narrow, calls = index.narrow, []
+
+    def recording(needs: Needs) -> Narrowing | None:
+        narrowing: Narrowing | None = narrow(needs)
+        terms: list[str] = []
+        if narrowing is not None:
+            for value in narrowing.where.compile().params.values():
+                if isinstance(value, str):  # FTS5's MATCH expression: only quoted tokens
+                    assert re.fullmatch(r'[()"A-Za-z0-9_\x80-\U0010ffff ]*', value), value
+                    terms += re.findall(r'"([^"]*)"', value)
+                else:
+                    terms += [token(term) for term in value]
+        calls.append(terms)
+        return narrowing
+
+    monkeypatch.setattr(index, "narrow", recording)
+    return calls
+
+
+async def test_the_index_is_asked_only_about_scopes_the_reader_may_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.ensure_room("square")
+    await store.add_members("square", ["olga", "rita"])
+    await store.create_room(NewRoom("safe", "private", "olga", ("olga",)))
+    await store.create_room(NewRoom("safe2", "private", "rita", ("rita",)))
+    await store.create_room(NewRoom("dm-olga-rita", "dm", None, ("olga", "rita"), dm_key="olga\nrita"))
+    await post(store, "safe", "olga", "combination 1234 https://x.example")
+    await post(store, "safe2", "rita", "combination of rita")
+    await post(store, "square", "olga", "the square")
+    calls = asked(store, monkeypatch)
+    queries = ["combination", "1234", "ok", "from:olga", "has:link", "in:safe combination", "comb*", "上海"]
+    scopes = {
+        "rita": {PUBLIC_SCOPE, "safe2", "dm-olga-rita"},
+        "nina": {PUBLIC_SCOPE},
+        None: {PUBLIC_SCOPE},
+        "olga": {PUBLIC_SCOPE, "safe", "dm-olga-rita"},
+    }
+    every = {PUBLIC_SCOPE, "safe", "safe2", "dm-olga-rita"}
+    for reader, readable in scopes.items():
+        for q in queries:
+            calls.clear()
+            await bodies(store, reader, q)
+            terms = [term for call in calls for term in call]
+            assert terms or q.startswith("in:"), (reader, q)  # in: a room not theirs: not asked
+            named = {scope for term in terms for scope in every if term.startswith(token(scoped(scope, "")))}
+            # Every term is of one scope, and of one the reader may read.
+            assert all(any(term.startswith(token(scoped(s, ""))) for s in readable) for term in terms)
+            assert named <= readable, (reader, q, named)
+            if q == "combination":
+                assert named == readable, (reader, q)  # every readable scope, each by its grams
+    assert await bodies(store, "rita", "combination") == ["combination of rita"]
+    assert await bodies(store, "olga", "combination") == ["combination 1234 https://x.example"]
+    assert await bodies(store, "nina", "combination") == []
+
+
+async def test_a_reader_of_many_rooms_searches_them_all(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rooms = [f"many-{i:03}" for i in range(300)]
+    for room in rooms:
+        await store.create_room(NewRoom(room, "private", "mona", ("mona",)))
+    await post(store, rooms[-1], "mona", "needle in the last room")
+    await post(store, rooms[0], "mona", "needle in the first room")
+    calls = asked(store, monkeypatch)
+    assert await bodies(store, "mona", "needle") == ["needle in the first room", "needle in the last room"]
+    # One gram per text of each of the 300 rooms (and in PostgreSQL the room's own term), all
+    # the public scope's: bounded.
+    assert len(calls) == 1 and len(calls[0]) <= 2 * 300 + 12
+    assert await bodies(store, "mona", "needle in the") == [
+        "needle in the first room",
+        "needle in the last room",
+    ]
+    assert await bodies(store, "mona", "nt") == []
 
 
 async def test_the_index_follows_edits_and_deletes(store: Store) -> None:

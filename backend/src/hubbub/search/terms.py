@@ -11,6 +11,16 @@ folded text, and a few terms for the operators.
   the search by it, and the search reads the folded text instead (work/search.py).
 - The author, the room, and what the message has (``KINDS``: a link) as terms of their own,
   so that `from:`, `in:` and `has:` are found through the index as well.
+
+Every one of these terms is kept under the document's **scope** (``scoped``): ``PUBLIC_SCOPE``
+for a message of a public room, else its room's name (a private room, a DM). A search asks the
+index only for the terms of the scopes its reader may read, so it never reads a posting list of
+a room they may not read: a word only there answers exactly as fast as a word nowhere (issue
+25). The meta terms are scoped too: an unscoped ``from:`` term would read that author's
+postings in every room, and its length is what a non-member could time. The price is size:
+each room has its own key for each of its grams (bench/search.py, 100,000 messages in 1,000
+rooms: SQLite's FTS5 table 35.5 MB before scopes, 49.8 MB with them; PostgreSQL's table and
+GIN index 93 MB, 243 MB).
 """
 
 from __future__ import annotations
@@ -42,14 +52,16 @@ UNSPACED_RANGES = (
 )
 _STARTS = [low for low, _high in UNSPACED_RANGES]
 KINDS = ("link", "file")  # has:link, has:file
-# Not an operator (has: takes KINDS only): the documents of public rooms carry it, so that the
-# index itself narrows to the rooms a reader may read (this, or one of their other rooms), and
-# a word only in rooms they may not read is no slower to find nothing for than a word nowhere.
+# Not an operator (has: takes KINDS only): the documents of public rooms carry it in their
+# kinds (hubbub_search_docs.kinds), which is how a document's scope is known (``scope_of``).
 PUBLIC_KIND = "public"
 # Terms that are not grams start with a character folded text never has (control characters
 # fold to spaces), so they cannot be mistaken for one.
 META = "\x01"
-AUTHOR, ROOM, KIND = META + "a", META + "r", META + "k"
+AUTHOR, ROOM, KIND, SCOPE = META + "a", META + "r", META + "k", META + "s"
+# The scope of the public rooms' documents: "*" is not a character of a room name
+# (settings.ROOM_NAME_PATTERN), so no room, not even one named "public", shares it.
+PUBLIC_SCOPE = "*"
 
 
 def unspaced(ch: str) -> bool:
@@ -97,4 +109,28 @@ def kinds(message: StoredMessage, folded: str) -> tuple[str, ...]:
 
 
 def meta_terms(author: str, room: str, has: tuple[str, ...]) -> list[str]:
-    return [AUTHOR + author, ROOM + room, *(KIND + kind for kind in has)]
+    return [AUTHOR + author, ROOM + room, *(KIND + kind for kind in has if kind != PUBLIC_KIND)]
+
+
+def scope_of(room: str, has: tuple[str, ...]) -> str:
+    """A document's scope: PUBLIC_SCOPE for a public room's (a room's visibility never
+    changes), else its room."""
+    return PUBLIC_SCOPE if PUBLIC_KIND in has else room
+
+
+def scoped(scope: str, term: str) -> str:
+    """A term (a gram or a meta term) of one scope; ``scoped(scope, "")`` is every document of
+    the scope. SCOPE, the scope, META, the term: a scope has no META in it (room names are
+    a-z, 0-9, "_" and "-"), so where the scope ends is never in doubt, and as a scoped term
+    starts with SCOPE it is never a gram (no control character) nor another meta term."""
+    return SCOPE + scope + META + term
+
+
+def document_terms(folded: str, author: str, room: str, has: tuple[str, ...]) -> list[str]:
+    """Every term of a document, sorted: its grams and meta terms, and the scope's own term,
+    each under its scope."""
+    scope = scope_of(room, has)
+    found = grams(folded)
+    found.update(meta_terms(author, room, has))
+    found.add("")
+    return sorted(scoped(scope, term) for term in found)

@@ -33,7 +33,7 @@ from sqlalchemy.sql import ColumnElement
 from hubbub.model import PUBLIC, ROOM_MENTION, Found, StoredMessage
 from hubbub.search.fold import fold
 from hubbub.search.query import SearchQuery
-from hubbub.search.terms import AUTHOR, KIND, PUBLIC_KIND, ROOM, kinds
+from hubbub.search.terms import AUTHOR, KIND, PUBLIC_KIND, PUBLIC_SCOPE, ROOM, kinds
 from hubbub.store.dialect import Dialect
 from hubbub.store.search.base import Doc, Needs, SearchIndex
 from hubbub.store.tables import members, mentions, messages, rooms, search_docs, search_progress
@@ -178,7 +178,8 @@ def _follow_room(conn: Connection, index: SearchIndex, room: str, change_head: i
 
 
 def _document(message: StoredMessage, doc_id: int, public: bool) -> Doc:
-    """A room's visibility never changes: a public room's documents carry PUBLIC_KIND."""
+    """A room's visibility never changes: a public room's documents carry PUBLIC_KIND, which
+    puts them, and all their terms in the index, in the public scope (terms.scope_of)."""
     folded = fold(message.body)
     has = kinds(message, folded) + ((PUBLIC_KIND,) if public else ())
     return Doc(doc_id, message.room, message.seq, message.author, has, folded)
@@ -262,6 +263,12 @@ def search(
     statement, high, low = _statement(dialect, index, user, query, others)
     if before is not None:
         high = min(high, before)
+    with index.searching(conn):
+        return _fill(conn, statement, query, high, low, limit)
+
+
+def _fill(conn: Connection, statement: Any, query: SearchQuery, high: int, low: int, limit: int) -> Found:
+    """A page of hits, read CHUNK candidates at a time, newest first."""
     found: list[tuple[int, StoredMessage]] = []
     while True:
         rows = conn.execute(statement, {"high": high, "low": low, "chunk": CHUNK}).all()
@@ -291,12 +298,12 @@ def _statement(
                 tuple(AUTHOR + a for a in sorted(query.authors)),
                 tuple(ROOM + room for room in sorted(query.rooms)),
                 *((KIND + kind,) for kind in sorted(query.has)),
-                # The rooms the user may read, in the index too (the join below decides): what
-                # they may not read is never a candidate, so costs no time to turn down.
-                (KIND + PUBLIC_KIND, *(ROOM + room for room in others)),
             )
             if group
         ),
+        # The scopes the user may read, in the index too (the join below decides): the index
+        # reads no term of a room they may not read, so what is only there costs no time.
+        (PUBLIC_SCOPE, *others),
     )
     narrowing = index.narrow(needs)
     source = search_docs if narrowing is None else narrowing.source
