@@ -7,7 +7,7 @@ VENV="${HUBBUB_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
 # Each step with the time the script has run so far (bash's SECONDS), to see where a run's time goes.
-log() { printf '\033[1m==> [%dm%02ds] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
+log() { printf '\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
