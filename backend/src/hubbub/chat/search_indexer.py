@@ -4,10 +4,9 @@ fanned out: storing a message never waits for it.
 The service nudges it with the rooms whose messages it stored or changed; once the messages
 pause (SETTLE_SECONDS), it indexes them in small steps (``STEP`` messages per store
 transaction), one after another, so a message being stored waits at most one step's
-transaction on the SQLite writer. At start it sweeps every
-room: what another worker stored and did not index (it stopped), and the history from before
-search. What it has not got to yet, a search catches up on itself (Store.search), so nothing
-depends on how soon this runs.
+transaction on the SQLite writer. At start it sweeps every room: what another worker stored
+and did not index (it stopped), and the history from before search. What it has not got to
+yet, a search catches up on itself (Store.search), so nothing depends on how soon this runs.
 """
 
 from __future__ import annotations
